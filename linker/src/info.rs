@@ -1,0 +1,321 @@
+//! What the linker needs to know about one input module, read in one pass.
+//!
+//! Inputs are validated before they are read here, so this pass trusts their
+//! structure. Nothing is decoded that emission will not need: function bodies
+//! stay byte slices until they are rewritten, and custom sections are kept as
+//! raw bytes with the position they had relative to the standard sections.
+
+use crate::error::{InputName, LinkError};
+use wasmparser::types::Types;
+use wasmparser::{
+    Data, Element, Export, ExternalKind, FunctionBody, Global, Import, MemoryType, Parser, Payload,
+    RecGroup, Table, TagType, TypeRef,
+};
+
+/// The order of standard sections in a module; custom sections remember the
+/// rank of the last standard section before them so they can be put back in
+/// the same place.
+pub mod rank {
+    /// Before any standard section.
+    pub const START_OF_MODULE: u8 = 0;
+    /// Type section.
+    pub const TYPE: u8 = 1;
+    /// Import section.
+    pub const IMPORT: u8 = 2;
+    /// Function section.
+    pub const FUNCTION: u8 = 3;
+    /// Table section.
+    pub const TABLE: u8 = 4;
+    /// Memory section.
+    pub const MEMORY: u8 = 5;
+    /// Tag section.
+    pub const TAG: u8 = 6;
+    /// Global section.
+    pub const GLOBAL: u8 = 7;
+    /// Export section.
+    pub const EXPORT: u8 = 8;
+    /// Start section.
+    pub const START: u8 = 9;
+    /// Element section.
+    pub const ELEMENT: u8 = 10;
+    /// Data count section.
+    pub const DATA_COUNT: u8 = 11;
+    /// Code section.
+    pub const CODE: u8 = 12;
+    /// Data section.
+    pub const DATA: u8 = 13;
+}
+
+/// A custom section other than `name`, with where it stood.
+#[derive(Debug, Clone)]
+pub struct CustomSection<'a> {
+    /// Section name.
+    pub name: &'a str,
+    /// Section payload.
+    pub data: &'a [u8],
+    /// Rank of the last standard section before it.
+    pub after: u8,
+}
+
+/// How many items of each kind a module imports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportCounts {
+    /// Functions.
+    pub funcs: u32,
+    /// Tables.
+    pub tables: u32,
+    /// Memories.
+    pub memories: u32,
+    /// Globals.
+    pub globals: u32,
+    /// Tags.
+    pub tags: u32,
+}
+
+/// One parsed, validated input module.
+pub struct ModuleInfo<'a> {
+    /// Which input this is.
+    pub input: InputName,
+    /// The module's bytes.
+    pub bytes: &'a [u8],
+    /// The validator's view: canonical type ids shared by all inputs.
+    pub types: Types,
+    /// Rec groups of the type section, in order.
+    pub rec_groups: Vec<RecGroup>,
+    /// Imports, in order, with the index each has in its own space.
+    pub imports: Vec<Import<'a>>,
+    /// Imported item counts per space.
+    pub imported: ImportCounts,
+    /// Type index of every function, imported ones first.
+    pub func_types: Vec<u32>,
+    /// Defined tables.
+    pub tables: Vec<Table<'a>>,
+    /// Defined memories.
+    pub memories: Vec<MemoryType>,
+    /// Defined globals.
+    pub globals: Vec<Global<'a>>,
+    /// Defined tags.
+    pub tags: Vec<TagType>,
+    /// Exports, in order.
+    pub exports: Vec<Export<'a>>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// Element segments.
+    pub elements: Vec<Element<'a>>,
+    /// Data segments.
+    pub data: Vec<Data<'a>>,
+    /// Whether the module has a data count section.
+    pub has_data_count: bool,
+    /// Function bodies.
+    pub bodies: Vec<FunctionBody<'a>>,
+    /// Custom sections other than `name`.
+    pub customs: Vec<CustomSection<'a>>,
+    /// The `name` section's payload and its offset in `bytes`.
+    pub names: Option<(&'a [u8], usize)>,
+}
+
+impl<'a> ModuleInfo<'a> {
+    /// Reads a module that has already been validated.
+    pub fn read(input: InputName, bytes: &'a [u8], types: Types) -> Result<Self, LinkError> {
+        let invalid = |e: wasmparser::BinaryReaderError| LinkError::Invalid {
+            input: input.clone(),
+            message: e.to_string(),
+        };
+        let mut info = ModuleInfo {
+            input: input.clone(),
+            bytes,
+            types,
+            rec_groups: Vec::new(),
+            imports: Vec::new(),
+            imported: ImportCounts::default(),
+            func_types: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            tags: Vec::new(),
+            exports: Vec::new(),
+            start: None,
+            elements: Vec::new(),
+            data: Vec::new(),
+            has_data_count: false,
+            bodies: Vec::new(),
+            customs: Vec::new(),
+            names: None,
+        };
+        let mut last_rank = rank::START_OF_MODULE;
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.map_err(invalid)? {
+                Payload::Version { .. } | Payload::End(_) => {}
+                Payload::TypeSection(reader) => {
+                    last_rank = rank::TYPE;
+                    for group in reader {
+                        info.rec_groups.push(group.map_err(invalid)?);
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    last_rank = rank::IMPORT;
+                    for import in reader.into_imports() {
+                        let import = import.map_err(invalid)?;
+                        match import.ty {
+                            TypeRef::Func(ty) => {
+                                info.imported.funcs += 1;
+                                info.func_types.push(ty);
+                            }
+                            TypeRef::FuncExact(_) => {
+                                return Err(LinkError::Unsupported {
+                                    input,
+                                    what: format!(
+                                        "an exact function import (`{}::{}`)",
+                                        import.module, import.name
+                                    ),
+                                })
+                            }
+                            TypeRef::Table(_) => info.imported.tables += 1,
+                            TypeRef::Memory(_) => info.imported.memories += 1,
+                            TypeRef::Global(_) => info.imported.globals += 1,
+                            TypeRef::Tag(_) => info.imported.tags += 1,
+                        }
+                        info.imports.push(import);
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    last_rank = rank::FUNCTION;
+                    for ty in reader {
+                        info.func_types.push(ty.map_err(invalid)?);
+                    }
+                }
+                Payload::TableSection(reader) => {
+                    last_rank = rank::TABLE;
+                    for table in reader {
+                        info.tables.push(table.map_err(invalid)?);
+                    }
+                }
+                Payload::MemorySection(reader) => {
+                    last_rank = rank::MEMORY;
+                    for memory in reader {
+                        info.memories.push(memory.map_err(invalid)?);
+                    }
+                }
+                Payload::TagSection(reader) => {
+                    last_rank = rank::TAG;
+                    for tag in reader {
+                        info.tags.push(tag.map_err(invalid)?);
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    last_rank = rank::GLOBAL;
+                    for global in reader {
+                        info.globals.push(global.map_err(invalid)?);
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    last_rank = rank::EXPORT;
+                    for export in reader {
+                        let export = export.map_err(invalid)?;
+                        if export.kind == ExternalKind::FuncExact {
+                            return Err(LinkError::Unsupported {
+                                input,
+                                what: format!("an exact function export (`{}`)", export.name),
+                            });
+                        }
+                        info.exports.push(export);
+                    }
+                }
+                Payload::StartSection { func, .. } => {
+                    last_rank = rank::START;
+                    info.start = Some(func);
+                }
+                Payload::ElementSection(reader) => {
+                    last_rank = rank::ELEMENT;
+                    for element in reader {
+                        info.elements.push(element.map_err(invalid)?);
+                    }
+                }
+                Payload::DataCountSection { .. } => {
+                    last_rank = rank::DATA_COUNT;
+                    info.has_data_count = true;
+                }
+                Payload::CodeSectionStart { count, .. } => {
+                    last_rank = rank::CODE;
+                    info.bodies.reserve(count as usize);
+                }
+                Payload::CodeSectionEntry(body) => info.bodies.push(body),
+                Payload::DataSection(reader) => {
+                    last_rank = rank::DATA;
+                    for data in reader {
+                        info.data.push(data.map_err(invalid)?);
+                    }
+                }
+                Payload::CustomSection(reader) => {
+                    if reader.name() == "name" {
+                        info.names = Some((reader.data(), reader.data_offset() as usize));
+                    } else {
+                        info.customs.push(CustomSection {
+                            name: reader.name(),
+                            data: reader.data(),
+                            after: last_rank,
+                        });
+                    }
+                }
+                other => {
+                    let what = match other.as_section() {
+                        Some((id, _)) => format!("section {id}"),
+                        None => "a component-model payload".to_string(),
+                    };
+                    return Err(LinkError::Unsupported { input, what });
+                }
+            }
+        }
+        Ok(info)
+    }
+
+    /// Number of types.
+    pub fn type_count(&self) -> u32 {
+        self.rec_groups.iter().map(|g| g.types().len() as u32).sum()
+    }
+
+    /// Total functions, imported and defined.
+    pub fn func_count(&self) -> u32 {
+        self.func_types.len() as u32
+    }
+
+    /// Total tables.
+    pub fn table_count(&self) -> u32 {
+        self.imported.tables + self.tables.len() as u32
+    }
+
+    /// Total memories.
+    pub fn memory_count(&self) -> u32 {
+        self.imported.memories + self.memories.len() as u32
+    }
+
+    /// Total globals.
+    pub fn global_count(&self) -> u32 {
+        self.imported.globals + self.globals.len() as u32
+    }
+
+    /// Total tags.
+    pub fn tag_count(&self) -> u32 {
+        self.imported.tags + self.tags.len() as u32
+    }
+
+    /// Whether instantiating this module does anything observable beyond
+    /// creating its items: active segments write into tables or memories and
+    /// a start function runs code.
+    pub fn has_instantiation_effects(&self) -> bool {
+        self.start.is_some()
+            || self
+                .elements
+                .iter()
+                .any(|e| matches!(e.kind, wasmparser::ElementKind::Active { .. }))
+            || self
+                .data
+                .iter()
+                .any(|d| matches!(d.kind, wasmparser::DataKind::Active { .. }))
+    }
+
+    /// The export called `name`, if any.
+    pub fn export(&self, name: &str) -> Option<&Export<'a>> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+}

@@ -1,0 +1,294 @@
+//! Static linking of trusted builtin modules into a WebAssembly application.
+//!
+//! A host that embeds WebAssembly usually offers small host functions —
+//! getters and setters over a host buffer — and pays for an opaque import
+//! call on every use. wasm-prelink lets the host write those functions in
+//! Wasm instead, as *builtin* modules, and merges them into the application
+//! before it ever reaches an engine:
+//!
+//! ```text
+//! ;; app.wat                              ;; builtin `host-buf`
+//! (import "host-buf" "get" (func $get     (func (export "get") (param i64) (result i32)
+//!   (param i64) (result i32)))              ... (call $u8-native-load ...))
+//! (func (export "run") ... (call $get))
+//! ```
+//!
+//! After linking there is one module: `host-buf`'s `get` is an ordinary
+//! function of it, the app's call is a direct call (and, once inlined, no
+//! call at all), and the only imports left are the builtin's own imports —
+//! the *intrinsics*, which a compiler like the `lowering` crate turns into
+//! single machine loads and stores, and any host functions.
+//!
+//! The rule above all others: **linking never changes semantics.** Whether an
+//! import was satisfied by a builtin here or by the host at instantiation is
+//! invisible to the program: same results, same traps, same host-visible
+//! effects in the same order. The pipeline is short and each phase has its
+//! own module:
+//!
+//! 1. **Read and validate** every input ([`validate`], [`info`]): text or
+//!    binary, all standard Wasm 3.0 features, one shared type context so that
+//!    types of different modules can be compared by id.
+//! 2. **Plan** ([`plan`], [`types`]): instantiation order (builtins
+//!    dependency-first, a cycle is an error), how every import is satisfied
+//!    (resolved to a builtin export and type-checked, kept as an intrinsic, or
+//!    forwarded to the host and shared when identical), where every item lands
+//!    in the merged index spaces ([`index`]), and how segment initialization
+//!    and start functions keep their separate-instantiation order.
+//! 3. **Emit** ([`emit`], [`code`], [`names`]): write the merged module from
+//!    the plan, copying function bodies byte for byte except where an index
+//!    moved, and merging name sections.
+//! 4. **Validate the output.** An invalid output is a linker bug and is never
+//!    returned.
+//!
+//! The same inputs always give the same bytes: no hash-map order reaches
+//! the output.
+
+#![deny(missing_docs)]
+
+pub mod code;
+pub mod emit;
+pub mod error;
+pub mod index;
+pub mod info;
+pub mod intrinsics;
+pub mod names;
+pub mod plan;
+pub mod types;
+pub mod validate;
+
+pub use error::{InputName, LinkError, ResolveError};
+pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
+
+use std::time::{Duration, Instant};
+
+/// How much the linker inlines across the former import boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InlineMode {
+    /// Merge only.
+    None,
+    /// Inline small, non-recursive builtin functions into their callers.
+    #[default]
+    Auto,
+    /// Inline every non-recursive builtin function.
+    All,
+}
+
+impl std::str::FromStr for InlineMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(InlineMode::None),
+            "auto" => Ok(InlineMode::Auto),
+            "all" => Ok(InlineMode::All),
+            other => Err(format!(
+                "unknown inline mode `{other}` (expected `none`, `auto` or `all`)"
+            )),
+        }
+    }
+}
+
+/// What a link did, for `--stats` and for callers that want to log it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Imports satisfied by a builtin's export.
+    pub imports_resolved: usize,
+    /// Host imports of the merged module.
+    pub imports_forwarded: usize,
+    /// Host imports that were identical to another and now share it.
+    pub imports_shared: usize,
+    /// Intrinsic imports of the merged module.
+    pub intrinsics_kept: usize,
+    /// Builtin types already present in the merged module.
+    pub types_deduplicated: usize,
+    /// Items defined by builtins that were merged in.
+    pub merged: MergedCounts,
+    /// Whether a start function was synthesized to keep instantiation order.
+    pub start_synthesized: bool,
+    /// Total size of all inputs in binary form.
+    pub bytes_in: usize,
+    /// Size of the output.
+    pub bytes_out: usize,
+    /// Things the user should know that did not stop the link.
+    pub warnings: Vec<String>,
+    /// Wall-clock time of the link.
+    pub elapsed: Duration,
+}
+
+/// Defined items that came from builtins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergedCounts {
+    /// Functions.
+    pub funcs: usize,
+    /// Tables.
+    pub tables: usize,
+    /// Memories.
+    pub memories: usize,
+    /// Globals.
+    pub globals: usize,
+    /// Tags.
+    pub tags: usize,
+    /// Element segments.
+    pub elems: usize,
+    /// Data segments.
+    pub data: usize,
+}
+
+/// The result of a successful link.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    /// The merged module, validated.
+    pub wasm: Vec<u8>,
+    /// What the link did.
+    pub report: Report,
+}
+
+/// Links builtins into an app. Configure it, then call [`Linker::link`].
+///
+/// ```
+/// let builtin = r#"(module (func (export "answer") (result i32) i32.const 42))"#;
+/// let app = r#"(module
+///     (import "oracle" "answer" (func $answer (result i32)))
+///     (func (export "run") (result i32) call $answer))"#;
+/// let linked = wasm_prelink::Linker::new()
+///     .builtin("oracle", builtin)?
+///     .link(app.as_bytes())?;
+/// assert_eq!(linked.report.imports_resolved, 1);
+/// # Ok::<(), wasm_prelink::LinkError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Linker {
+    builtins: Vec<(String, Vec<u8>)>,
+    inline: InlineMode,
+    namespace: String,
+}
+
+impl Default for Linker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Linker {
+    /// A linker with no builtins, the default intrinsics namespace and
+    /// `InlineMode::Auto`.
+    pub fn new() -> Self {
+        Linker {
+            builtins: Vec::new(),
+            inline: InlineMode::default(),
+            namespace: DEFAULT_NAMESPACE.to_string(),
+        }
+    }
+
+    /// Registers a builtin under `name`: app imports from module `name` are
+    /// resolved to its exports. `module` is binary or text.
+    pub fn builtin(mut self, name: &str, module: impl AsRef<[u8]>) -> Result<Self, LinkError> {
+        if self.builtins.iter().any(|(n, _)| n == name) {
+            return Err(LinkError::DuplicateBuiltin(name.to_string()));
+        }
+        let bytes = to_binary(&InputName::Builtin(name.to_string()), module.as_ref())?;
+        self.builtins.push((name.to_string(), bytes));
+        Ok(self)
+    }
+
+    /// Sets how much to inline.
+    pub fn inline(mut self, mode: InlineMode) -> Self {
+        self.inline = mode;
+        self
+    }
+
+    /// Sets the module name intrinsics are imported from.
+    pub fn intrinsics_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Links the builtins into `app` (binary or text).
+    pub fn link(&self, app: &[u8]) -> Result<Linked, LinkError> {
+        let started = Instant::now();
+        for (name, _) in &self.builtins {
+            if *name == self.namespace {
+                return Err(LinkError::BadBuiltinName {
+                    name: name.clone(),
+                    reason: "it is the intrinsics namespace".into(),
+                });
+            }
+        }
+        let app = to_binary(&InputName::App, app)?;
+
+        // Validate everything with one validator so type ids are shared;
+        // the app goes last and its type snapshot then knows every id.
+        let mut validator = wasmparser::Validator::new_with_features(validate::features());
+        let mut modules = Vec::with_capacity(self.builtins.len() + 1);
+        let inputs = self
+            .builtins
+            .iter()
+            .map(|(name, bytes)| (InputName::Builtin(name.clone()), bytes.as_slice()))
+            .chain(std::iter::once((InputName::App, app.as_ref())));
+        for (input, bytes) in inputs {
+            let types = validate::validate_module(&mut validator, bytes).map_err(|e| {
+                LinkError::Invalid {
+                    input: input.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            modules.push(info::ModuleInfo::read(input, bytes, types)?);
+        }
+        let names: Vec<String> = self.builtins.iter().map(|(n, _)| n.clone()).collect();
+
+        let plan = plan::plan(&modules, &names, &self.namespace)?;
+        let (name_section, mut warnings) = names::merge(&modules, &names, &plan);
+        let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
+        let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), bytes_in)?;
+        warnings.extend(emit_warnings);
+
+        let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
+        validate::validate_module(&mut output_validator, &wasm)
+            .map_err(|e| LinkError::InvalidOutput(e.to_string()))?;
+
+        let app_id = modules.len() - 1;
+        let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
+            modules[..app_id].iter().map(count).sum()
+        };
+        let report = Report {
+            imports_resolved: plan.counts.resolved,
+            imports_forwarded: plan.counts.forwarded,
+            imports_shared: plan.counts.shared,
+            intrinsics_kept: plan.counts.intrinsics,
+            types_deduplicated: plan.counts.types_deduplicated,
+            merged: MergedCounts {
+                funcs: from_builtins(&|m| m.bodies.len()),
+                tables: from_builtins(&|m| m.tables.len()),
+                memories: from_builtins(&|m| m.memories.len()),
+                globals: from_builtins(&|m| m.globals.len()),
+                tags: from_builtins(&|m| m.tags.len()),
+                elems: from_builtins(&|m| m.elements.len()),
+                data: from_builtins(&|m| m.data.len()),
+            },
+            start_synthesized: plan.start_func.is_some(),
+            bytes_in,
+            bytes_out: wasm.len(),
+            warnings,
+            elapsed: started.elapsed(),
+        };
+        Ok(Linked { wasm, report })
+    }
+}
+
+/// Accepts binary or text, telling them apart by content.
+fn to_binary(input: &InputName, bytes: &[u8]) -> Result<Vec<u8>, LinkError> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.to_vec());
+    }
+    if bytes.len() >= 4 && bytes.iter().take(4).any(|b| *b == 0 || *b >= 0x80) {
+        return Err(LinkError::Invalid {
+            input: input.clone(),
+            message: "not a WebAssembly binary (bad magic number) and not text".into(),
+        });
+    }
+    wat::parse_bytes(bytes)
+        .map(|b| b.into_owned())
+        .map_err(|e| LinkError::Invalid {
+            input: input.clone(),
+            message: e.to_string(),
+        })
+}

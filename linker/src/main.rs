@@ -1,0 +1,173 @@
+//! The `wasm-prelink` command: a thin layer over the library.
+//!
+//! Everything a user can get wrong ends in one message on stderr naming the
+//! input and the item, exit status 1, and no output file: output goes to a
+//! temporary file in the destination's directory that is renamed into place
+//! only once the link succeeded.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use wasm_prelink::{InlineMode, Linker};
+
+#[derive(Parser)]
+#[command(
+    name = "wasm-prelink",
+    version,
+    about = "Link trusted builtin Wasm modules into an application module"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Merge builtins into an app module.
+    Link(LinkArgs),
+}
+
+#[derive(Args)]
+struct LinkArgs {
+    /// The application module (binary or text; `-` reads stdin).
+    app: PathBuf,
+    /// A builtin module satisfying imports from module NAME (repeatable).
+    #[arg(long = "builtin", value_name = "NAME=FILE")]
+    builtins: Vec<String>,
+    /// Where to write the result (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// How much to inline across the former import boundary.
+    #[arg(long, value_name = "none|auto|all", default_value = "auto")]
+    inline: InlineMode,
+    /// Module name the builtins import intrinsics from.
+    #[arg(long, value_name = "NAMESPACE", default_value = wasm_prelink::DEFAULT_NAMESPACE)]
+    intrinsics: String,
+    /// Write the text format instead of binary.
+    #[arg(long)]
+    wat: bool,
+    /// Print a report of what the link did on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Link(args) => link(args),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn link(args: LinkArgs) -> Result<()> {
+    let mut linker = Linker::new()
+        .inline(args.inline)
+        .intrinsics_namespace(&args.intrinsics);
+    for spec in &args.builtins {
+        let Some((name, file)) = spec.split_once('=') else {
+            bail!("`--builtin {spec}` must be NAME=FILE");
+        };
+        if name.is_empty() {
+            bail!("`--builtin {spec}` has an empty builtin name");
+        }
+        let bytes =
+            read_input(Path::new(file)).with_context(|| format!("cannot read builtin `{name}`"))?;
+        linker = linker
+            .builtin(name, bytes)
+            .with_context(|| format!("in `{file}`"))?;
+    }
+    let app = read_input(&args.app).context("cannot read the app")?;
+    let linked = linker
+        .link(&app)
+        .with_context(|| format!("cannot link `{}`", args.app.display()))?;
+    for warning in &linked.report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let output = if args.wat {
+        let mut text =
+            wasmprinter::print_bytes(&linked.wasm).context("cannot print the linked module")?;
+        text.push('\n');
+        text.into_bytes()
+    } else {
+        linked.wasm
+    };
+    match &args.output {
+        Some(path) if path.as_os_str() != "-" => write_atomically(path, &output)?,
+        _ => {
+            let mut stdout = std::io::stdout().lock();
+            if !args.wat && stdout.is_terminal() {
+                bail!("refusing to write a binary module to a terminal; use `-o FILE` or `--wat`");
+            }
+            stdout
+                .write_all(&output)
+                .context("cannot write to stdout")?;
+            stdout.flush().context("cannot write to stdout")?;
+        }
+    }
+    if args.stats {
+        print_stats(&linked.report);
+    }
+    Ok(())
+}
+
+fn print_stats(report: &wasm_prelink::Report) {
+    let m = &report.merged;
+    eprintln!(
+        "imports:  {} resolved, {} forwarded to the host ({} shared), {} intrinsics kept",
+        report.imports_resolved,
+        report.imports_forwarded,
+        report.imports_shared,
+        report.intrinsics_kept
+    );
+    eprintln!(
+        "merged:   {} functions, {} tables, {} memories, {} globals, {} tags, {} elem and {} data segments; {} types deduplicated",
+        m.funcs, m.tables, m.memories, m.globals, m.tags, m.elems, m.data, report.types_deduplicated
+    );
+    if report.start_synthesized {
+        eprintln!("start:    synthesized to keep separate-instantiation order");
+    }
+    eprintln!(
+        "size:     {} bytes in, {} bytes out",
+        report.bytes_in, report.bytes_out
+    );
+    eprintln!("time:     {:.3} ms", report.elapsed.as_secs_f64() * 1e3);
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read stdin")?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// Writes `bytes` to `path` so that `path` either keeps its old contents or
+/// holds all of the new ones: never a partial module.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("`{}` is not a file path", path.display()))?;
+    let temporary = dir.join(format!(
+        ".{}.{}.pending",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written =
+        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error).with_context(|| format!("cannot write `{}`", path.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Snapshot and differential tests of the linker.
