@@ -59,6 +59,7 @@ pub mod validate;
 pub use error::{InputName, LinkError, ResolveError};
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// How much the linker inlines across the former import boundary.
@@ -186,7 +187,7 @@ impl Linker {
             return Err(LinkError::DuplicateBuiltin(name.to_string()));
         }
         let bytes = to_binary(&InputName::Builtin(name.to_string()), module.as_ref())?;
-        self.builtins.push((name.to_string(), bytes));
+        self.builtins.push((name.to_string(), bytes.into_owned()));
         Ok(self)
     }
 
@@ -274,10 +275,12 @@ impl Linker {
     }
 }
 
-/// Accepts binary or text, telling them apart by content.
-fn to_binary(input: &InputName, bytes: &[u8]) -> Result<Vec<u8>, LinkError> {
+/// Accepts binary or text, telling them apart by content. Binary input is
+/// borrowed, not copied: for multi-megabyte modules the copy would be a
+/// third of the linker's memory.
+fn to_binary<'a>(input: &InputName, bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, LinkError> {
     if bytes.starts_with(b"\0asm") {
-        return Ok(bytes.to_vec());
+        return Ok(Cow::Borrowed(bytes));
     }
     if bytes.len() >= 4 && bytes.iter().take(4).any(|b| *b == 0 || *b >= 0x80) {
         return Err(LinkError::Invalid {
@@ -286,7 +289,7 @@ fn to_binary(input: &InputName, bytes: &[u8]) -> Result<Vec<u8>, LinkError> {
         });
     }
     wat::parse_bytes(bytes)
-        .map(|b| b.into_owned())
+        .map(|b| Cow::Owned(b.into_owned()))
         .map_err(|e| LinkError::Invalid {
             input: input.clone(),
             message: e.to_string(),
