@@ -113,6 +113,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Wall-clock time of the link.
     pub elapsed: Duration,
+    /// Wall-clock time of each phase, in pipeline order.
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 /// Defined items that came from builtins.
@@ -206,6 +208,8 @@ impl Linker {
     /// Links the builtins into `app` (binary or text).
     pub fn link(&self, app: &[u8]) -> Result<Linked, LinkError> {
         let started = Instant::now();
+        let mut phases = Vec::new();
+        let mut phase_start = started;
         for (name, _) in &self.builtins {
             if *name == self.namespace {
                 return Err(LinkError::BadBuiltinName {
@@ -236,15 +240,28 @@ impl Linker {
         }
         let names: Vec<String> = self.builtins.iter().map(|(n, _)| n.clone()).collect();
 
+        let mut phase = |name: &'static str| {
+            let now = Instant::now();
+            phases.push((name, now - phase_start));
+            phase_start = now;
+        };
+        phase("read and validate inputs");
         let plan = plan::plan(&modules, &names, &self.namespace)?;
+        phase("plan");
         let (name_section, mut warnings) = names::merge(&modules, &names, &plan);
         let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
-        let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), bytes_in)?;
+        // Room for the inputs plus growth (re-encoded indices may take an extra
+        // byte, builtin functions are added): reallocating a buffer of this
+        // size would briefly need three times the memory.
+        let capacity = bytes_in + bytes_in / 16 + 4096;
+        let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), capacity)?;
+        phase("emit");
         warnings.extend(emit_warnings);
 
         let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
         validate::validate_module(&mut output_validator, &wasm)
             .map_err(|e| LinkError::InvalidOutput(e.to_string()))?;
+        phase("validate output");
 
         let app_id = modules.len() - 1;
         let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
@@ -270,6 +287,7 @@ impl Linker {
             bytes_out: wasm.len(),
             warnings,
             elapsed: started.elapsed(),
+            phases,
         };
         Ok(Linked { wasm, report })
     }

@@ -134,7 +134,16 @@ fn print_stats(report: &wasm_prelink::Report) {
         "size:     {} bytes in, {} bytes out",
         report.bytes_in, report.bytes_out
     );
-    eprintln!("time:     {:.3} ms", report.elapsed.as_secs_f64() * 1e3);
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|(name, time)| format!("{name} {:.1}", time.as_secs_f64() * 1e3))
+        .collect();
+    eprintln!(
+        "time:     {:.1} ms ({})",
+        report.elapsed.as_secs_f64() * 1e3,
+        phases.join(", ")
+    );
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {
