@@ -1,0 +1,398 @@
+//! Turning a call to an intrinsic into native loads and stores.
+//!
+//! Each [`Shape`] of intrinsic has one small helper below; the table in
+//! [`crate::intrinsics`] says which shape and access width each intrinsic
+//! has, so the helpers never match on individual intrinsics.
+//!
+//! # Memory flags, and why
+//!
+//! Native accesses use `MemFlags::new().with_notrap()` and nothing else:
+//!
+//! * **No alias region.** Cranelift's alias analysis splits memory into the
+//!   `heap`, `table` and `vmctx` regions and "everything else", and assumes
+//!   accesses in different regions never touch the same bytes. Native memory
+//!   is host memory the runtime may also read or write for its own purposes,
+//!   so it goes in "everything else" — the category of every access nobody
+//!   labelled, including the runtime's own unlabelled loads and stores — and
+//!   is never marked as a Wasm `heap` access. The consequence, which is the
+//!   contract with the host: memory a builtin reaches natively must not be
+//!   memory the runtime accesses under the `heap`, `table` or `vmctx` labels
+//!   (in particular, builtins access Wasm linear memory with ordinary Wasm
+//!   loads, not through a native pointer to it). The checked variants'
+//!   explicit trap is moreover a barrier for every region.
+//! * **`notrap`.** The access itself is to trusted host memory. Without
+//!   `notrap`, Cranelift would record the instruction as a Wasm
+//!   heap-out-of-bounds trap site, and a runtime's fault handler would turn a
+//!   wild host pointer — a bug in trusted code — into an ordinary, catchable
+//!   Wasm trap. With it, such a fault crashes the host exactly as the host
+//!   implementation in [`crate::host`] would, so the two paths agree. Bounds
+//!   errors of the checked variants are reported by an explicit `trapnz`
+//!   with [`TrapCode::HeapOutOfBounds`] placed before the access.
+//! * **Not `aligned`**: the intrinsics have no alignment requirement.
+//! * **Not `readonly`**: native memory may change (native stores, the host).
+//! * **Native endianness**, as the intrinsics are defined.
+//!
+//! # Pointer width
+//!
+//! Addresses are `i64` in Wasm. On 32-bit targets the plugin `ireduce`s the
+//! final address to the pointer type (the high bits are ignored, as the host
+//! implementations do), while the checked variants' bounds arithmetic stays
+//! 64-bit so a large offset cannot wrap into range.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, types, InstBuilder, MemFlags, TrapCode};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_wasm::{FuncIndex, WasmError, WasmResult};
+
+use crate::error::Error;
+use crate::hook::StoreDataAddress;
+use crate::intrinsics::{Intrinsic, Shape};
+use crate::module::{Intrinsics, DEFAULT_NAMESPACE};
+
+/// Options of the lowering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    namespace: String,
+    spectre_mitigation: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            spectre_mitigation: false,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults: namespace [`DEFAULT_NAMESPACE`], no Spectre mitigation.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Sets the module name whose imports are intrinsics.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Config {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// When `true`, the checked variants also select a null address when out
+    /// of bounds (with `select_spectre_guard`), so a mispredicted bounds
+    /// check cannot speculatively touch memory outside `base..base+length`.
+    pub fn spectre_mitigation(mut self, enable: bool) -> Config {
+        self.spectre_mitigation = enable;
+        self
+    }
+
+    /// The configured namespace.
+    pub fn namespace_name(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Whether the Spectre mitigation is on.
+    pub fn spectre_mitigation_enabled(&self) -> bool {
+        self.spectre_mitigation
+    }
+}
+
+/// The lowering for one module: its intrinsics plus the options.
+///
+/// Immutable and `Sync`, so one value can serve functions translated in
+/// parallel.
+#[derive(Clone, Debug)]
+pub struct Lowering {
+    intrinsics: Intrinsics,
+    spectre_mitigation: bool,
+}
+
+impl Lowering {
+    /// Reads the intrinsic imports of `wasm` under `config`.
+    pub fn new(wasm: &[u8], config: &Config) -> Result<Lowering, Error> {
+        let intrinsics = Intrinsics::from_module(wasm, &config.namespace)?;
+        Ok(Lowering::from_intrinsics(intrinsics, config))
+    }
+
+    /// Uses an already built intrinsics map (its namespace wins over
+    /// `config`'s).
+    pub fn from_intrinsics(intrinsics: Intrinsics, config: &Config) -> Lowering {
+        Lowering {
+            intrinsics,
+            spectre_mitigation: config.spectre_mitigation,
+        }
+    }
+
+    /// The module's intrinsics.
+    pub fn intrinsics(&self) -> &Intrinsics {
+        &self.intrinsics
+    }
+
+    /// Lowers a direct `call` of `callee` if it is an intrinsic.
+    ///
+    /// `args` are the Wasm-level arguments (as cranelift-wasm passes them to
+    /// `FuncEnvironment::translate_call`, without any vmctx), and
+    /// `pointer_type` is the target's (`i32` or `i64`). Returns `None`, having
+    /// emitted nothing, when `callee` is not an intrinsic; otherwise returns
+    /// the instruction whose results are the call's Wasm results, which is
+    /// what `translate_call` must return.
+    pub fn lower_call(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        callee: FuncIndex,
+        args: &[ir::Value],
+        pointer_type: ir::Type,
+        hook: &mut dyn StoreDataAddress,
+    ) -> WasmResult<Option<ir::Inst>> {
+        match self.intrinsics.get(callee) {
+            Some(intrinsic) => self
+                .lower_intrinsic(builder, intrinsic, args, pointer_type, hook)
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Lowers a `return_call` of `callee` if it is an intrinsic: the
+    /// intrinsic's code followed by a `return` of its results. Returns
+    /// whether it did.
+    ///
+    /// The `return` carries the Wasm results only; a runtime whose functions
+    /// return hidden values, or that must run code before returning, uses
+    /// [`Lowering::lower_call`] and emits its own return.
+    pub fn lower_return_call(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        callee: FuncIndex,
+        args: &[ir::Value],
+        pointer_type: ir::Type,
+        hook: &mut dyn StoreDataAddress,
+    ) -> WasmResult<bool> {
+        let Some(inst) = self.lower_call(builder, callee, args, pointer_type, hook)? else {
+            return Ok(false);
+        };
+        let results = builder.inst_results(inst).to_vec();
+        builder.ins().return_(&results);
+        Ok(true)
+    }
+
+    /// Lowers one intrinsic with the given Wasm-level arguments, returning
+    /// the instruction whose results are its Wasm results.
+    pub fn lower_intrinsic(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        intrinsic: Intrinsic,
+        args: &[ir::Value],
+        pointer_type: ir::Type,
+        hook: &mut dyn StoreDataAddress,
+    ) -> WasmResult<ir::Inst> {
+        check_args(builder, intrinsic, args)?;
+        if pointer_type != types::I32 && pointer_type != types::I64 {
+            return Err(WasmError::Unsupported(format!(
+                "intrinsic `{intrinsic}` cannot be lowered for {}-bit pointers",
+                pointer_type.bits()
+            )));
+        }
+        let mut lower = Lower {
+            builder,
+            pointer_type,
+            spectre_mitigation: self.spectre_mitigation,
+        };
+        Ok(match (intrinsic.shape(), args) {
+            (Shape::StoreDataAddress, []) => lower.store_data_address(hook)?,
+            (Shape::Load { access }, &[address]) => {
+                let address = lower.native_address(address);
+                lower.load(intrinsic, access, address)
+            }
+            (Shape::Store { access }, &[address, value]) => {
+                let address = lower.native_address(address);
+                lower.store(access, address, value)
+            }
+            (Shape::CheckedLoad { access }, &[base, offset, length]) => {
+                let address = lower.checked_address(access, base, offset, length);
+                lower.load(intrinsic, access, address)
+            }
+            (Shape::CheckedStore { access }, &[base, offset, length, value]) => {
+                let address = lower.checked_address(access, base, offset, length);
+                lower.store(access, address, value)
+            }
+            // `check_args` compared `args` with the table's signature, and
+            // the table's unit tests tie each shape to its arity.
+            _ => return Err(arity_error(intrinsic, args.len())),
+        })
+    }
+}
+
+/// The flags of every native access; see the module documentation.
+pub const NATIVE_FLAGS: MemFlags = MemFlags::new().with_notrap();
+
+/// The trap code of a failed bounds check: the same a Wasm heap access out
+/// of bounds raises, which is what the host implementation reports too.
+pub const OUT_OF_BOUNDS: TrapCode = TrapCode::HeapOutOfBounds;
+
+/// State shared by the per-shape helpers for one lowered call.
+struct Lower<'a, 'b> {
+    builder: &'a mut FunctionBuilder<'b>,
+    pointer_type: ir::Type,
+    spectre_mitigation: bool,
+}
+
+impl Lower<'_, '_> {
+    /// `store-data-address`: the runtime emits the address; it is
+    /// pointer-sized, and the intrinsic returns `i64`, so a 32-bit address is
+    /// zero-extended (an address is unsigned).
+    fn store_data_address(&mut self, hook: &mut dyn StoreDataAddress) -> WasmResult<ir::Inst> {
+        let address = hook.store_data_address(self.builder, self.pointer_type)?;
+        let found = self.builder.func.dfg.value_type(address);
+        if found != self.pointer_type {
+            return Err(WasmError::User(format!(
+                "the store-data-address hook returned a `{found}` value, expected the pointer type `{}`",
+                self.pointer_type
+            )));
+        }
+        if self.pointer_type != types::I64 {
+            let extended = self.builder.ins().uextend(types::I64, address);
+            return Ok(self.defining_inst(extended));
+        }
+        // `translate_call` must return an instruction whose only result is
+        // the value. The hook's value usually is one (a load); a block
+        // parameter or one result of several needs an instruction of its
+        // own, and adding zero is one the optimizer removes again.
+        match self.builder.func.dfg.value_def(address) {
+            ir::ValueDef::Result(inst, 0) if self.builder.inst_results(inst).len() == 1 => {
+                Ok(inst)
+            }
+            _ => {
+                let copy = self.builder.ins().iadd_imm(address, 0);
+                Ok(self.defining_inst(copy))
+            }
+        }
+    }
+
+    /// The native address from a Wasm `i64`: as is on 64-bit targets, the low
+    /// bits on 32-bit ones (where the high bits are defined to be ignored).
+    fn native_address(&mut self, address: ir::Value) -> ir::Value {
+        if self.pointer_type == types::I64 {
+            address
+        } else {
+            self.builder.ins().ireduce(self.pointer_type, address)
+        }
+    }
+
+    /// The address `base + offset` of a checked access of `access`'s width,
+    /// after trapping unless `offset + width <= length` holds without
+    /// overflow.
+    ///
+    /// The plain check is two cheap branches: an add that traps on carry,
+    /// then a compare. The Spectre-safe check folds both conditions into one
+    /// value, traps on it, and also feeds it to `select_spectre_guard`, so
+    /// that even a mispredicted branch reads from address 0 instead of out of
+    /// bounds (the carry must be part of it: a wrapped sum looks in bounds).
+    fn checked_address(
+        &mut self,
+        access: ir::Type,
+        base: ir::Value,
+        offset: ir::Value,
+        length: ir::Value,
+    ) -> ir::Value {
+        let size = self
+            .builder
+            .ins()
+            .iconst(types::I64, i64::from(access.bytes()));
+        let address = if self.spectre_mitigation {
+            let (end, overflow) = self.builder.ins().uadd_overflow(offset, size);
+            let past = self
+                .builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, end, length);
+            let out_of_bounds = self.builder.ins().bor(overflow, past);
+            self.builder.ins().trapnz(out_of_bounds, OUT_OF_BOUNDS);
+            let address = self.builder.ins().iadd(base, offset);
+            let address = self.native_address(address);
+            let null = self.builder.ins().iconst(self.pointer_type, 0);
+            return self
+                .builder
+                .ins()
+                .select_spectre_guard(out_of_bounds, null, address);
+        } else {
+            let end = self
+                .builder
+                .ins()
+                .uadd_overflow_trap(offset, size, OUT_OF_BOUNDS);
+            let past = self
+                .builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.builder.ins().trapnz(past, OUT_OF_BOUNDS);
+            self.builder.ins().iadd(base, offset)
+        };
+        self.native_address(address)
+    }
+
+    /// A native load of `access`'s width. Core Wasm has no 8- or 16-bit
+    /// values, so narrow loads zero-extend into the `i32` result as part of
+    /// the load (`uload8`/`uload16`), keeping the load the one instruction
+    /// whose result is the call's result.
+    fn load(&mut self, intrinsic: Intrinsic, access: ir::Type, address: ir::Value) -> ir::Inst {
+        let result = intrinsic.results()[0].clif_type();
+        let ins = self.builder.ins();
+        let value = match access {
+            types::I8 => ins.uload8(result, NATIVE_FLAGS, address, 0),
+            types::I16 => ins.uload16(result, NATIVE_FLAGS, address, 0),
+            types::I32 if result == types::I64 => ins.uload32(NATIVE_FLAGS, address, 0),
+            _ => ins.load(access, NATIVE_FLAGS, address, 0),
+        };
+        self.defining_inst(value)
+    }
+
+    /// A native store of `access`'s width. The Wasm value may be wider (an
+    /// `i32` for `u8-native-store`); the narrow store instructions keep only
+    /// the low bytes, which is the truncation the intrinsic specifies.
+    fn store(&mut self, access: ir::Type, address: ir::Value, value: ir::Value) -> ir::Inst {
+        let value_type = self.builder.func.dfg.value_type(value);
+        let ins = self.builder.ins();
+        match (access, value_type) {
+            (types::I8, _) => ins.istore8(NATIVE_FLAGS, value, address, 0),
+            (types::I16, _) => ins.istore16(NATIVE_FLAGS, value, address, 0),
+            (types::I32, types::I64) => ins.istore32(NATIVE_FLAGS, value, address, 0),
+            _ => ins.store(NATIVE_FLAGS, value, address, 0),
+        }
+    }
+
+    fn defining_inst(&self, value: ir::Value) -> ir::Inst {
+        match self.builder.func.dfg.value_def(value) {
+            ir::ValueDef::Result(inst, _) => inst,
+            // Every value passed here was just created by an instruction.
+            other => unreachable!("freshly built value defined by {other:?}"),
+        }
+    }
+}
+
+/// Checks the arguments cranelift-wasm passed against the intrinsic's
+/// signature. Translation validated the module, so a mismatch means the
+/// caller passed extra (e.g. vmctx) arguments, which is reported rather than
+/// miscompiled.
+fn check_args(
+    builder: &FunctionBuilder<'_>,
+    intrinsic: Intrinsic,
+    args: &[ir::Value],
+) -> WasmResult<()> {
+    let params = intrinsic.params();
+    if args.len() != params.len() {
+        return Err(arity_error(intrinsic, args.len()));
+    }
+    for (&arg, param) in args.iter().zip(params) {
+        let found = builder.func.dfg.value_type(arg);
+        if found != param.clif_type() {
+            return Err(WasmError::User(format!(
+                "intrinsic `{intrinsic}` was passed a `{found}` argument where `{param}` is expected"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn arity_error(intrinsic: Intrinsic, found: usize) -> WasmError {
+    WasmError::User(format!(
+        "intrinsic `{intrinsic}` takes {} Wasm arguments, {found} were passed",
+        intrinsic.params().len()
+    ))
+}
