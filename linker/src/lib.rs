@@ -103,6 +103,9 @@ pub struct Report {
     pub types_deduplicated: usize,
     /// Items defined by builtins that were merged in.
     pub merged: MergedCounts,
+    /// Builtins nothing imports from (linked anyway: their start functions
+    /// and segments still run).
+    pub unused_builtins: Vec<String>,
     /// Whether a start function was synthesized to keep instantiation order.
     pub start_synthesized: bool,
     /// Total size of all inputs in binary form.
@@ -282,6 +285,11 @@ impl Linker {
                 elems: from_builtins(&|m| m.elements.len()),
                 data: from_builtins(&|m| m.data.len()),
             },
+            unused_builtins: plan
+                .unused_builtins
+                .iter()
+                .map(|&b| names[b].clone())
+                .collect(),
             start_synthesized: plan.start_func.is_some(),
             bytes_in,
             bytes_out: wasm.len(),

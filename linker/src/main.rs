@@ -84,6 +84,12 @@ fn link(args: LinkArgs) -> Result<()> {
     let linked = linker
         .link(&app)
         .with_context(|| format!("cannot link `{}`", args.app.display()))?;
+    if let Some(unused) = linked.report.unused_builtins.first() {
+        bail!(
+            "builtin `{unused}` is not imported by the app or by another builtin; check the name (the app imports from {})",
+            import_modules(&app)
+        );
+    }
     for warning in &linked.report.warnings {
         eprintln!("warning: {warning}");
     }
@@ -144,6 +150,25 @@ fn print_stats(report: &wasm_prelink::Report) {
         report.elapsed.as_secs_f64() * 1e3,
         phases.join(", ")
     );
+}
+
+/// The module names the app imports from, for messages.
+fn import_modules(app: &[u8]) -> String {
+    let mut names = std::collections::BTreeSet::new();
+    if let Ok(binary) = wat::parse_bytes(app) {
+        for payload in wasmparser::Parser::new(0).parse_all(&binary) {
+            if let Ok(wasmparser::Payload::ImportSection(reader)) = payload {
+                for import in reader.into_imports().flatten() {
+                    names.insert(format!("`{}`", import.module));
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        "nothing".to_string()
+    } else {
+        names.into_iter().collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

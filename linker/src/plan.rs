@@ -149,6 +149,10 @@ pub struct Plan {
     pub start_func: Option<u32>,
     /// Merged function indices of kept intrinsic imports.
     pub intrinsic_funcs: BTreeMap<u32, Intrinsic>,
+    /// Builtins that neither the app nor another builtin imports from. They
+    /// are still linked (their start functions may have effects), but a
+    /// command-line user probably misspelled a name.
+    pub unused_builtins: Vec<ModuleId>,
     /// Counters for the report.
     pub counts: PlanCounts,
 }
@@ -520,6 +524,15 @@ pub fn plan(
             )
         })
         .collect();
+    let mut imported_from = vec![false; modules.len()];
+    for module in modules {
+        for import in &module.imports {
+            if let Some(&builtin) = builtin_of.get(import.module) {
+                imported_from[builtin] = true;
+            }
+        }
+    }
+    let unused_builtins = (0..app).filter(|&b| !imported_from[b]).collect();
     let synthesized = matches!(start, StartPlan::Synthesized(_));
     let start_func = synthesized.then(|| import_slots[FUNC] + funcs.len() as u32);
 
@@ -546,6 +559,7 @@ pub fn plan(
         start_type: if synthesized { start_type } else { None },
         start_func,
         intrinsic_funcs,
+        unused_builtins,
         counts,
     })
 }
