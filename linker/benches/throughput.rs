@@ -22,7 +22,9 @@
 //!
 //! Environment: `BENCH_MODULES_DIR` overrides the module directory,
 //! `BENCH_RUNS` the number of runs (default 5), `BENCH_FILTER` keeps only
-//! modules whose file name contains it.
+//! modules whose file name contains it, `BENCH_DUMP_DIR` writes each
+//! synthetic builtin there as `<module>.<builtin name>.wasm` so the same link
+//! can be reproduced with the command line.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
@@ -248,6 +250,10 @@ fn main() {
                 .expect("links");
         });
         let builtin = forwarding_builtin(&bytes);
+        if let (Some(dump), Some((module, builtin))) = (std::env::var_os("BENCH_DUMP_DIR"), &builtin) {
+            let path = PathBuf::from(dump).join(format!("{name}.{module}.wasm"));
+            std::fs::write(&path, builtin).expect("writable dump directory");
+        }
         let (forwarded, forwarded_peak, forwarded_auto) = match &builtin {
             Some((module, builtin)) => {
                 let linker = Linker::new()

@@ -261,16 +261,11 @@ impl Linker {
         phase("emit");
         warnings.extend(emit_warnings);
 
-        let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
-        validate::validate_module(&mut output_validator, &wasm)
-            .map_err(|e| LinkError::InvalidOutput(e.to_string()))?;
-        phase("validate output");
-
         let app_id = modules.len() - 1;
         let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
             modules[..app_id].iter().map(count).sum()
         };
-        let report = Report {
+        let mut report = Report {
             imports_resolved: plan.counts.resolved,
             imports_forwarded: plan.counts.forwarded,
             imports_shared: plan.counts.shared,
@@ -294,9 +289,21 @@ impl Linker {
             bytes_in,
             bytes_out: wasm.len(),
             warnings,
-            elapsed: started.elapsed(),
-            phases,
+            elapsed: Duration::ZERO,
+            phases: Vec::new(),
         };
+        // The inputs' validator state is as large as the output's; free it
+        // before validating the output so peak memory stays near input plus
+        // output.
+        drop(plan);
+        drop(modules);
+
+        let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
+        validate::validate_module(&mut output_validator, &wasm)
+            .map_err(|e| LinkError::InvalidOutput(e.to_string()))?;
+        phase("validate output");
+        report.elapsed = started.elapsed();
+        report.phases = phases;
         Ok(Linked { wasm, report })
     }
 }
