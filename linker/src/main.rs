@@ -81,13 +81,16 @@ fn link(args: LinkArgs) -> Result<()> {
             .with_context(|| format!("in `{file}`"))?;
     }
     let app = read_input(&args.app).context("cannot read the app")?;
+    // Named in the message about a misspelled builtin; read before the app's
+    // bytes are handed over.
+    let app_imports = if args.builtins.is_empty() { String::new() } else { import_modules(&app) };
     let linked = linker
-        .link(&app)
+        .link_owned(app)
         .with_context(|| format!("cannot link `{}`", args.app.display()))?;
     if let Some(unused) = linked.report.unused_builtins.first() {
         bail!(
             "builtin `{unused}` is not imported by the app or by another builtin; check the name (the app imports from {})",
-            import_modules(&app)
+            app_imports
         );
     }
     for warning in &linked.report.warnings {
