@@ -139,14 +139,13 @@ impl Intrinsics {
                     for (export_index, export) in (0u32..).zip(reader) {
                         let export = export?;
                         if export.kind == ExternalKind::Func {
-                            intrinsics.note_use(
-                                FuncIndex::from_u32(export.index),
+                            declared |= intrinsics.note_use(
+                                export.index,
                                 UseSite::Export {
                                     export: export_index,
                                 },
                                 Some(export.name),
                             );
-                            declared |= intrinsics.get(FuncIndex::from_u32(export.index)).is_some();
                         }
                     }
                 }
@@ -160,7 +159,7 @@ impl Intrinsics {
                             _ => Some(UseSite::Element { segment }),
                         };
                         for function in element_functions(element.items)? {
-                            declared |= intrinsics.get(function).is_some();
+                            declared |= intrinsics.intrinsic_at(function).is_some();
                             if let Some(site) = site {
                                 intrinsics.note_use(function, site, None);
                             }
@@ -176,9 +175,13 @@ impl Intrinsics {
             let imported = intrinsics.by_function.len();
             for (ordinal, body) in bodies.into_iter().enumerate() {
                 let function = u32::try_from(imported + ordinal)
-                    .map(FuncIndex::from_u32)
-                    .unwrap_or(FuncIndex::from_u32(u32::MAX));
-                intrinsics.scan_body(function, body)?;
+                    .ok()
+                    .filter(|&index| index < u32::MAX)
+                    .ok_or_else(|| Error::Parse {
+                        message: "too many functions".to_owned(),
+                        offset: body.range().start,
+                    })?;
+                intrinsics.scan_body(FuncIndex::from_u32(function), body)?;
             }
         }
         Ok(intrinsics)
@@ -192,8 +195,14 @@ impl Intrinsics {
     /// The intrinsic that function `function` is, if it is one.
     #[inline]
     pub fn get(&self, function: FuncIndex) -> Option<Intrinsic> {
+        self.intrinsic_at(function.as_u32())
+    }
+
+    /// [`Intrinsics::get`] for a raw index read from the module, which may
+    /// be any `u32` (a `FuncIndex` cannot hold `u32::MAX`).
+    fn intrinsic_at(&self, function: u32) -> Option<Intrinsic> {
         self.by_function
-            .get(function.as_u32() as usize)
+            .get(function as usize)
             .copied()
             .flatten()
     }
@@ -231,14 +240,15 @@ impl Intrinsics {
 
     /// Records a use of `function` if it is an intrinsic; returns whether it
     /// was one.
-    fn note_use(&mut self, function: FuncIndex, site: UseSite, export_name: Option<&str>) -> bool {
-        let Some(intrinsic) = self.get(function) else {
+    fn note_use(&mut self, function: u32, site: UseSite, export_name: Option<&str>) -> bool {
+        let Some(intrinsic) = self.intrinsic_at(function) else {
             return false;
         };
         self.indirect_uses.push(IndirectUse {
             module: self.namespace.clone(),
             intrinsic,
-            function,
+            // An intrinsic's index is below the import count, so it fits.
+            function: FuncIndex::from_u32(function),
             site,
             export_name: export_name.map(str::to_owned),
         });
@@ -251,7 +261,7 @@ impl Intrinsics {
         while !reader.eof() {
             if let Operator::RefFunc { function_index } = reader.read()? {
                 self.note_use(
-                    FuncIndex::from_u32(function_index),
+                    function_index,
                     UseSite::RefFunc { function },
                     None,
                 );
@@ -332,24 +342,24 @@ fn kind_name(ty: TypeRef) -> &'static str {
 }
 
 /// Functions named by `ref.func` in a constant expression.
-fn ref_funcs(expr: &ConstExpr<'_>) -> Result<Vec<FuncIndex>, Error> {
+fn ref_funcs(expr: &ConstExpr<'_>) -> Result<Vec<u32>, Error> {
     let mut functions = Vec::new();
     let mut reader = expr.get_operators_reader();
     while !reader.eof() {
         if let Operator::RefFunc { function_index } = reader.read()? {
-            functions.push(FuncIndex::from_u32(function_index));
+            functions.push(function_index);
         }
     }
     Ok(functions)
 }
 
 /// Functions an element segment refers to, in either encoding.
-fn element_functions(items: ElementItems<'_>) -> Result<Vec<FuncIndex>, Error> {
+fn element_functions(items: ElementItems<'_>) -> Result<Vec<u32>, Error> {
     let mut functions = Vec::new();
     match items {
         ElementItems::Functions(reader) => {
             for index in reader {
-                functions.push(FuncIndex::from_u32(index?));
+                functions.push(index?);
             }
         }
         ElementItems::Expressions(_, reader) => {
