@@ -15,7 +15,10 @@ use crate::index::ModuleMaps;
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::Encode;
-use wasmparser::{ConstExpr, FunctionBody, Operator};
+use wasmparser::{
+    BinaryReader, ConstExpr, FunctionBody, Operator, OperatorsReader, VisitOperator,
+    VisitSimdOperator,
+};
 
 /// Why a body could not be rewritten. Inputs are validated first, so any
 /// such failure is a linker bug; the message is for the bug report.
@@ -240,24 +243,40 @@ macro_rules! immediate_moved {
     };
 }
 
-macro_rules! define_moved {
+/// Decodes instructions without building an [`Operator`]: each visit method
+/// only checks whether one of its immediates names a space that moved. A
+/// `bool` is cheap to return; the few instructions that moved are decoded a
+/// second time, into an `Operator`, to be re-encoded.
+struct Classifier {
+    unchanged: Unchanged,
+}
+
+macro_rules! define_classifier {
     ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        /// Whether `op` carries an index of a space that moved.
-        fn moved(op: &Operator<'_>, unchanged: &Unchanged) -> bool {
-            #[allow(unreachable_patterns)]
-            match op {
-                $(
-                    Operator::$op { .. } => false $($(|| immediate_moved!(unchanged, $arg))*)?,
-                )*
-                // Operators added to wasmparser without our knowledge are
-                // re-encoded, which maps every index they carry.
-                _ => true,
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                let unchanged = &self.unchanged;
+                let _ = unchanged;
+                $($(let _ = &$arg;)*)?
+                false $($(|| immediate_moved!(unchanged, $arg))*)?
             }
-        }
+        )*
     };
 }
 
-wasmparser::for_each_operator!(define_moved);
+impl<'a> VisitOperator<'a> for Classifier {
+    type Output = bool;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(define_classifier);
+}
+
+impl<'a> VisitSimdOperator<'a> for Classifier {
+    wasmparser::for_each_visit_simd_operator!(define_classifier);
+}
 
 /// Appends the body (locals and instructions, without the size prefix) of
 /// `body`, rewritten into the merged numbering, to `out`.
@@ -289,10 +308,21 @@ pub fn rewrite_body(
         }
     }
     let mut run_start = ops_start;
+    let mut classifier = Classifier {
+        unchanged: *unchanged,
+    };
     while !ops.eof() {
         let position = ops.original_position() as usize;
-        let op = ops.read().map_err(|e| e.to_string())?;
-        if moved(&op, unchanged) {
+        let moved = ops
+            .visit_operator(&mut classifier)
+            .map_err(|e| e.to_string())?;
+        if moved {
+            let op = OperatorsReader::new(BinaryReader::new(
+                &bytes[position - base..],
+                position as u64,
+            ))
+            .read()
+            .map_err(|e| e.to_string())?;
             out.extend_from_slice(&bytes[run_start - base..position - base]);
             rewriter.instruction(op).map_err(internal)?.encode(out);
             run_start = ops.original_position() as usize;
