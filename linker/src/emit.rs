@@ -40,15 +40,19 @@ pub fn emit(
     // Custom sections of the app, grouped by the standard section they follow.
     let mut customs: Vec<Vec<&crate::info::CustomSection<'_>>> =
         vec![Vec::new(); rank::DATA as usize + 1];
+    let mut dropped = Vec::new();
     for custom in &modules[app].customs {
         if custom.name.starts_with(".debug_") || custom.name == "sourceMappingURL" {
-            warnings.push(format!(
-                "dropped the app's custom section `{}`: it refers to code offsets, which linking changes",
-                custom.name
-            ));
+            dropped.push(format!("`{}`", custom.name));
             continue;
         }
         customs[custom.after as usize].push(custom);
+    }
+    if !dropped.is_empty() {
+        warnings.push(format!(
+            "dropped the app's debug-info section(s) {}: they refer to code offsets, which linking changes",
+            dropped.join(", ")
+        ));
     }
     let dropped_builtin_customs: usize = modules[..app].iter().map(|m| m.customs.len()).sum();
     if dropped_builtin_customs > 0 {
