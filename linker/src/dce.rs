@@ -158,6 +158,9 @@ pub struct Inputs<'a> {
     pub appended_types: &'a [Vec<Item>],
 }
 
+/// Builds the item of one index space from its index.
+type ItemOf = fn(u32) -> Item;
+
 /// Finds the live items of `module`.
 pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> Liveness {
     let type_count = origins.types.len() + inputs.appended_types.len();
@@ -172,7 +175,7 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
         data: vec![false; origins.data.len()],
     };
     let mut work: Vec<Item> = Vec::new();
-    let spaces: [(&[Origin], fn(u32) -> Item); 8] = [
+    let spaces: [(&[Origin], ItemOf); 8] = [
         (&origins.types, Item::Type),
         (&origins.funcs, Item::Func),
         (&origins.tables, Item::Table),
@@ -282,7 +285,9 @@ fn references(
             }
         }
         Item::Func(func) => {
-            collector.items.push(Item::Type(module.func_types[func as usize]));
+            collector
+                .items
+                .push(Item::Type(module.func_types[func as usize]));
             if let Some(defined) = func.checked_sub(imported.funcs) {
                 collector
                     .items

@@ -37,7 +37,10 @@
 //! 3. **Emit** ([`emit`], [`code`], [`names`]): write the merged module from
 //!    the plan, copying function bodies byte for byte except where an index
 //!    moved, and merging name sections.
-//! 4. **Validate the output.** An invalid output is a linker bug and is never
+//! 4. **Inline and remove dead code** ([`inline`], [`dce`]), unless
+//!    `InlineMode::None`: builtin functions are copied into their callers
+//!    and builtin items nothing reaches any more are removed.
+//! 5. **Validate the output.** An invalid output is a linker bug and is never
 //!    returned.
 //!
 //! The same inputs always give the same bytes: no hash-map order reaches
@@ -46,10 +49,12 @@
 #![deny(missing_docs)]
 
 pub mod code;
+pub mod dce;
 pub mod emit;
 pub mod error;
 pub mod index;
 pub mod info;
+pub mod inline;
 pub mod intrinsics;
 pub mod names;
 pub mod plan;
@@ -57,6 +62,7 @@ pub mod types;
 pub mod validate;
 
 pub use error::{InputName, LinkError, ResolveError};
+pub use inline::InlineCounts;
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
 
 use std::borrow::Cow;
@@ -108,6 +114,8 @@ pub struct Report {
     pub unused_builtins: Vec<String>,
     /// Whether a start function was synthesized to keep instantiation order.
     pub start_synthesized: bool,
+    /// What inlining and dead-code removal did.
+    pub inlining: InlineCounts,
     /// Total size of all inputs in binary form.
     pub bytes_in: usize,
     /// Size of the output.
@@ -276,8 +284,13 @@ impl Linker {
         let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), capacity)?;
         phase("emit");
         warnings.extend(emit_warnings);
-
         let app_id = modules.len() - 1;
+        let (wasm, inlining, inline_warnings) = inline::run(wasm, &plan, app_id, self.inline)?;
+        if self.inline != InlineMode::None {
+            phase("inline and remove dead code");
+        }
+        warnings.extend(inline_warnings);
+
         let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
             modules[..app_id].iter().map(count).sum()
         };
@@ -302,6 +315,7 @@ impl Linker {
                 .map(|&b| names[b].clone())
                 .collect(),
             start_synthesized: plan.start_func.is_some(),
+            inlining,
             bytes_in,
             bytes_out: wasm.len(),
             warnings,

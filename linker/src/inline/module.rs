@@ -156,10 +156,12 @@ impl<'a> Module<'a> {
                         let group_index = module.groups.len() as u32;
                         for sub_type in group.types() {
                             module.type_group.push(group_index);
-                            module.signatures.push(match &sub_type.composite_type.inner {
-                                wasmparser::CompositeInnerType::Func(f) => Some(f.clone()),
-                                _ => None,
-                            });
+                            module
+                                .signatures
+                                .push(match &sub_type.composite_type.inner {
+                                    wasmparser::CompositeInnerType::Func(f) => Some(f.clone()),
+                                    _ => None,
+                                });
                         }
                         module.groups.push(group);
                     }

@@ -99,8 +99,8 @@ impl Names {
         };
         add_flat(&funcs, NameSection::functions);
         let mut add_indirect =
-            |names: &IndirectNameMap, add: fn(&mut NameSection, &IndirectNameMap)| {
-                if !names.is_empty() {
+            |names: &Option<IndirectNameMap>, add: fn(&mut NameSection, &IndirectNameMap)| {
+                if let Some(names) = names {
                     add(&mut section, names);
                     any = true;
                 }
@@ -119,8 +119,8 @@ impl Names {
         add_flat(&globals, NameSection::globals);
         add_flat(&elems, NameSection::elements);
         add_flat(&data, NameSection::data);
-        if !fields.is_empty() {
-            section.fields(&fields);
+        if let Some(fields) = &fields {
+            section.fields(fields);
             any = true;
         }
         if !tags.is_empty() {
@@ -143,13 +143,14 @@ fn flat<S: Space>(map: &BTreeMap<u32, String>, live: &[bool], to: &IndexMap<S>) 
 }
 
 /// Names inside the live items of one space (locals, labels, fields),
-/// under the items' new indices.
+/// under the items' new indices; `None` when there are none.
 fn indirect<S: Space>(
     map: &BTreeMap<u32, BTreeMap<u32, String>>,
     live: &[bool],
     to: &IndexMap<S>,
-) -> IndirectNameMap {
+) -> Option<IndirectNameMap> {
     let mut outer = IndirectNameMap::new();
+    let mut any = false;
     for (&index, inner) in map {
         if live.get(index as usize) != Some(&true) || inner.is_empty() {
             continue;
@@ -159,8 +160,9 @@ fn indirect<S: Space>(
             names.append(i, name);
         }
         outer.append(to.get(index), &names);
+        any = true;
     }
-    outer
+    any.then_some(outer)
 }
 
 fn read_map(

@@ -135,7 +135,11 @@ impl Origins {
                 origins.tags.len(),
                 (module.imported.tags as usize) + module.tags.len(),
             ),
-            ("element segment", origins.elems.len(), module.elements.len()),
+            (
+                "element segment",
+                origins.elems.len(),
+                module.elements.len(),
+            ),
             ("data segment", origins.data.len(), module.data.len()),
         ];
         for (space, planned, found) in checks {

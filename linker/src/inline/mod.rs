@@ -1,0 +1,225 @@
+//! Inlining across the former import boundary, and removal of the builtin
+//! code that is dead afterwards.
+//!
+//! After the merge, an app's call of `host-buf::get` is a direct call of an
+//! ordinary function of the module, and `get` calls helpers that call the
+//! intrinsics. Every engine would still pay for those frames — and a
+//! compiler like the `lowering` crate only sees an intrinsic call where it
+//! is made, not through a function boundary. This pass copies builtin
+//! functions into their callers, so that the app's loop ends up calling the
+//! intrinsics itself, and then removes what nothing reaches any more:
+//!
+//! ```text
+//! ;; merged                                 ;; after `--inline auto`
+//! (func $run ... (call $host-buf::get ...)) (func $run ...
+//! (func $host-buf::get (param i64) ...        (local.set $host-buf::get::index)
+//!   (call $u8-checked-native-load             (block $host-buf::get (result i32)
+//!     (call $host-buf::buffer-ptr) ...))        (call $u8-checked-native-load ...)))
+//! ```
+//!
+//! The pass runs on the merged module's bytes, after emission, as its own
+//! pipeline:
+//!
+//! 1. **Read** the merged module ([`module`]) and where each item came from
+//!    ([`origins`], read off the link plan).
+//! 2. **Scan** every body once ([`scan`]): call sites of builtin functions,
+//!    sizes, references.
+//! 3. **Plan** ([`plan`]): recursion, order, and which call sites to inline
+//!    under the mode's size rules. Only functions reachable before inlining
+//!    are considered.
+//! 4. **Apply** ([`apply`]): rewrite the chosen bodies, callees first.
+//! 5. **Remove dead code** ([`crate::dce`]) and **rebuild** the module under
+//!    the final numbering ([`rebuild`], [`names`]).
+//!
+//! `--inline none` skips all of it: no inlining and no removal, the merged
+//! module as emitted — "merge only", at no extra cost. Removal belongs to
+//! `auto` and `all` because it is what makes inlining pay off (the inlined
+//! originals are the dead code), and because `none` is the mode for
+//! inspecting exactly what was merged.
+
+pub mod apply;
+pub mod module;
+pub mod names;
+pub mod ops;
+pub mod origins;
+pub mod plan;
+pub mod rebuild;
+pub mod scan;
+
+use crate::dce::{self, Item};
+use crate::error::LinkError;
+use crate::plan::{ModuleId, Plan};
+use crate::InlineMode;
+use std::collections::BTreeSet;
+use wasm_encoder::reencode::Reencode;
+
+/// What inlining and dead-code removal did, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InlineCounts {
+    /// Call sites replaced by the callee's body, in functions of the output.
+    pub calls_inlined: usize,
+    /// Builtin functions removed.
+    pub functions_removed: usize,
+    /// Intrinsic imports removed.
+    pub intrinsics_removed: usize,
+    /// Other builtin items removed: types, tables, memories, globals, tags
+    /// and segments.
+    pub items_removed: usize,
+    /// Size of the merged module before the pass.
+    pub bytes_before: usize,
+    /// Size after the pass.
+    pub bytes_after: usize,
+}
+
+/// Runs the pass over the merged module `wasm`, produced from `plan` with
+/// the app as input `app`. Returns the new module (the input itself when
+/// nothing changed), the counts and warnings.
+pub fn run(
+    wasm: Vec<u8>,
+    plan: &Plan,
+    app: ModuleId,
+    mode: InlineMode,
+) -> Result<(Vec<u8>, InlineCounts, Vec<String>), LinkError> {
+    let bytes_before = wasm.len();
+    let mut counts = InlineCounts {
+        bytes_before,
+        bytes_after: bytes_before,
+        ..InlineCounts::default()
+    };
+    if mode == InlineMode::None {
+        return Ok((wasm, counts, Vec::new()));
+    }
+    let (rebuilt, warnings) = transform(&wasm, plan, app, mode, &mut counts)?;
+    let wasm = rebuilt.unwrap_or(wasm);
+    counts.bytes_after = wasm.len();
+    Ok((wasm, counts, warnings))
+}
+
+fn transform(
+    wasm: &[u8],
+    plan: &Plan,
+    app: ModuleId,
+    mode: InlineMode,
+    counts: &mut InlineCounts,
+) -> Result<(Option<Vec<u8>>, Vec<String>), LinkError> {
+    let internal = |stage: &str, e: String| LinkError::InvalidOutput(format!("{stage}: {e}"));
+    let module = module::Module::read(wasm)?;
+    let origins = origins::Origins::of(plan, app, &module)?;
+    let imported = module.imported.funcs;
+    let defined = module.bodies.len();
+    let params: Vec<u32> = (0..defined as u32)
+        .map(|i| module.func_signature(imported + i).params().len() as u32)
+        .collect();
+    let mut facts = scan::scan_all(&module.bodies, &params, &origins)?;
+
+    // Reachability before inlining: dead builtin functions are not worth
+    // flattening.
+    let mut body_refs: Vec<Vec<Item>> = facts
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.refs))
+        .collect();
+    let before = dce::analyze(
+        &module,
+        &origins,
+        &dce::Inputs {
+            body_refs: &body_refs,
+            appended_types: &[],
+        },
+    );
+    let builtin: Vec<bool> = (0..defined as u32)
+        .map(|i| origins.is_builtin_func(imported + i))
+        .collect();
+    let live_before: Vec<bool> = before.funcs[imported as usize..].to_vec();
+    let decisions = plan::plan(
+        &plan::Graph {
+            facts: &facts,
+            builtin: &builtin,
+            live: &live_before,
+            params: &params,
+            imported,
+        },
+        mode,
+    );
+
+    let mut warnings = Vec::new();
+    let mut names = match module.names {
+        Some((data, offset)) => match names::Names::read(data, offset) {
+            Ok(names) => Some(names),
+            Err(e) => {
+                warnings.push(format!(
+                    "dropped the name section: it could not be read after merging ({e})"
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let mut scratch_names = names::Names::default();
+    let applied = apply::apply(
+        &module,
+        &origins,
+        &facts,
+        &decisions,
+        names.as_mut().unwrap_or(&mut scratch_names),
+    )
+    .map_err(|e| internal("inlining", e))?;
+
+    // References after inlining: rewritten bodies are read again.
+    let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
+    for (i, body) in applied.bodies.iter().enumerate() {
+        if let Some(bytes) = body {
+            let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(bytes, 0));
+            let rescanned = scan::scan(&body, params[i], &origins)
+                .map_err(|e| internal("scanning an inlined body", e))?;
+            body_refs[i] = rescanned.refs;
+            facts[i].ref_funcs = rescanned.ref_funcs;
+        }
+    }
+    let mut appended_refs = Vec::with_capacity(applied.appended_types.len());
+    for results in &applied.appended_types {
+        let mut collector = dce::Collector::new(&origins);
+        for ty in results {
+            let _ = collector.val_type(*ty);
+        }
+        appended_refs.push(collector.items);
+    }
+    let live = dce::analyze(
+        &module,
+        &origins,
+        &dce::Inputs {
+            body_refs: &body_refs,
+            appended_types: &appended_refs,
+        },
+    );
+    let removed = live.removed(&origins);
+    counts.functions_removed = removed.funcs;
+    counts.intrinsics_removed = removed.intrinsics;
+    counts.items_removed = removed.other;
+    counts.calls_inlined = applied
+        .inlined
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| live.funcs[imported as usize + i])
+        .map(|(_, n)| *n as usize)
+        .sum();
+    let changed = applied.bodies.iter().any(Option::is_some);
+    if !changed && !live.removes_anything() {
+        return Ok((None, warnings));
+    }
+    for (i, f) in facts.iter().enumerate() {
+        if live.funcs[imported as usize + i] {
+            ref_funcs.extend(f.ref_funcs.iter().copied());
+        }
+    }
+    let maps = live.maps();
+    let rebuilt = rebuild::rebuild(&rebuild::Inputs {
+        module: &module,
+        applied: &applied,
+        live: &live,
+        maps: &maps,
+        names: names.as_ref(),
+        ref_funcs: &ref_funcs,
+    })
+    .map_err(|e| internal("rebuilding the module", e))?;
+    Ok((Some(rebuilt), warnings))
+}

@@ -1,0 +1,455 @@
+//! Writing the module after inlining and dead-code removal.
+//!
+//! The rebuild walks the merged module's sections in their original order
+//! and writes each again under the final numbering: removed items are left
+//! out, every index is mapped through the maps dead-code removal built
+//! (with the same reencoder the merge uses, [`crate::code::Rewriter`]),
+//! rewritten bodies replace the originals, the inliner's block types are
+//! appended to the type section, and custom sections are copied where they
+//! stood. Bodies whose indices did not move are copied byte for byte, as in
+//! the merge.
+//!
+//! One fix-up is needed beyond renumbering: `ref.func` is only valid for a
+//! function declared somewhere outside code (an element segment, a global
+//! initializer, an export). A removed builtin segment or global may have
+//! been the only declaration of a function that live code — possibly code
+//! just inlined into the app — still takes the address of, so any such
+//! function is declared again in one declarative segment at the end of the
+//! element section.
+
+use super::apply::Applied;
+use super::module::{section, Module, Slot};
+use super::names::Names;
+use crate::code::{self, Rewriter, Unchanged};
+use crate::dce::Liveness;
+use crate::index::ModuleMaps;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
+use wasm_encoder::{
+    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
+    ExportSection, FunctionSection, GlobalSection, ImportSection, MemorySection, Section,
+    StartSection, TableSection, TagSection, TypeSection,
+};
+use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody, TableInit};
+
+/// Everything the rebuild writes from.
+pub struct Inputs<'a, 'm> {
+    /// The merged module.
+    pub module: &'a Module<'m>,
+    /// The inliner's output.
+    pub applied: &'a Applied,
+    /// What survives.
+    pub live: &'a Liveness,
+    /// Final numbering.
+    pub maps: &'a ModuleMaps,
+    /// Names, in merged numbering.
+    pub names: Option<&'a Names>,
+    /// Functions live code takes the address of (merged numbering).
+    pub ref_funcs: &'a BTreeSet<u32>,
+}
+
+type Failure = String;
+
+fn reencode_failed(e: ReencodeError<Infallible>) -> Failure {
+    e.to_string()
+}
+
+/// Writes the final module.
+pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
+    let module = inputs.module;
+    let live = inputs.live;
+    let maps = inputs.maps;
+    let mut out = Vec::with_capacity(module.bodies.iter().map(|b| b.as_bytes().len()).sum());
+    out.extend_from_slice(&wasm_encoder::Module::HEADER);
+    let declare = undeclared(inputs);
+    let mut declared_written = declare.is_empty();
+    for slot in &module.slots {
+        let id = match *slot {
+            Slot::Custom { name, data } => {
+                wasm_encoder::CustomSection {
+                    name: Cow::Borrowed(name),
+                    data: Cow::Borrowed(data),
+                }
+                .append_to(&mut out);
+                continue;
+            }
+            Slot::Names => {
+                if let Some(section) = inputs.names.and_then(|n| n.write(live, maps)) {
+                    section.append_to(&mut out);
+                }
+                continue;
+            }
+            Slot::Standard(id) => id,
+        };
+        // A declaration-only element section goes where the element
+        // section would have stood.
+        if !declared_written && matches!(id, section::DATA_COUNT | section::CODE | section::DATA) {
+            let mut elements = ElementSection::new();
+            declarative(&mut elements, &declare, maps);
+            elements.append_to(&mut out);
+            declared_written = true;
+        }
+        match id {
+            section::TYPE => types(inputs, &mut out)?,
+            section::IMPORT => imports(inputs, &mut out)?,
+            section::FUNCTION => {
+                let mut functions = FunctionSection::new();
+                let imported = module.imported.funcs as usize;
+                for (func, &ty) in module.func_types.iter().enumerate().skip(imported) {
+                    if live.funcs[func] {
+                        functions.function(maps.types.get(ty));
+                    }
+                }
+                write_nonempty(&mut out, &functions, functions.is_empty());
+            }
+            section::TABLE => {
+                let mut tables = TableSection::new();
+                let imported = module.imported.tables as usize;
+                for (i, table) in module.tables.iter().enumerate() {
+                    if !live.tables[imported + i] {
+                        continue;
+                    }
+                    let mut rewriter = Rewriter::new(maps);
+                    let ty = rewriter.table_type(table.ty).map_err(reencode_failed)?;
+                    match &table.init {
+                        TableInit::RefNull => tables.table(ty),
+                        TableInit::Expr(expr) => tables.table_with_init(
+                            ty,
+                            &rewriter.const_expr(expr.clone()).map_err(reencode_failed)?,
+                        ),
+                    };
+                }
+                write_nonempty(&mut out, &tables, tables.is_empty());
+            }
+            section::MEMORY => {
+                let mut memories = MemorySection::new();
+                let imported = module.imported.memories as usize;
+                for (i, memory) in module.memories.iter().enumerate() {
+                    if live.memories[imported + i] {
+                        memories.memory(
+                            Rewriter::new(maps)
+                                .memory_type(*memory)
+                                .map_err(reencode_failed)?,
+                        );
+                    }
+                }
+                write_nonempty(&mut out, &memories, memories.is_empty());
+            }
+            section::TAG => {
+                let mut tags = TagSection::new();
+                let imported = module.imported.tags as usize;
+                for (i, tag) in module.tags.iter().enumerate() {
+                    if live.tags[imported + i] {
+                        tags.tag(
+                            Rewriter::new(maps)
+                                .tag_type(*tag)
+                                .map_err(reencode_failed)?,
+                        );
+                    }
+                }
+                write_nonempty(&mut out, &tags, tags.is_empty());
+            }
+            section::GLOBAL => {
+                let mut globals = GlobalSection::new();
+                let imported = module.imported.globals as usize;
+                for (i, global) in module.globals.iter().enumerate() {
+                    if !live.globals[imported + i] {
+                        continue;
+                    }
+                    let mut rewriter = Rewriter::new(maps);
+                    let ty = rewriter.global_type(global.ty).map_err(reencode_failed)?;
+                    let init = rewriter
+                        .const_expr(global.init_expr.clone())
+                        .map_err(reencode_failed)?;
+                    globals.global(ty, &init);
+                }
+                write_nonempty(&mut out, &globals, globals.is_empty());
+            }
+            section::EXPORT => {
+                let mut exports = ExportSection::new();
+                for export in &module.exports {
+                    let (kind, index) = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => {
+                            (ExportKind::Func, maps.funcs.get(export.index))
+                        }
+                        ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
+                        ExternalKind::Memory => {
+                            (ExportKind::Memory, maps.memories.get(export.index))
+                        }
+                        ExternalKind::Global => {
+                            (ExportKind::Global, maps.globals.get(export.index))
+                        }
+                        ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
+                    };
+                    exports.export(export.name, kind, index);
+                }
+                exports.append_to(&mut out);
+            }
+            section::START => {
+                if let Some(start) = module.start {
+                    StartSection {
+                        function_index: maps.funcs.get(start),
+                    }
+                    .append_to(&mut out);
+                }
+            }
+            section::ELEMENT => {
+                let mut elements = ElementSection::new();
+                for (i, element) in module.elements.iter().enumerate() {
+                    if live.elems[i] {
+                        element_segment(&mut elements, element, maps)?;
+                    }
+                }
+                if !declared_written {
+                    declarative(&mut elements, &declare, maps);
+                    declared_written = true;
+                }
+                write_nonempty(&mut out, &elements, elements.is_empty());
+            }
+            section::DATA_COUNT => DataCountSection {
+                count: live.data.iter().filter(|l| **l).count() as u32,
+            }
+            .append_to(&mut out),
+            section::CODE => code_section(inputs, &mut out)?,
+            section::DATA => {
+                let mut data = DataSection::new();
+                for (i, segment) in module.data.iter().enumerate() {
+                    if !live.data[i] {
+                        continue;
+                    }
+                    match &segment.kind {
+                        DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => {
+                            let mut rewriter = Rewriter::new(maps);
+                            let offset = rewriter
+                                .const_expr(offset_expr.clone())
+                                .map_err(reencode_failed)?;
+                            data.active(
+                                maps.memories.get(*memory_index),
+                                &offset,
+                                segment.data.iter().copied(),
+                            );
+                        }
+                        DataKind::Passive => {
+                            data.passive(segment.data.iter().copied());
+                        }
+                    }
+                }
+                write_nonempty(&mut out, &data, data.is_empty());
+            }
+            other => return Err(format!("unexpected section {other} in the merged module")),
+        }
+    }
+    if !declared_written {
+        let mut elements = ElementSection::new();
+        declarative(&mut elements, &declare, maps);
+        elements.append_to(&mut out);
+    }
+    Ok(out)
+}
+
+fn write_nonempty(out: &mut Vec<u8>, section: &impl Section, empty: bool) {
+    if !empty {
+        section.append_to(out);
+    }
+}
+
+/// The type section: live rec groups, then the inliner's live block types.
+fn types(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut section = TypeSection::new();
+    let mut first = 0usize;
+    for group in &module.groups {
+        let size = group.types().len();
+        if inputs.live.types[first] {
+            Rewriter::new(inputs.maps)
+                .parse_recursive_type_group(section.ty(), group.clone())
+                .map_err(reencode_failed)?;
+        }
+        first += size;
+    }
+    for (i, results) in inputs.applied.appended_types.iter().enumerate() {
+        if !inputs.live.types[first + i] {
+            continue;
+        }
+        let mut rewriter = Rewriter::new(inputs.maps);
+        let results = results
+            .iter()
+            .map(|ty| rewriter.val_type(*ty))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(reencode_failed)?;
+        section.ty().function([], results);
+    }
+    write_nonempty(out, &section, section.is_empty());
+    Ok(())
+}
+
+/// The import section without removed intrinsics.
+fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let mut section = ImportSection::new();
+    let mut func = 0usize;
+    for import in &inputs.module.imports {
+        if let wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_) = import.ty {
+            func += 1;
+            if !inputs.live.funcs[func - 1] {
+                continue;
+            }
+        }
+        let ty = Rewriter::new(inputs.maps)
+            .entity_type(import.ty)
+            .map_err(reencode_failed)?;
+        section.import(import.module, import.name, ty);
+    }
+    write_nonempty(out, &section, section.is_empty());
+    Ok(())
+}
+
+/// The code section: live bodies, rewritten ones in place of the originals.
+fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let unchanged = Unchanged::of(inputs.maps);
+    let imported = module.imported.funcs as usize;
+    let mut section = CodeSection::new();
+    let mut body = Vec::new();
+    for (i, original) in module.bodies.iter().enumerate() {
+        if !inputs.live.funcs[imported + i] {
+            continue;
+        }
+        body.clear();
+        match &inputs.applied.bodies[i] {
+            Some(bytes) => {
+                let rewritten = FunctionBody::new(wasmparser::BinaryReader::new(bytes, 0));
+                code::rewrite_body(&rewritten, inputs.maps, &unchanged, &mut body)?;
+            }
+            None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body)?,
+        }
+        section.raw(&body);
+    }
+    write_nonempty(out, &section, section.is_empty());
+    Ok(())
+}
+
+fn element_segment(
+    section: &mut ElementSection,
+    element: &wasmparser::Element<'_>,
+    maps: &ModuleMaps,
+) -> Result<(), Failure> {
+    let mut rewriter = Rewriter::new(maps);
+    let owned_funcs: Vec<u32>;
+    let owned_exprs: Vec<ConstExpr>;
+    let items = match &element.items {
+        ElementItems::Functions(reader) => {
+            owned_funcs = reader
+                .clone()
+                .into_iter()
+                .map(|f| f.map(|f| maps.funcs.get(f)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            Elements::Functions(Cow::Borrowed(&owned_funcs))
+        }
+        ElementItems::Expressions(ty, reader) => {
+            let ty = rewriter.ref_type(*ty).map_err(reencode_failed)?;
+            let mut exprs = Vec::new();
+            for expr in reader.clone() {
+                let expr = expr.map_err(|e| e.to_string())?;
+                exprs.push(rewriter.const_expr(expr).map_err(reencode_failed)?);
+            }
+            owned_exprs = exprs;
+            Elements::Expressions(ty, Cow::Borrowed(&owned_exprs))
+        }
+    };
+    match &element.kind {
+        ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => {
+            // Active segments keep their table alive, and table 0 cannot
+            // move, so the short encoding for it stays valid.
+            let table = table_index.map(|t| maps.tables.get(t));
+            let offset = rewriter
+                .const_expr(offset_expr.clone())
+                .map_err(reencode_failed)?;
+            section.active(table, &offset, items);
+        }
+        ElementKind::Passive => {
+            section.passive(items);
+        }
+        ElementKind::Declared => {
+            section.declared(items);
+        }
+    }
+    Ok(())
+}
+
+fn declarative(section: &mut ElementSection, funcs: &[u32], maps: &ModuleMaps) {
+    if funcs.is_empty() {
+        return;
+    }
+    let mapped: Vec<u32> = funcs.iter().map(|&f| maps.funcs.get(f)).collect();
+    section.declared(Elements::Functions(Cow::Owned(mapped)));
+}
+
+/// Functions live code takes with `ref.func` that no kept item declares.
+fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
+    if inputs.ref_funcs.is_empty() {
+        return Vec::new();
+    }
+    let module = inputs.module;
+    let live = inputs.live;
+    let mut declared = FuncRefs::default();
+    for (i, element) in module.elements.iter().enumerate() {
+        if !live.elems[i] {
+            continue;
+        }
+        match &element.items {
+            ElementItems::Functions(reader) => {
+                declared.0.extend(reader.clone().into_iter().flatten());
+            }
+            ElementItems::Expressions(_, reader) => {
+                for expr in reader.clone().into_iter().flatten() {
+                    let _ = declared.const_expr(expr);
+                }
+            }
+        }
+    }
+    let imported_globals = module.imported.globals as usize;
+    for (i, global) in module.globals.iter().enumerate() {
+        if live.globals[imported_globals + i] {
+            let _ = declared.const_expr(global.init_expr.clone());
+        }
+    }
+    let imported_tables = module.imported.tables as usize;
+    for (i, table) in module.tables.iter().enumerate() {
+        if let (true, TableInit::Expr(expr)) = (live.tables[imported_tables + i], &table.init) {
+            let _ = declared.const_expr(expr.clone());
+        }
+    }
+    for export in &module.exports {
+        if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact) {
+            declared.0.insert(export.index);
+        }
+    }
+    inputs
+        .ref_funcs
+        .iter()
+        .copied()
+        .filter(|f| live.funcs[*f as usize] && !declared.0.contains(f))
+        .collect()
+}
+
+/// Collects the functions a constant expression names.
+#[derive(Default)]
+struct FuncRefs(BTreeSet<u32>);
+
+impl Reencode for FuncRefs {
+    type Error = Infallible;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.0.insert(func);
+        Ok(func)
+    }
+}
