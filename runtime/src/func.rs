@@ -1,0 +1,106 @@
+//! Functions: calling Wasm from the host, and host functions Wasm calls.
+//!
+//! Both directions go through the per-signature trampolines of
+//! [`crate::trampoline`] and the value array of [`ValRaw`] slots, so a
+//! host function is just another function reference: a [`VMFuncRef`] whose
+//! code is the host adapter and whose "vmctx" is the [`HostFuncCtx`] below.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::error::{Error, Trap};
+use crate::store::Store;
+use crate::values::{FuncType, Val, ValRaw};
+use crate::vm::VMFuncRef;
+
+/// The Rust side of a host function: arguments in, results or a trap out.
+pub type HostFn = Arc<dyn Fn(&[Val]) -> Result<Vec<Val>, Trap>>;
+
+/// A function in a store: a Wasm export or a host function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func(pub(crate) usize);
+
+/// What the store keeps per function handle.
+pub(crate) struct FuncData {
+    pub funcref: *const VMFuncRef,
+    pub ty: FuncType,
+}
+
+/// The context a host adapter passes to [`host_call`].
+pub(crate) struct HostFuncCtx {
+    pub ty: FuncType,
+    pub func: HostFn,
+}
+
+/// Called by host adapters: decodes the arguments, runs the host function
+/// and encodes its results. Returns nonzero, with the trap recorded for
+/// [`crate::trap::catch`], when the host function fails, returns values
+/// of the wrong types, or panics (a panic must not unwind through compiled
+/// frames).
+pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw) -> u32 {
+    // SAFETY: adapters pass the `HostFuncCtx` their funcref was created
+    // with, which the store keeps alive, and a value array with room for
+    // `max(params, results)` slots.
+    let ctx = unsafe { &*ctx };
+    let slots = ctx.ty.params.len().max(ctx.ty.results.len());
+    // SAFETY: see above.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let args: Vec<Val> = ctx
+        .ty
+        .params
+        .iter()
+        .zip(values.iter())
+        .map(|(&ty, &raw)| Val::from_raw(raw, ty))
+        .collect();
+    let outcome = catch_unwind(AssertUnwindSafe(|| (ctx.func)(&args)))
+        .unwrap_or_else(|_| Err(Trap::Host("host function panicked".to_owned())));
+    match outcome {
+        Ok(results)
+            if results.len() == ctx.ty.results.len()
+                && results
+                    .iter()
+                    .zip(&ctx.ty.results)
+                    .all(|(v, t)| v.ty() == *t) =>
+        {
+            for (slot, value) in values.iter_mut().zip(results) {
+                *slot = value.to_raw();
+            }
+            0
+        }
+        Ok(results) => {
+            let found: Vec<String> = results.iter().map(|v| v.ty().to_string()).collect();
+            crate::trap::set_host_error(Trap::Host(format!(
+                "host function of type {} returned ({})",
+                ctx.ty,
+                found.join(" ")
+            )));
+            1
+        }
+        Err(trap) => {
+            crate::trap::set_host_error(trap);
+            1
+        }
+    }
+}
+
+impl Func {
+    /// A host function of type `ty`.
+    pub fn new(
+        store: &mut Store,
+        ty: FuncType,
+        func: impl Fn(&[Val]) -> Result<Vec<Val>, Trap> + 'static,
+    ) -> Result<Func, Error> {
+        store.new_host_func(ty, Arc::new(func))
+    }
+
+    /// This function's type.
+    pub fn ty<'s>(&self, store: &'s Store) -> &'s FuncType {
+        &store.inner.funcs[self.0].ty
+    }
+
+    /// Calls the function. Arguments must match its type; a trap is
+    /// returned as [`Error::Trap`].
+    pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>, Error> {
+        store.call_func(*self, args)
+    }
+}

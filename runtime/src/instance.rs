@@ -1,0 +1,491 @@
+//! Instantiation: resolving imports, creating the defined memories, tables
+//! and globals, building the vmctx, and running the segment initializers
+//! and start function, in the order the Wasm 2.0 spec prescribes (element
+//! segments, then data segments, each in order, stopping at the first that
+//! is out of bounds — earlier writes stay visible through shared tables and
+//! memories — then the start function).
+
+use cranelift_codegen::entity::packed_option::ReservedValue;
+use cranelift_codegen::entity::EntityRef;
+use std::sync::Arc;
+
+use cranelift_wasm::{ConstExpr, ConstOp, FuncIndex, GlobalIndex};
+
+use crate::error::{Error, Trap};
+use crate::func::Func;
+use crate::info::{EntityIndex, SegmentOffset};
+use crate::memory::{self, MemoryType};
+use crate::module::{Module, ModuleInner};
+use crate::store::{Extern, Global, GlobalCell, GlobalType, Memory, Store, Table};
+use crate::table::{self, TableType};
+use crate::values::{Val, ValRaw, ValType};
+use crate::vm::{VMFuncRef, VMCTX_INSTANCE, VMCTX_STORE, VMCTX_STORE_DATA};
+
+/// An instance in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance(pub(crate) usize);
+
+/// Run-time state of an instance; compiled code reaches it through the
+/// vmctx header, libcalls through [`crate::libcalls`].
+pub(crate) struct InstanceData {
+    pub module: Arc<ModuleInner>,
+    /// Boxed so its address, which compiled code receives, is stable.
+    vmctx: Box<[usize]>,
+    memories: Vec<*mut memory::Memory>,
+    tables: Vec<*mut table::Table>,
+    /// The function reference of every function, imports included.
+    funcrefs: Vec<*const VMFuncRef>,
+    /// The function references of the defined functions.
+    _own_funcrefs: Box<[VMFuncRef]>,
+    pub dropped_data: Vec<bool>,
+    pub dropped_elems: Vec<bool>,
+    exports: Vec<(String, Extern)>,
+}
+
+impl InstanceData {
+    /// Memory `index` of this instance.
+    pub fn memory(&mut self, index: u32) -> &mut memory::Memory {
+        // SAFETY: the pointer is to a memory boxed in the store, which
+        // outlives the instance; `&mut self` stands for the exclusive access
+        // compiled code has while it runs.
+        unsafe { &mut *self.memories[index as usize] }
+    }
+
+    /// Table `index` of this instance.
+    pub fn table(&mut self, index: u32) -> &mut table::Table {
+        // SAFETY: as for `memory`.
+        unsafe { &mut *self.tables[index as usize] }
+    }
+
+    /// The table word of function `index` (0 for the null marker).
+    pub fn funcref_word(&self, index: FuncIndex) -> usize {
+        if index == FuncIndex::reserved_value() {
+            0
+        } else {
+            self.funcrefs[index.index()] as usize
+        }
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports`, one per import in order.
+    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        let module = module.inner.clone();
+        if !module.engine.same(store.engine()) {
+            return Err(Error::ForeignItem("module"));
+        }
+        store.register_module(&module);
+        let info = &module.info;
+        if imports.len() != info.imports.len() {
+            return Err(Error::Compile(format!(
+                "{} imports given, the module has {}",
+                imports.len(),
+                info.imports.len()
+            )));
+        }
+        let mut funcrefs = Vec::with_capacity(info.funcs.len());
+        let mut memories = Vec::new();
+        let mut tables = Vec::new();
+        let mut globals: Vec<*mut GlobalCell> = Vec::new();
+        for (import, &definition) in info.imports.iter().zip(imports) {
+            let mismatch = |reason: String| Error::IncompatibleImport {
+                module: import.module.clone(),
+                name: import.name.clone(),
+                reason,
+            };
+            match (import.index, definition) {
+                (EntityIndex::Func(f), Extern::Func(func)) => {
+                    let data = store
+                        .inner
+                        .funcs
+                        .get(func.0)
+                        .ok_or(Error::ForeignItem("function"))?;
+                    let expected = module.func_type(f);
+                    if &data.ty != expected {
+                        return Err(mismatch(format!("expected {expected}, found {}", data.ty)));
+                    }
+                    funcrefs.push(data.funcref);
+                }
+                (EntityIndex::Memory(m), Extern::Memory(memory)) => {
+                    let declared = &info.memories[m.index()];
+                    let actual = store
+                        .inner
+                        .memories
+                        .get_mut(memory.0)
+                        .ok_or(Error::ForeignItem("memory"))?;
+                    let ty = actual.ty;
+                    if ty.memory64 != declared.memory64
+                        || !limits_match(ty.minimum, ty.maximum, declared.minimum, declared.maximum)
+                    {
+                        return Err(mismatch("memory limits do not match".to_owned()));
+                    }
+                    memories.push(&mut **actual as *mut memory::Memory);
+                }
+                (EntityIndex::Table(t), Extern::Table(table)) => {
+                    let declared = &info.tables[t.index()];
+                    let actual = store
+                        .inner
+                        .tables
+                        .get_mut(table.0)
+                        .ok_or(Error::ForeignItem("table"))?;
+                    let ty = actual.ty;
+                    let element =
+                        ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty));
+                    if Some(ty.element) != element
+                        || !limits_match(
+                            u64::from(ty.minimum),
+                            ty.maximum.map(u64::from),
+                            u64::from(declared.minimum),
+                            declared.maximum.map(u64::from),
+                        )
+                    {
+                        return Err(mismatch("table types do not match".to_owned()));
+                    }
+                    tables.push(&mut **actual as *mut table::Table);
+                }
+                (EntityIndex::Global(g), Extern::Global(global)) => {
+                    let declared = &info.globals[g.index()].0;
+                    let cell = store
+                        .inner
+                        .globals
+                        .get_mut(global.0)
+                        .ok_or(Error::ForeignItem("global"))?;
+                    if Some(cell.ty.content) != ValType::from_wasm(&declared.wasm_ty)
+                        || cell.ty.mutable != declared.mutability
+                    {
+                        return Err(mismatch("global types do not match".to_owned()));
+                    }
+                    globals.push(&mut **cell as *mut GlobalCell);
+                }
+                (_, found) => {
+                    return Err(mismatch(format!("wrong kind of item: {found:?}")));
+                }
+            }
+        }
+
+        for declared in &info.memories[memories.len()..] {
+            let memory = Memory::new(
+                store,
+                MemoryType {
+                    minimum: declared.minimum,
+                    maximum: declared.maximum,
+                    memory64: declared.memory64,
+                },
+            )?;
+            memories.push(&mut *store.inner.memories[memory.0] as *mut memory::Memory);
+        }
+        for declared in &info.tables[tables.len()..] {
+            let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty))
+                .ok_or_else(|| Error::Compile("unsupported table type".to_owned()))?;
+            let table = Table::new(
+                store,
+                TableType {
+                    element,
+                    minimum: declared.minimum,
+                    maximum: declared.maximum,
+                },
+                Val::default_for(element),
+            )?;
+            tables.push(&mut *store.inner.tables[table.0] as *mut table::Table);
+        }
+
+        // The vmctx and the defined functions' references point at each
+        // other; allocate both, then fill them in.
+        let offsets = module.offsets;
+        let mut vmctx = vec![0usize; offsets.words()].into_boxed_slice();
+        let vmctx_ptr: *mut u8 = vmctx.as_mut_ptr().cast();
+        let own_funcrefs: Box<[VMFuncRef]> = (info.imported_funcs..info.funcs.len() as u32)
+            .map(|i| {
+                let index = FuncIndex::from_u32(i);
+                VMFuncRef {
+                    code: module.code(index),
+                    vmctx: vmctx_ptr,
+                    type_id: module.func_type_id(index),
+                }
+            })
+            .collect();
+        funcrefs.extend(own_funcrefs.iter().map(|f| f as *const VMFuncRef));
+        for &f in &funcrefs {
+            store.inner.funcref_addrs.insert(f as usize);
+        }
+
+        let mut instance = Box::new(InstanceData {
+            module: module.clone(),
+            vmctx,
+            memories,
+            tables,
+            funcrefs,
+            _own_funcrefs: own_funcrefs,
+            dropped_data: vec![false; info.data.len()],
+            dropped_elems: vec![false; info.elems.len()],
+            exports: Vec::new(),
+        });
+
+        // Defined globals, whose initializers may read imported globals and
+        // take function references.
+        for (global, init) in &info.globals[globals.len()..] {
+            let content = ValType::from_wasm(&global.wasm_ty)
+                .ok_or_else(|| Error::Compile("unsupported global type".to_owned()))?;
+            let init = init
+                .as_ref()
+                .ok_or_else(|| Error::Compile("global without initializer".to_owned()))?;
+            let value = eval_const(init, &globals, &instance)?;
+            store.inner.globals.push(Box::new(GlobalCell {
+                value,
+                ty: GlobalType {
+                    content,
+                    mutable: global.mutability,
+                },
+            }));
+            let cell = store
+                .inner
+                .globals
+                .last_mut()
+                .map(|c| &mut **c as *mut GlobalCell);
+            globals.extend(cell);
+        }
+
+        // Fill in the vmctx.
+        let words = &mut instance.vmctx;
+        let word = |offset: i32| offset as usize / 8;
+        words[word(VMCTX_STORE)] = &*store.inner.ctx as *const _ as usize;
+        words[word(VMCTX_STORE_DATA)] = &*store.inner.data as *const _ as usize;
+        for i in 0..info.funcs.len() {
+            words[word(offsets.func(FuncIndex::from_u32(i as u32)))] =
+                instance.funcrefs[i] as usize;
+        }
+        for (i, &m) in instance.memories.iter().enumerate() {
+            // SAFETY: `m` points to a memory boxed in the store.
+            let vm = unsafe { &*(*m).vm };
+            words[word(offsets.memory_base(i as u32))] = vm.base as usize;
+            words[word(offsets.memory_def(i as u32))] = vm as *const _ as usize;
+        }
+        for (i, &t) in instance.tables.iter().enumerate() {
+            // SAFETY: `t` points to a table boxed in the store.
+            words[word(offsets.table(i as u32))] = unsafe { &*(*t).vm } as *const _ as usize;
+        }
+        for (i, &g) in globals.iter().enumerate() {
+            words[word(offsets.global(i as u32))] = g as usize;
+        }
+        let instance_ptr: *mut InstanceData = &mut *instance;
+        instance.vmctx[word(VMCTX_INSTANCE)] = instance_ptr as usize;
+
+        // Exports.
+        let mut exports = Vec::with_capacity(info.exports.len());
+        for (name, index) in &info.exports {
+            let export = match *index {
+                EntityIndex::Func(f) => {
+                    let funcref = instance.funcrefs[f.index()];
+                    Extern::Func(store.push_func(funcref, module.func_type(f).clone()))
+                }
+                EntityIndex::Memory(m) => Extern::Memory(Memory(find_index(
+                    &store.inner.memories,
+                    instance.memories[m.index()],
+                ))),
+                EntityIndex::Table(t) => Extern::Table(Table(find_index(
+                    &store.inner.tables,
+                    instance.tables[t.index()],
+                ))),
+                EntityIndex::Global(g) => {
+                    Extern::Global(Global(find_index(&store.inner.globals, globals[g.index()])))
+                }
+            };
+            exports.push((name.clone(), export));
+        }
+        instance.exports = exports;
+
+        store.inner.instances.push(instance);
+        let handle = Instance(store.inner.instances.len() - 1);
+        initialize(store, handle, &globals)?;
+        Ok(handle)
+    }
+
+    /// The export `name`.
+    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
+        store
+            .instance(*self)
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| *e)
+    }
+
+    /// The exported function `name`.
+    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// All exports, in order.
+    pub fn exports<'s>(&self, store: &'s Store) -> &'s [(String, Extern)] {
+        &store.instance(*self).exports
+    }
+
+    /// Calls the exported function `name`: the typed-call entry point.
+    pub fn call(&self, store: &mut Store, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
+        let func = self.get_func(store, name).ok_or_else(|| {
+            let names: Vec<String> = self
+                .exports(store)
+                .iter()
+                .filter(|(_, e)| matches!(e, Extern::Func(_)))
+                .map(|(n, _)| format!("`{n}`"))
+                .collect();
+            Error::UnknownExport {
+                kind: "function",
+                name: name.to_owned(),
+                hint: if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it exports {})", names.join(", "))
+                },
+            }
+        })?;
+        store.call_func(func, args).map_err(|e| match e {
+            Error::ArgumentMismatch { ty, found, .. } => Error::ArgumentMismatch {
+                name: name.to_owned(),
+                ty,
+                found,
+            },
+            other => other,
+        })
+    }
+}
+
+/// Wasm import matching of limits: the actual minimum is at least the
+/// declared one, and a declared maximum is respected by the actual one.
+fn limits_match(min: u64, max: Option<u64>, want_min: u64, want_max: Option<u64>) -> bool {
+    min >= want_min
+        && match (max, want_max) {
+            (_, None) => true,
+            (Some(max), Some(want)) => max <= want,
+            (None, Some(_)) => false,
+        }
+}
+
+fn find_index<T>(arena: &[Box<T>], item: *mut T) -> usize {
+    arena
+        .iter()
+        .position(|b| std::ptr::eq(&**b, item))
+        .unwrap_or(usize::MAX)
+}
+
+/// Evaluates a constant expression.
+fn eval_const(
+    expr: &ConstExpr,
+    globals: &[*mut GlobalCell],
+    instance: &InstanceData,
+) -> Result<ValRaw, Error> {
+    let mut stack: Vec<u128> = Vec::new();
+    let pop = |stack: &mut Vec<u128>| {
+        stack
+            .pop()
+            .ok_or_else(|| Error::Compile("invalid constant expression".to_owned()))
+    };
+    for op in expr.ops() {
+        let value = match *op {
+            ConstOp::I32Const(v) => u128::from(v as u32),
+            ConstOp::I64Const(v) => u128::from(v as u64),
+            ConstOp::F32Const(v) => u128::from(v),
+            ConstOp::F64Const(v) => u128::from(v),
+            ConstOp::V128Const(v) => v,
+            ConstOp::GlobalGet(g) => {
+                let cell = globals.get(g.index()).ok_or_else(|| {
+                    Error::Compile(format!("global {} not yet defined", g.as_u32()))
+                })?;
+                // SAFETY: the cell is boxed in the store.
+                unsafe { (**cell).value.0 }
+            }
+            ConstOp::RefNull => 0,
+            ConstOp::RefFunc(f) => instance.funcref_word(f) as u128,
+            ConstOp::RefI31 => return Err(Error::Compile("GC (`ref.i31`)".to_owned())),
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = pop(&mut stack)? as u32;
+                let a = pop(&mut stack)? as u32;
+                u128::from(match *op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = pop(&mut stack)? as u64;
+                let a = pop(&mut stack)? as u64;
+                u128::from(match *op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+        };
+        stack.push(value);
+    }
+    Ok(ValRaw(pop(&mut stack)?))
+}
+
+/// The start of an active segment.
+fn segment_start(offset: SegmentOffset, globals: &[*mut GlobalCell]) -> u64 {
+    let base = offset.base.map_or(0, |g: GlobalIndex| {
+        // SAFETY: the cell is boxed in the store. Offsets are `i32` or
+        // `i64` globals; the 64-bit read of an `i32` global's slot is its
+        // zero-extended value.
+        unsafe { (*globals[g.index()]).value.0 as u64 }
+    });
+    base.wrapping_add(offset.offset)
+}
+
+/// Applies the active segments, then runs the start function.
+fn initialize(
+    store: &mut Store,
+    handle: Instance,
+    globals: &[*mut GlobalCell],
+) -> Result<(), Error> {
+    let instance = &mut store.inner.instances[handle.0];
+    let module = instance.module.clone();
+    for (i, segment) in module.info.elems.iter().enumerate() {
+        let Some((table, offset)) = segment.active else {
+            // A declarative segment (recorded without items) is dropped from
+            // the start; a passive one stays until `elem.drop`.
+            instance.dropped_elems[i] = segment.items.is_empty();
+            continue;
+        };
+        // Active segments are dropped once applied.
+        instance.dropped_elems[i] = true;
+        let start = segment_start(offset, globals);
+        let words: Vec<usize> = segment
+            .items
+            .iter()
+            .map(|&f| instance.funcref_word(f))
+            .collect();
+        let elements = instance.table(table.as_u32()).elements_mut();
+        let end = start.checked_add(words.len() as u64);
+        match end {
+            Some(end) if end <= elements.len() as u64 => {
+                elements[start as usize..end as usize].copy_from_slice(&words);
+            }
+            _ => return Err(Error::Trap(Trap::TableOutOfBounds)),
+        }
+    }
+    for (i, segment) in module.info.data.iter().enumerate() {
+        let Some((memory, offset)) = segment.active else {
+            continue;
+        };
+        instance.dropped_data[i] = true;
+        let start = segment_start(offset, globals);
+        let data = instance.memory(memory.as_u32()).data_mut();
+        let end = start.checked_add(segment.bytes.len() as u64);
+        match end {
+            Some(end) if end <= data.len() as u64 => {
+                data[start as usize..end as usize].copy_from_slice(&segment.bytes);
+            }
+            _ => return Err(Error::Trap(Trap::MemoryOutOfBounds)),
+        }
+    }
+    if let Some(start) = module.info.start {
+        let funcref = instance.funcrefs[start.index()];
+        let func = store.push_func(funcref, module.func_type(start).clone());
+        func.call(store, &[])?;
+    }
+    Ok(())
+}

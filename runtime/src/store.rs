@@ -1,0 +1,359 @@
+//! The store: everything instances own at run time, and the host data.
+//!
+//! Memories, tables, globals, functions and instances live in the store's
+//! arenas, each boxed so compiled code can hold its address; the public
+//! handles ([`Memory`], [`Table`], [`Global`], [`Func`], [`Instance`]) are
+//! indices into them, valid for the store's lifetime. Nothing is freed
+//! before the store, which is what makes the raw pointers in vmctxs and
+//! function references sound.
+//!
+//! The store also owns the *store data* the lowering plugin's
+//! `store-data-address` returns: a `#[repr(C)] { ptr: u64, len: u64 }`
+//! pair ([`StoreData`]) describing a host buffer the store owns. Builtins
+//! like the bundled `host-buf` read and write that buffer natively.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::func::{Func, FuncData, HostFn, HostFuncCtx};
+use crate::instance::{Instance, InstanceData};
+use crate::memory::{self, MemoryType};
+use crate::module::ModuleInner;
+use crate::table::{self, TableType};
+use crate::trampoline::{self, Trampolines};
+use crate::trap::{self, TrapLookup};
+use crate::values::{FuncType, Val, ValRaw, ValType};
+use crate::vm::{StoreData, VMFuncRef, VMStoreContext};
+
+/// The type of a global.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlobalType {
+    /// Value type.
+    pub content: ValType,
+    /// Whether `global.set` may change it.
+    pub mutable: bool,
+}
+
+/// A global's storage; compiled code reads and writes `value`.
+#[repr(C)]
+pub(crate) struct GlobalCell {
+    pub value: ValRaw,
+    pub ty: GlobalType,
+}
+
+/// A linear memory in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory(pub(crate) usize);
+/// A table in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table(pub(crate) usize);
+/// A global in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global(pub(crate) usize);
+
+/// Anything an instance can import or export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A memory.
+    Memory(Memory),
+    /// A table.
+    Table(Table),
+    /// A global.
+    Global(Global),
+}
+
+/// Compiled code a call may run, for the trap handler.
+#[derive(Default)]
+struct CodeRegistry {
+    modules: Vec<Arc<ModuleInner>>,
+    trampolines: HashMap<u64, Trampolines>,
+}
+
+impl TrapLookup for CodeRegistry {
+    fn lookup(&self, pc: usize) -> Option<cranelift_codegen::ir::TrapCode> {
+        self.modules.iter().find_map(|m| m.lookup(pc)).or_else(|| {
+            self.trampolines.values().find_map(|t| {
+                let (start, end) = t.adapter_range;
+                if pc < start || pc >= end {
+                    return None;
+                }
+                let offset = (pc - start) as u32;
+                t.adapter_traps
+                    .iter()
+                    .find(|(o, _)| *o == offset)
+                    .map(|(_, c)| *c)
+            })
+        })
+    }
+}
+
+pub(crate) struct StoreInner {
+    pub ctx: Box<VMStoreContext>,
+    pub data: Box<StoreData>,
+    buffer: Box<[u8]>,
+    code: CodeRegistry,
+    pub instances: Vec<Box<InstanceData>>,
+    pub memories: Vec<Box<memory::Memory>>,
+    pub tables: Vec<Box<table::Table>>,
+    pub globals: Vec<Box<GlobalCell>>,
+    pub funcs: Vec<FuncData>,
+    host_funcs: Vec<Box<HostFuncCtx>>,
+    host_funcrefs: Vec<Box<VMFuncRef>>,
+    /// Every function-reference address handed out, so references coming
+    /// back from the host can be checked.
+    pub funcref_addrs: HashSet<usize>,
+}
+
+/// Owns instances and their state, and the host buffer.
+pub struct Store {
+    pub(crate) engine: Engine,
+    pub(crate) inner: StoreInner,
+}
+
+impl Store {
+    /// An empty store with an empty host buffer.
+    pub fn new(engine: &Engine) -> Store {
+        let mut store = Store {
+            engine: engine.clone(),
+            inner: StoreInner {
+                ctx: Box::default(),
+                data: Box::new(StoreData { ptr: 0, len: 0 }),
+                buffer: Box::new([]),
+                code: CodeRegistry::default(),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                funcs: Vec::new(),
+                host_funcs: Vec::new(),
+                host_funcrefs: Vec::new(),
+                funcref_addrs: HashSet::new(),
+            },
+        };
+        store.set_host_buffer(Vec::new());
+        store
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Replaces the host buffer the store data describes.
+    pub fn set_host_buffer(&mut self, bytes: Vec<u8>) {
+        self.inner.buffer = bytes.into_boxed_slice();
+        self.inner.data.ptr = self.inner.buffer.as_mut_ptr() as u64;
+        self.inner.data.len = self.inner.buffer.len() as u64;
+    }
+
+    /// The host buffer.
+    pub fn host_buffer(&self) -> &[u8] {
+        &self.inner.buffer
+    }
+
+    /// The host buffer, mutably.
+    pub fn host_buffer_mut(&mut self) -> &mut [u8] {
+        &mut self.inner.buffer
+    }
+
+    /// The address `store-data-address` returns.
+    pub fn store_data_address(&self) -> u64 {
+        &*self.inner.data as *const StoreData as u64
+    }
+
+    pub(crate) fn register_module(&mut self, module: &Arc<ModuleInner>) {
+        if !self
+            .inner
+            .code
+            .modules
+            .iter()
+            .any(|m| Arc::ptr_eq(m, module))
+        {
+            self.inner.code.modules.push(module.clone());
+        }
+    }
+
+    /// The trampolines of `ty`, compiled on first use.
+    fn trampolines(&mut self, ty: &FuncType) -> Result<&Trampolines, Error> {
+        let id = self.engine.signature_id(ty);
+        if !self.inner.code.trampolines.contains_key(&id) {
+            let compiled = trampoline::compile(self.engine.isa(), ty)?;
+            self.inner.code.trampolines.insert(id, compiled);
+        }
+        self.inner
+            .code
+            .trampolines
+            .get(&id)
+            .ok_or_else(|| Error::Compile("trampoline cache".to_owned()))
+    }
+
+    pub(crate) fn push_func(&mut self, funcref: *const VMFuncRef, ty: FuncType) -> Func {
+        self.inner.funcref_addrs.insert(funcref as usize);
+        self.inner.funcs.push(FuncData { funcref, ty });
+        Func(self.inner.funcs.len() - 1)
+    }
+
+    pub(crate) fn new_host_func(&mut self, ty: FuncType, func: HostFn) -> Result<Func, Error> {
+        let adapter = self.trampolines(&ty)?.host_adapter;
+        let type_id = self.engine.signature_id(&ty);
+        let mut ctx = Box::new(HostFuncCtx {
+            ty: ty.clone(),
+            func,
+        });
+        let funcref = Box::new(VMFuncRef {
+            code: adapter,
+            vmctx: (&mut *ctx as *mut HostFuncCtx).cast(),
+            type_id,
+        });
+        let addr: *const VMFuncRef = &*funcref;
+        self.inner.host_funcs.push(ctx);
+        self.inner.host_funcrefs.push(funcref);
+        Ok(self.push_func(addr, ty))
+    }
+
+    /// Checks `args` against `func`'s type and calls it.
+    pub(crate) fn call_func(&mut self, func: Func, args: &[Val]) -> Result<Vec<Val>, Error> {
+        let data = self
+            .inner
+            .funcs
+            .get(func.0)
+            .ok_or(Error::ForeignItem("function"))?;
+        let ty = data.ty.clone();
+        let funcref = data.funcref;
+        if args.len() != ty.params.len() || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t) {
+            let found: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
+            return Err(Error::ArgumentMismatch {
+                name: "function".to_owned(),
+                ty,
+                found: format!("({})", found.join(" ")),
+            });
+        }
+        for arg in args {
+            if let Val::FuncRef(Some(addr)) = arg {
+                if !self.inner.funcref_addrs.contains(&addr.0) {
+                    return Err(Error::ForeignItem("function reference"));
+                }
+            }
+        }
+        let entry = self.trampolines(&ty)?.entry;
+        let mut values = vec![ValRaw::default(); ty.params.len().max(ty.results.len())];
+        for (slot, arg) in values.iter_mut().zip(args) {
+            *slot = arg.to_raw();
+        }
+        self.inner.ctx.stack_limit = trap::stack_limit();
+        let values_ptr: *mut u8 = values.as_mut_ptr().cast();
+        // SAFETY: `funcref` was created by this store and stays valid while
+        // it lives; the trampoline matches `ty`, the value array has room
+        // for every argument and result.
+        let result = trap::catch(&self.inner.code, || unsafe {
+            entry((*funcref).vmctx, (*funcref).code, values_ptr)
+        });
+        result.map_err(Error::Trap)?;
+        let results: Vec<Val> = values
+            .iter()
+            .zip(&ty.results)
+            .map(|(&raw, &t)| Val::from_raw(raw, t))
+            .collect();
+        for r in &results {
+            if let Val::FuncRef(Some(addr)) = r {
+                self.inner.funcref_addrs.insert(addr.0);
+            }
+        }
+        Ok(results)
+    }
+
+    pub(crate) fn instance(&self, instance: Instance) -> &InstanceData {
+        &self.inner.instances[instance.0]
+    }
+}
+
+impl Memory {
+    /// A new memory.
+    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
+        store
+            .inner
+            .memories
+            .push(Box::new(memory::Memory::new(ty)?));
+        Ok(Memory(store.inner.memories.len() - 1))
+    }
+
+    /// The memory's bytes.
+    pub fn data<'s>(&self, store: &'s Store) -> &'s [u8] {
+        store.inner.memories[self.0].data()
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'s>(&self, store: &'s mut Store) -> &'s mut [u8] {
+        store.inner.memories[self.0].data_mut()
+    }
+
+    /// Current size in pages.
+    pub fn size(&self, store: &Store) -> u64 {
+        store.inner.memories[self.0].pages()
+    }
+
+    /// The memory's type, with its current size as the minimum.
+    pub fn ty(&self, store: &Store) -> MemoryType {
+        store.inner.memories[self.0].ty
+    }
+}
+
+impl Table {
+    /// A new table filled with `init`.
+    pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table, Error> {
+        if init.ty() != ty.element {
+            return Err(Error::ValueType {
+                expected: ty.element,
+                found: init.ty(),
+            });
+        }
+        let word = init.to_raw().0 as usize;
+        store
+            .inner
+            .tables
+            .push(Box::new(table::Table::new(ty, word)));
+        Ok(Table(store.inner.tables.len() - 1))
+    }
+
+    /// Current size.
+    pub fn size(&self, store: &Store) -> u32 {
+        store.inner.tables[self.0].elements().len() as u32
+    }
+
+    /// The table's type, with its current size as the minimum.
+    pub fn ty(&self, store: &Store) -> TableType {
+        store.inner.tables[self.0].ty
+    }
+}
+
+impl Global {
+    /// A new global holding `value`.
+    pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global, Error> {
+        if value.ty() != ty.content {
+            return Err(Error::ValueType {
+                expected: ty.content,
+                found: value.ty(),
+            });
+        }
+        store.inner.globals.push(Box::new(GlobalCell {
+            value: value.to_raw(),
+            ty,
+        }));
+        Ok(Global(store.inner.globals.len() - 1))
+    }
+
+    /// The current value.
+    pub fn get(&self, store: &Store) -> Val {
+        let cell = &store.inner.globals[self.0];
+        Val::from_raw(cell.value, cell.ty.content)
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: &Store) -> GlobalType {
+        store.inner.globals[self.0].ty
+    }
+}

@@ -1,0 +1,227 @@
+//! Turning hardware faults and trap instructions in compiled code into
+//! [`Trap`] errors.
+//!
+//! Compiled code traps in three ways: a load or store touching a guard page
+//! (`SIGSEGV`/`SIGBUS`), a trap instruction (`ud2` on x86-64, `udf` on
+//! AArch64: `SIGILL`), and on x86-64 a hardware division fault (`SIGFPE`).
+//! Every call from the host into Wasm goes through [`catch`], which arms a
+//! `sigsetjmp` point (in `helpers.c`) and publishes, in a thread-local, the
+//! code ranges that may trap. The signal handler looks the faulting program
+//! counter up in Cranelift's trap records of those ranges; on a hit it
+//! records the trap code and `siglongjmp`s back, so [`catch`] returns the
+//! trap. A fault anywhere else is not ours: the handler restores the
+//! previous disposition and returns, so the fault recurs and is handled
+//! (or crashes) as it would without this runtime.
+//!
+//! Only compiled frames are skipped by the jump: host functions report
+//! errors by return value (the [`HOST_TRAP`](crate::trampoline::HOST_TRAP)
+//! code), and libcalls by status, so no Rust frame is ever unwound.
+//!
+//! The thread-local is the one piece of global state: a signal handler has
+//! no other way to find the interrupted call. It is a stack (each entry
+//! points to the previous one), so host functions may call back into Wasm.
+//!
+//! Stack overflow is not a fault here: compiled functions compare the stack
+//! pointer against a limit in their prologue ([`stack_limit`]) and trap
+//! with an ordinary trap instruction while there is still stack left.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::sync::Once;
+
+use cranelift_codegen::ir::TrapCode;
+
+use crate::error::Trap;
+
+extern "C" {
+    fn wasm_prelink_catch(
+        body: unsafe extern "C" fn(*mut c_void, *mut c_void),
+        arg: *mut c_void,
+    ) -> i32;
+    fn wasm_prelink_unwind(buf: *mut c_void) -> !;
+}
+
+/// Something that can say which trap, if any, a program counter stands for.
+pub(crate) trait TrapLookup {
+    /// The trap code of the instruction at `pc`, if it is a trap site of
+    /// code this lookup knows.
+    fn lookup(&self, pc: usize) -> Option<TrapCode>;
+}
+
+/// The state of one host-to-Wasm call, published to the signal handler.
+struct CallState<'a> {
+    jmp_buf: Cell<*mut c_void>,
+    code: &'a dyn TrapLookup,
+    trap: Cell<Option<TrapCode>>,
+    host_error: Cell<Option<Trap>>,
+    previous: *const CallState<'static>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const CallState<'static>> = const { Cell::new(std::ptr::null()) };
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Records the error of a host function called from Wasm, which then traps
+/// with `HOST_TRAP`; [`catch`] returns it.
+pub(crate) fn set_host_error(trap: Trap) {
+    let state = CURRENT.with(Cell::get);
+    // SAFETY: a non-null `CURRENT` points to the `CallState` of a `catch`
+    // frame still on this thread's stack.
+    if let Some(state) = unsafe { state.as_ref() } {
+        state.host_error.set(Some(trap));
+    }
+}
+
+/// Runs `f` (which enters compiled code) and returns the trap it raised.
+///
+/// `code` must know every code range `f` may run.
+pub(crate) fn catch<F: FnOnce()>(code: &dyn TrapLookup, f: F) -> Result<(), Trap> {
+    install_handlers();
+    let state = CallState {
+        jmp_buf: Cell::new(std::ptr::null_mut()),
+        code,
+        trap: Cell::new(None),
+        host_error: Cell::new(None),
+        previous: CURRENT.with(Cell::get),
+    };
+    let mut payload = (Some(f), &state as *const CallState<'_>);
+
+    unsafe extern "C" fn body<F: FnOnce()>(arg: *mut c_void, buf: *mut c_void) {
+        // SAFETY: `arg` is the `payload` of the `catch` frame below us.
+        let payload = unsafe { &mut *(arg as *mut (Option<F>, *const CallState<'_>)) };
+        // SAFETY: the state outlives this call; see `catch`.
+        unsafe { (*payload.1).jmp_buf.set(buf) };
+        if let Some(f) = payload.0.take() {
+            f();
+        }
+    }
+
+    // The handler reads `state` only while it is `CURRENT`, i.e. during
+    // the call below, so erasing its lifetime is sound.
+    CURRENT.with(|c| c.set((&state as *const CallState<'_>).cast()));
+    // SAFETY: `body::<F>` matches the C prototype and `payload` lives
+    // across the call. If a trap jumps back, `f`'s frame (compiled code and
+    // the trampoline) is abandoned; it owns nothing that needs dropping.
+    let jumped =
+        unsafe { wasm_prelink_catch(body::<F>, (&mut payload as *mut (Option<F>, _)).cast()) };
+    CURRENT.with(|c| c.set(state.previous));
+    if jumped == 0 {
+        return Ok(());
+    }
+    Err(match state.trap.get() {
+        Some(crate::trampoline::HOST_TRAP) => state
+            .host_error
+            .take()
+            .unwrap_or_else(|| Trap::Host("host function failed".to_owned())),
+        Some(code) => Trap::from_code(code),
+        None => Trap::Host("unknown trap".to_owned()),
+    })
+}
+
+/// The stack limit for Wasm on this thread: the lowest address of the
+/// thread's stack plus [`STACK_RESERVE`], computed once per thread.
+pub(crate) fn stack_limit() -> usize {
+    STACK_LIMIT.with(|limit| {
+        if limit.get() == 0 {
+            limit.set(thread_stack_low() + STACK_RESERVE);
+        }
+        limit.get()
+    })
+}
+
+/// Stack kept free below the Wasm limit for host functions, libcalls and
+/// the signal handler that run when Wasm is at its deepest.
+const STACK_RESERVE: usize = 256 * 1024;
+
+fn thread_stack_low() -> usize {
+    // SAFETY: `attr` is initialized by `pthread_getattr_np` before use and
+    // destroyed after; the out-pointers are valid locals.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return fallback_stack_low();
+        }
+        let mut addr: *mut c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 || addr.is_null() {
+            return fallback_stack_low();
+        }
+        addr as usize
+    }
+}
+
+/// Without thread attributes, assume 1 MiB below the current frame.
+fn fallback_stack_low() -> usize {
+    let here = 0u8;
+    (&here as *const u8 as usize).saturating_sub(1 << 20)
+}
+
+const SIGNALS: [libc::c_int; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGTRAP,
+];
+
+/// The dispositions found before ours, restored for faults that are not
+/// Wasm traps. Written once, before the handlers are installed.
+static mut PREVIOUS: [std::mem::MaybeUninit<libc::sigaction>; 5] =
+    [const { std::mem::MaybeUninit::uninit() }; 5];
+static INSTALL: Once = Once::new();
+
+fn install_handlers() {
+    INSTALL.call_once(|| {
+        for (i, &signal) in SIGNALS.iter().enumerate() {
+            // SAFETY: `PREVIOUS` is written only here, inside `Once`, before
+            // the handler that reads it is installed.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handler as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = std::ptr::addr_of_mut!(PREVIOUS[i]);
+                libc::sigaction(signal, &action, (*previous).as_mut_ptr());
+            }
+        }
+    });
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+unsafe fn program_counter(context: *mut c_void) -> usize {
+    // SAFETY: the kernel passes a `ucontext_t` to `SA_SIGINFO` handlers.
+    unsafe {
+        (*(context as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] as usize
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+unsafe fn program_counter(context: *mut c_void) -> usize {
+    // SAFETY: the kernel passes a `ucontext_t` to `SA_SIGINFO` handlers.
+    unsafe { (*(context as *const libc::ucontext_t)).uc_mcontext.pc as usize }
+}
+
+extern "C" fn handler(signal: libc::c_int, _info: *mut libc::siginfo_t, context: *mut c_void) {
+    let state = CURRENT.with(Cell::get);
+    // SAFETY: a non-null `CURRENT` is a live `CallState` (see `catch`); the
+    // context is the kernel's.
+    unsafe {
+        if let Some(state) = state.as_ref() {
+            let pc = program_counter(context);
+            if let Some(code) = state.code.lookup(pc) {
+                state.trap.set(Some(code));
+                wasm_prelink_unwind(state.jmp_buf.get());
+            }
+        }
+        // Not a Wasm trap: put back the previous disposition and return, so
+        // the instruction faults again and is handled the way it would have
+        // been without this runtime.
+        if let Some(i) = SIGNALS.iter().position(|&s| s == signal) {
+            let previous = std::ptr::addr_of!(PREVIOUS[i]);
+            libc::sigaction(signal, (*previous).as_ptr(), std::ptr::null_mut());
+        }
+    }
+}
