@@ -11,6 +11,9 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
+#[cfg(feature = "run")]
+mod run;
+
 #[derive(Parser)]
 #[command(
     name = "wasm-prelink",
@@ -26,6 +29,9 @@ struct Cli {
 enum Command {
     /// Merge builtins into an app module.
     Link(LinkArgs),
+    /// Link, then run an export on the reference runtime.
+    #[cfg(feature = "run")]
+    Run(run::RunArgs),
 }
 
 #[derive(Args)]
@@ -56,6 +62,8 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Link(args) => link(args),
+        #[cfg(feature = "run")]
+        Command::Run(args) => run::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

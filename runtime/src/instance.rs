@@ -7,7 +7,7 @@
 
 use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::entity::EntityRef;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use cranelift_wasm::{ConstExpr, ConstOp, FuncIndex, GlobalIndex};
 
@@ -28,7 +28,7 @@ pub struct Instance(pub(crate) usize);
 /// Run-time state of an instance; compiled code reaches it through the
 /// vmctx header, libcalls through [`crate::libcalls`].
 pub(crate) struct InstanceData {
-    pub module: Arc<ModuleInner>,
+    pub module: Rc<ModuleInner>,
     /// Boxed so its address, which compiled code receives, is stable.
     vmctx: Box<[usize]>,
     memories: Vec<*mut memory::Memory>,

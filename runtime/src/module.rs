@@ -9,7 +9,7 @@
 //! plugin's host implementations.
 
 use cranelift_codegen::entity::EntityRef;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use cranelift_codegen::ir::{self, TrapCode, UserFuncName};
 use cranelift_codegen::Context;
@@ -29,7 +29,7 @@ use crate::vm::{VMOffsets, VMCTX_STORE_DATA};
 /// A compiled module, ready to instantiate; cheap to clone.
 #[derive(Clone)]
 pub struct Module {
-    pub(crate) inner: Arc<ModuleInner>,
+    pub(crate) inner: Rc<ModuleInner>,
 }
 
 /// One compiled function: where it is and where it may trap.
@@ -60,7 +60,7 @@ pub(crate) struct ModuleInner {
 impl Drop for ModuleInner {
     fn drop(&mut self) {
         if let Some(jit) = self.jit.take() {
-            // SAFETY: instances hold an `Arc` of their module, so when the
+            // SAFETY: instances hold an `Rc` of their module, so when the
             // module goes, no instance can run its code any more.
             unsafe { jit.free_memory() };
         }
@@ -181,7 +181,7 @@ impl Module {
         by_address.sort_by_key(|&i| compiled[i].start);
 
         Ok(Module {
-            inner: Arc::new(ModuleInner {
+            inner: Rc::new(ModuleInner {
                 engine: engine.clone(),
                 info,
                 offsets,

@@ -13,7 +13,7 @@
 //! like the bundled `host-buf` read and write that buffer natively.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -69,7 +69,7 @@ pub enum Extern {
 /// Compiled code a call may run, for the trap handler.
 #[derive(Default)]
 struct CodeRegistry {
-    modules: Vec<Arc<ModuleInner>>,
+    modules: Vec<Rc<ModuleInner>>,
     trampolines: HashMap<u64, Trampolines>,
 }
 
@@ -91,6 +91,12 @@ impl TrapLookup for CodeRegistry {
     }
 }
 
+/// The arenas hold boxes on purpose: compiled code and vmctxs keep the
+/// address of each item, which must not move when the vector grows.
+#[expect(
+    clippy::vec_box,
+    reason = "each item's address is held by compiled code and must stay put"
+)]
 pub(crate) struct StoreInner {
     pub ctx: Box<VMStoreContext>,
     pub data: Box<StoreData>,
@@ -165,13 +171,13 @@ impl Store {
         &*self.inner.data as *const StoreData as u64
     }
 
-    pub(crate) fn register_module(&mut self, module: &Arc<ModuleInner>) {
+    pub(crate) fn register_module(&mut self, module: &Rc<ModuleInner>) {
         if !self
             .inner
             .code
             .modules
             .iter()
-            .any(|m| Arc::ptr_eq(m, module))
+            .any(|m| Rc::ptr_eq(m, module))
         {
             self.inner.code.modules.push(module.clone());
         }

@@ -1,0 +1,214 @@
+//! `wasm-prelink run`: link, then run one export on the reference runtime.
+//!
+//! This is the whole pipeline in one command: stage 1 (the linker, default
+//! inline mode) merges the builtins into the module, stage 2 (the lowering
+//! plugin inside `wasm_prelink_runtime`) turns the builtins' intrinsic calls
+//! into native loads and stores while the module is compiled, and the
+//! export runs against a host buffer.
+//!
+//! The host buffer is the store data convention of the bundled `host-buf`
+//! example: `store-data-address` returns the address of a
+//! `#[repr(C)] { ptr: u64, len: u64 }` pair describing the buffer. It is
+//! read from `--host-buffer` (default: 64 KiB of zeros) and written to
+//! `--host-buffer-out` after the call — also after a trap, so the state the
+//! program left behind can be inspected.
+//!
+//! Arguments are typed by the export's signature (integers in decimal or
+//! `0x` hex, signed or unsigned; floats as Rust parses them, `nan` and
+//! `inf` included; references as `null`, or a number for `externref`).
+//! Results are printed one per line, integers signed. A trap is an error
+//! naming the export and the trap kind, with exit status 1 like every other
+//! error.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use wasm_prelink::{InlineMode, Linker};
+use wasm_prelink_runtime::{self as runtime, Engine, Error, FuncType, Module, Store, Val, ValType};
+
+/// Size of the default host buffer.
+const DEFAULT_HOST_BUFFER: usize = 64 * 1024;
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+pub(crate) struct RunArgs {
+    /// The module to run (binary or text; `-` reads stdin).
+    module: PathBuf,
+    /// A builtin module satisfying imports from module NAME (repeatable);
+    /// with any, MODULE is linked first.
+    #[arg(long = "builtin", value_name = "NAME=FILE")]
+    builtins: Vec<String>,
+    /// The exported function to call.
+    #[arg(long, value_name = "EXPORT")]
+    invoke: String,
+    /// Arguments of the call, one per parameter.
+    #[arg(value_name = "ARG")]
+    args: Vec<String>,
+    /// Initial contents of the host buffer (default: 64 KiB of zeros).
+    #[arg(long, value_name = "FILE")]
+    host_buffer: Option<PathBuf>,
+    /// Where to write the host buffer after the call.
+    #[arg(long, value_name = "FILE")]
+    host_buffer_out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: RunArgs) -> Result<()> {
+    let input = crate::read_input(&args.module).context("cannot read the module")?;
+    let wasm = if args.builtins.is_empty() {
+        wat::parse_bytes(&input)
+            .with_context(|| format!("cannot parse `{}`", args.module.display()))?
+            .into_owned()
+    } else {
+        let mut linker = Linker::new().inline(InlineMode::Auto);
+        for spec in &args.builtins {
+            let Some((name, file)) = spec.split_once('=') else {
+                bail!("`--builtin {spec}` must be NAME=FILE");
+            };
+            let bytes = crate::read_input(Path::new(file))
+                .with_context(|| format!("cannot read builtin `{name}`"))?;
+            linker = linker
+                .builtin(name, bytes)
+                .with_context(|| format!("cannot load builtin `{name}`"))?;
+        }
+        linker
+            .link_owned(input)
+            .with_context(|| format!("cannot link `{}`", args.module.display()))?
+            .wasm
+    };
+    let buffer = match &args.host_buffer {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("cannot read host buffer `{}`", path.display()))?,
+        None => vec![0; DEFAULT_HOST_BUFFER],
+    };
+
+    let engine = Engine::new(runtime::Config::new())?;
+    let module = Module::new(&engine, &wasm)
+        .with_context(|| format!("cannot compile `{}`", args.module.display()))?;
+    let ty = export_type(&module, &args.invoke)?;
+    let values = parse_args(&args.invoke, &ty, &args.args)?;
+    let mut store = Store::new(&engine);
+    store.set_host_buffer(buffer);
+    let instance = runtime::Linker::new()
+        .instantiate(&mut store, &module)
+        .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
+    let outcome = instance.call(&mut store, &args.invoke, &values);
+    if let Some(path) = &args.host_buffer_out {
+        std::fs::write(path, store.host_buffer())
+            .with_context(|| format!("cannot write host buffer `{}`", path.display()))?;
+    }
+    match outcome {
+        Ok(results) => {
+            for value in results {
+                println!("{}", display(value));
+            }
+            Ok(())
+        }
+        Err(Error::Trap(trap)) => Err(anyhow!("`{}` trapped: {trap}", args.invoke)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn export_type(module: &Module, name: &str) -> Result<FuncType> {
+    let exports = module.exported_funcs();
+    if let Some((_, ty)) = exports.iter().find(|(n, _)| n == name) {
+        return Ok(ty.clone());
+    }
+    let names: Vec<String> = exports.iter().map(|(n, _)| format!("`{n}`")).collect();
+    if names.is_empty() {
+        bail!("the module exports no function, so it has no `{name}`");
+    }
+    bail!(
+        "the module has no function export `{name}` (it exports {})",
+        names.join(", ")
+    )
+}
+
+fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>> {
+    if args.len() != ty.params.len() {
+        bail!(
+            "`{name}` has type {ty} and takes {} argument(s), {} given",
+            ty.params.len(),
+            args.len()
+        );
+    }
+    args.iter()
+        .zip(&ty.params)
+        .enumerate()
+        .map(|(i, (text, &param))| {
+            parse_value(text, param).ok_or_else(|| {
+                anyhow!(
+                    "argument {} of `{name}` must be {param}, `{text}` is not",
+                    i + 1
+                )
+            })
+        })
+        .collect()
+}
+
+/// An unsigned or signed integer of up to `bits` bits, decimal or `0x` hex.
+fn parse_int(text: &str, bits: u32) -> Option<u64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let magnitude = match digits.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<u64>().ok()?,
+    };
+    let max = if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
+    if negative {
+        let limit = 1u64 << (bits - 1);
+        (magnitude <= limit).then(|| magnitude.wrapping_neg() & max)
+    } else {
+        (magnitude <= max).then_some(magnitude)
+    }
+}
+
+fn parse_value(text: &str, ty: ValType) -> Option<Val> {
+    Some(match ty {
+        ValType::I32 => Val::I32(parse_int(text, 32)? as u32 as i32),
+        ValType::I64 => Val::I64(parse_int(text, 64)? as i64),
+        ValType::F32 => Val::F32(text.parse::<f32>().ok()?.to_bits()),
+        ValType::F64 => Val::F64(text.parse::<f64>().ok()?.to_bits()),
+        ValType::V128 => Val::V128(match text.strip_prefix("0x") {
+            Some(hex) => u128::from_str_radix(hex, 16).ok()?,
+            None => text.parse().ok()?,
+        }),
+        ValType::FuncRef => (text == "null").then_some(Val::FuncRef(None))?,
+        ValType::ExternRef => Val::ExternRef(match text {
+            "null" => None,
+            n => Some(n.parse().ok()?),
+        }),
+    })
+}
+
+fn display(value: Val) -> String {
+    match value {
+        Val::I32(v) => v.to_string(),
+        Val::I64(v) => v.to_string(),
+        Val::F32(bits) => f32::from_bits(bits).to_string(),
+        Val::F64(bits) => f64::from_bits(bits).to_string(),
+        Val::V128(v) => format!("0x{v:032x}"),
+        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_owned(),
+        Val::FuncRef(Some(_)) => "funcref".to_owned(),
+        Val::ExternRef(Some(n)) => format!("externref {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_accept_both_signs_and_hex() {
+        assert_eq!(parse_int("-1", 32), Some(0xffff_ffff));
+        assert_eq!(parse_int("4294967295", 32), Some(0xffff_ffff));
+        assert_eq!(parse_int("4294967296", 32), None);
+        assert_eq!(parse_int("-2147483648", 32), Some(0x8000_0000));
+        assert_eq!(parse_int("-2147483649", 32), None);
+        assert_eq!(parse_int("0x10", 64), Some(16));
+        assert_eq!(parse_int("-9223372036854775808", 64), Some(1 << 63));
+        assert_eq!(parse_int("ten", 64), None);
+    }
+}
