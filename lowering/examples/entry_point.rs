@@ -46,8 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lowering = Lowering::new(&wasm, &Config::new())?;
     for triple in ["x86_64", "pulley32"] {
         let isa = isa(triple);
-        let functions = translate(&wasm, &info, isa.frontend_config(), Mode::EntryPoint(&lowering))
-            .map_err(|e| e.to_string())?;
+        let functions = translate(
+            &wasm,
+            &info,
+            isa.frontend_config(),
+            Mode::EntryPoint(&lowering),
+        )
+        .map_err(|e| e.to_string())?;
         for func in functions {
             let mut ctx = Context::for_function(func);
             ctx.optimize(&*isa, &mut ControlPlane::default())?;

@@ -82,7 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             let mut func_validator = to_validate.into_validator(Default::default());
             // The integration: wrap the runtime's environment.
-            let mut env = LoweringEnv::new(MiniEnv::new(&info, target), &lowering, store_data_hook());
+            let mut env =
+                LoweringEnv::new(MiniEnv::new(&info, target), &lowering, store_data_hook());
             translator
                 .translate_body(&mut func_validator, body, &mut func, &mut env)
                 .map_err(|e| e.to_string())?;

@@ -18,18 +18,17 @@
 //! of delegation.
 
 use cranelift_codegen::cursor::FuncCursor;
+use cranelift_codegen::entity::PrimaryMap;
 use cranelift_codegen::ir::{self, InstBuilder, Type};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
 use cranelift_wasm::wasmparser::{self, Operator};
 use cranelift_wasm::{
-    EngineOrModuleTypeIndex, FuncEnvironment, FuncIndex, FuncTranslationState, Global,
-    GlobalIndex, GlobalVariable, Heap, HeapData, MemoryIndex, Table, TableIndex,
-    TargetEnvironment, TypeConvert, TypeIndex, WasmArrayType, WasmCompositeType, WasmFieldType,
-    WasmFuncType, WasmHeapType, WasmRefType, WasmResult, WasmStorageType, WasmStructType,
-    WasmSubType, WasmValType,
+    EngineOrModuleTypeIndex, FuncEnvironment, FuncIndex, FuncTranslationState, Global, GlobalIndex,
+    GlobalVariable, Heap, HeapData, MemoryIndex, Table, TableIndex, TargetEnvironment, TypeConvert,
+    TypeIndex, WasmArrayType, WasmCompositeType, WasmFieldType, WasmFuncType, WasmHeapType,
+    WasmRefType, WasmResult, WasmStorageType, WasmStructType, WasmSubType, WasmValType,
 };
-use cranelift_codegen::entity::PrimaryMap;
 
 use crate::hook::StoreDataAddress;
 use crate::lower::Lowering;
@@ -253,8 +252,14 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         callee: ir::Value,
         call_args: &[ir::Value],
     ) -> WasmResult<Option<ir::Inst>> {
-        self.inner
-            .translate_call_indirect(builder, table_index, sig_index, sig_ref, callee, call_args)
+        self.inner.translate_call_indirect(
+            builder,
+            table_index,
+            sig_index,
+            sig_ref,
+            callee,
+            call_args,
+        )
     }
     fn translate_return_call_indirect(
         &mut self,
@@ -448,7 +453,8 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         builder: &mut FunctionBuilder,
         global_index: GlobalIndex,
     ) -> WasmResult<ir::Value> {
-        self.inner.translate_custom_global_get(builder, global_index)
+        self.inner
+            .translate_custom_global_get(builder, global_index)
     }
     fn translate_custom_global_set(
         &mut self,
@@ -485,18 +491,10 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
     fn translate_ref_i31(&mut self, pos: FuncCursor, val: ir::Value) -> WasmResult<ir::Value> {
         self.inner.translate_ref_i31(pos, val)
     }
-    fn translate_i31_get_s(
-        &mut self,
-        pos: FuncCursor,
-        i31ref: ir::Value,
-    ) -> WasmResult<ir::Value> {
+    fn translate_i31_get_s(&mut self, pos: FuncCursor, i31ref: ir::Value) -> WasmResult<ir::Value> {
         self.inner.translate_i31_get_s(pos, i31ref)
     }
-    fn translate_i31_get_u(
-        &mut self,
-        pos: FuncCursor,
-        i31ref: ir::Value,
-    ) -> WasmResult<ir::Value> {
+    fn translate_i31_get_u(&mut self, pos: FuncCursor, i31ref: ir::Value) -> WasmResult<ir::Value> {
         self.inner.translate_i31_get_u(pos, i31ref)
     }
     fn translate_loop_header(&mut self, builder: &mut FunctionBuilder) -> WasmResult<()> {

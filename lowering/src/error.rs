@@ -19,7 +19,10 @@ use crate::intrinsics::{known_names, Intrinsic};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
     /// The name is not in the intrinsics table.
-    #[error("import `{module}::{name}` is not a known intrinsic (known: {})", known_names())]
+    #[error(
+        "import `{module}::{name}` is not a known intrinsic (known: {})",
+        known_names()
+    )]
     UnknownIntrinsic {
         /// The namespace (module name) of the import.
         module: String,

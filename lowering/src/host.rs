@@ -251,10 +251,7 @@ mod tests {
                     size: 8
                 })
             );
-            assert_eq!(
-                call(Intrinsic::StoreDataAddress, 42, &[]),
-                Ok(Some(42))
-            );
+            assert_eq!(call(Intrinsic::StoreDataAddress, 42, &[]), Ok(Some(42)));
             assert!(call(Intrinsic::U8NativeLoad, 0, &[]).is_err());
         }
     }

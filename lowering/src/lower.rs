@@ -257,9 +257,7 @@ impl Lower<'_, '_> {
         // parameter or one result of several needs an instruction of its
         // own, and adding zero is one the optimizer removes again.
         match self.builder.func.dfg.value_def(address) {
-            ir::ValueDef::Result(inst, 0) if self.builder.inst_results(inst).len() == 1 => {
-                Ok(inst)
-            }
+            ir::ValueDef::Result(inst, 0) if self.builder.inst_results(inst).len() == 1 => Ok(inst),
             _ => {
                 let copy = self.builder.ins().iadd_imm(address, 0);
                 Ok(self.defining_inst(copy))

@@ -91,7 +91,11 @@ impl Intrinsics {
                                     match check_import(&types, import.name, type_index) {
                                         Ok(intrinsic) => Some(intrinsic),
                                         Err(mismatch) => {
-                                            errors.push(mismatch.at(namespace, import.name, offset));
+                                            errors.push(mismatch.at(
+                                                namespace,
+                                                import.name,
+                                                offset,
+                                            ));
                                             None
                                         }
                                     }
@@ -201,17 +205,16 @@ impl Intrinsics {
     /// [`Intrinsics::get`] for a raw index read from the module, which may
     /// be any `u32` (a `FuncIndex` cannot hold `u32::MAX`).
     fn intrinsic_at(&self, function: u32) -> Option<Intrinsic> {
-        self.by_function
-            .get(function as usize)
-            .copied()
-            .flatten()
+        self.by_function.get(function as usize).copied().flatten()
     }
 
     /// Every intrinsic import, as (function index, intrinsic), in index order.
     pub fn iter(&self) -> impl Iterator<Item = (FuncIndex, Intrinsic)> + '_ {
-        (0u32..).zip(&self.by_function).filter_map(|(index, entry)| {
-            entry.map(|intrinsic| (FuncIndex::from_u32(index), intrinsic))
-        })
+        (0u32..)
+            .zip(&self.by_function)
+            .filter_map(|(index, entry)| {
+                entry.map(|intrinsic| (FuncIndex::from_u32(index), intrinsic))
+            })
     }
 
     /// Whether the module imports no intrinsic at all.
@@ -260,11 +263,7 @@ impl Intrinsics {
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             if let Operator::RefFunc { function_index } = reader.read()? {
-                self.note_use(
-                    function_index,
-                    UseSite::RefFunc { function },
-                    None,
-                );
+                self.note_use(function_index, UseSite::RefFunc { function }, None);
             }
         }
         Ok(())

@@ -29,7 +29,9 @@ fn import(name: &str, ty: &str) -> String {
 fn unknown_intrinsic() {
     assert_eq!(
         error_of(&import("u8-native-lod", "(func (param i64) (result i32))")),
-        format!("import `unsafe-intrinsics::u8-native-lod` is not a known intrinsic (known: {KNOWN})")
+        format!(
+            "import `unsafe-intrinsics::u8-native-lod` is not a known intrinsic (known: {KNOWN})"
+        )
     );
 }
 
@@ -45,7 +47,10 @@ fn wrong_parameter_type() {
 #[test]
 fn wrong_result_type() {
     assert_eq!(
-        error_of(&import("u64-native-load", "(func (param i64) (result i32))")),
+        error_of(&import(
+            "u64-native-load",
+            "(func (param i64) (result i32))"
+        )),
         "import `unsafe-intrinsics::u64-native-load` has type `(func (param i64) (result i32))`, \
          the intrinsic requires `(func (param i64) (result i64))`"
     );
@@ -81,7 +86,10 @@ fn missing_and_extra_result() {
          the intrinsic requires `(func (result i64))`"
     );
     assert_eq!(
-        error_of(&import("u8-native-store", "(func (param i64 i32) (result i32))")),
+        error_of(&import(
+            "u8-native-store",
+            "(func (param i64 i32) (result i32))"
+        )),
         "import `unsafe-intrinsics::u8-native-store` has type \
          `(func (param i64 i32) (result i32))`, the intrinsic requires \
          `(func (param i64 i32))`"
@@ -164,7 +172,12 @@ fn invalid_module_keeps_the_offset() {
     let error = Intrinsics::from_module(b"\0asm\x01\0\0\0\x02\x05", DEFAULT_NAMESPACE)
         .expect_err("truncated module");
     assert!(matches!(error, Error::Parse { .. }), "{error:?}");
-    assert!(error.to_string().starts_with("invalid module at byte offset 0x"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("invalid module at byte offset 0x"),
+        "{error}"
+    );
 }
 
 /// A module in which `u8-native-load` (function 0) escapes in every way.
@@ -201,7 +214,9 @@ fn intrinsics_used_through_ref_func_and_friends() {
              so it cannot be lowered and needs the host implementation",
         ]
     );
-    let denied = intrinsics.deny_indirect_uses().expect_err("uses are denied");
+    let denied = intrinsics
+        .deny_indirect_uses()
+        .expect_err("uses are denied");
     assert_eq!(denied.to_string(), messages.join("\n"));
 }
 

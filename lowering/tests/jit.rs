@@ -198,8 +198,14 @@ fn narrow_loads_zero_extend_and_narrow_stores_truncate() {
     let base = buffer.as_mut_ptr() as u64;
     // SAFETY: all accesses are within `buffer`.
     unsafe {
-        assert_eq!(compile(Intrinsic::U8NativeLoad, false).call(0, &[base + 3]), 0xff);
-        assert_eq!(compile(Intrinsic::U16NativeLoad, false).call(0, &[base + 3]), 0xffff);
+        assert_eq!(
+            compile(Intrinsic::U8NativeLoad, false).call(0, &[base + 3]),
+            0xff
+        );
+        assert_eq!(
+            compile(Intrinsic::U16NativeLoad, false).call(0, &[base + 3]),
+            0xffff
+        );
         assert_eq!(
             compile(Intrinsic::U32NativeLoad, false).call(0, &[base + 3]),
             0xffff_ffff
@@ -294,12 +300,20 @@ fn checked_accesses_out_of_bounds_trap() {
 
                 let case = format!("{}:{offset}:{length}:{spectre}", intrinsic.name());
                 let output = Command::new(&exe)
-                    .args(["--exact", "trap_child_process", "--nocapture", "--test-threads=1"])
+                    .args([
+                        "--exact",
+                        "trap_child_process",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
                     .env(CHILD_CASE, &case)
                     .output()
                     .expect("child runs");
                 let stderr = String::from_utf8_lossy(&output.stderr);
-                assert!(stderr.contains(REACHED), "{case}: child did not reach the call: {stderr}");
+                assert!(
+                    stderr.contains(REACHED),
+                    "{case}: child did not reach the call: {stderr}"
+                );
                 assert_eq!(
                     output.status.signal(),
                     Some(libc_sigill()),

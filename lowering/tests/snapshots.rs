@@ -51,8 +51,13 @@ fn render(wat: &str, isa: &dyn TargetIsa, config: &Config) -> String {
     let wasm = wat::parse_str(wat).expect("test WAT parses");
     let info = ModuleInfo::parse(&wasm).expect("test module parses");
     let lowering = Lowering::new(&wasm, config).expect("valid intrinsics");
-    let functions = translate(&wasm, &info, isa.frontend_config(), Mode::Wrapper(&lowering))
-        .expect("translation succeeds");
+    let functions = translate(
+        &wasm,
+        &info,
+        isa.frontend_config(),
+        Mode::Wrapper(&lowering),
+    )
+    .expect("translation succeeds");
     let mut out = String::new();
     for func in functions {
         out.push_str(";; translated\n");

@@ -135,8 +135,10 @@ pub fn signature(info: &ModuleInfo, config: TargetFrontendConfig, index: usize) 
         config.pointer_type(),
         ArgumentPurpose::VMContext,
     ));
-    sig.params.extend(params.iter().map(|&ty| AbiParam::new(ty)));
-    sig.returns.extend(results.iter().map(|&ty| AbiParam::new(ty)));
+    sig.params
+        .extend(params.iter().map(|&ty| AbiParam::new(ty)));
+    sig.returns
+        .extend(results.iter().map(|&ty| AbiParam::new(ty)));
     sig
 }
 
@@ -336,7 +338,8 @@ impl FuncEnvironment for MiniEnv<'_> {
         index: FuncIndex,
     ) -> WasmResult<ir::FuncRef> {
         let sig = func.import_signature(signature(self.info, self.config, index.as_u32() as usize));
-        let name = func.declare_imported_user_function(ir::UserExternalName::new(0, index.as_u32()));
+        let name =
+            func.declare_imported_user_function(ir::UserExternalName::new(0, index.as_u32()));
         Ok(func.import_function(ir::ExtFuncData {
             name: ir::ExternalName::user(name),
             signature: sig,
@@ -523,7 +526,11 @@ impl FuncEnvironment for MiniEnv<'_> {
         unsupported("elem.drop")
     }
 
-    fn translate_ref_null(&mut self, mut pos: FuncCursor, _: WasmHeapType) -> WasmResult<ir::Value> {
+    fn translate_ref_null(
+        &mut self,
+        mut pos: FuncCursor,
+        _: WasmHeapType,
+    ) -> WasmResult<ir::Value> {
         let ty = self.pointer_type();
         Ok(pos.ins().iconst(ty, 0))
     }
@@ -537,7 +544,11 @@ impl FuncEnvironment for MiniEnv<'_> {
         Ok(pos.ins().uextend(ir::types::I32, is_null))
     }
 
-    fn translate_ref_func(&mut self, mut pos: FuncCursor, index: FuncIndex) -> WasmResult<ir::Value> {
+    fn translate_ref_func(
+        &mut self,
+        mut pos: FuncCursor,
+        index: FuncIndex,
+    ) -> WasmResult<ir::Value> {
         // A stand-in function reference: the index itself. Enough to show
         // that the import is kept (no call is lowered for it).
         let ty = self.pointer_type();
