@@ -151,6 +151,18 @@ fn print_stats(report: &wasm_prelink::Report) {
         "size:     {} bytes in, {} bytes out",
         report.bytes_in, report.bytes_out
     );
+    let inlined = &report.inlining;
+    if inlined.bytes_before != inlined.bytes_after || inlined.calls_inlined > 0 {
+        eprintln!(
+            "inlined:  {} calls; removed {} builtin functions, {} intrinsic imports and {} other builtin items; {} bytes before, {} after",
+            inlined.calls_inlined,
+            inlined.functions_removed,
+            inlined.intrinsics_removed,
+            inlined.items_removed,
+            inlined.bytes_before,
+            inlined.bytes_after
+        );
+    }
     let phases: Vec<String> = report
         .phases
         .iter()

@@ -156,7 +156,11 @@ fn parse_int(text: &str, bits: u32) -> Option<u64> {
         Some(hex) => u64::from_str_radix(hex, 16).ok()?,
         None => digits.parse::<u64>().ok()?,
     };
-    let max = if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
+    let max = if bits == 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    };
     if negative {
         let limit = 1u64 << (bits - 1);
         (magnitude <= limit).then(|| magnitude.wrapping_neg() & max)

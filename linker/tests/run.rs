@@ -1,0 +1,206 @@
+//! `wasm-prelink run` as a user meets it: results on stdout, the host
+//! buffer in and out, traps and bad arguments as one-line errors with exit
+//! status 1.
+#![cfg(feature = "run")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn example(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/host-buf")
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wasm-prelink-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the host-buf example's `export` with `extra` arguments.
+fn run(export: &str, extra: &[&str]) -> Output {
+    let builtin = format!("host-buf={}", example("builtin.wat"));
+    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args([
+            "run",
+            &example("app.wat"),
+            "--builtin",
+            &builtin,
+            "--invoke",
+            export,
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn assert_error(output: &Output, expected: &str) {
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
+    assert_eq!(message.trim_end(), expected);
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn results_and_the_host_buffer_round_trip() {
+    let dir = scratch("round-trip");
+    let input = dir.join("in.bin");
+    let output = dir.join("out.bin");
+    std::fs::write(&input, [1u8, 2, 255, 7]).expect("write input");
+
+    let checksum = run("checksum", &["--host-buffer", &input.to_string_lossy()]);
+    assert!(checksum.status.success());
+    assert_eq!(stdout(&checksum), "265\n");
+
+    let increment = run(
+        "increment-all",
+        &[
+            "--host-buffer",
+            &input.to_string_lossy(),
+            "--host-buffer-out",
+            &output.to_string_lossy(),
+        ],
+    );
+    assert!(increment.status.success());
+    assert_eq!(stdout(&increment), "");
+    assert_eq!(std::fs::read(&output).expect("output"), [2u8, 3, 0, 8]);
+
+    let peek = run("peek", &["2", "--host-buffer", &output.to_string_lossy()]);
+    assert_eq!(stdout(&peek), "0\n");
+}
+
+#[test]
+fn the_default_host_buffer_is_64_kib_of_zeros() {
+    let dir = scratch("default");
+    let output = dir.join("out.bin");
+    let result = run(
+        "increment-all",
+        &["--host-buffer-out", &output.to_string_lossy()],
+    );
+    assert!(result.status.success());
+    assert_eq!(std::fs::read(&output).expect("output"), vec![1u8; 65536]);
+    assert_eq!(stdout(&run("peek", &["65535"])), "0\n");
+}
+
+#[test]
+fn a_trap_names_the_export_and_its_kind() {
+    assert_error(
+        &run("peek", &["65536"]),
+        "error: `peek` trapped: out of bounds memory access",
+    );
+    assert_error(
+        &run("peek", &["-1"]),
+        "error: `peek` trapped: out of bounds memory access",
+    );
+}
+
+#[test]
+fn traps_of_plain_modules_report_their_kind() {
+    let dir = scratch("plain");
+    let module = dir.join("m.wat");
+    std::fs::write(
+        &module,
+        r#"(module
+          (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+          (func (export "boom") unreachable)
+          (func (export "pair") (result i64 f64) (i64.const -5) (f64.const 0.5)))"#,
+    )
+    .expect("write module");
+    let prelink = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+            .arg("run")
+            .arg(&module)
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
+    assert_eq!(stdout(&prelink(&["--invoke", "div", "7", "2"])), "3\n");
+    assert_eq!(stdout(&prelink(&["--invoke", "pair"])), "-5\n0.5\n");
+    assert_error(
+        &prelink(&["--invoke", "div", "1", "0"]),
+        "error: `div` trapped: integer divide by zero",
+    );
+    assert_error(
+        &prelink(&["--invoke", "boom"]),
+        "error: `boom` trapped: unreachable",
+    );
+}
+
+#[test]
+fn bad_arguments_are_errors_that_name_them() {
+    assert_error(
+        &run("pek", &[]),
+        "error: the module has no function export `pek` (it exports `increment-all`, `checksum`, `peek`)",
+    );
+    assert_error(
+        &run("peek", &[]),
+        "error: `peek` has type (func (param i64) (result i32)) and takes 1 argument(s), 0 given",
+    );
+    assert_error(
+        &run("peek", &["1", "2"]),
+        "error: `peek` has type (func (param i64) (result i32)) and takes 1 argument(s), 2 given",
+    );
+    assert_error(
+        &run("peek", &["one"]),
+        "error: argument 1 of `peek` must be i64, `one` is not",
+    );
+    assert_error(
+        &run("peek", &["1.5"]),
+        "error: argument 1 of `peek` must be i64, `1.5` is not",
+    );
+}
+
+#[test]
+fn missing_files_are_errors_that_name_them() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args(["run", "no-such-module.wasm", "--invoke", "f"])
+        .output()
+        .expect("the binary runs");
+    assert_error(
+        &output,
+        "error: cannot read the module: cannot read `no-such-module.wasm`: No such file or directory (os error 2)",
+    );
+    assert_error(
+        &run("checksum", &["--host-buffer", "no-such-buffer.bin"]),
+        "error: cannot read host buffer `no-such-buffer.bin`: No such file or directory (os error 2)",
+    );
+    let builtin_missing = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args([
+            "run",
+            &example("app.wat"),
+            "--builtin",
+            "host-buf=nope.wat",
+            "--invoke",
+            "checksum",
+        ])
+        .output()
+        .expect("the binary runs");
+    assert_error(
+        &builtin_missing,
+        "error: cannot read builtin `host-buf`: cannot read `nope.wat`: No such file or directory (os error 2)",
+    );
+}
+
+#[test]
+fn an_unlinked_app_reports_its_missing_import() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args(["run", &example("app.wat"), "--invoke", "checksum"])
+        .output()
+        .expect("the binary runs");
+    assert_error(
+        &output,
+        &format!(
+            "error: cannot instantiate `{}`: unknown import `host-buf::get`",
+            example("app.wat")
+        ),
+    );
+}
