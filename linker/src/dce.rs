@@ -35,7 +35,7 @@ use crate::inline::module::Module;
 use crate::inline::origins::{Origin, Origins};
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
-use wasmparser::{DataKind, ElementItems, ElementKind, TableInit, TypeRef};
+use wasmparser::{DataKind, ElementItems, ElementKind, TableInit};
 
 /// One item of one index space of the merged module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -302,7 +302,7 @@ fn references(
                     let _ = collector.const_expr(expr.clone());
                 }
             }
-            None => import_references(module, TypeKind::Table, table, collector),
+            None => import_references(module, &module.table_imports, table, collector),
         },
         Item::Memory(_) => {}
         Item::Global(global) => match global.checked_sub(imported.globals) {
@@ -311,13 +311,13 @@ fn references(
                 let _ = collector.global_type(global.ty);
                 let _ = collector.const_expr(global.init_expr.clone());
             }
-            None => import_references(module, TypeKind::Global, global, collector),
+            None => import_references(module, &module.global_imports, global, collector),
         },
         Item::Tag(tag) => match tag.checked_sub(imported.tags) {
             Some(defined) => {
                 let _ = collector.tag_type(module.tags[defined as usize]);
             }
-            None => import_references(module, TypeKind::Tag, tag, collector),
+            None => import_references(module, &module.tag_imports, tag, collector),
         },
         Item::Elem(elem) => {
             let element = &module.elements[elem as usize];
@@ -356,32 +356,16 @@ fn references(
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TypeKind {
-    Table,
-    Global,
-    Tag,
-}
-
-/// References of the `index`-th imported item of `kind` (its type).
+/// References of the `index`-th imported item of a kind whose imports
+/// stand at `positions` of the import section: those of its type.
 fn import_references(
     module: &Module<'_>,
-    kind: TypeKind,
+    positions: &[usize],
     index: u32,
     collector: &mut Collector<'_>,
 ) {
-    let found = module
-        .imports
-        .iter()
-        .filter(|import| match import.ty {
-            TypeRef::Table(_) => kind == TypeKind::Table,
-            TypeRef::Global(_) => kind == TypeKind::Global,
-            TypeRef::Tag(_) => kind == TypeKind::Tag,
-            _ => false,
-        })
-        .nth(index as usize);
-    if let Some(import) = found {
-        let _ = collector.entity_type(import.ty);
+    if let Some(&position) = positions.get(index as usize) {
+        let _ = collector.entity_type(module.imports[position].ty);
     }
 }
 

@@ -93,6 +93,12 @@ pub struct Module<'a> {
     pub imports: Vec<Import<'a>>,
     /// Imported item counts.
     pub imported: Imported,
+    /// Positions in `imports` of the imported tables, in table order.
+    pub table_imports: Vec<usize>,
+    /// Positions in `imports` of the imported globals, in global order.
+    pub global_imports: Vec<usize>,
+    /// Positions in `imports` of the imported tags, in tag order.
+    pub tag_imports: Vec<usize>,
     /// Type index of every function, imported ones first.
     pub func_types: Vec<u32>,
     /// Defined tables.
@@ -130,6 +136,9 @@ impl<'a> Module<'a> {
             signatures: Vec::new(),
             imports: Vec::new(),
             imported: Imported::default(),
+            table_imports: Vec::new(),
+            global_imports: Vec::new(),
+            tag_imports: Vec::new(),
             func_types: Vec::new(),
             tables: Vec::new(),
             memories: Vec::new(),
@@ -169,15 +178,25 @@ impl<'a> Module<'a> {
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
                         let import = import.map_err(internal)?;
+                        let position = module.imports.len();
                         match import.ty {
                             TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
                                 module.imported.funcs += 1;
                                 module.func_types.push(ty);
                             }
-                            TypeRef::Table(_) => module.imported.tables += 1,
+                            TypeRef::Table(_) => {
+                                module.imported.tables += 1;
+                                module.table_imports.push(position);
+                            }
                             TypeRef::Memory(_) => module.imported.memories += 1,
-                            TypeRef::Global(_) => module.imported.globals += 1,
-                            TypeRef::Tag(_) => module.imported.tags += 1,
+                            TypeRef::Global(_) => {
+                                module.imported.globals += 1;
+                                module.global_imports.push(position);
+                            }
+                            TypeRef::Tag(_) => {
+                                module.imported.tags += 1;
+                                module.tag_imports.push(position);
+                            }
                         }
                         module.imports.push(import);
                     }

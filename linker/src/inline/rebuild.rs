@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
-    CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportKind,
+    ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode, ExportKind,
     ExportSection, FunctionSection, GlobalSection, ImportSection, MemorySection, Section,
     StartSection, TableSection, TagSection, TypeSection,
 };
@@ -309,11 +309,21 @@ fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 }
 
 /// The code section: live bodies, rewritten ones in place of the originals.
+/// Streamed into the output (its size patched afterwards) so the largest
+/// section is not held twice.
 fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let unchanged = Unchanged::of(inputs.maps);
     let imported = module.imported.funcs as usize;
-    let mut section = CodeSection::new();
+    let count = inputs.live.funcs[imported..].iter().filter(|l| **l).count();
+    if count == 0 {
+        return Ok(());
+    }
+    out.push(section::CODE);
+    let size_at = out.len();
+    out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+    let content_start = out.len();
+    (count as u32).encode(out);
     let mut body = Vec::new();
     for (i, original) in module.bodies.iter().enumerate() {
         if !inputs.live.funcs[imported + i] {
@@ -327,9 +337,15 @@ fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failur
             }
             None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body)?,
         }
-        section.raw(&body);
+        body.len().encode(out);
+        out.extend_from_slice(&body);
     }
-    write_nonempty(out, &section, section.is_empty());
+    let size = u32::try_from(out.len() - content_start)
+        .map_err(|_| "code section larger than 4 GiB".to_string())?;
+    for (i, byte) in out[size_at..size_at + 5].iter_mut().enumerate() {
+        let bits = ((size >> (7 * i)) & 0x7f) as u8;
+        *byte = if i < 4 { bits | 0x80 } else { bits };
+    }
     Ok(())
 }
 
