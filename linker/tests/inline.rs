@@ -568,3 +568,31 @@ fn large_synthetic_module_inlines_everywhere() {
     assert_eq!(linked.report.inlining.calls_inlined, 4000);
     assert_eq!(Shape::of(&linked.wasm).defined(), 2000);
 }
+
+#[test]
+fn labels_of_nested_inlined_code_are_qualified_once() {
+    let builtin = r#"(module
+      (func $h (param i32) (result i32)
+        (block $hb (result i32) (br_if $hb (local.get 0) (local.get 0)) (drop) (i32.const 1)))
+      (func (export "g") (param i32) (result i32)
+        (local.set 0 (call $h (local.get 0)))
+        (block $gb (result i32) (local.get 0))))"#;
+    let app = r#"(module
+      (import "b" "g" (func $g (param i32) (result i32)))
+      (func (export "run") (param i32) (result i32)
+        (block $mine (result i32) (call $g (local.get 0)))))"#;
+    let wat = text(&link(InlineMode::Auto, &[("b", builtin)], app).wasm);
+    for label in [
+        "block $mine",
+        "block $b::g",
+        "block $b::h",
+        "block $b::h::hb",
+        "block $b::g::gb",
+    ] {
+        assert!(
+            wat.contains(&format!("{label} (result i32)")),
+            "{label}:\n{wat}"
+        );
+    }
+    assert!(!wat.contains("$b::g::b::"), "{wat}");
+}

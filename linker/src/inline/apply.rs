@@ -44,7 +44,7 @@ use super::ops;
 use super::origins::Origins;
 use super::plan::{InlinePlan, Rewrite};
 use super::scan::Facts;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{BlockType, Encode, Instruction};
 use wasmparser::{BinaryReader, FunctionBody, Operator, ValType};
@@ -75,14 +75,17 @@ pub fn apply(
         inlined: vec![0; module.bodies.len()],
     };
     let mut block_types = BlockTypes::new(module);
+    let mut own_labels = BTreeMap::new();
     for rewrite in &plan.rewrites {
         let sources = Sources {
             module,
             origins,
             facts,
             bodies: &applied.bodies,
+            own_labels: &own_labels,
         };
-        let body = rewrite_function(&sources, rewrite, &mut block_types, names)?;
+        let (body, own) = rewrite_function(&sources, rewrite, &mut block_types, names)?;
+        own_labels.insert(module.imported.funcs + rewrite.func, own);
         let f = rewrite.func as usize;
         applied.bodies[f] = Some(body);
         applied.inlined[f] = rewrite.inline.iter().filter(|i| **i).count() as u32;
@@ -134,6 +137,9 @@ struct Sources<'a, 'm> {
     facts: &'a [Facts],
     /// Bodies already rewritten (callees are rewritten before callers).
     bodies: &'a [Option<Vec<u8>>],
+    /// For each rewritten function, the new numbers of the labels its own
+    /// code opens (as opposed to those of the code inlined into it).
+    own_labels: &'a BTreeMap<u32, BTreeSet<u32>>,
 }
 
 /// One call site being inlined.
@@ -153,6 +159,8 @@ struct Caller {
     local_names: BTreeMap<u32, String>,
     label_names: BTreeMap<u32, String>,
     next_label: u32,
+    /// New numbers of the caller's own labels.
+    own_labels: BTreeSet<u32>,
 }
 
 fn rewrite_function(
@@ -160,7 +168,7 @@ fn rewrite_function(
     rewrite: &Rewrite,
     block_types: &mut BlockTypes,
     names: &mut Names,
-) -> Result<Vec<u8>, String> {
+) -> Result<(Vec<u8>, BTreeSet<u32>), String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let (module, facts) = (sources.module, sources.facts);
     let defined = rewrite.func as usize;
@@ -178,6 +186,7 @@ fn rewrite_function(
         local_names,
         label_names: BTreeMap::new(),
         next_label: 0,
+        own_labels: BTreeSet::new(),
     };
     let mut code = Vec::with_capacity(bytes.len() * 2);
     let mut reader = body.get_operators_reader().map_err(err)?;
@@ -228,6 +237,7 @@ fn rewrite_function(
             if let Some(name) = own_labels.get(&old_label) {
                 caller.label_names.insert(caller.next_label, name.clone());
             }
+            caller.own_labels.insert(caller.next_label);
             old_label += 1;
             caller.next_label += 1;
             let is_loop = matches!(op, Operator::Loop { .. });
@@ -284,7 +294,7 @@ fn rewrite_function(
     if !caller.label_names.is_empty() {
         names.labels.insert(func, caller.label_names);
     }
-    Ok(out)
+    Ok((out, caller.own_labels))
 }
 
 /// Writes the inlined copy of the callee for one call site.
@@ -378,10 +388,15 @@ fn inline_site(
         .insert(caller.next_label, callee_name.clone());
     caller.next_label += 1;
     let label_base = caller.next_label;
-    let own_labels = facts[defined].labels;
+    let own = |label: u32| match sources.own_labels.get(&callee) {
+        Some(own) => own.contains(&label),
+        None => label < facts[defined].labels,
+    };
     if let Some(labels) = names.labels.get(&callee) {
         for (&label, name) in labels {
-            let name = if label < own_labels {
+            // The callee's own labels are qualified by its name; those of
+            // code inlined into it already are.
+            let name = if own(label) {
                 format!("{callee_name}::{name}")
             } else {
                 name.clone()
