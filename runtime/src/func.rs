@@ -29,7 +29,56 @@ pub(crate) struct FuncData {
 /// The context a host adapter passes to [`host_call`].
 pub(crate) struct HostFuncCtx {
     pub ty: FuncType,
-    pub func: HostFn,
+    pub func: HostImpl,
+}
+
+/// What a host function runs.
+pub(crate) enum HostImpl {
+    /// An embedder's function, called with typed values.
+    Closure(HostFn),
+    /// An intrinsic's host implementation, called with the raw slots: the
+    /// slow path of every intrinsic call when lowering is off, so it
+    /// allocates nothing.
+    Intrinsic {
+        intrinsic: wasm_prelink_lowering::Intrinsic,
+        store_data: u64,
+    },
+}
+
+/// Runs an intrinsic's host implementation on the raw value slots.
+fn intrinsic_call(
+    intrinsic: wasm_prelink_lowering::Intrinsic,
+    store_data: u64,
+    values: &mut [ValRaw],
+) -> u32 {
+    let mut args = [0u64; 4];
+    let count = intrinsic.params().len().min(args.len());
+    for ((arg, slot), ty) in args.iter_mut().zip(values.iter()).zip(intrinsic.params()) {
+        // Compiled code writes only an `i32`'s four bytes of its slot.
+        *arg = match ty {
+            wasm_prelink_lowering::ValType::I32 => u64::from(slot.0 as u32),
+            wasm_prelink_lowering::ValType::I64 => slot.0 as u64,
+        };
+    }
+    // SAFETY: intrinsics are imported only by trusted builtins (the linker
+    // rejects them in apps), which vouch for the addresses they pass, as
+    // they do for the lowered code.
+    match unsafe { wasm_prelink_lowering::host::call(intrinsic, store_data, &args[..count]) } {
+        Ok(result) => {
+            if let (Some(value), Some(slot)) = (result, values.first_mut()) {
+                *slot = ValRaw(u128::from(value));
+            }
+            0
+        }
+        Err(wasm_prelink_lowering::host::CallError::Trap(_)) => {
+            crate::trap::set_host_error(Trap::MemoryOutOfBounds);
+            1
+        }
+        Err(other) => {
+            crate::trap::set_host_error(Trap::Host(other.to_string()));
+            1
+        }
+    }
 }
 
 /// Called by host adapters: decodes the arguments, runs the host function
@@ -44,7 +93,14 @@ pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw)
     let ctx = unsafe { &*ctx };
     let slots = ctx.ty.params.len().max(ctx.ty.results.len());
     // SAFETY: see above.
-    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots.max(1)) };
+    let func = match &ctx.func {
+        HostImpl::Closure(func) => func,
+        HostImpl::Intrinsic {
+            intrinsic,
+            store_data,
+        } => return intrinsic_call(*intrinsic, *store_data, values),
+    };
     let args: Vec<Val> = ctx
         .ty
         .params
@@ -52,7 +108,7 @@ pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw)
         .zip(values.iter())
         .map(|(&ty, &raw)| Val::from_raw(raw, ty))
         .collect();
-    let outcome = catch_unwind(AssertUnwindSafe(|| (ctx.func)(&args)))
+    let outcome = catch_unwind(AssertUnwindSafe(|| func(&args)))
         .unwrap_or_else(|_| Err(Trap::Host("host function panicked".to_owned())));
     match outcome {
         Ok(results)
@@ -90,7 +146,7 @@ impl Func {
         ty: FuncType,
         func: impl Fn(&[Val]) -> Result<Vec<Val>, Trap> + 'static,
     ) -> Result<Func, Error> {
-        store.new_host_func(ty, Arc::new(func))
+        store.new_host_func(ty, HostImpl::Closure(Arc::new(func)))
     }
 
     /// This function's type.

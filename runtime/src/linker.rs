@@ -11,16 +11,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasm_prelink_lowering::host::{self, CallError};
 use wasm_prelink_lowering::Intrinsic;
 
 use crate::error::{Error, Trap};
-use crate::func::{Func, HostFn};
+use crate::func::{Func, HostFn, HostImpl};
 use crate::info::EntityIndex;
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::{Extern, Store};
-use crate::values::{FuncType, Val};
+use crate::values::{FuncType, Val, ValType};
 
 #[derive(Clone)]
 enum Definition {
@@ -91,7 +90,7 @@ impl Linker {
             let item = match self.definitions.get(&key) {
                 Some(Definition::Extern(item)) => *item,
                 Some(Definition::Host(ty, func)) => {
-                    Extern::Func(store.new_host_func(ty.clone(), func.clone())?)
+                    Extern::Func(store.new_host_func(ty.clone(), HostImpl::Closure(func.clone()))?)
                 }
                 None => {
                     return Err(Error::UnknownImport {
@@ -109,43 +108,21 @@ impl Linker {
 /// The host implementation of `intrinsic` as a function of `store`.
 fn intrinsic_func(store: &mut Store, intrinsic: Intrinsic) -> Result<Func, Error> {
     use wasm_prelink_lowering::ValType as IntrinsicType;
-    let convert = |tys: &[IntrinsicType]| -> Vec<crate::values::ValType> {
+    let convert = |tys: &[IntrinsicType]| -> Vec<ValType> {
         tys.iter()
             .map(|t| match t {
-                IntrinsicType::I32 => crate::values::ValType::I32,
-                IntrinsicType::I64 => crate::values::ValType::I64,
+                IntrinsicType::I32 => ValType::I32,
+                IntrinsicType::I64 => ValType::I64,
             })
             .collect()
     };
     let ty = FuncType::new(convert(intrinsic.params()), convert(intrinsic.results()));
     let store_data = store.store_data_address();
-    let results = ty.results.clone();
     store.new_host_func(
         ty,
-        Arc::new(move |args: &[Val]| {
-            let raw: Vec<u64> = args
-                .iter()
-                .map(|a| match *a {
-                    Val::I32(v) => u64::from(v as u32),
-                    Val::I64(v) => v as u64,
-                    _ => 0,
-                })
-                .collect();
-            // SAFETY: intrinsics are imported only by trusted builtins (the
-            // linker rejects them in apps), which vouch for the addresses they
-            // pass, exactly as for the lowered code.
-            match unsafe { host::call(intrinsic, store_data, &raw) } {
-                Ok(value) => Ok(results
-                    .iter()
-                    .zip(value)
-                    .map(|(t, v)| match t {
-                        crate::values::ValType::I32 => Val::I32(v as u32 as i32),
-                        _ => Val::I64(v as i64),
-                    })
-                    .collect()),
-                Err(CallError::Trap(_)) => Err(Trap::MemoryOutOfBounds),
-                Err(other) => Err(Trap::Host(other.to_string())),
-            }
-        }),
+        HostImpl::Intrinsic {
+            intrinsic,
+            store_data,
+        },
     )
 }

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::func::{Func, FuncData, HostFn, HostFuncCtx};
+use crate::func::{Func, FuncData, HostFuncCtx, HostImpl};
 use crate::instance::{Instance, InstanceData};
 use crate::memory::{self, MemoryType};
 use crate::module::ModuleInner;
@@ -203,7 +203,7 @@ impl Store {
         Func(self.inner.funcs.len() - 1)
     }
 
-    pub(crate) fn new_host_func(&mut self, ty: FuncType, func: HostFn) -> Result<Func, Error> {
+    pub(crate) fn new_host_func(&mut self, ty: FuncType, func: HostImpl) -> Result<Func, Error> {
         let adapter = self.trampolines(&ty)?.host_adapter;
         let type_id = self.engine.signature_id(&ty);
         let mut ctx = Box::new(HostFuncCtx {
