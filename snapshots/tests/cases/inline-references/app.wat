@@ -1,0 +1,22 @@
+(module
+  (type $point (struct (field (mut i32)) (field i32)))
+  (import "refs" "apply-double" (func $apply-double (param i32) (result i32)))
+  (import "refs" "apply-negate" (func $apply-negate (param i32) (result i32)))
+  (import "refs" "make" (func $make (param i32 i32) (result (ref $point))))
+  (import "refs" "bump" (func $bump (param (ref null $point)) (result i32)))
+
+  (func (export "apply") (param $n i32) (result i32)
+    (local $sum i32)
+    (loop $next
+      (local.set $sum (i32.add (local.get $sum)
+        (i32.add (call $apply-double (local.get $n)) (call $apply-negate (local.get $n)))))
+      (br_if $next (i32.gt_s (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+                             (i32.const 0))))
+    (local.get $sum))
+  (func (export "bump-thrice") (param i32 i32) (result i32)
+    (local $p (ref $point))
+    (local.set $p (call $make (local.get 0) (local.get 1)))
+    (drop (call $bump (local.get $p)))
+    (drop (call $bump (local.get $p)))
+    (call $bump (local.get $p)))
+  (func (export "bump-null") (result i32) (call $bump (ref.null $point))))

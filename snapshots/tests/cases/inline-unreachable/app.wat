@@ -1,0 +1,21 @@
+(module
+  (import "dead" "never" (func $never (param i32) (result i32)))
+  (import "dead" "maybe" (func $maybe (param i32) (result i32 i64)))
+  (import "dead" "br-then-junk" (func $br-then-junk (param i32) (result i32)))
+  (import "dead" "throw-then-junk" (func $throw-then-junk (param i32) (result f32)))
+  (import "dead" "returns-early" (func $returns-early (param i32) (result i32)))
+
+  (func (export "never") (param i32) (result i32) (call $never (local.get 0)))
+  (func (export "maybe") (param i32) (result i32 i64) (call $maybe (local.get 0)))
+  (func (export "br-then-junk") (param i32) (result i32)
+    (i32.add (call $br-then-junk (local.get 0)) (call $br-then-junk (i32.const 1))))
+  (func (export "throw-then-junk") (param i32) (result f32)
+    (call $throw-then-junk (local.get 0)))
+  ;; Call sites in the caller's own unreachable code, with missing operands.
+  (func (export "dead-calls") (param $x i32) (result i32)
+    (if (local.get $x) (then (return (call $returns-early (local.get $x)))))
+    (unreachable)
+    (call $returns-early)
+    (call $maybe)
+    (drop)
+    (call $never)))
