@@ -177,7 +177,7 @@ fn rewrite_function(
     let bytes = body.as_bytes();
     let base = body.range().start;
     let at = |position: u64| (position - base) as usize;
-    let own_labels = names.labels.remove(&func).unwrap_or_default();
+    let label_names = names.labels.remove(&func).unwrap_or_default();
     let local_names = names.locals.remove(&func).unwrap_or_default();
     let mut caller = Caller {
         next_local: facts[defined].locals,
@@ -234,7 +234,7 @@ fn rewrite_function(
             continue;
         }
         if ops::opens_label(&op) {
-            if let Some(name) = own_labels.get(&old_label) {
+            if let Some(name) = label_names.get(&old_label) {
                 caller.label_names.insert(caller.next_label, name.clone());
             }
             caller.own_labels.insert(caller.next_label);
