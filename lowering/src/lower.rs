@@ -18,16 +18,18 @@
 //!   contract with the host: memory a builtin reaches natively must not be
 //!   memory the runtime accesses under the `heap`, `table` or `vmctx` labels
 //!   (in particular, builtins access Wasm linear memory with ordinary Wasm
-//!   loads, not through a native pointer to it). The checked variants'
-//!   explicit trap is moreover a barrier for every region.
+//!   loads, not through a native pointer to it). The checked variants' trap
+//!   sits in a cold block of its own, off the path that continues, so it
+//!   does not act as a barrier that would force the buffer pointer and length
+//!   to be reloaded between two accesses.
 //! * **`notrap`.** The access itself is to trusted host memory. Without
 //!   `notrap`, Cranelift would record the instruction as a Wasm
 //!   heap-out-of-bounds trap site, and a runtime's fault handler would turn a
 //!   wild host pointer — a bug in trusted code — into an ordinary, catchable
 //!   Wasm trap. With it, such a fault crashes the host exactly as the host
 //!   implementation in [`crate::host`] would, so the two paths agree. Bounds
-//!   errors of the checked variants are reported by an explicit `trapnz`
-//!   with [`TrapCode::HeapOutOfBounds`] placed before the access.
+//!   errors of the checked variants are reported by an explicit `trap` with
+//!   [`TrapCode::HeapOutOfBounds`], reached by a branch before the access.
 //! * **Not `aligned`**: the intrinsics have no alignment requirement.
 //! * **Not `readonly`**: native memory may change (native stores, the host).
 //! * **Native endianness**, as the intrinsics are defined.
@@ -279,10 +281,18 @@ impl Lower<'_, '_> {
     /// after trapping unless `offset + width <= length` holds without
     /// overflow.
     ///
-    /// The plain check is two cheap branches: an add that traps on carry,
-    /// then a compare. The Spectre-safe check folds both conditions into one
-    /// value, traps on it, and also feeds it to `select_spectre_guard`, so
-    /// that even a mispredicted branch reads from address 0 instead of out of
+    /// The checks branch to a cold block holding the trap instead of using
+    /// `trapnz` or `uadd_overflow_trap`: Cranelift's alias analysis treats
+    /// every instruction that can trap as a memory fence, so a `trapnz`
+    /// between two checked accesses would force the second one to reload
+    /// the buffer pointer and length the first one already loaded. A trap in
+    /// a block of its own is not on the path that continues, and the loads
+    /// stay redundant and removable.
+    ///
+    /// The plain check is two cheap branches: the add's carry, then the
+    /// compare. The Spectre-safe check folds both conditions into one value,
+    /// branches on it, and also feeds it to `select_spectre_guard`, so that
+    /// even a mispredicted branch reads from address 0 instead of out of
     /// bounds (the carry must be part of it: a wrapped sum looks in bounds).
     fn checked_address(
         &mut self,
@@ -295,34 +305,57 @@ impl Lower<'_, '_> {
             .builder
             .ins()
             .iconst(types::I64, i64::from(access.bytes()));
-        let address = if self.spectre_mitigation {
-            let (end, overflow) = self.builder.ins().uadd_overflow(offset, size);
+        let (end, overflow) = self.builder.ins().uadd_overflow(offset, size);
+        let trap_block = self.builder.create_block();
+        self.builder.set_cold_block(trap_block);
+        if self.spectre_mitigation {
             let past = self
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
             let out_of_bounds = self.builder.ins().bor(overflow, past);
-            self.builder.ins().trapnz(out_of_bounds, OUT_OF_BOUNDS);
+            self.branch_unless(out_of_bounds, trap_block);
+            self.finish_trap_block(trap_block);
             let address = self.builder.ins().iadd(base, offset);
             let address = self.native_address(address);
             let null = self.builder.ins().iconst(self.pointer_type, 0);
-            return self
-                .builder
+            self.builder
                 .ins()
-                .select_spectre_guard(out_of_bounds, null, address);
+                .select_spectre_guard(out_of_bounds, null, address)
         } else {
-            let end = self
-                .builder
-                .ins()
-                .uadd_overflow_trap(offset, size, OUT_OF_BOUNDS);
+            self.branch_unless(overflow, trap_block);
             let past = self
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.builder.ins().trapnz(past, OUT_OF_BOUNDS);
-            self.builder.ins().iadd(base, offset)
-        };
-        self.native_address(address)
+            self.branch_unless(past, trap_block);
+            self.finish_trap_block(trap_block);
+            let address = self.builder.ins().iadd(base, offset);
+            self.native_address(address)
+        }
+    }
+
+    /// Branches to `trap_block` when `condition` holds and continues in a
+    /// new block otherwise.
+    fn branch_unless(&mut self, condition: ir::Value, trap_block: ir::Block) {
+        let continue_block = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(condition, trap_block, &[], continue_block, &[]);
+        self.builder.seal_block(continue_block);
+        self.builder.switch_to_block(continue_block);
+    }
+
+    /// Fills the (now complete) trap block and returns to the current block.
+    fn finish_trap_block(&mut self, trap_block: ir::Block) {
+        let current = self
+            .builder
+            .current_block()
+            .expect("lowering always happens inside a block");
+        self.builder.seal_block(trap_block);
+        self.builder.switch_to_block(trap_block);
+        self.builder.ins().trap(OUT_OF_BOUNDS);
+        self.builder.switch_to_block(current);
     }
 
     /// A native load of `access`'s width. Core Wasm has no 8- or 16-bit
