@@ -1,0 +1,483 @@
+//! The seven ways of running the host-buffer workloads, behind one trait.
+//!
+//! The benchmark exists to compare how the same builtin code performs when
+//! it is bound in different ways, so every variant runs the *same* Wasm:
+//! `data/app.wat` as the application and `examples/host-buf/builtin.wat` as
+//! the builtin, wrapped in components where wasmtime needs them
+//! (`data/*.component.wat`, into which the core modules are spliced rather
+//! than copied, so the texts cannot drift apart). What changes is only who
+//! implements `get`/`set`/`len` and how late the binding happens:
+//!
+//! | variant | binding |
+//! |---|---|
+//! | `wasmtime-core-host` | wasmtime core module, `get`/`set`/`len` as host functions (`Linker::func_wrap`) |
+//! | `wasmtime-component-host` | wasmtime component, the API as component host functions |
+//! | `wasmtime-builtins` | wasmtime component with the builtin as a compile-time builtin, intrinsics exposed, Cranelift inlining on — the anchor |
+//! | `wasmtime-linked` | wasmtime core module: our linked + inlined module, the intrinsics as host functions |
+//! | `prelink-inlined` | our runtime on our linked + inlined module (stage 1 + stage 2) |
+//! | `prelink-no-inline` | our runtime on the module linked with `InlineMode::None` (stage 2 alone) |
+//! | `native` | Rust, the same accessors and bounds checks |
+//!
+//! Each variant owns its engine, compiled code, instance and a host buffer,
+//! and looks up its exports once, so a call measures the workload and not
+//! the lookup. [`Variant::peek`] exists so tests can prove every variant
+//! still traps out of range.
+
+use crate::workload::{native, HostBuffer, Workload, RANDOM_SEED};
+use anyhow::{anyhow, Context, Result};
+use wasm_prelink::InlineMode;
+
+/// The benchmark application (both workloads and `peek`).
+pub const APP_WAT: &str = include_str!("../data/app.wat");
+/// The example's builtin, used unchanged by every Wasm variant.
+pub const BUILTIN_WAT: &str = include_str!("../../examples/host-buf/builtin.wat");
+/// The component around [`APP_WAT`].
+const APP_COMPONENT_WAT: &str = include_str!("../data/app.component.wat");
+/// The component around [`BUILTIN_WAT`].
+const BUILTIN_COMPONENT_WAT: &str = include_str!("../data/builtin.component.wat");
+/// The line of a component template the core module replaces.
+const CORE_MODULE_MARKER: &str = ";; core-module $impl";
+/// The name the app imports the API under and the builtin is linked as.
+const API: &str = "host-buf";
+/// The intrinsics namespace of the builtin (wasmtime's and ours agree).
+const INTRINSICS: &str = "unsafe-intrinsics";
+
+/// One way of binding the API, in report order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// (1) wasmtime core module with host functions.
+    WasmtimeCoreHost,
+    /// (2) wasmtime component with host functions.
+    WasmtimeComponentHost,
+    /// (3) wasmtime compile-time builtins: the anchor.
+    WasmtimeBuiltins,
+    /// (4) wasmtime on our linked + inlined module.
+    WasmtimeLinked,
+    /// (5) our runtime on our linked + inlined module.
+    PrelinkInlined,
+    /// (6) our runtime on our linked, not inlined, module.
+    PrelinkNoInline,
+    /// (7) native Rust.
+    Native,
+}
+
+impl Kind {
+    /// Every variant, in report order.
+    pub const ALL: [Kind; 7] = [
+        Kind::WasmtimeCoreHost,
+        Kind::WasmtimeComponentHost,
+        Kind::WasmtimeBuiltins,
+        Kind::WasmtimeLinked,
+        Kind::PrelinkInlined,
+        Kind::PrelinkNoInline,
+        Kind::Native,
+    ];
+
+    /// The variant every ratio is relative to: wasmtime's own answer to the
+    /// problem this project solves.
+    pub const ANCHOR: Kind = Kind::WasmtimeBuiltins;
+
+    /// Short stable identifier (criterion benchmark id).
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::WasmtimeCoreHost => "wasmtime-core-host",
+            Kind::WasmtimeComponentHost => "wasmtime-component-host",
+            Kind::WasmtimeBuiltins => "wasmtime-builtins",
+            Kind::WasmtimeLinked => "wasmtime-linked",
+            Kind::PrelinkInlined => "prelink-inlined",
+            Kind::PrelinkNoInline => "prelink-no-inline",
+            Kind::Native => "native",
+        }
+    }
+
+    /// What the variant is, for the report.
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::WasmtimeCoreHost => "wasmtime 48, core module, API as host functions",
+            Kind::WasmtimeComponentHost => "wasmtime 48, component, API as host functions",
+            Kind::WasmtimeBuiltins => {
+                "wasmtime 48, component, compile-time builtins + inlining (anchor)"
+            }
+            Kind::WasmtimeLinked => {
+                "wasmtime 48, our linked+inlined module, intrinsics as host functions"
+            }
+            Kind::PrelinkInlined => "our runtime, linked+inlined module (stage 1 + 2)",
+            Kind::PrelinkNoInline => "our runtime, linked without inlining (stage 2 only)",
+            Kind::Native => "native Rust, same bounds checks",
+        }
+    }
+
+    /// Parses [`Kind::id`] back.
+    pub fn from_id(id: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == id)
+    }
+}
+
+/// A variant ready to run: compiled, instantiated, buffer in place.
+pub trait Variant {
+    /// Runs one call of `workload` (the random one does as many steps as
+    /// the buffer has bytes).
+    fn run(&mut self, workload: Workload) -> Result<()>;
+    /// Calls `peek(index)`: the byte, or the trap as an error.
+    fn peek(&mut self, index: u64) -> Result<u8>;
+    /// The host buffer as it is now.
+    fn buffer(&self) -> &[u8];
+}
+
+/// Builds `kind` over a copy of `initial`.
+pub fn build(kind: Kind, initial: &[u8]) -> Result<Box<dyn Variant>> {
+    let buffer = HostBuffer::new(initial.to_vec());
+    Ok(match kind {
+        Kind::WasmtimeCoreHost => Box::new(wasmtime_core::host(buffer)?),
+        Kind::WasmtimeComponentHost => Box::new(wasmtime_component::host(buffer)?),
+        Kind::WasmtimeBuiltins => Box::new(wasmtime_component::builtins(buffer)?),
+        Kind::WasmtimeLinked => Box::new(wasmtime_core::linked(buffer)?),
+        Kind::PrelinkInlined => Box::new(prelink::Prelink::new(buffer, InlineMode::Auto)?),
+        Kind::PrelinkNoInline => Box::new(prelink::Prelink::new(buffer, InlineMode::None)?),
+        Kind::Native => Box::new(Native(buffer)),
+    })
+}
+
+/// The app linked with the builtin by our linker.
+pub fn linked_app(inline: InlineMode) -> Result<Vec<u8>> {
+    let linked = wasm_prelink::Linker::new()
+        .builtin(API, BUILTIN_WAT)?
+        .inline(inline)
+        .link(APP_WAT.as_bytes())?;
+    Ok(linked.wasm)
+}
+
+/// Puts `core_wat` (a `(module ...)` text) into a component template in
+/// place of [`CORE_MODULE_MARKER`], naming the module `$impl`.
+fn splice(template: &str, core_wat: &str) -> Result<String> {
+    let start = core_wat
+        .find("(module")
+        .ok_or_else(|| anyhow!("no `(module` in a core module text"))?;
+    let core = format!("(core module $impl{}", &core_wat[start + "(module".len()..]);
+    anyhow::ensure!(
+        template.contains(CORE_MODULE_MARKER),
+        "component template lacks the `{CORE_MODULE_MARKER}` line"
+    );
+    Ok(template.replacen(CORE_MODULE_MARKER, &core, 1))
+}
+
+/// The app as a component importing the `host-buf` instance.
+pub fn app_component() -> Result<String> {
+    splice(APP_COMPONENT_WAT, APP_WAT)
+}
+
+/// The builtin as a component importing the intrinsics instance.
+pub fn builtin_component() -> Result<String> {
+    splice(BUILTIN_COMPONENT_WAT, BUILTIN_WAT)
+}
+
+/// The random workload's step count: one per buffer byte, so ns/byte means
+/// the same thing for both workloads.
+fn random_count(buffer: &[u8]) -> u64 {
+    buffer.len() as u64
+}
+
+/// (7) The native floor.
+struct Native(HostBuffer);
+
+impl Variant for Native {
+    fn run(&mut self, workload: Workload) -> Result<()> {
+        match workload {
+            Workload::InOrder => native::increment_all(&mut self.0)?,
+            Workload::Random => {
+                let count = random_count(self.0.bytes());
+                native::increment_random(&mut self.0, count)?
+            }
+        }
+        Ok(())
+    }
+    fn peek(&mut self, index: u64) -> Result<u8> {
+        Ok(native::peek(&self.0, index)?)
+    }
+    fn buffer(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
+/// Variants (1) and (4): wasmtime core modules.
+mod wasmtime_core {
+    use super::*;
+    use wasmtime::{Caller, Config, Engine, Instance, Linker, Module, Store, TypedFunc};
+
+    /// A wasmtime core instance with the app's exports looked up.
+    pub struct Core {
+        store: Store<HostBuffer>,
+        increment_all: TypedFunc<(), ()>,
+        increment_random: TypedFunc<(i64, i64), ()>,
+        peek: TypedFunc<i64, i32>,
+    }
+
+    /// (1): the app, `host-buf` implemented by host functions.
+    pub fn host(buffer: HostBuffer) -> Result<Core> {
+        let engine = Engine::new(&Config::new())?;
+        let mut linker = Linker::<HostBuffer>::new(&engine);
+        linker.func_wrap(
+            API,
+            "get",
+            |c: Caller<'_, HostBuffer>, i: i64| -> wasmtime::Result<i32> {
+                Ok(i32::from(c.data().get(i as u64)?))
+            },
+        )?;
+        linker.func_wrap(
+            API,
+            "set",
+            |mut c: Caller<'_, HostBuffer>, i: i64, v: i32| -> wasmtime::Result<()> {
+                Ok(c.data_mut().set(i as u64, v as u8)?)
+            },
+        )?;
+        linker.func_wrap(API, "len", |c: Caller<'_, HostBuffer>| {
+            c.data().len() as i64
+        })?;
+        instantiate(&engine, &linker, APP_WAT.as_bytes(), buffer)
+    }
+
+    /// (4): our linked + inlined module; the intrinsics it still imports
+    /// are host functions, the lowering crate's reference implementations.
+    pub fn linked(buffer: HostBuffer) -> Result<Core> {
+        use wasm_prelink_lowering::host;
+        let engine = Engine::new(&Config::new())?;
+        let mut linker = Linker::<HostBuffer>::new(&engine);
+        linker.func_wrap(
+            INTRINSICS,
+            "store-data-address",
+            |c: Caller<'_, HostBuffer>| c.data().address() as i64,
+        )?;
+        // SAFETY (all three): the only module instantiated here is the app
+        // linked with the trusted builtin, which reads the `HostBuffer`
+        // record and accesses the buffer it describes within its length.
+        linker.func_wrap(INTRINSICS, "u64-native-load", |address: i64| unsafe {
+            host::u64_native_load(address as u64) as i64
+        })?;
+        linker.func_wrap(
+            INTRINSICS,
+            "u8-checked-native-load",
+            |base: i64, offset: i64, length: i64| -> wasmtime::Result<i32> {
+                let byte = unsafe {
+                    host::u8_checked_native_load(base as u64, offset as u64, length as u64)?
+                };
+                Ok(byte as i32)
+            },
+        )?;
+        linker.func_wrap(
+            INTRINSICS,
+            "u8-checked-native-store",
+            |base: i64, offset: i64, length: i64, value: i32| -> wasmtime::Result<()> {
+                unsafe {
+                    host::u8_checked_native_store(
+                        base as u64,
+                        offset as u64,
+                        length as u64,
+                        value as u32,
+                    )?
+                };
+                Ok(())
+            },
+        )?;
+        let wasm = linked_app(InlineMode::Auto)?;
+        instantiate(&engine, &linker, &wasm, buffer)
+    }
+
+    fn instantiate(
+        engine: &Engine,
+        linker: &Linker<HostBuffer>,
+        wasm: &[u8],
+        buffer: HostBuffer,
+    ) -> Result<Core> {
+        let module = Module::new(engine, wasm)?;
+        let mut store = Store::new(engine, buffer);
+        let instance: Instance = linker.instantiate(&mut store, &module)?;
+        Ok(Core {
+            increment_all: instance.get_typed_func(&mut store, "increment-all")?,
+            increment_random: instance.get_typed_func(&mut store, "increment-random")?,
+            peek: instance.get_typed_func(&mut store, "peek")?,
+            store,
+        })
+    }
+
+    impl Variant for Core {
+        fn run(&mut self, workload: Workload) -> Result<()> {
+            match workload {
+                Workload::InOrder => self.increment_all.call(&mut self.store, ())?,
+                Workload::Random => {
+                    let count = random_count(self.store.data().bytes()) as i64;
+                    let args = (count, RANDOM_SEED as i64);
+                    self.increment_random.call(&mut self.store, args)?
+                }
+            }
+            Ok(())
+        }
+        fn peek(&mut self, index: u64) -> Result<u8> {
+            Ok(self.peek.call(&mut self.store, index as i64)? as u8)
+        }
+        fn buffer(&self) -> &[u8] {
+            self.store.data().bytes()
+        }
+    }
+}
+
+/// Variants (2) and (3): wasmtime components.
+mod wasmtime_component {
+    use super::*;
+    use wasmtime::component::{Component, Linker, TypedFunc};
+    use wasmtime::{CodeBuilder, Config, Engine, Inlining, Store, StoreContextMut};
+
+    /// A wasmtime component instance with the app's exports looked up.
+    pub struct Comp {
+        store: Store<HostBuffer>,
+        increment_all: TypedFunc<(), ()>,
+        increment_random: TypedFunc<(u64, u64), ()>,
+        peek: TypedFunc<(u64,), (u8,)>,
+    }
+
+    /// (2): the app component, `host-buf` as component host functions.
+    pub fn host(buffer: HostBuffer) -> Result<Comp> {
+        let engine = Engine::new(&Config::new())?;
+        let component = Component::new(&engine, app_component()?)?;
+        let mut linker = Linker::<HostBuffer>::new(&engine);
+        let mut api = linker.instance(API)?;
+        api.func_wrap(
+            "get",
+            |s: StoreContextMut<'_, HostBuffer>, (i,): (u64,)| -> wasmtime::Result<(u8,)> {
+                Ok((s.data().get(i)?,))
+            },
+        )?;
+        api.func_wrap(
+            "set",
+            |mut s: StoreContextMut<'_, HostBuffer>, (i, v): (u64, u8)| -> wasmtime::Result<()> {
+                Ok(s.data_mut().set(i, v)?)
+            },
+        )?;
+        api.func_wrap(
+            "len",
+            |s: StoreContextMut<'_, HostBuffer>, (): ()| -> wasmtime::Result<(u64,)> {
+                Ok((s.data().len(),))
+            },
+        )?;
+        instantiate(&engine, &linker, &component, buffer)
+    }
+
+    /// (3): the anchor — the builtin component bound at compile time, with
+    /// the intrinsics exposed to it and Cranelift's inliner on, as
+    /// wasmtime's documentation recommends for this use.
+    pub fn builtins(buffer: HostBuffer) -> Result<Comp> {
+        let mut config = Config::new();
+        config.compiler_inlining(Inlining::Yes);
+        let engine = Engine::new(&config)?;
+        let builtin = builtin_component()?;
+        let app = app_component()?;
+        let mut builder = CodeBuilder::new(&engine);
+        // SAFETY: the builtin reads the store data as the `#[repr(C)]`
+        // `HostBuffer` record it is instantiated with below (offsets are
+        // asserted in `workload.rs`) and checks every buffer access against
+        // the recorded length.
+        unsafe {
+            builder.expose_unsafe_intrinsics(INTRINSICS);
+            builder.compile_time_builtins_binary_or_text(API, builtin.as_bytes(), None)?;
+        }
+        builder.wasm_binary_or_text(app.as_bytes(), None)?;
+        let component = builder.compile_component()?;
+        instantiate(&engine, &Linker::new(&engine), &component, buffer)
+    }
+
+    fn instantiate(
+        engine: &Engine,
+        linker: &Linker<HostBuffer>,
+        component: &Component,
+        buffer: HostBuffer,
+    ) -> Result<Comp> {
+        let mut store = Store::new(engine, buffer);
+        let instance = linker.instantiate(&mut store, component)?;
+        Ok(Comp {
+            increment_all: instance.get_typed_func(&mut store, "increment-all")?,
+            increment_random: instance.get_typed_func(&mut store, "increment-random")?,
+            peek: instance.get_typed_func(&mut store, "peek")?,
+            store,
+        })
+    }
+
+    impl Variant for Comp {
+        fn run(&mut self, workload: Workload) -> Result<()> {
+            match workload {
+                Workload::InOrder => self.increment_all.call(&mut self.store, ())?,
+                Workload::Random => {
+                    let count = random_count(self.store.data().bytes());
+                    let args = (count, RANDOM_SEED);
+                    self.increment_random.call(&mut self.store, args)?
+                }
+            }
+            Ok(())
+        }
+        fn peek(&mut self, index: u64) -> Result<u8> {
+            Ok(self.peek.call(&mut self.store, (index,))?.0)
+        }
+        fn buffer(&self) -> &[u8] {
+            self.store.data().bytes()
+        }
+    }
+}
+
+/// Variants (5) and (6): our reference runtime.
+mod prelink {
+    use super::*;
+    use wasm_prelink_runtime::{Config, Engine, Func, Linker, Module, Store, Val};
+
+    /// A runtime instance with the app's exports looked up. The runtime's
+    /// store owns its own host buffer, described by its store data.
+    pub struct Prelink {
+        store: Store,
+        increment_all: Func,
+        increment_random: Func,
+        peek: Func,
+    }
+
+    impl Prelink {
+        /// Links the app with `inline`, compiles it with the lowering
+        /// plugin on, and instantiates it over `buffer`'s bytes.
+        pub fn new(buffer: HostBuffer, inline: InlineMode) -> Result<Prelink> {
+            let engine = Engine::new(Config::new())?;
+            let module = Module::new(&engine, &linked_app(inline)?)?;
+            let mut store = Store::new(&engine);
+            store.set_host_buffer(buffer.bytes().to_vec());
+            let instance = Linker::new().instantiate(&mut store, &module)?;
+            let export = |name: &str| {
+                instance
+                    .get_func(&store, name)
+                    .with_context(|| format!("the linked app has no export `{name}`"))
+            };
+            Ok(Prelink {
+                increment_all: export("increment-all")?,
+                increment_random: export("increment-random")?,
+                peek: export("peek")?,
+                store,
+            })
+        }
+    }
+
+    impl Variant for Prelink {
+        fn run(&mut self, workload: Workload) -> Result<()> {
+            match workload {
+                Workload::InOrder => self.increment_all.call(&mut self.store, &[])?,
+                Workload::Random => {
+                    let count = random_count(self.store.host_buffer()) as i64;
+                    let args = [Val::I64(count), Val::I64(RANDOM_SEED as i64)];
+                    self.increment_random.call(&mut self.store, &args)?
+                }
+            };
+            Ok(())
+        }
+        fn peek(&mut self, index: u64) -> Result<u8> {
+            match self.peek.call(&mut self.store, &[Val::I64(index as i64)])?[..] {
+                [Val::I32(byte)] => Ok(byte as u8),
+                ref other => anyhow::bail!("`peek` returned {other:?}, expected one i32"),
+            }
+        }
+        fn buffer(&self) -> &[u8] {
+            self.store.host_buffer()
+        }
+    }
+}
