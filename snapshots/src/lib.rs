@@ -1,1 +1,38 @@
-//! Snapshot and differential tests of the linker.
+//! Differential and snapshot testing of the linker.
+//!
+//! The linker's one promise is that linking never changes semantics: an app
+//! whose imports were satisfied by builtins at build time must behave
+//! exactly as if the builtins had been instantiated separately and bound at
+//! instantiation. The strongest evidence for that is to *do both* and
+//! compare. For every case this crate
+//!
+//! 1. runs the inputs **unlinked** in wasmtime: each builtin instantiated on
+//!    its own (dependencies first) and registered under its name, then the
+//!    app — the reference semantics;
+//! 2. runs the **linked** module with the same host;
+//! 3. compares the two [`transcript::Transcript`]s: every result, trap kind,
+//!    host error, uncaught exception, host-visible effect (in order) and
+//!    host-memory byte.
+//!
+//! The parts are reusable by other test crates:
+//!
+//! - [`host`] — the shared engine (all Wasm 3.0 features), the store data
+//!   and host buffer, the `env` host items and the intrinsics as host
+//!   functions with bounds checks that catch wild accesses;
+//! - [`script`] — the step-per-line script format of a case;
+//! - [`transcript`] — running a script and recording what a host can see;
+//! - [`case`] — case directories (inputs, builtin order, script) and the
+//!   unlinked and linked runs.
+//!
+//! The tests themselves live in `tests/cases.rs` (differential cases under
+//! `tests/cases/`, snapshotting the merged WAT and the transcript) and
+//! `tests/errors.rs` (inputs that must not link, snapshotting the message).
+//! Snapshots are blessed with `cargo insta review` or `INSTA_UPDATE=always`,
+//! never edited by hand.
+
+#![deny(missing_docs)]
+
+pub mod case;
+pub mod host;
+pub mod script;
+pub mod transcript;

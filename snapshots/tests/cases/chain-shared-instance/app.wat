@@ -1,0 +1,10 @@
+(module
+  (import "left" "write" (func $write (param i32)))
+  (import "left" "bump" (func $left-bump (result i32)))
+  (import "right" "read" (func $read (result i32 i32)))
+  (import "right" "bump" (func $right-bump (result i32)))
+  (import "base" "g" (global $g (mut i32)))
+  (func (export "write") (param i32) (call $write (local.get 0)))
+  (func (export "read") (result i32 i32) (call $read))
+  (func (export "bump-both") (result i32 i32) (call $left-bump) (call $right-bump))
+  (export "g" (global $g)))

@@ -1,0 +1,13 @@
+(module
+  (import "late" "init" (func $init (param i32 i32)))
+  (import "late" "init-table" (func $init-table (param i32)))
+  (import "late" "call" (func $call (param i32) (result i32)))
+  (import "early" "mem" (memory $mem 1))
+  (data $mine "app passive")
+  (data (memory $mem) (i32.const 10) "+app")
+  (export "init" (func $init))
+  (export "init-table" (func $init-table))
+  (export "call" (func $call))
+  (func (export "app-init") (param i32)
+    (memory.init $mine (local.get 0) (i32.const 0) (i32.const 11)))
+  (export "memory" (memory $mem)))

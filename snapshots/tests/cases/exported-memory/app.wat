@@ -1,0 +1,13 @@
+(module
+  (import "heap" "mem" (memory $mem 1 3))
+  (import "heap" "grow" (func $grow (param i32) (result i32)))
+  (import "heap" "fill" (func $fill (param i32 i32 i32)))
+  (import "env" "log_str" (func $log_str (param i32 i32)))
+  (export "memory" (memory $mem))
+  (data (i32.const 16) "app data")
+  (func (export "log-heap") (call $log_str (i32.const 0) (i32.const 24)))
+  (func (export "fill") (param i32 i32 i32)
+    (call $fill (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "grow") (param i32) (result i32) (call $grow (local.get 0)))
+  (func (export "size") (result i32) (memory.size))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))

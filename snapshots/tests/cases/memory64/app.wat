@@ -1,0 +1,21 @@
+(module
+  (import "big" "mem" (memory $m i64 1 4))
+  (import "big" "load" (func $load (param i64) (result i64)))
+  (import "big" "store" (func $store (param i64 i64)))
+  (import "big" "grow" (func $grow (param i64) (result i64)))
+  (import "big" "size" (func $size (result i64)))
+  (import "big" "fill" (func $fill (param i64 i32 i64)))
+  (memory $small 1)
+  (data (memory $m) (i64.const 0x20) "app")
+  (export "load" (func $load))
+  (export "store" (func $store))
+  (export "grow" (func $grow))
+  (export "size" (func $size))
+  (export "fill" (func $fill))
+  (export "memory" (memory $m))
+  ;; The app's own access to the 64-bit memory, and a copy between the
+  ;; 64-bit and the app's 32-bit memory.
+  (func (export "app-load8") (param i64) (result i32) (i32.load8_u $m (local.get 0)))
+  (func (export "copy-out") (param $src i64) (param $n i32) (result i32)
+    (memory.copy $small $m (i32.const 0) (local.get $src) (local.get $n))
+    (i32.load8_u $small (i32.const 0))))

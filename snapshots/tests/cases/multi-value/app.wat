@@ -1,0 +1,20 @@
+(module
+  (import "math" "swap" (func $swap (param i32 i64 f32 f64) (result f64 f32 i64 i32)))
+  (import "math" "divmod" (func $divmod (param i32 i32) (result i32 i32)))
+  (import "math" "spread" (func $spread (param i64) (result i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)))
+  (func (export "swap") (param i32 i64 f32 f64) (result f64 f32 i64 i32)
+    (call $swap (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  ;; Results stored to locals and passed back in as arguments.
+  (func (export "swap-twice") (param i32 i64 f32 f64) (result f64 f32 i64 i32)
+    (local $a f64) (local $b f32) (local $c i64) (local $d i32)
+    (call $swap (local.get 0) (local.get 1) (local.get 2) (local.get 3))
+    (local.set $d) (local.set $c) (local.set $b) (local.set $a)
+    (call $swap (local.get $d) (local.get $c) (local.get $b) (local.get $a)))
+  ;; A block whose parameters come straight from a multi-value call.
+  (func (export "divmod-sum") (param i32 i32) (result i32)
+    (call $divmod (local.get 0) (local.get 1))
+    (block (param i32 i32) (result i32) (i32.add)))
+  (func (export "divmod") (param i32 i32) (result i32 i32)
+    (call $divmod (local.get 0) (local.get 1)))
+  (func (export "spread") (param i64) (result i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (call $spread (local.get 0))))

@@ -1,0 +1,18 @@
+;; Passive segments in the builtin: initialized on demand, then dropped.
+(module
+  (memory (export "mem") 1)
+  (table $t (export "table") 4 funcref)
+  (type $thunk (func (result i32)))
+  (func $ten (result i32) (i32.const 10))
+  (func $eleven (result i32) (i32.const 11))
+  (data $greeting "hello from the builtin")
+  (data $active (i32.const 64) "active")
+  (elem $fns func $ten $eleven)
+  (func (export "init") (param $dst i32) (param $len i32)
+    (memory.init $greeting (local.get $dst) (i32.const 0) (local.get $len)))
+  (func (export "drop") (data.drop $greeting))
+  (func (export "init-table") (param $dst i32)
+    (table.init $t $fns (local.get $dst) (i32.const 0) (i32.const 2)))
+  (func (export "drop-table") (elem.drop $fns))
+  (func (export "call") (param i32) (result i32)
+    (call_indirect $t (type $thunk) (local.get 0))))

@@ -1,0 +1,20 @@
+(module
+  (import "items" "answer" (func $answer (result i32)))
+  (import "items" "table" (table $table 3 funcref))
+  (import "items" "memory" (memory $memory 1))
+  (import "items" "global" (global $global (mut i64)))
+  (import "items" "tag" (tag $tag (param i32)))
+  (import "items" "throw" (func $throw (param i32)))
+  (import "items" "set-global" (func $set-global (param i64)))
+  ;; Re-exported under the builtin's names...
+  (export "answer" (func $answer))
+  (export "table" (table $table))
+  (export "memory" (memory $memory))
+  (export "global" (global $global))
+  (export "tag" (tag $tag))
+  ;; ...and under second names too.
+  (export "answer-too" (func $answer))
+  (export "global-too" (global $global))
+  (export "throw" (func $throw))
+  (export "set-global" (func $set-global))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))

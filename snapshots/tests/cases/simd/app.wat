@@ -1,0 +1,12 @@
+(module
+  (import "vec" "add" (func $add (param v128 v128) (result v128)))
+  (import "vec" "splat" (func $splat (param f32) (result v128)))
+  (import "vec" "lane" (func $lane (param v128) (result i64)))
+  (import "vec" "madd" (func $madd (param v128 v128 v128) (result v128)))
+  (import "vec" "swizzle" (func $swizzle (param v128 v128) (result v128)))
+  (export "add" (func $add))
+  (export "splat" (func $splat))
+  (export "madd" (func $madd))
+  (export "swizzle" (func $swizzle))
+  (func (export "lane-of-sum") (param i32) (result i64)
+    (call $lane (call $add (i32x4.splat (local.get 0)) (v128.const i32x4 1 2 3 4)))))

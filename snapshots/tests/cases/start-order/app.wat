@@ -1,0 +1,15 @@
+(module
+  (import "env" "log_i32" (func $log (param i32)))
+  (import "env" "counter" (global $counter (mut i32)))
+  (import "first" "seen" (global $first (mut i32)))
+  (import "second" "seen" (global $second (mut i32)))
+  (global $seen (export "seen") (mut i32) (i32.const -1))
+  (func $start
+    (global.set $seen (global.get $counter))
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (call $log (i32.const 300))
+    (call $log (global.get $first))
+    (call $log (global.get $second)))
+  (start $start)
+  (export "first-seen" (global $first))
+  (export "second-seen" (global $second)))

@@ -1,0 +1,18 @@
+(module
+  (import "store" "load" (func $load (param i32) (result i64)))
+  (import "store" "store" (func $store (param i32 i32)))
+  (import "store" "copy" (func $copy (param i32 i32 i32)))
+  (import "store" "get" (func $get (param i32) (result funcref)))
+  (import "store" "call" (func $call (param i32 i32) (result i32)))
+  (import "store" "table" (table $t 4 funcref))
+  (type $unary (func (param i32) (result i32)))
+  (func (export "load") (param i32) (result i64) (call $load (local.get 0)))
+  (func (export "store") (param i32 i32) (call $store (local.get 0) (local.get 1)))
+  (func (export "copy") (param i32 i32 i32) (call $copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "get-null") (param i32) (result i32) (ref.is_null (call $get (local.get 0))))
+  (func (export "call") (param i32 i32) (result i32) (call $call (local.get 0) (local.get 1)))
+  ;; The same traps through the app's own call_indirect on the shared table.
+  (func (export "app-call") (param $slot i32) (param $arg i32) (result i32)
+    (call_indirect $t (type $unary) (local.get $arg) (local.get $slot)))
+  (func (export "app-table-set") (param i32)
+    (table.set $t (local.get 0) (ref.null func))))

@@ -1,0 +1,16 @@
+;; Memory and table traps inside the builtin.
+(module
+  (type $unary (func (param i32) (result i32)))
+  (type $nullary (func (result i32)))
+  (memory 1)
+  (table $t (export "table") 4 funcref)
+  (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $one (result i32) (i32.const 1))
+  (elem (table $t) (i32.const 0) func $inc $one)
+  (func (export "load") (param i32) (result i64) (i64.load (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.store16 (local.get 0) (local.get 1)))
+  (func (export "copy") (param i32 i32 i32)
+    (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "get") (param i32) (result funcref) (table.get $t (local.get 0)))
+  (func (export "call") (param $slot i32) (param $arg i32) (result i32)
+    (call_indirect $t (type $unary) (local.get $arg) (local.get $slot))))

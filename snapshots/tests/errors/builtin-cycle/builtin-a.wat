@@ -1,0 +1,1 @@
+(module (import "b" "g" (func)) (func (export "f")))

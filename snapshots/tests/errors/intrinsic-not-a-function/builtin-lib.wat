@@ -1,0 +1,3 @@
+(module
+  (import "unsafe-intrinsics" "store-data-address" (global i64))
+  (func (export "f")))

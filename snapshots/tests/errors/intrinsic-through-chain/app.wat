@@ -1,0 +1,1 @@
+(module (import "outer" "address" (func (result i64))))

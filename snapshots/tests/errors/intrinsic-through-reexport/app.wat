@@ -1,0 +1,1 @@
+(module (import "leaky" "load" (func (param i64) (result i64))))

@@ -1,0 +1,1 @@
+(module (import "lib" "f" (func (result i32))))

@@ -1,0 +1,2 @@
+;; Imports a global as a function.
+(module (import "lib" "value" (func (result i32))))

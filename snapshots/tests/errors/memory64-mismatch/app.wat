@@ -1,0 +1,1 @@
+(module (import "lib" "memory" (memory 1)))

@@ -1,0 +1,1 @@
+(module (memory (export "memory") i64 1))

@@ -1,0 +1,1 @@
+(module (table (export "table") 2 funcref))

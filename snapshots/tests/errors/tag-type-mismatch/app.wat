@@ -1,0 +1,1 @@
+(module (import "lib" "oops" (tag (param i64))))
