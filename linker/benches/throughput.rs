@@ -250,7 +250,9 @@ fn main() {
                 .expect("links");
         });
         let builtin = forwarding_builtin(&bytes);
-        if let (Some(dump), Some((module, builtin))) = (std::env::var_os("BENCH_DUMP_DIR"), &builtin) {
+        if let (Some(dump), Some((module, builtin))) =
+            (std::env::var_os("BENCH_DUMP_DIR"), &builtin)
+        {
             let path = PathBuf::from(dump).join(format!("{name}.{module}.wasm"));
             std::fs::write(&path, builtin).expect("writable dump directory");
         }

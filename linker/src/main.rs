@@ -91,7 +91,11 @@ fn link(args: LinkArgs) -> Result<()> {
     let app = read_input(&args.app).context("cannot read the app")?;
     // Named in the message about a misspelled builtin; read before the app's
     // bytes are handed over.
-    let app_imports = if args.builtins.is_empty() { String::new() } else { import_modules(&app) };
+    let app_imports = if args.builtins.is_empty() {
+        String::new()
+    } else {
+        import_modules(&app)
+    };
     let linked = linker
         .link_owned(app)
         .with_context(|| format!("cannot link `{}`", args.app.display()))?;
