@@ -70,28 +70,52 @@ fn input() -> Vec<u8> {
 
 /// One command of the application: an export and its arguments. Commands
 /// named in `prefix` run first (their results are not compared).
-struct Command_ {
+struct AppCommand {
     export: &'static str,
     args: Vec<u64>,
     prefix: &'static [&'static str],
 }
 
-fn commands(len: usize) -> Vec<Command_> {
-    let plain = |export| Command_ { export, args: vec![], prefix: &[] };
+fn commands(len: usize) -> Vec<AppCommand> {
+    let plain = |export| AppCommand {
+        export,
+        args: vec![],
+        prefix: &[],
+    };
     let mut all = vec![
         plain("crc32"),
         plain("adler32"),
         plain("histogram"),
-        Command_ { export: "histogram_mode", args: vec![], prefix: &["histogram"] },
-        Command_ { export: "rle_encode", args: vec![30_000], prefix: &[] },
+        AppCommand {
+            export: "histogram_mode",
+            args: vec![],
+            prefix: &["histogram"],
+        },
+        AppCommand {
+            export: "rle_encode",
+            args: vec![30_000],
+            prefix: &[],
+        },
         plain("increment_all"),
         plain("length"),
-        Command_ { export: "peek", args: vec![12_345], prefix: &[] },
+        AppCommand {
+            export: "peek",
+            args: vec![12_345],
+            prefix: &[],
+        },
         // Out of range: the checked intrinsic traps.
-        Command_ { export: "peek", args: vec![len as u64 + 5], prefix: &[] },
+        AppCommand {
+            export: "peek",
+            args: vec![len as u64 + 5],
+            prefix: &[],
+        },
     ];
     for which in 0..4 {
-        all.push(Command_ { export: "filter", args: vec![which, 256], prefix: &[] });
+        all.push(AppCommand {
+            export: "filter",
+            args: vec![which, 256],
+            prefix: &[],
+        });
     }
     all
 }
@@ -103,8 +127,9 @@ struct Outcome {
     buffer: Vec<u8>,
 }
 
-fn native(command: &Command_, input_file: &Path) -> Outcome {
-    let out_file = input_file.with_extension(format!("{}-{}.out", command.export, command.args.len()));
+fn native(command: &AppCommand, input_file: &Path) -> Outcome {
+    let out_file =
+        input_file.with_extension(format!("{}-{}.out", command.export, command.args.len()));
     let output = Command::new(built().join("native-app"))
         .arg(input_file)
         .arg(command.export)
@@ -115,7 +140,12 @@ fn native(command: &Command_, input_file: &Path) -> Outcome {
     let result = if output.status.code() == Some(2) {
         "trap".to_string()
     } else {
-        assert!(output.status.success(), "native {}: {}", command.export, String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "native {}: {}",
+            command.export,
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     };
     let buffer = if result == "trap" {
@@ -128,9 +158,18 @@ fn native(command: &Command_, input_file: &Path) -> Outcome {
 
 /// Runs `command` on `instance`: `_initialize` first, as a reactor's host
 /// must, then the prefix commands, then the command.
-fn run(store: &mut wasmtime::Store<host::HostState>, instance: Instance, command: &Command_) -> Outcome {
-    let call = |store: &mut wasmtime::Store<host::HostState>, name: &str, args: &[u64]| -> Result<String, String> {
-        let func = instance.get_func(&mut *store, name).ok_or_else(|| format!("no export `{name}`"))?;
+fn run(
+    store: &mut wasmtime::Store<host::HostState>,
+    instance: Instance,
+    command: &AppCommand,
+) -> Outcome {
+    let call = |store: &mut wasmtime::Store<host::HostState>,
+                name: &str,
+                args: &[u64]|
+     -> Result<String, String> {
+        let func = instance
+            .get_func(&mut *store, name)
+            .ok_or_else(|| format!("no export `{name}`"))?;
         let ty = func.ty(&*store);
         let params: Vec<Val> = ty
             .params()
@@ -158,29 +197,42 @@ fn run(store: &mut wasmtime::Store<host::HostState>, instance: Instance, command
         }
     };
     if let Some(initialize) = instance.get_func(&mut *store, "_initialize") {
-        initialize.call(&mut *store, &[], &mut []).expect("_initialize");
+        initialize
+            .call(&mut *store, &[], &mut [])
+            .expect("_initialize");
     }
     for prefix in command.prefix {
         call(store, prefix, &[]).expect("prefix command");
     }
     let result = call(store, command.export, &command.args).expect("export exists");
-    Outcome { result, buffer: store.data().buffer().to_vec() }
+    Outcome {
+        result,
+        buffer: store.data().buffer().to_vec(),
+    }
 }
 
 /// Each command runs in a fresh store; modules are compiled once.
-fn unlinked(app: &Module, builtin: &Module, buffer: &[u8], command: &Command_) -> Outcome {
+fn unlinked(app: &Module, builtin: &Module, buffer: &[u8], command: &AppCommand) -> Outcome {
     let mut store = host::store(buffer.to_vec());
     let (mut linker, _) = host::linker(&mut store, wasm_prelink::DEFAULT_NAMESPACE).expect("host");
-    let builtin = linker.instantiate(&mut store, builtin).expect("builtin instantiates");
-    linker.instance(&mut store, "host-buf", builtin).expect("register");
-    let instance = linker.instantiate(&mut store, app).expect("app instantiates");
+    let builtin = linker
+        .instantiate(&mut store, builtin)
+        .expect("builtin instantiates");
+    linker
+        .instance(&mut store, "host-buf", builtin)
+        .expect("register");
+    let instance = linker
+        .instantiate(&mut store, app)
+        .expect("app instantiates");
     run(&mut store, instance, command)
 }
 
-fn linked(merged: &Module, buffer: &[u8], command: &Command_) -> Outcome {
+fn linked(merged: &Module, buffer: &[u8], command: &AppCommand) -> Outcome {
     let mut store = host::store(buffer.to_vec());
     let (linker, _) = host::linker(&mut store, wasm_prelink::DEFAULT_NAMESPACE).expect("host");
-    let instance = linker.instantiate(&mut store, merged).expect("linked module instantiates");
+    let instance = linker
+        .instantiate(&mut store, merged)
+        .expect("linked module instantiates");
     run(&mut store, instance, command)
 }
 
@@ -196,10 +248,16 @@ fn check_builtin(builtin: &[u8], builtin_name: &str) {
                 Linker::new()
                     .builtin("host-buf", builtin)
                     .and_then(|l| l.inline(mode).link(&app))
-                    .unwrap_or_else(|e| panic!("linking the C app with the {builtin_name} builtin ({mode:?}): {e}"))
+                    .unwrap_or_else(|e| {
+                        panic!("linking the C app with the {builtin_name} builtin ({mode:?}): {e}")
+                    })
             };
             let first = link();
-            assert_eq!(first.wasm, link().wasm, "linking is deterministic ({mode:?})");
+            assert_eq!(
+                first.wasm,
+                link().wasm,
+                "linking is deterministic ({mode:?})"
+            );
             let module = Module::new(host::engine(), &first.wasm).expect("linked module compiles");
             (mode, module)
         })
@@ -208,10 +266,21 @@ fn check_builtin(builtin: &[u8], builtin_name: &str) {
     let builtin_module = Module::new(host::engine(), builtin).expect("builtin compiles");
     for command in commands(buffer.len()) {
         let expected = native(&command, &input_file);
-        let what = format!("{} {:?} with the {builtin_name} builtin", command.export, command.args);
-        assert_eq!(unlinked(&app_module, &builtin_module, &buffer, &command), expected, "unlinked: {what}");
+        let what = format!(
+            "{} {:?} with the {builtin_name} builtin",
+            command.export, command.args
+        );
+        assert_eq!(
+            unlinked(&app_module, &builtin_module, &buffer, &command),
+            expected,
+            "unlinked: {what}"
+        );
         for (mode, module) in &merged {
-            assert_eq!(linked(module, &buffer, &command), expected, "linked ({mode:?}): {what}");
+            assert_eq!(
+                linked(module, &buffer, &command),
+                expected,
+                "linked ({mode:?}): {what}"
+            );
         }
     }
 }
@@ -224,7 +293,8 @@ fn c_app_with_c_builtin_matches_native() {
 
 #[test]
 fn c_app_with_wat_builtin_matches_native() {
-    let builtin = std::fs::read(repo().join("examples/host-buf/builtin.wat")).expect("builtin source");
+    let builtin =
+        std::fs::read(repo().join("examples/host-buf/builtin.wat")).expect("builtin source");
     check_builtin(&builtin, "WAT");
 }
 
@@ -245,8 +315,19 @@ fn linked_c_module_keeps_llvm_shape() {
     assert!(text.contains("call_indirect"), "{text}");
     assert!(text.contains("(elem (;0;)"), "{text}");
     // Bulk memory from memset/memcpy.
-    assert!(text.contains("memory.fill") || text.contains("memory.copy"), "{text}");
+    assert!(
+        text.contains("memory.fill") || text.contains("memory.copy"),
+        "{text}"
+    );
     // DWARF is dropped with a warning; producers stay.
-    assert!(linked.report.warnings.iter().any(|w| w.contains(".debug_info")), "{:?}", linked.report.warnings);
+    assert!(
+        linked
+            .report
+            .warnings
+            .iter()
+            .any(|w| w.contains(".debug_info")),
+        "{:?}",
+        linked.report.warnings
+    );
     assert!(text.contains("(@producers"), "{text}");
 }
