@@ -12,11 +12,13 @@
 //! - a *log* of host-visible effects: every `env` function call appends a
 //!   line, so the order of side effects is compared, not just their sum;
 //! - `env` items every case may import: `log_i32`, `log_i64`, `log_f32`,
-//!   `log_f64` (`(param T)`), `log_str` (`(param i32 i32)`, UTF-8 read from
+//!   `log_f64` (`(param T)`), `tick` (no parameters, so it can even be a
+//!   start function), `log_str` (`(param i32 i32)`, UTF-8 read from
 //!   the caller's exported `memory`), `call_back` (`(param i32) (result
 //!   i32)`, calls the caller's exported `callback`), the memory `memory` (1
-//!   page, max 2), the table `table` (10 `funcref`s, no max) and the global
-//!   `counter` (`(mut i32)`).
+//!   page, max 2), the table `table` (10 `funcref`s, no max), the global
+//!   `counter` (`(mut i32)`, starts at 0) and the immutable global `seed`
+//!   (`i32`, [`SEED`]) for constant expressions to read.
 //!
 //! ## Intrinsics without `unsafe`
 //!
@@ -55,6 +57,9 @@ pub struct StoreData {
     /// Length of the host buffer in bytes.
     pub len: u64,
 }
+
+/// The value of `env.seed`: small, so it can serve as a segment offset.
+pub const SEED: i32 = 48;
 
 /// Size of [`StoreData`] as builtins see it.
 const STORE_DATA_SIZE: u64 = std::mem::size_of::<StoreData>() as u64;
@@ -276,6 +281,12 @@ pub fn linker(
     linker.define(&mut *store, "env", "memory", memory)?;
     linker.define(&mut *store, "env", "table", table)?;
     linker.define(&mut *store, "env", "counter", counter)?;
+    let seed = Global::new(
+        &mut *store,
+        GlobalType::new(ValType::I32, Mutability::Const),
+        Val::I32(SEED),
+    )?;
+    linker.define(&mut *store, "env", "seed", seed)?;
     Ok((
         linker,
         HostItems {
@@ -329,6 +340,9 @@ fn define_env(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 .push_log(format!("log_f64 {}", float_text(v)));
         },
     )?;
+    linker.func_wrap("env", "tick", |mut caller: Caller<'_, HostState>| {
+        caller.data_mut().push_log("tick".into());
+    })?;
     linker.func_wrap(
         "env",
         "log_str",

@@ -1,0 +1,17 @@
+(module
+  (import "env" "seed" (global $seed i32))
+  (import "derived" "derived" (global $derived i32))
+  (import "derived" "derived64" (global $derived64 i64))
+  (import "derived" "from-seed" (global $from-seed i32))
+  (import "base" "base" (global $base i32))
+  (import "base" "table" (table $t 16 funcref))
+  (import "base" "memory" (memory $m 1))
+  (type $thunk (func (result i32)))
+  (global (export "sum") i32
+    (i32.add (global.get $derived) (i32.add (global.get $base) (global.get $seed))))
+  (global (export "derived64") i64 (global.get $derived64))
+  (global (export "from-seed") i32 (global.get $from-seed))
+  (func $twelve (result i32) (i32.const 12))
+  (elem (table $t) (i32.add (global.get $from-seed) (i32.const 10)) func $twelve)
+  (func (export "call") (param i32) (result i32) (call_indirect $t (type $thunk) (local.get 0)))
+  (export "memory" (memory $m)))

@@ -1,0 +1,3 @@
+(module
+  (import "second" "g" (func $g))
+  (func (export "g") (call $g)))
