@@ -223,7 +223,8 @@ pub fn entity_text(universe: &Types, ty: &EntityType) -> String {
             format!(
                 "(tag {})",
                 func.trim_start_matches("(func")
-                    .trim_end_matches(')')
+                    .strip_suffix(')')
+                    .unwrap_or_default()
                     .trim()
             )
             .replace("(tag )", "(tag)")
