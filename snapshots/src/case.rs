@@ -38,7 +38,7 @@ use crate::script::Script;
 use crate::transcript::{self, Transcript};
 use std::fs;
 use std::path::{Path, PathBuf};
-use wasm_prelink::{InlineMode, LinkError, Linked, Linker};
+use wasm_prelink::{InlineMode, LinkError, Linked, Linker, Report};
 use wasmtime::{Instance, Module, Store};
 
 /// One input module, as read from disk.
@@ -270,6 +270,10 @@ pub struct Mismatch {
 pub struct Checked {
     /// The merged module in text form.
     pub wat: String,
+    /// The deterministic part of the link report (how imports were
+    /// satisfied, whether a start function was synthesized) and every
+    /// warning, as `;;` comment lines to put above the module text.
+    pub report: String,
     /// The linked run's transcript.
     pub transcript: Transcript,
 }
@@ -297,7 +301,27 @@ pub fn check(case: &Case, mode: InlineMode, unlinked: &Transcript) -> Result<Che
             transcript::diff(unlinked, &transcript)
         )));
     }
-    Ok(Checked { wat, transcript })
+    Ok(Checked {
+        wat,
+        report: report_text(&first.report),
+        transcript,
+    })
+}
+
+/// The parts of a [`Report`] that do not vary between runs, as comments.
+pub fn report_text(report: &Report) -> String {
+    let mut text = format!(
+        ";; imports: {} resolved, {} forwarded, {} shared, {} intrinsics kept; start synthesized: {}\n",
+        report.imports_resolved,
+        report.imports_forwarded,
+        report.imports_shared,
+        report.intrinsics_kept,
+        if report.start_synthesized { "yes" } else { "no" },
+    );
+    for warning in &report.warnings {
+        text.push_str(&format!(";; warning: {warning}\n"));
+    }
+    text
 }
 
 /// Validates with wasmtime's own validator settings: what the engine would

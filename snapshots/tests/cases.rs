@@ -33,8 +33,12 @@ fn check_case(dir: &Path) -> Result<(), String> {
     for (mode, label) in MODES {
         match check(&case, mode, &unlinked) {
             Ok(checked) => match mode {
-                InlineMode::None => insta::assert_snapshot!("merged-none", checked.wat),
-                InlineMode::Auto => insta::assert_snapshot!("merged-auto", checked.wat),
+                InlineMode::None => {
+                    insta::assert_snapshot!("merged-none", checked.report + &checked.wat)
+                }
+                InlineMode::Auto => {
+                    insta::assert_snapshot!("merged-auto", checked.report + &checked.wat)
+                }
                 InlineMode::All => {}
             },
             Err(mismatch) => problems.push(format!("inline {label}: {}", mismatch.problem)),
