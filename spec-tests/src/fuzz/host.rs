@@ -1,0 +1,177 @@
+//! The host both sides of a fuzz case run against.
+//!
+//! The unlinked pair and the linked module must be indistinguishable to the
+//! host, so the host records everything it can see: every call of an `env`
+//! function and of an intrinsic, with its arguments, in order, and the
+//! bytes of the "native" buffer the intrinsics read and write.
+//!
+//! The intrinsics are emulated, never real: generated code passes arbitrary
+//! addresses, so a native access would crash the process. Here an address
+//! is taken relative to the fake store-data address and wrapped into a
+//! small buffer, which keeps every access defined while still making the
+//! order and content of stores observable. The checked variants trap (a
+//! host error) exactly when the real ones would: unless `offset + size <=
+//! length` without overflow. The linker never interprets intrinsics — it
+//! keeps them as imports — so any consistent emulation serves.
+
+use wasm_prelink::Intrinsic;
+use wasmtime::{format_err, Caller, Engine, FuncType, Linker, Result, Val, ValType};
+
+/// What the fake `store-data-address` returns.
+pub const STORE_DATA_ADDRESS: i64 = 0x7f00_0000_0000;
+
+/// Size of the emulated native buffer.
+pub const BUFFER_LEN: usize = 64;
+
+/// The host's view of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// Every host call, in order, with its arguments.
+    pub events: Vec<String>,
+    /// The emulated native memory.
+    pub buffer: [u8; BUFFER_LEN],
+    /// The next value `env.next` returns.
+    next: i32,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Host {
+            events: Vec::new(),
+            buffer: [0; BUFFER_LEN],
+            next: 1,
+        }
+    }
+}
+
+/// The `env` functions builtins and apps may import, as WAT import fields.
+pub const ENV_IMPORTS: &str = r#"
+    (import "env" "log_i32" (func (param i32)))
+    (import "env" "log_i64" (func (param i64)))
+    (import "env" "log_f64" (func (param f64)))
+    (import "env" "next" (func (result i32)))
+"#;
+
+/// Defines the `env` functions and every intrinsic (in `namespace`).
+pub fn define(linker: &mut Linker<Host>, engine: &Engine, namespace: &str) -> Result<()> {
+    linker.func_wrap("env", "log_i32", |mut c: Caller<'_, Host>, v: i32| {
+        c.data_mut().events.push(format!("log_i32({v})"));
+    })?;
+    linker.func_wrap("env", "log_i64", |mut c: Caller<'_, Host>, v: i64| {
+        c.data_mut().events.push(format!("log_i64({v})"));
+    })?;
+    linker.func_wrap("env", "log_f64", |mut c: Caller<'_, Host>, v: f64| {
+        c.data_mut()
+            .events
+            .push(format!("log_f64({:#x})", v.to_bits()));
+    })?;
+    linker.func_wrap("env", "next", |mut c: Caller<'_, Host>| -> i32 {
+        let host = c.data_mut();
+        let v = host.next;
+        host.next = host.next.wrapping_mul(3).wrapping_add(1);
+        host.events.push(format!("next() = {v}"));
+        v
+    })?;
+    for intrinsic in Intrinsic::ALL {
+        let ty = FuncType::new(
+            engine,
+            intrinsic.params().iter().map(|t| val_type(*t)),
+            intrinsic.results().iter().map(|t| val_type(*t)),
+        );
+        let shape = Shape::of(*intrinsic);
+        linker.func_new(
+            namespace,
+            intrinsic.name(),
+            ty,
+            move |mut c, params, results| {
+                let event = format!("{}{:?}", intrinsic.name(), show(params));
+                c.data_mut().events.push(event);
+                shape.run(c.data_mut(), params, results)
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn val_type(t: wasmparser::ValType) -> ValType {
+    match t {
+        wasmparser::ValType::I32 => ValType::I32,
+        _ => ValType::I64,
+    }
+}
+
+fn show(params: &[Val]) -> Vec<i64> {
+    params
+        .iter()
+        .map(|v| match v {
+            Val::I32(x) => i64::from(*x),
+            Val::I64(x) => *x,
+            _ => 0,
+        })
+        .collect()
+}
+
+/// What an intrinsic does, read off its name (`uN-[checked-]native-load`
+/// and so on) so that the table in the linker stays the only list.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    address: bool,
+    width: usize,
+    checked: bool,
+    store: bool,
+}
+
+impl Shape {
+    fn of(intrinsic: Intrinsic) -> Shape {
+        let name = intrinsic.name();
+        let width = ["u8-", "u16-", "u32-", "u64-"]
+            .iter()
+            .position(|p| name.starts_with(p))
+            .map_or(0, |i| 1 << i);
+        Shape {
+            address: width == 0,
+            width,
+            checked: name.contains("-checked-"),
+            store: name.ends_with("-store"),
+        }
+    }
+
+    fn run(self, host: &mut Host, params: &[Val], results: &mut [Val]) -> Result<()> {
+        if self.address {
+            results[0] = Val::I64(STORE_DATA_ADDRESS);
+            return Ok(());
+        }
+        let int = |i: usize| match params.get(i) {
+            Some(Val::I32(x)) => i64::from(*x),
+            Some(Val::I64(x)) => *x,
+            _ => 0,
+        };
+        let (address, value_at) = if self.checked {
+            let (base, offset, length) = (int(0) as u64, int(1) as u64, int(2) as u64);
+            match offset.checked_add(self.width as u64) {
+                Some(end) if end <= length => {}
+                _ => return Err(format_err!("checked native access out of bounds")),
+            }
+            (base.wrapping_add(offset), 3)
+        } else {
+            (int(0) as u64, 1)
+        };
+        let slot =
+            address.wrapping_sub(STORE_DATA_ADDRESS as u64) % (BUFFER_LEN - self.width + 1) as u64;
+        let range = slot as usize..slot as usize + self.width;
+        if self.store {
+            let bytes = int(value_at).to_le_bytes();
+            host.buffer[range].copy_from_slice(&bytes[..self.width]);
+        } else {
+            let mut bytes = [0u8; 8];
+            bytes[..self.width].copy_from_slice(&host.buffer[range]);
+            let v = u64::from_le_bytes(bytes);
+            results[0] = if self.width == 8 {
+                Val::I64(v as i64)
+            } else {
+                Val::I32(v as u32 as i32)
+            };
+        }
+        Ok(())
+    }
+}
