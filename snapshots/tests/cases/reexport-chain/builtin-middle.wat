@@ -1,0 +1,18 @@
+;; Passes every item of `inner` on, under other names, and adds one.
+(module
+  (import "inner" "t" (table $t 2 funcref))
+  (import "inner" "m" (memory $m 1))
+  (import "inner" "g" (global $g (mut i32)))
+  (import "inner" "e" (tag $e (param i32)))
+  (import "inner" "f" (func $f (param i32)))
+  (import "inner" "throw" (func $throw (param i32)))
+  (export "table" (table $t))
+  (export "memory" (memory $m))
+  (export "global" (global $g))
+  (export "tag" (tag $e))
+  (export "func" (func $f))
+  (export "throw" (func $throw))
+  (func (export "catch") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (call $throw (local.get 0)))
+      (i32.const -1))))
