@@ -596,3 +596,22 @@ fn labels_of_nested_inlined_code_are_qualified_once() {
     }
     assert!(!wat.contains("$b::g::b::"), "{wat}");
 }
+
+#[test]
+fn types_named_only_by_locals_stay() {
+    // `$cell` appears nowhere but in a local declaration; once the local is
+    // copied into the app's function, the type must stay with it.
+    let builtin = r#"(module
+      (type $cell (struct (field (mut i32))))
+      (type $unused (array i8))
+      (func (export "f") (result i32)
+        (local $c (ref null $cell))
+        (ref.is_null (local.get $c))))"#;
+    let app = r#"(module
+      (import "b" "f" (func $f (result i32)))
+      (func (export "run") (result i32) (call $f)))"#;
+    let linked = link(InlineMode::Auto, &[("b", builtin)], app);
+    let wat = text(&linked.wasm);
+    assert!(wat.contains("(struct (field (mut i32)))"), "{wat}");
+    assert!(!wat.contains("(array i8)"), "{wat}");
+}

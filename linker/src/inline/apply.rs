@@ -37,6 +37,11 @@
 //! Multi-value results need a function type `[] -> results` for the block
 //! type; an existing one is reused, otherwise one is appended to the type
 //! section (dead-code removal drops it again if it ends up unused).
+//!
+//! A callee is read once, into a [`Template`]: the byte ranges of its body
+//! that are copied as they are and the few instructions that change at a
+//! site. A builtin accessor called from a hundred thousand places in a
+//! large app is then copied a hundred thousand times, not re-parsed.
 
 use super::module::Module;
 use super::names::Names;
@@ -45,9 +50,10 @@ use super::origins::Origins;
 use super::plan::{InlinePlan, Rewrite};
 use super::scan::Facts;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{BlockType, Encode, Instruction};
-use wasmparser::{BinaryReader, FunctionBody, Operator, ValType};
+use wasmparser::{BinaryReader, FunctionBody, Operator, OperatorsReader, ValType};
 
 /// The rewritten bodies and what they need.
 #[derive(Debug, Default)]
@@ -59,6 +65,9 @@ pub struct Applied {
     pub appended_types: Vec<Vec<ValType>>,
     /// Calls inlined into each defined function.
     pub inlined: Vec<u32>,
+    /// Type indices each rewritten function names as block types of the
+    /// bodies inlined into it directly.
+    pub block_types: Vec<Vec<u32>>,
 }
 
 /// Rewrites the bodies the plan names, callees first, updating `names`.
@@ -69,25 +78,50 @@ pub fn apply(
     plan: &InlinePlan,
     names: &mut Names,
 ) -> Result<Applied, String> {
+    let count = module.bodies.len();
     let mut applied = Applied {
-        bodies: vec![None; module.bodies.len()],
+        bodies: vec![None; count],
         appended_types: Vec::new(),
-        inlined: vec![0; module.bodies.len()],
+        inlined: vec![0; count],
+        block_types: vec![Vec::new(); count],
     };
     let mut block_types = BlockTypes::new(module);
     let mut own_labels = BTreeMap::new();
+    let mut templates: Vec<Option<Template>> = (0..count).map(|_| None).collect();
     for rewrite in &plan.rewrites {
+        // Templates of this function's callees, made from their final bodies.
+        for (site, inline) in facts[rewrite.func as usize]
+            .sites
+            .iter()
+            .zip(&rewrite.inline)
+        {
+            let defined = (site.callee - module.imported.funcs) as usize;
+            if *inline && templates[defined].is_none() {
+                let sources = Sources {
+                    module,
+                    facts,
+                    bodies: &applied.bodies,
+                    own_labels: &own_labels,
+                };
+                templates[defined] = Some(Template::new(
+                    &sources,
+                    site.callee,
+                    &mut block_types,
+                    names,
+                )?);
+            }
+        }
         let sources = Sources {
             module,
-            origins,
             facts,
             bodies: &applied.bodies,
             own_labels: &own_labels,
         };
-        let (body, own) = rewrite_function(&sources, rewrite, &mut block_types, names)?;
-        own_labels.insert(module.imported.funcs + rewrite.func, own);
+        let rewritten = rewrite_function(&sources, origins, &templates, rewrite, names)?;
         let f = rewrite.func as usize;
-        applied.bodies[f] = Some(body);
+        own_labels.insert(module.imported.funcs + rewrite.func, rewritten.own_labels);
+        applied.bodies[f] = Some(rewritten.body);
+        applied.block_types[f] = rewritten.block_types;
         applied.inlined[f] = rewrite.inline.iter().filter(|i| **i).count() as u32;
     }
     applied.appended_types = block_types.appended;
@@ -133,13 +167,216 @@ impl BlockTypes {
 /// Where callee bodies and facts about them come from.
 struct Sources<'a, 'm> {
     module: &'a Module<'m>,
-    origins: &'a Origins,
     facts: &'a [Facts],
     /// Bodies already rewritten (callees are rewritten before callers).
     bodies: &'a [Option<Vec<u8>>],
     /// For each rewritten function, the new numbers of the labels its own
     /// code opens (as opposed to those of the code inlined into it).
     own_labels: &'a BTreeMap<u32, BTreeSet<u32>>,
+}
+
+impl Sources<'_, '_> {
+    /// The current body of defined function `defined`.
+    fn body(&self, defined: usize) -> FunctionBody<'_> {
+        match &self.bodies[defined] {
+            Some(bytes) => FunctionBody::new(BinaryReader::new(bytes, 0)),
+            None => self.module.bodies[defined].clone(),
+        }
+    }
+}
+
+/// One stretch of a callee's instructions.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Bytes copied unchanged.
+    Copy(Range<usize>),
+    /// One instruction naming a local, renumbered at each site.
+    Local(Range<usize>),
+    /// `return`: a branch out of the inlined block from this depth.
+    Return { depth: u32 },
+    /// A tail call (the original bytes): kept at a tail site, otherwise the
+    /// plain call and a branch out of the block from this depth.
+    TailCall {
+        original: Range<usize>,
+        plain: Instruction<'static>,
+        depth: u32,
+    },
+}
+
+/// A callee ready to be copied into its callers.
+struct Template {
+    /// Its name, for its block and locals.
+    name: String,
+    /// How many of its locals are parameters.
+    params: usize,
+    /// Types of its locals, parameters first.
+    locals: Vec<ValType>,
+    /// Names of its locals, as they appear in a caller.
+    local_names: Vec<String>,
+    /// The type of the block replacing the call.
+    block_type: BlockType,
+    /// The type index `block_type` names, if any.
+    block_type_index: Option<u32>,
+    /// Its instructions, after the locals, up to and including the final `end`.
+    pieces: Vec<Piece>,
+    /// Names of the labels the body opens, numbered from 0 in the body, as
+    /// they appear in a caller.
+    label_names: Vec<(u32, String)>,
+    /// Labels the body opens.
+    labels: u32,
+}
+
+impl Template {
+    fn new(
+        sources: &Sources<'_, '_>,
+        callee: u32,
+        block_types: &mut BlockTypes,
+        names: &Names,
+    ) -> Result<Template, String> {
+        let err = |e: wasmparser::BinaryReaderError| e.to_string();
+        let module = sources.module;
+        let defined = (callee - module.imported.funcs) as usize;
+        let body = sources.body(defined);
+        let signature = module.func_signature(callee);
+        let name = names
+            .funcs
+            .get(&callee)
+            .cloned()
+            .unwrap_or_else(|| format!("func{callee}"));
+
+        let mut locals: Vec<ValType> = signature.params().to_vec();
+        let mut reader = body.get_locals_reader().map_err(err)?;
+        for _ in 0..reader.get_count() {
+            let (count, ty) = reader.read().map_err(err)?;
+            locals.extend(std::iter::repeat_n(ty, count as usize));
+        }
+        // Locals the callee got from its own inlining are already
+        // qualified by their callee; its own get its name.
+        let own_locals = sources.facts[defined].locals as usize;
+        let given = names.locals.get(&callee);
+        let local_names = (0..locals.len())
+            .map(|i| match given.and_then(|m| m.get(&(i as u32))) {
+                Some(local) if i >= own_locals => local.clone(),
+                Some(local) => format!("{name}::{local}"),
+                None => format!("{name}::{i}"),
+            })
+            .collect();
+
+        let results = signature.results();
+        let (block_type, block_type_index) = match results {
+            [] => (BlockType::Empty, None),
+            [one] => (
+                BlockType::Result(
+                    RoundtripReencoder
+                        .val_type(*one)
+                        .map_err(|e| e.to_string())?,
+                ),
+                None,
+            ),
+            many => {
+                // The callee's own type fits when it has no parameters.
+                let index = if signature.params().is_empty() {
+                    module.func_types[callee as usize]
+                } else {
+                    block_types.index_of(many)
+                };
+                (BlockType::FunctionType(index), Some(index))
+            }
+        };
+
+        let bytes = body.as_bytes();
+        let base = body.range().start;
+        let at = |position: u64| (position - base) as usize;
+        let mut pieces = Vec::new();
+        let mut reader = body.get_operators_reader().map_err(err)?;
+        let mut run_start = at(reader.original_position());
+        let mut depth = 0u32;
+        let mut labels = 0u32;
+        loop {
+            let start = at(reader.original_position());
+            let op = reader.read().map_err(err)?;
+            let end = at(reader.original_position());
+            let plain = |instruction: Instruction<'static>| Piece::TailCall {
+                original: start..end,
+                plain: instruction,
+                depth,
+            };
+            let piece = match &op {
+                Operator::Return => Some(Piece::Return { depth }),
+                Operator::ReturnCall { function_index } => {
+                    Some(plain(Instruction::Call(*function_index)))
+                }
+                Operator::ReturnCallIndirect {
+                    type_index,
+                    table_index,
+                } => Some(plain(Instruction::CallIndirect {
+                    type_index: *type_index,
+                    table_index: *table_index,
+                })),
+                Operator::ReturnCallRef { type_index } => {
+                    Some(plain(Instruction::CallRef(*type_index)))
+                }
+                Operator::End if depth == 0 => {
+                    // The body's own `end` now closes the block.
+                    pieces.push(Piece::Copy(run_start..bytes.len()));
+                    break;
+                }
+                Operator::End | Operator::Delegate { .. } => {
+                    depth -= 1;
+                    None
+                }
+                other if ops::opens_label(other) => {
+                    depth += 1;
+                    labels += 1;
+                    None
+                }
+                other => ops::remap_local(other, &|i| i).map(|_| Piece::Local(start..end)),
+            };
+            if let Some(piece) = piece {
+                if run_start < start {
+                    pieces.push(Piece::Copy(run_start..start));
+                }
+                pieces.push(piece);
+                run_start = end;
+            }
+        }
+
+        let own = |label: u32| match sources.own_labels.get(&callee) {
+            Some(own) => own.contains(&label),
+            None => label < sources.facts[defined].labels,
+        };
+        let label_names = names
+            .labels
+            .get(&callee)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(&label, local)| {
+                        // The callee's own labels are qualified by its
+                        // name; those of code inlined into it already are.
+                        let qualified = if own(label) {
+                            format!("{name}::{local}")
+                        } else {
+                            local.clone()
+                        };
+                        (label, qualified)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        Ok(Template {
+            name,
+            params: signature.params().len(),
+            locals,
+            local_names,
+            block_type,
+            block_type_index,
+            pieces,
+            label_names,
+            labels,
+        })
+    }
 }
 
 /// One call site being inlined.
@@ -161,14 +398,24 @@ struct Caller {
     next_label: u32,
     /// New numbers of the caller's own labels.
     own_labels: BTreeSet<u32>,
+    /// Type indices used as block types.
+    block_types: BTreeSet<u32>,
+}
+
+/// A rewritten function.
+struct Rewritten {
+    body: Vec<u8>,
+    own_labels: BTreeSet<u32>,
+    block_types: Vec<u32>,
 }
 
 fn rewrite_function(
     sources: &Sources<'_, '_>,
+    origins: &Origins,
+    templates: &[Option<Template>],
     rewrite: &Rewrite,
-    block_types: &mut BlockTypes,
     names: &mut Names,
-) -> Result<(Vec<u8>, BTreeSet<u32>), String> {
+) -> Result<Rewritten, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let (module, facts) = (sources.module, sources.facts);
     let defined = rewrite.func as usize;
@@ -187,12 +434,11 @@ fn rewrite_function(
         label_names: BTreeMap::new(),
         next_label: 0,
         own_labels: BTreeSet::new(),
+        block_types: BTreeSet::new(),
     };
     let mut code = Vec::with_capacity(bytes.len() * 2);
     let mut reader = body.get_operators_reader().map_err(err)?;
-    let ops_start = reader.original_position();
-    let mut run_start = ops_start;
-    let names_before: &Names = names;
+    let mut run_start = reader.original_position();
     let mut loops: Vec<bool> = Vec::new();
     let mut loop_depth = 0u32;
     let mut old_label = 0u32;
@@ -205,7 +451,7 @@ fn rewrite_function(
             Operator::ReturnCall { function_index } => Some((function_index, true)),
             _ => None,
         };
-        if let Some((callee, tail)) = call.filter(|(c, _)| sources.origins.is_builtin_func(*c)) {
+        if let Some((callee, tail)) = call.filter(|(c, _)| origins.is_builtin_func(*c)) {
             let planned = facts[defined].sites.get(site).copied();
             if planned.map(|s| (s.callee, s.tail)) != Some((callee, tail)) {
                 return Err(format!(
@@ -221,14 +467,7 @@ fn rewrite_function(
                     tail,
                     in_loop: loop_depth > 0,
                 };
-                inline_site(
-                    sources,
-                    block_types,
-                    names_before,
-                    &mut caller,
-                    call,
-                    &mut code,
-                )?;
+                inline_site(sources, templates, &mut caller, call, &mut code)?;
                 run_start = reader.original_position();
             }
             continue;
@@ -294,174 +533,97 @@ fn rewrite_function(
     if !caller.label_names.is_empty() {
         names.labels.insert(func, caller.label_names);
     }
-    Ok((out, caller.own_labels))
+    Ok(Rewritten {
+        body: out,
+        own_labels: caller.own_labels,
+        block_types: caller.block_types.into_iter().collect(),
+    })
 }
 
 /// Writes the inlined copy of the callee for one call site.
 fn inline_site(
     sources: &Sources<'_, '_>,
-    block_types: &mut BlockTypes,
-    names: &Names,
+    templates: &[Option<Template>],
     caller: &mut Caller,
     call: Call,
     code: &mut Vec<u8>,
 ) -> Result<(), String> {
-    let err = |e: wasmparser::BinaryReaderError| e.to_string();
-    let (module, facts, bodies) = (sources.module, sources.facts, sources.bodies);
     let Call {
         callee,
         tail,
         in_loop,
     } = call;
-    let defined = (callee - module.imported.funcs) as usize;
-    let body = match &bodies[defined] {
-        Some(bytes) => FunctionBody::new(BinaryReader::new(bytes, 0)),
-        None => module.bodies[defined].clone(),
-    };
-    let signature = module.func_signature(callee);
-    let params = signature.params();
-    let callee_name = names
-        .funcs
-        .get(&callee)
-        .cloned()
-        .unwrap_or_else(|| format!("func{callee}"));
+    let defined = (callee - sources.module.imported.funcs) as usize;
+    let template = templates[defined]
+        .as_ref()
+        .ok_or_else(|| format!("no template for function {callee}"))?;
 
-    // The callee's locals, parameters first.
-    let mut types: Vec<ValType> = params.to_vec();
-    let mut locals = body.get_locals_reader().map_err(err)?;
-    for _ in 0..locals.get_count() {
-        let (count, ty) = locals.read().map_err(err)?;
-        types.extend(std::iter::repeat_n(ty, count as usize));
-    }
     let first_site = !caller.pools.contains_key(&callee);
     if first_site {
-        let own = facts[defined].locals;
-        let callee_locals = names.locals.get(&callee);
-        let mut pool = Vec::with_capacity(types.len());
-        for (i, ty) in types.iter().enumerate() {
+        let mut pool = Vec::with_capacity(template.locals.len());
+        for (ty, name) in template.locals.iter().zip(&template.local_names) {
             let local = caller.next_local;
             caller.next_local += 1;
             caller.new_locals.push(*ty);
+            caller.local_names.insert(local, name.clone());
             pool.push(local);
-            let given = callee_locals.and_then(|m| m.get(&(i as u32)));
-            let name = match given {
-                // Locals the callee got from its own inlining are already
-                // qualified by their callee.
-                Some(name) if i as u32 >= own => name.clone(),
-                Some(name) => format!("{callee_name}::{name}"),
-                None => format!("{callee_name}::{i}"),
-            };
-            caller.local_names.insert(local, name);
         }
         caller.pools.insert(callee, pool);
     }
-    let pool = caller.pools[&callee].clone();
+    let pool = &caller.pools[&callee];
 
-    for &local in pool[..params.len()].iter().rev() {
+    for &local in pool[..template.params].iter().rev() {
         Instruction::LocalSet(local).encode(code);
     }
     if in_loop || !first_site {
-        for (ty, &local) in types.iter().zip(&pool).skip(params.len()) {
+        for (ty, &local) in template.locals.iter().zip(pool).skip(template.params) {
             if let Some(zero) = zero(*ty)? {
                 zero.encode(code);
                 Instruction::LocalSet(local).encode(code);
             }
         }
     }
-    let results = signature.results();
-    let block_type = match results {
-        [] => BlockType::Empty,
-        [one] => BlockType::Result(
-            RoundtripReencoder
-                .val_type(*one)
-                .map_err(|e| e.to_string())?,
-        ),
-        many => BlockType::FunctionType(if params.is_empty() {
-            module.func_types[callee as usize]
-        } else {
-            block_types.index_of(many)
-        }),
-    };
-    Instruction::Block(block_type).encode(code);
-    caller
-        .label_names
-        .insert(caller.next_label, callee_name.clone());
-    caller.next_label += 1;
-    let label_base = caller.next_label;
-    let own = |label: u32| match sources.own_labels.get(&callee) {
-        Some(own) => own.contains(&label),
-        None => label < facts[defined].labels,
-    };
-    if let Some(labels) = names.labels.get(&callee) {
-        for (&label, name) in labels {
-            // The callee's own labels are qualified by its name; those of
-            // code inlined into it already are.
-            let name = if own(label) {
-                format!("{callee_name}::{name}")
-            } else {
-                name.clone()
-            };
-            caller.label_names.insert(label_base + label, name);
-        }
-    }
+    Instruction::Block(template.block_type).encode(code);
+    caller.block_types.extend(template.block_type_index);
 
+    let body = sources.body(defined);
     let bytes = body.as_bytes();
-    let base = body.range().start;
-    let at = |position: u64| (position - base) as usize;
-    let mut reader = body.get_operators_reader().map_err(err)?;
-    let mut run_start = reader.original_position();
-    let mut depth = 0u32;
     let map = |local: u32| pool[local as usize];
-    loop {
-        let position = reader.original_position();
-        let op = reader.read().map_err(err)?;
-        let replacement: Option<[Option<Instruction<'_>>; 2]> = match &op {
-            Operator::Return => Some([Some(Instruction::Br(depth)), None]),
-            Operator::ReturnCall { function_index } if !tail => Some([
-                Some(Instruction::Call(*function_index)),
-                Some(Instruction::Br(depth)),
-            ]),
-            Operator::ReturnCallIndirect {
-                type_index,
-                table_index,
-            } if !tail => Some([
-                Some(Instruction::CallIndirect {
-                    type_index: *type_index,
-                    table_index: *table_index,
-                }),
-                Some(Instruction::Br(depth)),
-            ]),
-            Operator::ReturnCallRef { type_index } if !tail => Some([
-                Some(Instruction::CallRef(*type_index)),
-                Some(Instruction::Br(depth)),
-            ]),
-            Operator::End if depth == 0 => {
-                // The body's own `end` now closes the block.
-                code.extend_from_slice(&bytes[at(run_start)..]);
-                break;
+    for piece in &template.pieces {
+        match piece {
+            Piece::Copy(range) => code.extend_from_slice(&bytes[range.clone()]),
+            Piece::Local(range) => {
+                let op = OperatorsReader::new(BinaryReader::new(&bytes[range.clone()], 0))
+                    .read()
+                    .map_err(|e| e.to_string())?;
+                ops::remap_local(&op, &map)
+                    .ok_or_else(|| format!("function {callee}: a local instruction moved"))?
+                    .encode(code);
             }
-            Operator::End | Operator::Delegate { .. } => {
-                depth -= 1;
-                None
+            Piece::Return { depth } => Instruction::Br(*depth).encode(code),
+            Piece::TailCall { original, .. } if tail => {
+                code.extend_from_slice(&bytes[original.clone()])
             }
-            other if ops::opens_label(other) => {
-                depth += 1;
-                caller.next_label += 1;
-                None
+            Piece::TailCall { plain, depth, .. } => {
+                plain.encode(code);
+                Instruction::Br(*depth).encode(code);
             }
-            other => ops::remap_local(other, &map).map(|i| [Some(i), None]),
-        };
-        if let Some(instructions) = replacement {
-            code.extend_from_slice(&bytes[at(run_start)..at(position)]);
-            for instruction in instructions.iter().flatten() {
-                instruction.encode(code);
-            }
-            run_start = reader.original_position();
         }
     }
     if tail {
         Instruction::Return.encode(code);
     }
+
+    caller
+        .label_names
+        .insert(caller.next_label, template.name.clone());
+    caller.next_label += 1;
+    for (label, name) in &template.label_names {
+        caller
+            .label_names
+            .insert(caller.next_label + label, name.clone());
+    }
+    caller.next_label += template.labels;
     Ok(())
 }
 

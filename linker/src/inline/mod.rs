@@ -114,10 +114,7 @@ fn transform(
 
     // Reachability before inlining: dead builtin functions are not worth
     // flattening.
-    let mut body_refs: Vec<Vec<Item>> = facts
-        .iter_mut()
-        .map(|f| std::mem::take(&mut f.refs))
-        .collect();
+    let mut body_refs: Vec<Vec<Item>> = facts.iter().map(scan::Facts::all_refs).collect();
     let before = dce::analyze(
         &module,
         &origins,
@@ -164,16 +161,38 @@ fn transform(
     )
     .map_err(|e| internal("inlining", e))?;
 
-    // References after inlining: rewritten bodies are read again.
-    let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
-    for (i, body) in applied.bodies.iter().enumerate() {
-        if let Some(bytes) = body {
-            let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(bytes, 0));
-            let rescanned = scan::scan(&body, params[i], &origins)
-                .map_err(|e| internal("scanning an inlined body", e))?;
-            body_refs[i] = rescanned.refs;
-            facts[i].ref_funcs = rescanned.ref_funcs;
+    // References after inlining, derived instead of read again: a rewritten
+    // body refers to what its own code did, to the callees of the sites it
+    // kept, to everything the bodies inlined into it refer to (rewritten
+    // before it), and to the block types of those bodies.
+    for rewrite in &decisions.rewrites {
+        let f = rewrite.func as usize;
+        let mut refs = facts[f].refs.clone();
+        let mut taken = facts[f].ref_funcs.clone();
+        let mut inlined = BTreeSet::new();
+        for (site, &inline) in facts[f].sites.iter().zip(&rewrite.inline) {
+            if inline {
+                inlined.insert((site.callee - imported) as usize);
+            } else {
+                refs.push(Item::Func(site.callee));
+            }
         }
+        for g in inlined {
+            refs.extend_from_slice(&body_refs[g]);
+            taken.extend_from_slice(&facts[g].ref_funcs);
+        }
+        refs.extend(
+            applied.block_types[f]
+                .iter()
+                .filter(|&&ty| origins.types.get(ty as usize).is_none_or(|o| o.removable()))
+                .map(|&ty| Item::Type(ty)),
+        );
+        refs.sort_unstable();
+        refs.dedup();
+        taken.sort_unstable();
+        taken.dedup();
+        body_refs[f] = refs;
+        facts[f].ref_funcs = taken;
     }
     let mut appended_refs = Vec::with_capacity(applied.appended_types.len());
     for results in &applied.appended_types {
@@ -206,6 +225,7 @@ fn transform(
     if !changed && !live.removes_anything() {
         return Ok((None, warnings));
     }
+    let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
     for (i, f) in facts.iter().enumerate() {
         if live.funcs[imported as usize + i] {
             ref_funcs.extend(f.ref_funcs.iter().copied());

@@ -20,139 +20,179 @@
 use wasm_encoder::Instruction;
 use wasmparser::Operator;
 
-/// Whether an immediate, by its name in `for_each_operator!`, is an index
-/// into a module-level space (types included, through value, heap and
-/// block types).
+/// Whether an immediate, by its name in `for_each_operator!`, may name an
+/// item of a space `$s` flags (a [`Spaces`]) as interesting. Value, heap and
+/// block types count as type indices.
 macro_rules! module_index {
-    (type_index) => {
-        true
+    ($s:ident, type_index) => {
+        $s.types
     };
-    (struct_type_index) => {
-        true
+    ($s:ident, struct_type_index) => {
+        $s.types
     };
-    (array_type_index) => {
-        true
+    ($s:ident, array_type_index) => {
+        $s.types
     };
-    (array_type_index_dst) => {
-        true
+    ($s:ident, array_type_index_dst) => {
+        $s.types
     };
-    (array_type_index_src) => {
-        true
+    ($s:ident, array_type_index_src) => {
+        $s.types
     };
-    (cont_type_index) => {
-        true
+    ($s:ident, cont_type_index) => {
+        $s.types
     };
-    (argument_index) => {
-        true
+    ($s:ident, argument_index) => {
+        $s.types
     };
-    (result_index) => {
-        true
+    ($s:ident, result_index) => {
+        $s.types
     };
-    (blockty) => {
-        true
+    ($s:ident, blockty) => {
+        $s.types
     };
-    (ty) => {
-        true
+    ($s:ident, ty) => {
+        $s.types
     };
-    (tys) => {
-        true
+    ($s:ident, tys) => {
+        $s.types
     };
-    (hty) => {
-        true
+    ($s:ident, hty) => {
+        $s.types
     };
-    (from_ref_type) => {
-        true
+    ($s:ident, from_ref_type) => {
+        $s.types
     };
-    (to_ref_type) => {
-        true
+    ($s:ident, to_ref_type) => {
+        $s.types
     };
-    (function_index) => {
-        true
+    ($s:ident, function_index) => {
+        $s.funcs
     };
-    (table) => {
-        true
+    ($s:ident, table) => {
+        $s.tables
     };
-    (table_index) => {
-        true
+    ($s:ident, table_index) => {
+        $s.tables
     };
-    (src_table) => {
-        true
+    ($s:ident, src_table) => {
+        $s.tables
     };
-    (dst_table) => {
-        true
+    ($s:ident, dst_table) => {
+        $s.tables
     };
-    (mem) => {
-        true
+    ($s:ident, mem) => {
+        $s.memories
     };
-    (src_mem) => {
-        true
+    ($s:ident, src_mem) => {
+        $s.memories
     };
-    (dst_mem) => {
-        true
+    ($s:ident, dst_mem) => {
+        $s.memories
     };
-    (memarg) => {
-        true
+    ($s:ident, memarg) => {
+        $s.memories
     };
-    (global_index) => {
-        true
+    ($s:ident, global_index) => {
+        $s.globals
     };
-    (tag_index) => {
-        true
+    ($s:ident, tag_index) => {
+        $s.tags
     };
-    (try_table) => {
-        true
+    ($s:ident, data_index) => {
+        $s.data
     };
-    (data_index) => {
-        true
+    ($s:ident, array_data_index) => {
+        $s.data
     };
-    (array_data_index) => {
-        true
+    ($s:ident, elem_index) => {
+        $s.elems
     };
-    (elem_index) => {
-        true
+    ($s:ident, array_elem_index) => {
+        $s.elems
     };
-    (array_elem_index) => {
-        true
+    // A try_table's block type and its catches' tags.
+    ($s:ident, try_table) => {
+        $s.types || $s.tags
     };
-    (resume_table) => {
-        true
+    // Stack-switching handler tables mix tags and labels.
+    ($s:ident, resume_table) => {
+        $s.tags
     };
-    (handlers) => {
-        true
+    ($s:ident, handlers) => {
+        $s.tags
     };
-    (relative_depth) => {
+    ($s:ident, relative_depth) => {
         false
     };
-    (targets) => {
+    ($s:ident, targets) => {
         false
     };
-    (local_index) => {
+    ($s:ident, local_index) => {
         false
     };
-    (value) => {
+    ($s:ident, value) => {
         false
     };
-    (lane) => {
+    ($s:ident, lane) => {
         false
     };
-    (lanes) => {
+    ($s:ident, lanes) => {
         false
     };
-    (ordering) => {
+    ($s:ident, ordering) => {
         false
     };
-    (field_index) => {
+    ($s:ident, field_index) => {
         false
     };
-    (array_size) => {
+    ($s:ident, array_size) => {
         false
     };
-    ($other:ident) => {
+    ($s:ident, $other:ident) => {
         compile_error!(concat!(
             "classify the operator immediate `",
             stringify!($other),
             "`"
         ))
+    };
+}
+
+/// Which index spaces an instruction's references matter for: those
+/// holding at least one removable item. Asking only about these keeps the
+/// scan from decoding every load and store of a module whose memories all
+/// belong to the app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spaces {
+    /// Types.
+    pub types: bool,
+    /// Functions.
+    pub funcs: bool,
+    /// Tables.
+    pub tables: bool,
+    /// Memories.
+    pub memories: bool,
+    /// Globals.
+    pub globals: bool,
+    /// Tags.
+    pub tags: bool,
+    /// Element segments.
+    pub elems: bool,
+    /// Data segments.
+    pub data: bool,
+}
+
+impl Spaces {
+    /// Every space.
+    pub const ALL: Spaces = Spaces {
+        types: true,
+        funcs: true,
+        tables: true,
+        memories: true,
+        globals: true,
+        tags: true,
+        elems: true,
+        data: true,
     };
 }
 
@@ -187,11 +227,11 @@ macro_rules! local_arm {
 
 macro_rules! define_classifiers {
     ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        /// Whether `op` carries an index into a module-level space.
-        pub fn carries_index(op: &Operator<'_>) -> bool {
+        /// Whether `op` carries an index into one of `spaces`.
+        pub fn carries_index(op: &Operator<'_>, spaces: &Spaces) -> bool {
             match op {
                 $(
-                    Operator::$op { .. } => false $($(|| module_index!($arg))*)?,
+                    Operator::$op { .. } => false $($(|| module_index!(spaces, $arg))*)?,
                 )*
                 // Every operator is listed above; wasmparser's enum is
                 // merely marked non-exhaustive.
@@ -236,9 +276,17 @@ mod tests {
 
     #[test]
     fn classifies_by_immediates() {
-        assert!(carries_index(&Operator::Call { function_index: 3 }));
-        assert!(!carries_index(&Operator::I32Add));
-        assert!(!carries_index(&Operator::LocalGet { local_index: 1 }));
+        let all = Spaces::ALL;
+        assert!(carries_index(&Operator::Call { function_index: 3 }, &all));
+        assert!(!carries_index(&Operator::I32Add, &all));
+        assert!(!carries_index(&Operator::LocalGet { local_index: 1 }, &all));
+        let load = Operator::MemorySize { mem: 0 };
+        assert!(carries_index(&load, &all));
+        let funcs_only = Spaces {
+            funcs: true,
+            ..Spaces::default()
+        };
+        assert!(!carries_index(&load, &funcs_only));
         assert!(opens_label(&Operator::Loop {
             blockty: wasmparser::BlockType::Empty
         }));

@@ -12,7 +12,7 @@
 //! Bodies are independent, so large modules are scanned on all cores in
 //! contiguous chunks; the result does not depend on how they were split.
 
-use super::ops;
+use super::ops::{self, Spaces};
 use super::origins::Origins;
 use crate::dce::{Collector, Item};
 use crate::error::LinkError;
@@ -41,7 +41,8 @@ pub struct Facts {
     pub locals: u32,
     /// Direct calls of builtin functions, in order.
     pub sites: Vec<Site>,
-    /// Removable items referred to, sorted, without repeats.
+    /// Removable items referred to other than by the call sites (local
+    /// types included), sorted, without repeats.
     pub refs: Vec<Item>,
     /// Removable functions taken by `ref.func`, sorted, without repeats.
     pub ref_funcs: Vec<u32>,
@@ -51,35 +52,74 @@ pub struct Facts {
 /// starting threads would cost more than the work.
 const PARALLEL_CODE_THRESHOLD: usize = 256 * 1024;
 
+impl Facts {
+    /// Everything the body refers to: [`Facts::refs`] and the callees of its
+    /// call sites.
+    pub fn all_refs(&self) -> Vec<Item> {
+        let mut refs = self.refs.clone();
+        refs.extend(self.sites.iter().map(|s| Item::Func(s.callee)));
+        refs.sort_unstable();
+        refs.dedup();
+        refs
+    }
+}
+
+/// The spaces in which `origins` has removable items: the only ones whose
+/// references the scan records.
+pub fn removable_spaces(origins: &Origins) -> Spaces {
+    let any = |space: &[super::origins::Origin]| space.iter().any(|o| o.removable());
+    Spaces {
+        types: any(&origins.types),
+        funcs: any(&origins.funcs),
+        tables: any(&origins.tables),
+        memories: any(&origins.memories),
+        globals: any(&origins.globals),
+        tags: any(&origins.tags),
+        elems: any(&origins.elems),
+        data: any(&origins.data),
+    }
+}
+
 /// Scans one body; `params` is the number of parameters of its function.
-pub fn scan(body: &FunctionBody<'_>, params: u32, origins: &Origins) -> Result<Facts, String> {
+pub fn scan(
+    body: &FunctionBody<'_>,
+    params: u32,
+    origins: &Origins,
+    spaces: &Spaces,
+) -> Result<Facts, String> {
     let mut facts = Facts {
         bytes: body.as_bytes().len() as u32,
         locals: params,
         ..Facts::default()
     };
+    let mut collector = Collector::new(origins);
     let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     for _ in 0..locals.get_count() {
-        let (count, _) = locals.read().map_err(|e| e.to_string())?;
+        let (count, ty) = locals.read().map_err(|e| e.to_string())?;
         facts.locals = facts.locals.saturating_add(count);
+        if spaces.types {
+            collector.val_type(ty).map_err(|e| e.to_string())?;
+        }
     }
-    let mut collector = Collector::new(origins);
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
         facts.instructions += 1;
         match op {
+            // Call sites are recorded as such, not as references.
             Operator::Call { function_index } if origins.is_builtin_func(function_index) => {
                 facts.sites.push(Site {
                     callee: function_index,
                     tail: false,
                 });
+                continue;
             }
             Operator::ReturnCall { function_index } if origins.is_builtin_func(function_index) => {
                 facts.sites.push(Site {
                     callee: function_index,
                     tail: true,
                 });
+                continue;
             }
             Operator::RefFunc { function_index }
                 if origins
@@ -94,7 +134,7 @@ pub fn scan(body: &FunctionBody<'_>, params: u32, origins: &Origins) -> Result<F
         if ops::opens_label(&op) {
             facts.labels += 1;
         }
-        if ops::carries_index(&op) {
+        if ops::carries_index(&op, spaces) {
             collector.instruction(op).map_err(|e| e.to_string())?;
         }
     }
@@ -112,9 +152,10 @@ pub fn scan_all(
     params: &[u32],
     origins: &Origins,
 ) -> Result<Vec<Facts>, LinkError> {
+    let spaces = removable_spaces(origins);
     let scan_range = |range: std::ops::Range<usize>| -> Result<Vec<Facts>, String> {
         range
-            .map(|i| scan(&bodies[i], params[i], origins))
+            .map(|i| scan(&bodies[i], params[i], origins, &spaces))
             .collect()
     };
     let code_bytes: usize = bodies.iter().map(|b| b.as_bytes().len()).sum();
