@@ -181,7 +181,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
+    Some(if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / 2.0
     } else {
         v[mid]
@@ -656,7 +656,7 @@ where
     }
     for (i, (name, color)) in legend.iter().enumerate() {
         let (x, y) = (
-            label_width as i32 + 30 + (i as i32 % 2) * 300,
+            label_width + 30 + (i as i32 % 2) * 300,
             40 + (i as i32 / 2) * 18,
         );
         area.draw(&Rectangle::new(

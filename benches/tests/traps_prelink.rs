@@ -12,9 +12,11 @@ const LEN: usize = 997;
 /// on any index.
 fn traps_out_of_range(kind: Kind) {
     let initial = initial_buffer(LEN);
-    let mut variant = build(kind, &initial).expect(kind.id());
+    let mut variant = build(kind, &initial).unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
     assert_eq!(
-        variant.peek(LEN as u64 - 1).expect(kind.id()),
+        variant
+            .peek(LEN as u64 - 1)
+            .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id())),
         initial[LEN - 1]
     );
     for index in [LEN as u64, u64::MAX] {
@@ -30,7 +32,7 @@ fn traps_out_of_range(kind: Kind) {
         "`{}` changed the buffer",
         kind.id()
     );
-    let mut empty = build(kind, &[]).expect(kind.id());
+    let mut empty = build(kind, &[]).unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
     assert!(
         empty.peek(0).is_err(),
         "`{}` read an empty buffer",

@@ -18,10 +18,14 @@ const LEN: usize = 997;
 fn every_variant_computes_the_expected_bytes() {
     for kind in Kind::ALL {
         for workload in Workload::ALL {
-            let mut variant = build(kind, &initial_buffer(LEN)).expect(kind.id());
+            let mut variant = build(kind, &initial_buffer(LEN))
+                .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
             for calls in 1..=3 {
-                variant.run(workload).expect(kind.id());
-                check_buffer(kind.id(), workload, calls, variant.buffer()).expect(kind.id());
+                variant
+                    .run(workload)
+                    .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
+                check_buffer(kind.id(), workload, calls, variant.buffer())
+                    .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
             }
         }
     }
@@ -30,10 +34,14 @@ fn every_variant_computes_the_expected_bytes() {
 #[test]
 fn an_empty_buffer_runs_both_workloads_without_touching_it() {
     for kind in Kind::ALL {
-        let mut variant = build(kind, &[]).expect(kind.id());
-        variant.run(Workload::InOrder).expect(kind.id());
+        let mut variant = build(kind, &[]).unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
+        variant
+            .run(Workload::InOrder)
+            .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
         // No step runs when the count is zero, so nothing traps either.
-        variant.run(Workload::Random).expect(kind.id());
+        variant
+            .run(Workload::Random)
+            .unwrap_or_else(|e| panic!("`{}`: {e:?}", kind.id()));
         assert!(variant.buffer().is_empty());
     }
 }
