@@ -38,8 +38,8 @@ enum Func {
     /// An import: module and name.
     Import(String, String),
     /// A defined function: what its body calls (`call` and `return_call`,
-    /// with whether it was a tail call) and how many instructions it has.
-    Defined { calls: Vec<(u32, bool)>, ops: usize },
+    /// with whether it was a tail call).
+    Defined { calls: Vec<(u32, bool)> },
 }
 
 /// The functions of a module and its function exports.
@@ -72,10 +72,8 @@ impl Shape {
                 }
                 Payload::CodeSectionEntry(body) => {
                     let mut calls = Vec::new();
-                    let mut ops = 0;
                     let mut reader = body.get_operators_reader().expect("body");
                     while !reader.eof() {
-                        ops += 1;
                         match reader.read().expect("operator") {
                             Operator::Call { function_index } => {
                                 calls.push((function_index, false))
@@ -86,7 +84,7 @@ impl Shape {
                             _ => {}
                         }
                     }
-                    funcs.push(Func::Defined { calls, ops });
+                    funcs.push(Func::Defined { calls });
                 }
                 _ => {}
             }
