@@ -613,3 +613,83 @@ fn types_named_only_by_locals_stay() {
     assert!(wat.contains("(struct (field (mut i32)))"), "{wat}");
     assert!(!wat.contains("(array i8)"), "{wat}");
 }
+
+/// Real modules as builtins: an app re-exports every function a large
+/// real-world module exports, so inlining runs across the whole module
+/// (every helper into every caller under `all`) and the linker's own
+/// output validation checks the result. Needs
+/// `scripts/fetch-bench-modules.sh`; run with `--ignored`.
+#[test]
+#[ignore]
+fn real_modules_inline_into_valid_output() {
+    use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-modules");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        panic!("no modules in {}", dir.display());
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let bytes = std::fs::read(&path).expect("readable");
+        let mut types = wasm_encoder::TypeSection::new();
+        let mut func_types = Vec::new();
+        let mut exported = Vec::new();
+        for payload in Parser::new(0).parse_all(&bytes) {
+            match payload.expect("parses") {
+                Payload::TypeSection(reader) => {
+                    RoundtripReencoder
+                        .parse_type_section(&mut types, reader)
+                        .expect("types");
+                }
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        if let TypeRef::Func(ty) = import.expect("import").ty {
+                            func_types.push(ty);
+                        }
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    func_types.extend(reader.into_iter().map(|t| t.expect("type")));
+                }
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export.expect("export");
+                        if export.kind == ExternalKind::Func {
+                            exported.push((export.name.to_string(), export.index));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut imports = wasm_encoder::ImportSection::new();
+        let mut exports = wasm_encoder::ExportSection::new();
+        for (i, (name, func)) in exported.iter().enumerate() {
+            let ty = func_types[*func as usize];
+            imports.import("real", name, wasm_encoder::EntityType::Function(ty));
+            exports.export(name, wasm_encoder::ExportKind::Func, i as u32);
+        }
+        let mut app = wasm_encoder::Module::new();
+        app.section(&types).section(&imports).section(&exports);
+        let app = app.finish();
+        for mode in [InlineMode::Auto, InlineMode::All] {
+            let started = std::time::Instant::now();
+            let linked = Linker::new()
+                .inline(mode)
+                .builtin("real", &bytes)
+                .expect("valid builtin")
+                .link(&app)
+                .unwrap_or_else(|e| panic!("{}: {mode:?}: {e}", path.display()));
+            let counts = linked.report.inlining;
+            eprintln!(
+                "{} {mode:?}: {} calls inlined, {} functions removed, {} -> {} bytes, {:.2?}",
+                path.display(),
+                counts.calls_inlined,
+                counts.functions_removed,
+                counts.bytes_before,
+                counts.bytes_after,
+                started.elapsed()
+            );
+        }
+    }
+}

@@ -45,17 +45,19 @@ use crate::InlineMode;
 /// module by at most a bounded amount per call site.
 pub const AUTO_MAX_CALLEE_INSTRUCTIONS: u64 = 64;
 
-/// Under `all`, inlining stops once the module's code would grow past this
-/// multiple of its size before inlining (plus [`ALL_GROWTH_SLACK_BYTES`]).
+/// Under `all`, callees larger than `auto` would inline stop being inlined
+/// once the module's code would grow past this multiple of its size before
+/// inlining (plus [`ALL_GROWTH_SLACK_BYTES`]).
 ///
 /// `all` inlines callees of any size, and sizes multiply along call chains:
 /// a chain of builtins each calling the next twice doubles per level. A
 /// per-function cap alone still allows every one of thousands of callers
 /// to receive a huge body. Four times the original code leaves room for
-/// flattening typical builtins into every caller (real modules grow by a
-/// few per cent) and stops a pathological one long before the output
-/// becomes unusable. Calls beyond the budget stay calls: slower, never
-/// wrong.
+/// flattening typical builtins into every caller and stops a pathological
+/// one long before the output becomes unusable. Calls beyond the budget
+/// stay calls: slower, never wrong. Callees within `auto`'s bound do not
+/// draw on the budget — their growth per site is bounded already — so the
+/// large ones cannot crowd out the small ones `auto` would have inlined.
 pub const ALL_GROWTH_FACTOR: u64 = 4;
 
 /// Growth `all` always allows, so that tiny modules — where a single
@@ -166,7 +168,8 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
                 continue;
             }
             let callee = sizes[g];
-            if mode == InlineMode::Auto && callee.instructions > AUTO_MAX_CALLEE_INSTRUCTIONS {
+            let small = callee.instructions <= AUTO_MAX_CALLEE_INSTRUCTIONS;
+            if mode == InlineMode::Auto && !small {
                 continue;
             }
             let first_site = !pooled.contains(&g);
@@ -188,7 +191,7 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
                 continue;
             }
             let growth = grown.bytes - size.bytes;
-            if mode == InlineMode::All && total_code + growth > budget {
+            if mode == InlineMode::All && !small && total_code + growth > budget {
                 continue;
             }
             total_code += growth;
