@@ -285,12 +285,6 @@ impl Linker {
         phase("emit");
         warnings.extend(emit_warnings);
         let app_id = modules.len() - 1;
-        let (wasm, inlining, inline_warnings) = inline::run(wasm, &plan, app_id, self.inline)?;
-        if self.inline != InlineMode::None {
-            phase("inline and remove dead code");
-        }
-        warnings.extend(inline_warnings);
-
         let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
             modules[..app_id].iter().map(count).sum()
         };
@@ -315,19 +309,27 @@ impl Linker {
                 .map(|&b| names[b].clone())
                 .collect(),
             start_synthesized: plan.start_func.is_some(),
-            inlining,
+            inlining: InlineCounts::default(),
             bytes_in,
-            bytes_out: wasm.len(),
-            warnings,
+            bytes_out: 0,
+            warnings: Vec::new(),
             elapsed: Duration::ZERO,
             phases: Vec::new(),
         };
         // The inputs' validator state is as large as the output's; free it
-        // before validating the output so peak memory stays near input plus
-        // output.
-        drop(plan);
+        // before inlining and validating the output so peak memory stays
+        // near input plus output. Inlining needs only the plan.
         drop(modules);
         drop(app);
+        let (wasm, inlining, inline_warnings) = inline::run(wasm, &plan, app_id, self.inline)?;
+        if self.inline != InlineMode::None {
+            phase("inline and remove dead code");
+        }
+        drop(plan);
+        warnings.extend(inline_warnings);
+        report.inlining = inlining;
+        report.bytes_out = wasm.len();
+        report.warnings = warnings;
 
         let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
         validate::validate_module(&mut output_validator, &wasm)
