@@ -133,6 +133,9 @@ fn smith_config(available_imports: Vec<u8>, exports: Option<Vec<u8>>) -> wasm_sm
         max_table_elements: 1_000,
         max_funcs: 16,
         max_exports: 16,
+        // The GC heap has no size limit a store can enforce, and one
+        // generated `array.new` can exhaust the host's memory.
+        gc_enabled: false,
         ..wasm_smith::Config::default()
     }
 }
@@ -205,7 +208,7 @@ pub fn generate(seed: u64) -> Result<Case, String> {
 }
 
 /// Everything observable about one run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 struct Observation {
     instantiation: Result<(), String>,
     calls: Vec<(String, String)>,
@@ -227,8 +230,8 @@ impl Observation {
     }
 }
 
-/// Links, runs and compares one case.
-pub fn check(engine: &Engine, case: &Case) -> Verdict {
+/// Links under each of `modes`, runs and compares one case.
+pub fn check(engine: &Engine, case: &Case, modes: &[InlineMode]) -> Verdict {
     let expected = match observe(engine, case, None) {
         Ok(o) => o,
         Err(e) => return Verdict::Inconclusive(format!("the unlinked pair does not run: {e}")),
@@ -236,7 +239,7 @@ pub fn check(engine: &Engine, case: &Case) -> Verdict {
     if expected.stack_overflowed() {
         return Verdict::Inconclusive("the unlinked pair overflows the stack".into());
     }
-    for mode in MODES {
+    for &mode in modes {
         let linked = match link(case, mode) {
             Ok(wasm) => wasm,
             Err(e) => return Verdict::Failed(format!("--inline {}: {e}", mode_name(mode))),
@@ -296,6 +299,7 @@ fn link(case: &Case, mode: InlineMode) -> Result<Vec<u8>, String> {
 /// Runs the unlinked pair (`linked` is `None`) or a linked module.
 fn observe(engine: &Engine, case: &Case, linked: Option<&[u8]>) -> Result<Observation, String> {
     let mut store = Store::new(engine, Host::default());
+    store.limiter(|host| &mut host.limits);
     let mut linker = wasmtime::Linker::new(engine);
     host::define(&mut linker, engine, DEFAULT_NAMESPACE).map_err(|e| e.to_string())?;
     let compile = |bytes: &[u8]| {
@@ -475,10 +479,12 @@ pub struct Totals {
     pub failed: usize,
 }
 
-/// Checks `count` cases from `first_seed` on `threads` threads; every
+/// Checks `count` cases from `first_seed` on `threads` threads, linking
+/// each under every mode of `modes`; every
 /// failure is dumped under `dump_dir` and reported through `on_failure`.
 pub fn run_batch(
     engine: &Engine,
+    modes: &[InlineMode],
     first_seed: u64,
     count: u64,
     threads: usize,
@@ -499,7 +505,7 @@ pub fn run_batch(
                 let seed = first_seed.wrapping_add(i);
                 let verdict = match generate(seed) {
                     Ok(case) => {
-                        let verdict = check(engine, &case);
+                        let verdict = check(engine, &case, modes);
                         if let Verdict::Failed(message) = &verdict {
                             let dumped = dump(&case, message, dump_dir).ok();
                             on_failure(seed, message, dumped.as_deref());

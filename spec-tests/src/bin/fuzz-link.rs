@@ -73,6 +73,7 @@ fn main() -> ExitCode {
     };
     let totals = fuzz::run_batch(
         &engine,
+        &fuzz::MODES,
         options.seed,
         options.cases,
         options.threads,

@@ -15,7 +15,10 @@
 //! keeps them as imports — so any consistent emulation serves.
 
 use wasm_prelink::Intrinsic;
-use wasmtime::{format_err, Caller, Engine, FuncType, Linker, Result, Val, ValType};
+use wasmtime::{
+    format_err, Caller, Engine, FuncType, Linker, Result, StoreLimits, StoreLimitsBuilder, Val,
+    ValType,
+};
 
 /// What the fake `store-data-address` returns.
 pub const STORE_DATA_ADDRESS: i64 = 0x7f00_0000_0000;
@@ -24,7 +27,7 @@ pub const STORE_DATA_ADDRESS: i64 = 0x7f00_0000_0000;
 pub const BUFFER_LEN: usize = 64;
 
 /// The host's view of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Host {
     /// Every host call, in order, with its arguments.
     pub events: Vec<String>,
@@ -32,7 +35,14 @@ pub struct Host {
     pub buffer: [u8; BUFFER_LEN],
     /// The next value `env.next` returns.
     next: i32,
+    /// Bounds on what generated code may allocate: a memory grown to
+    /// gigabytes and filled would take the machine down with it.
+    pub limits: StoreLimits,
 }
+
+/// Linear memories and tables may not grow beyond these.
+const MEMORY_LIMIT: usize = 16 << 20;
+const TABLE_LIMIT: usize = 100_000;
 
 impl Default for Host {
     fn default() -> Self {
@@ -40,9 +50,23 @@ impl Default for Host {
             events: Vec::new(),
             buffer: [0; BUFFER_LEN],
             next: 1,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MEMORY_LIMIT)
+                .table_elements(TABLE_LIMIT)
+                .build(),
         }
     }
 }
+
+/// Two hosts saw the same thing when their calls and buffers agree; the
+/// limits are configuration, not observation.
+impl PartialEq for Host {
+    fn eq(&self, other: &Host) -> bool {
+        self.events == other.events && self.buffer == other.buffer && self.next == other.next
+    }
+}
+
+impl Eq for Host {}
 
 /// The `env` functions builtins and apps may import, as WAT import fields.
 pub const ENV_IMPORTS: &str = r#"
