@@ -17,6 +17,14 @@ use std::collections::{BTreeMap, HashSet};
 use wasm_encoder::{IndirectNameMap, NameMap, NameSection};
 use wasmparser::{ExternalKind, Name, NameSectionReader};
 
+/// A subsection of flat names and the method that writes it.
+type FlatSubsection<'a> = (&'a BTreeMap<u32, String>, fn(&mut NameSection, &NameMap));
+/// A subsection of names per item and the method that writes it.
+type IndirectSubsection<'a> = (
+    &'a BTreeMap<u32, BTreeMap<u32, String>>,
+    fn(&mut NameSection, &IndirectNameMap),
+);
+
 #[derive(Default)]
 struct Collected {
     module: Option<String>,
@@ -126,7 +134,7 @@ pub fn merge(
         any = true;
     }
     // Subsections in the order the extended name section specifies.
-    let flat_subsections: [(&BTreeMap<u32, String>, fn(&mut NameSection, &NameMap)); 7] = [
+    let flat_subsections: [FlatSubsection<'_>; 7] = [
         (&names.funcs, NameSection::functions),
         (&names.types, NameSection::types),
         (&names.tables, NameSection::tables),
@@ -135,10 +143,7 @@ pub fn merge(
         (&names.elems, NameSection::elements),
         (&names.data, NameSection::data),
     ];
-    let indirect_subsections: [(
-        &BTreeMap<u32, BTreeMap<u32, String>>,
-        fn(&mut NameSection, &IndirectNameMap),
-    ); 3] = [
+    let indirect_subsections: [IndirectSubsection<'_>; 3] = [
         (&names.locals, NameSection::locals),
         (&names.labels, NameSection::labels),
         (&names.fields, NameSection::fields),
