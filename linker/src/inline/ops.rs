@@ -6,7 +6,8 @@
 //! operator table rather than from a hand-kept list of opcodes:
 //!
 //! - Does it carry an index into a module-level space? Then its references
-//!   are collected for dead-code removal.
+//!   are collected for dead-code removal (the scan's visitor asks this of
+//!   each immediate through [`module_index!`]).
 //! - Does it open a label (`block`, `loop`, `if`, `try_table`, legacy
 //!   `try`)? The inliner tracks nesting to turn `return` into a branch of
 //!   the right depth and to number labels for the name section.
@@ -158,6 +159,8 @@ macro_rules! module_index {
     };
 }
 
+pub(crate) use module_index;
+
 /// Which index spaces an instruction's references matter for: those
 /// holding at least one removable item. Asking only about these keeps the
 /// scan from decoding every load and store of a module whose memories all
@@ -197,7 +200,7 @@ impl Spaces {
 }
 
 /// Whether an immediate makes its instruction open a label.
-macro_rules! opens_label {
+macro_rules! label_immediate {
     (blockty) => {
         true
     };
@@ -208,6 +211,8 @@ macro_rules! opens_label {
         false
     };
 }
+
+pub(crate) use label_immediate;
 
 /// Builds the remapped instruction for an operator whose only immediate is
 /// a local index; refuses to build for any other use of `local_index`.
@@ -227,23 +232,11 @@ macro_rules! local_arm {
 
 macro_rules! define_classifiers {
     ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        /// Whether `op` carries an index into one of `spaces`.
-        pub fn carries_index(op: &Operator<'_>, spaces: &Spaces) -> bool {
-            match op {
-                $(
-                    Operator::$op { .. } => false $($(|| module_index!(spaces, $arg))*)?,
-                )*
-                // Every operator is listed above; wasmparser's enum is
-                // merely marked non-exhaustive.
-                _ => true,
-            }
-        }
-
         /// Whether `op` opens a label (and is closed by an `end`).
         pub fn opens_label(op: &Operator<'_>) -> bool {
             match op {
                 $(
-                    Operator::$op { .. } => false $($(|| opens_label!($arg))*)?,
+                    Operator::$op { .. } => false $($(|| label_immediate!($arg))*)?,
                 )*
                 _ => false,
             }
@@ -276,17 +269,6 @@ mod tests {
 
     #[test]
     fn classifies_by_immediates() {
-        let all = Spaces::ALL;
-        assert!(carries_index(&Operator::Call { function_index: 3 }, &all));
-        assert!(!carries_index(&Operator::I32Add, &all));
-        assert!(!carries_index(&Operator::LocalGet { local_index: 1 }, &all));
-        let load = Operator::MemorySize { mem: 0 };
-        assert!(carries_index(&load, &all));
-        let funcs_only = Spaces {
-            funcs: true,
-            ..Spaces::default()
-        };
-        assert!(!carries_index(&load, &funcs_only));
         assert!(opens_label(&Operator::Loop {
             blockty: wasmparser::BlockType::Empty
         }));

@@ -17,7 +17,7 @@ use super::origins::Origins;
 use crate::dce::{Collector, Item};
 use crate::error::LinkError;
 use wasm_encoder::reencode::Reencode;
-use wasmparser::{FunctionBody, Operator};
+use wasmparser::{BinaryReader, FunctionBody, OperatorsReader, VisitOperator, VisitSimdOperator};
 
 /// A direct call of a builtin function: a place the inliner may inline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,86 @@ pub fn removable_spaces(origins: &Origins) -> Spaces {
     }
 }
 
+/// Decodes one instruction at a time for the scan without building an
+/// `Operator`: each visit method records call sites, `ref.func`s and
+/// labels, and says whether the instruction may name a removable item.
+/// Only those few are decoded a second time, into an operator, for the
+/// reference collector.
+struct Scanner<'o> {
+    origins: &'o Origins,
+    spaces: Spaces,
+    facts: Facts,
+}
+
+impl Scanner<'_> {
+    /// A direct call: a call site when the callee is a builtin function.
+    fn call(&mut self, callee: u32, tail: bool) -> bool {
+        if self.origins.is_builtin_func(callee) {
+            // Call sites are recorded as such, not as references.
+            self.facts.sites.push(Site { callee, tail });
+            return false;
+        }
+        self.spaces.funcs
+    }
+
+    fn ref_func(&mut self, func: u32) -> bool {
+        if self
+            .origins
+            .funcs
+            .get(func as usize)
+            .is_some_and(|o| o.removable())
+        {
+            self.facts.ref_funcs.push(func);
+        }
+        self.spaces.funcs
+    }
+}
+
+/// The body of one visit method: the three instructions the scan records
+/// by name, then every other one by its immediates.
+macro_rules! scan_op {
+    ($s:ident, Call, $function_index:ident) => {
+        $s.call($function_index, false)
+    };
+    ($s:ident, ReturnCall, $function_index:ident) => {
+        $s.call($function_index, true)
+    };
+    ($s:ident, RefFunc, $function_index:ident) => {
+        $s.ref_func($function_index)
+    };
+    ($s:ident, $op:ident $(, $arg:ident)*) => {{
+        $(let _ = &$arg;)*
+        let spaces = &$s.spaces;
+        let _ = spaces;
+        $s.facts.labels += 0 $(+ u32::from(ops::label_immediate!($arg)))*;
+        false $(|| ops::module_index!(spaces, $arg))*
+    }};
+}
+
+macro_rules! define_scanner {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> bool {
+                scan_op!(self, $op $($(, $arg)*)?)
+            }
+        )*
+    };
+}
+
+impl<'a> VisitOperator<'a> for Scanner<'_> {
+    type Output = bool;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = bool>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(define_scanner);
+}
+
+impl<'a> VisitSimdOperator<'a> for Scanner<'_> {
+    wasmparser::for_each_visit_simd_operator!(define_scanner);
+}
+
 /// Scans one body; `params` is the number of parameters of its function.
 pub fn scan(
     body: &FunctionBody<'_>,
@@ -87,57 +167,40 @@ pub fn scan(
     origins: &Origins,
     spaces: &Spaces,
 ) -> Result<Facts, String> {
-    let mut facts = Facts {
-        bytes: body.as_bytes().len() as u32,
-        locals: params,
-        ..Facts::default()
+    let err = |e: wasmparser::BinaryReaderError| e.to_string();
+    let mut scanner = Scanner {
+        origins,
+        spaces: *spaces,
+        facts: Facts {
+            bytes: body.as_bytes().len() as u32,
+            locals: params,
+            ..Facts::default()
+        },
     };
     let mut collector = Collector::new(origins);
-    let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    let mut locals = body.get_locals_reader().map_err(err)?;
     for _ in 0..locals.get_count() {
-        let (count, ty) = locals.read().map_err(|e| e.to_string())?;
-        facts.locals = facts.locals.saturating_add(count);
+        let (count, ty) = locals.read().map_err(err)?;
+        scanner.facts.locals = scanner.facts.locals.saturating_add(count);
         if spaces.types {
             collector.val_type(ty).map_err(|e| e.to_string())?;
         }
     }
-    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
+    let bytes = body.as_bytes();
+    let base = body.range().start;
+    let mut reader = body.get_operators_reader().map_err(err)?;
     while !reader.eof() {
-        let op = reader.read().map_err(|e| e.to_string())?;
-        facts.instructions += 1;
-        match op {
-            // Call sites are recorded as such, not as references.
-            Operator::Call { function_index } if origins.is_builtin_func(function_index) => {
-                facts.sites.push(Site {
-                    callee: function_index,
-                    tail: false,
-                });
-                continue;
-            }
-            Operator::ReturnCall { function_index } if origins.is_builtin_func(function_index) => {
-                facts.sites.push(Site {
-                    callee: function_index,
-                    tail: true,
-                });
-                continue;
-            }
-            Operator::RefFunc { function_index }
-                if origins
-                    .funcs
-                    .get(function_index as usize)
-                    .is_some_and(|o| o.removable()) =>
-            {
-                facts.ref_funcs.push(function_index);
-            }
-            _ => {}
-        }
-        if ops::opens_label(&op) {
-            facts.labels += 1;
-        }
-        if ops::carries_index(&op, spaces) {
+        let position = reader.original_position();
+        scanner.facts.instructions += 1;
+        if reader.visit_operator(&mut scanner).map_err(err)? {
+            let at = (position - base) as usize;
+            let op = OperatorsReader::new(BinaryReader::new(&bytes[at..], position))
+                .read()
+                .map_err(err)?;
             collector.instruction(op).map_err(|e| e.to_string())?;
         }
     }
+    let mut facts = scanner.facts;
     facts.refs = collector.items;
     facts.refs.sort_unstable();
     facts.refs.dedup();
