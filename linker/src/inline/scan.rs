@@ -4,10 +4,13 @@
 //! Both phases need facts about every function: the planner its call sites
 //! of builtin functions and its size, dead-code removal the removable items
 //! it refers to. Reading every body once for both keeps the pass close to
-//! the cost of a parse; the bodies the inliner rewrites are read again
-//! afterwards, and only those. References are recorded only for removable
-//! targets (see [`crate::dce`]), so for the app's own functions — usually
-//! nearly all of the code — the lists stay short.
+//! the cost of a parse. No body is read again after inlining: a rewritten
+//! body's references follow from its own facts and its callees' (see
+//! [`crate::inline`]), which is why call sites are kept apart from the
+//! other references. References are recorded only for removable targets
+//! (see [`crate::dce`]), and instructions are only decoded in full when
+//! they may name one, so for the app's own functions — usually nearly all
+//! of the code — the scan costs little more than a parse.
 //!
 //! Bodies are independent, so large modules are scanned on all cores in
 //! contiguous chunks; the result does not depend on how they were split.
