@@ -87,6 +87,7 @@ pub fn apply(
     };
     let mut block_types = BlockTypes::new(module);
     let mut own_labels = BTreeMap::new();
+    let named = !names.locals.is_empty() || !names.labels.is_empty();
     let mut templates: Vec<Option<Template>> = (0..count).map(|_| None).collect();
     for rewrite in &plan.rewrites {
         // Templates of this function's callees, made from their final bodies.
@@ -102,6 +103,7 @@ pub fn apply(
                     facts,
                     bodies: &applied.bodies,
                     own_labels: &own_labels,
+                    named,
                 };
                 templates[defined] = Some(Template::new(
                     &sources,
@@ -116,6 +118,7 @@ pub fn apply(
             facts,
             bodies: &applied.bodies,
             own_labels: &own_labels,
+            named,
         };
         let rewritten = rewrite_function(&sources, origins, &templates, rewrite, names)?;
         let f = rewrite.func as usize;
@@ -173,6 +176,12 @@ struct Sources<'a, 'm> {
     /// For each rewritten function, the new numbers of the labels its own
     /// code opens (as opposed to those of the code inlined into it).
     own_labels: &'a BTreeMap<u32, BTreeSet<u32>>,
+    /// Whether the inputs named any locals or labels. Only then are names
+    /// added for what inlining brings in: a module built with debug names
+    /// stays debuggable, while a stripped one does not gain a name section
+    /// larger than its code (a name per inlined block and local, at every
+    /// site, adds up in an app with a hundred thousand sites).
+    named: bool,
 }
 
 impl Sources<'_, '_> {
@@ -389,6 +398,8 @@ struct Call {
 
 /// The caller being rewritten: its new locals and names.
 struct Caller {
+    /// Whether names are added for what inlining brings in.
+    named: bool,
     next_local: u32,
     new_locals: Vec<ValType>,
     /// Callee (merged index) to the caller locals holding its locals.
@@ -424,9 +435,12 @@ fn rewrite_function(
     let bytes = body.as_bytes();
     let base = body.range().start;
     let at = |position: u64| (position - base) as usize;
-    let label_names = names.labels.remove(&func).unwrap_or_default();
-    let local_names = names.locals.remove(&func).unwrap_or_default();
+    let label_names = names.labels.remove(&func);
+    let local_names = names.locals.remove(&func);
+    let label_names = label_names.unwrap_or_default();
+    let local_names = local_names.unwrap_or_default();
     let mut caller = Caller {
+        named: sources.named,
         next_local: facts[defined].locals,
         new_locals: Vec::new(),
         pools: BTreeMap::new(),
@@ -565,7 +579,9 @@ fn inline_site(
             let local = caller.next_local;
             caller.next_local += 1;
             caller.new_locals.push(*ty);
-            caller.local_names.insert(local, name.clone());
+            if caller.named {
+                caller.local_names.insert(local, name.clone());
+            }
             pool.push(local);
         }
         caller.pools.insert(callee, pool);
@@ -614,16 +630,17 @@ fn inline_site(
         Instruction::Return.encode(code);
     }
 
-    caller
-        .label_names
-        .insert(caller.next_label, template.name.clone());
-    caller.next_label += 1;
-    for (label, name) in &template.label_names {
+    if caller.named {
         caller
             .label_names
-            .insert(caller.next_label + label, name.clone());
+            .insert(caller.next_label, template.name.clone());
+        for (label, name) in &template.label_names {
+            caller
+                .label_names
+                .insert(caller.next_label + 1 + label, name.clone());
+        }
     }
-    caller.next_label += template.labels;
+    caller.next_label += 1 + template.labels;
     Ok(())
 }
 

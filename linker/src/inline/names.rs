@@ -4,8 +4,10 @@
 //! accessor should still say `host-buf::get` somewhere. The merged name
 //! section is read into ordered maps; the inliner adds names for what it
 //! creates — each inlined block is labelled after its callee, each fresh
-//! local `callee::local` — and renumbers a rewritten function's own labels,
-//! which shift when blocks are inserted before them. The rebuild then
+//! local `callee::local` — when the inputs named any locals or labels (a
+//! stripped module stays stripped: names at every one of many thousand
+//! sites can outweigh the code), and renumbers a rewritten
+//! function's own labels, which shift when blocks are inserted before them. The rebuild then
 //! writes every name under the final numbering, dropping those of removed
 //! items. Maps are ordered, so the section's bytes are deterministic.
 
