@@ -161,39 +161,14 @@ fn transform(
     )
     .map_err(|e| internal("inlining", e))?;
 
-    // References after inlining, derived instead of read again: a rewritten
-    // body refers to what its own code did, to the callees of the sites it
-    // kept, to everything the bodies inlined into it refer to (rewritten
-    // before it), and to the block types of those bodies.
-    for rewrite in &decisions.rewrites {
-        let f = rewrite.func as usize;
-        let mut refs = facts[f].refs.clone();
-        let mut taken = facts[f].ref_funcs.clone();
-        let mut inlined = BTreeSet::new();
-        for (site, &inline) in facts[f].sites.iter().zip(&rewrite.inline) {
-            if inline {
-                inlined.insert((site.callee - imported) as usize);
-            } else {
-                refs.push(Item::Func(site.callee));
-            }
-        }
-        for g in inlined {
-            refs.extend_from_slice(&body_refs[g]);
-            taken.extend_from_slice(&facts[g].ref_funcs);
-        }
-        refs.extend(
-            applied.block_types[f]
-                .iter()
-                .filter(|&&ty| origins.types.get(ty as usize).is_none_or(|o| o.removable()))
-                .map(|&ty| Item::Type(ty)),
-        );
-        refs.sort_unstable();
-        refs.dedup();
-        taken.sort_unstable();
-        taken.dedup();
-        body_refs[f] = refs;
-        facts[f].ref_funcs = taken;
-    }
+    references_after_inlining(
+        &decisions,
+        &applied,
+        &origins,
+        imported,
+        &mut facts,
+        &mut body_refs,
+    );
     let mut appended_refs = Vec::with_capacity(applied.appended_types.len());
     for results in &applied.appended_types {
         let mut collector = dce::Collector::new(&origins);
@@ -242,4 +217,49 @@ fn transform(
     })
     .map_err(|e| internal("rebuilding the module", e))?;
     Ok((Some(rebuilt), warnings))
+}
+
+/// Updates the references of every rewritten body, derived instead of read
+/// again: a rewritten body refers to what its own code did, to the callees
+/// of the sites it kept, to everything the bodies inlined into it refer to
+/// (those were rewritten before it), and to the block types of those
+/// bodies. `body_refs` holds every body's references, `facts` its
+/// `ref.func` targets.
+fn references_after_inlining(
+    decisions: &plan::InlinePlan,
+    applied: &apply::Applied,
+    origins: &origins::Origins,
+    imported: u32,
+    facts: &mut [scan::Facts],
+    body_refs: &mut [Vec<Item>],
+) {
+    for rewrite in &decisions.rewrites {
+        let f = rewrite.func as usize;
+        let mut refs = facts[f].refs.clone();
+        let mut taken = facts[f].ref_funcs.clone();
+        let mut inlined = BTreeSet::new();
+        for (site, &inline) in facts[f].sites.iter().zip(&rewrite.inline) {
+            if inline {
+                inlined.insert((site.callee - imported) as usize);
+            } else {
+                refs.push(Item::Func(site.callee));
+            }
+        }
+        for g in inlined {
+            refs.extend_from_slice(&body_refs[g]);
+            taken.extend_from_slice(&facts[g].ref_funcs);
+        }
+        refs.extend(
+            applied.block_types[f]
+                .iter()
+                .filter(|&&ty| origins.types.get(ty as usize).is_none_or(|o| o.removable()))
+                .map(|&ty| Item::Type(ty)),
+        );
+        refs.sort_unstable();
+        refs.dedup();
+        taken.sort_unstable();
+        taken.dedup();
+        body_refs[f] = refs;
+        facts[f].ref_funcs = taken;
+    }
 }
