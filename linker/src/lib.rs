@@ -71,12 +71,16 @@ use std::time::{Duration, Instant};
 /// How much the linker inlines across the former import boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InlineMode {
-    /// Merge only.
+    /// Merge only: no inlining and no dead-code removal.
     None,
-    /// Inline small, non-recursive builtin functions into their callers.
+    /// Inline small, non-recursive builtin functions into their callers (at
+    /// most [`inline::plan::AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions,
+    /// counted after their own inlining), then remove unreachable builtin
+    /// code.
     #[default]
     Auto,
-    /// Inline every non-recursive builtin function.
+    /// Inline every non-recursive builtin function, within the growth
+    /// guards of [`inline::plan`], then remove unreachable builtin code.
     All,
 }
 

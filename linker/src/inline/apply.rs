@@ -38,7 +38,7 @@
 //! type; an existing one is reused, otherwise one is appended to the type
 //! section (dead-code removal drops it again if it ends up unused).
 //!
-//! A callee is read once, into a [`Template`]: the byte ranges of its body
+//! A callee is read once, into a `Template`: the byte ranges of its body
 //! that are copied as they are and the few instructions that change at a
 //! site. A builtin accessor called from a hundred thousand places in a
 //! large app is then copied a hundred thousand times, not re-parsed.

@@ -7,7 +7,7 @@
 //!
 //! - Does it carry an index into a module-level space? Then its references
 //!   are collected for dead-code removal (the scan's visitor asks this of
-//!   each immediate through [`module_index!`]).
+//!   each immediate through `module_index!`).
 //! - Does it open a label (`block`, `loop`, `if`, `try_table`, legacy
 //!   `try`)? The inliner tracks nesting to turn `return` into a branch of
 //!   the right depth and to number labels for the name section.
