@@ -702,3 +702,22 @@ fn real_modules_inline_into_valid_output() {
         }
     }
 }
+
+#[test]
+fn empty_rec_groups_are_skipped() {
+    // `(rec)` defines no type and takes no index, before or after others.
+    let builtin = r#"(module
+      (rec)
+      (type $unused (func (param f64)))
+      (rec)
+      (func (export "one") (result i32) (i32.const 1))
+      (rec))"#;
+    let app = r#"(module
+      (rec)
+      (import "b" "one" (func $one (result i32)))
+      (func (export "run") (result i32) (call $one)))"#;
+    for mode in [InlineMode::Auto, InlineMode::All] {
+        let linked = link(mode, &[("b", builtin)], app);
+        assert!(Shape::of(&linked.wasm).calls_of("run").is_empty());
+    }
+}

@@ -265,6 +265,10 @@ fn types(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let mut first = 0usize;
     for group in &module.groups {
         let size = group.types().len();
+        // An empty `(rec)` defines no type and takes no index: nothing to keep.
+        if size == 0 {
+            continue;
+        }
         if inputs.live.types[first] {
             Rewriter::new(inputs.maps)
                 .parse_recursive_type_group(section.ty(), group.clone())
