@@ -332,8 +332,8 @@ mod tests {
         let shim = shim_app(&module).expect("shim builds");
         let text = wasmprinter::print_bytes(&shim).expect("shim prints");
         for expected in [
-            r#"(import "under-test" "g" (func (;0;) (type 1)))"#,
-            r#"(import "under-test" "f" (func (;1;) (type 0)))"#,
+            r#"(import "under-test" "g" (func (;0;) (type 2) (result (ref null 0))))"#,
+            r#"(import "under-test" "f" (func (;1;) (type 1) (param i32)))"#,
             r#"(import "under-test" "t" (table (;0;) 2 5 funcref))"#,
             r#"(import "under-test" "m" (memory (;0;) i64 1 2))"#,
             r#"(import "under-test" "c" (global (;0;) (mut f64)))"#,
