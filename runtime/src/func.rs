@@ -16,6 +16,12 @@ use crate::vm::VMFuncRef;
 /// The Rust side of a host function: arguments in, results or a trap out.
 pub type HostFn = Arc<dyn Fn(&[Val]) -> Result<Vec<Val>, Trap>>;
 
+/// A host function that also gets the store it runs in, so it can read the
+/// caller's exported memory or call back into Wasm, as hosts that
+/// introspect their caller do. The store is the one whose call is running;
+/// it is handed out only for the duration of the host call.
+pub type HostFnWithStore = Arc<dyn Fn(&mut Store, &[Val]) -> Result<Vec<Val>, Trap>>;
+
 /// A function in a store: a Wasm export or a host function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Func(pub(crate) usize);
@@ -36,6 +42,8 @@ pub(crate) struct HostFuncCtx {
 pub(crate) enum HostImpl {
     /// An embedder's function, called with typed values.
     Closure(HostFn),
+    /// An embedder's function that also uses the store it runs in.
+    WithStore(HostFnWithStore),
     /// An intrinsic's host implementation, called with the raw slots: the
     /// slow path of every intrinsic call when lowering is off, so it
     /// allocates nothing.
@@ -94,13 +102,13 @@ pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw)
     let slots = ctx.ty.params.len().max(ctx.ty.results.len());
     // SAFETY: see above.
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots.max(1)) };
-    let func = match &ctx.func {
-        HostImpl::Closure(func) => func,
-        HostImpl::Intrinsic {
-            intrinsic,
-            store_data,
-        } => return intrinsic_call(*intrinsic, *store_data, values),
-    };
+    if let HostImpl::Intrinsic {
+        intrinsic,
+        store_data,
+    } = &ctx.func
+    {
+        return intrinsic_call(*intrinsic, *store_data, values);
+    }
     let args: Vec<Val> = ctx
         .ty
         .params
@@ -108,8 +116,12 @@ pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw)
         .zip(values.iter())
         .map(|(&ty, &raw)| Val::from_raw(raw, ty))
         .collect();
-    let outcome = catch_unwind(AssertUnwindSafe(|| func(&args)))
-        .unwrap_or_else(|_| Err(Trap::Host("host function panicked".to_owned())));
+    let outcome = catch_unwind(AssertUnwindSafe(|| match &ctx.func {
+        HostImpl::Closure(func) => func(&args),
+        HostImpl::WithStore(func) => crate::store::with_active_store(|store| func(store, &args)),
+        HostImpl::Intrinsic { .. } => unreachable!("intrinsics returned above"),
+    }))
+    .unwrap_or_else(|_| Err(Trap::Host("host function panicked".to_owned())));
     match outcome {
         Ok(results)
             if results.len() == ctx.ty.results.len()
@@ -147,6 +159,16 @@ impl Func {
         func: impl Fn(&[Val]) -> Result<Vec<Val>, Trap> + 'static,
     ) -> Result<Func, Error> {
         store.new_host_func(ty, HostImpl::Closure(Arc::new(func)))
+    }
+
+    /// A host function of type `ty` that also gets the store it runs in
+    /// (see [`HostFnWithStore`]).
+    pub fn new_with_store(
+        store: &mut Store,
+        ty: FuncType,
+        func: impl Fn(&mut Store, &[Val]) -> Result<Vec<Val>, Trap> + 'static,
+    ) -> Result<Func, Error> {
+        store.new_host_func(ty, HostImpl::WithStore(Arc::new(func)))
     }
 
     /// This function's type.

@@ -57,6 +57,17 @@ impl InstanceData {
         unsafe { &mut *self.tables[index as usize] }
     }
 
+    /// The type of the function whose reference is `funcref`, if it is one
+    /// of this instance's functions (imports included).
+    pub fn func_type_of(&self, funcref: *const VMFuncRef) -> Option<crate::values::FuncType> {
+        let index = self.funcrefs.iter().position(|&f| f == funcref)?;
+        Some(
+            self.module
+                .func_type(FuncIndex::from_u32(index as u32))
+                .clone(),
+        )
+    }
+
     /// The table word of function `index` (0 for the null marker).
     pub fn funcref_word(&self, index: FuncIndex) -> usize {
         if index == FuncIndex::reserved_value() {

@@ -71,7 +71,7 @@ mod vm;
 
 pub use engine::{Config, Engine};
 pub use error::{Error, Trap};
-pub use func::{Func, HostFn};
+pub use func::{Func, HostFn, HostFnWithStore};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use memory::MemoryType;

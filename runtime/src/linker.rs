@@ -14,7 +14,7 @@ use std::sync::Arc;
 use wasm_prelink_lowering::Intrinsic;
 
 use crate::error::{Error, Trap};
-use crate::func::{Func, HostFn, HostImpl};
+use crate::func::{Func, HostFn, HostFnWithStore, HostImpl};
 use crate::info::EntityIndex;
 use crate::instance::Instance;
 use crate::module::Module;
@@ -25,6 +25,7 @@ use crate::values::{FuncType, Val, ValType};
 enum Definition {
     Extern(Extern),
     Host(FuncType, HostFn),
+    HostWithStore(FuncType, HostFnWithStore),
 }
 
 /// Definitions for imports, by module and name.
@@ -65,6 +66,23 @@ impl Linker {
         self
     }
 
+    /// Defines `module::name` as a host function that also gets the store
+    /// it runs in (see [`HostFnWithStore`]), created in each store
+    /// instantiated into.
+    pub fn func_with_store(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(&mut Store, &[Val]) -> Result<Vec<Val>, Trap> + 'static,
+    ) -> &mut Linker {
+        self.definitions.insert(
+            (module.to_owned(), name.to_owned()),
+            Definition::HostWithStore(ty, Arc::new(func)),
+        );
+        self
+    }
+
     /// Defines every export of `instance` under module name `module`.
     pub fn instance(&mut self, store: &Store, module: &str, instance: Instance) -> &mut Linker {
         for (name, item) in instance.exports(store) {
@@ -92,6 +110,9 @@ impl Linker {
                 Some(Definition::Host(ty, func)) => {
                     Extern::Func(store.new_host_func(ty.clone(), HostImpl::Closure(func.clone()))?)
                 }
+                Some(Definition::HostWithStore(ty, func)) => Extern::Func(
+                    store.new_host_func(ty.clone(), HostImpl::WithStore(func.clone()))?,
+                ),
                 None => {
                     return Err(Error::UnknownImport {
                         module: import.module.clone(),

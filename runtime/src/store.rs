@@ -12,11 +12,12 @@
 //! pair ([`StoreData`]) describing a host buffer the store owns. Builtins
 //! like the bundled `host-buf` read and write that buffer natively.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, Trap};
 use crate::func::{Func, FuncData, HostFuncCtx, HostImpl};
 use crate::instance::{Instance, InstanceData};
 use crate::memory::{self, MemoryType};
@@ -24,7 +25,7 @@ use crate::module::ModuleInner;
 use crate::table::{self, TableType};
 use crate::trampoline::{self, Trampolines};
 use crate::trap::{self, TrapLookup};
-use crate::values::{FuncType, Val, ValRaw, ValType};
+use crate::values::{FuncAddr, FuncType, Val, ValRaw, ValType};
 use crate::vm::{StoreData, VMFuncRef, VMStoreContext};
 
 /// The type of a global.
@@ -88,6 +89,43 @@ impl TrapLookup for CodeRegistry {
                     .map(|(_, c)| *c)
             })
         })
+    }
+}
+
+/// The code registry as the trap handler sees it while a call runs: by raw
+/// pointer, because a host function may use the store (and register more
+/// code) during the call, which a borrow held across it would forbid.
+struct ActiveCode(*const CodeRegistry);
+
+impl TrapLookup for ActiveCode {
+    fn lookup(&self, pc: usize) -> Option<cranelift_codegen::ir::TrapCode> {
+        // SAFETY: the registry belongs to the store whose `call_func` frame
+        // is on the stack for as long as this value exists.
+        unsafe { (*self.0).lookup(pc) }
+    }
+}
+
+thread_local! {
+    /// The store whose call is running on this thread, innermost first:
+    /// what a [`HostImpl::WithStore`] function is handed. A stack through
+    /// `call_func`'s frames, like the trap state, so host functions may call
+    /// back into Wasm.
+    static ACTIVE_STORE: Cell<*mut Store> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs `f` with the store whose call is running on this thread.
+pub(crate) fn with_active_store<R>(
+    f: impl FnOnce(&mut Store) -> Result<R, Trap>,
+) -> Result<R, Trap> {
+    let store = ACTIVE_STORE.with(Cell::get);
+    // SAFETY: a non-null pointer was published by `call_func`, whose frame
+    // (holding the store's exclusive borrow, unused until the call returns)
+    // is below us on this thread's stack.
+    match unsafe { store.as_mut() } {
+        Some(store) => f(store),
+        None => Err(Trap::Host(
+            "a host function that uses the store ran outside a call".to_owned(),
+        )),
     }
 }
 
@@ -171,6 +209,33 @@ impl Store {
         &*self.inner.data as *const StoreData as u64
     }
 
+    /// The store data as it is now: builtins may write to it natively.
+    pub fn store_data(&self) -> &StoreData {
+        &self.inner.data
+    }
+
+    /// Every instance of the store, oldest first. An instance is listed as
+    /// soon as its start function may run, so a host function called from
+    /// a start function finds its caller here.
+    pub fn instances(&self) -> impl Iterator<Item = Instance> + '_ {
+        (0..self.inner.instances.len()).map(Instance)
+    }
+
+    /// The function a non-null function reference (from a table, a global
+    /// or a result) stands for, if it belongs to this store.
+    pub fn func_from_ref(&mut self, addr: FuncAddr) -> Option<Func> {
+        let funcref = addr.0 as *const VMFuncRef;
+        if let Some(index) = self.inner.funcs.iter().position(|f| f.funcref == funcref) {
+            return Some(Func(index));
+        }
+        let ty = self
+            .inner
+            .instances
+            .iter()
+            .find_map(|instance| instance.func_type_of(funcref))?;
+        Some(self.push_func(funcref, ty))
+    }
+
     pub(crate) fn register_module(&mut self, module: &Rc<ModuleInner>) {
         if !self
             .inner
@@ -252,12 +317,16 @@ impl Store {
         }
         self.inner.ctx.stack_limit = trap::stack_limit();
         let values_ptr: *mut u8 = values.as_mut_ptr().cast();
+        let this: *mut Store = self;
+        let code = ActiveCode(std::ptr::addr_of!(self.inner.code));
+        let previous = ACTIVE_STORE.with(|active| active.replace(this));
         // SAFETY: `funcref` was created by this store and stays valid while
         // it lives; the trampoline matches `ty`, the value array has room
         // for every argument and result.
-        let result = trap::catch(&self.inner.code, || unsafe {
+        let result = trap::catch(&code, || unsafe {
             entry((*funcref).vmctx, (*funcref).code, values_ptr)
         });
+        ACTIVE_STORE.with(|active| active.set(previous));
         result.map_err(Error::Trap)?;
         let results: Vec<Val> = values
             .iter()
@@ -333,6 +402,14 @@ impl Table {
     /// The table's type, with its current size as the minimum.
     pub fn ty(&self, store: &Store) -> TableType {
         store.inner.tables[self.0].ty
+    }
+
+    /// Element `index`, or `None` past the end. A non-null function
+    /// reference can be called through [`Store::func_from_ref`].
+    pub fn get(&self, store: &Store, index: u64) -> Option<Val> {
+        let table = &store.inner.tables[self.0];
+        let word = *table.elements().get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(ValRaw(word as u128), table.ty.element))
     }
 }
 

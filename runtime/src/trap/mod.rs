@@ -9,9 +9,10 @@
 //! code ranges that may trap. The signal handler looks the faulting program
 //! counter up in Cranelift's trap records of those ranges; on a hit it
 //! records the trap code and `siglongjmp`s back, so [`catch`] returns the
-//! trap. A fault anywhere else is not ours: the handler restores the
-//! previous disposition and returns, so the fault recurs and is handled
-//! (or crashes) as it would without this runtime.
+//! trap. A fault anywhere else is not ours: the handler passes it to the
+//! handler installed before it (another engine's, say), or, when there was
+//! none, restores the default and returns, so the fault recurs and crashes
+//! as it would without this runtime.
 //!
 //! Only compiled frames are skipped by the jump: host functions report
 //! errors by return value (the [`HOST_TRAP`](crate::trampoline::HOST_TRAP)
@@ -204,7 +205,7 @@ unsafe fn program_counter(context: *mut c_void) -> usize {
     unsafe { (*(context as *const libc::ucontext_t)).uc_mcontext.pc as usize }
 }
 
-extern "C" fn handler(signal: libc::c_int, _info: *mut libc::siginfo_t, context: *mut c_void) {
+extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     let state = CURRENT.with(Cell::get);
     // SAFETY: a non-null `CURRENT` is a live `CallState` (see `catch`); the
     // context is the kernel's.
@@ -216,12 +217,50 @@ extern "C" fn handler(signal: libc::c_int, _info: *mut libc::siginfo_t, context:
                 wasm_prelink_unwind(state.jmp_buf.get());
             }
         }
-        // Not a Wasm trap: put back the previous disposition and return, so
-        // the instruction faults again and is handled the way it would have
-        // been without this runtime.
         if let Some(i) = SIGNALS.iter().position(|&s| s == signal) {
-            let previous = std::ptr::addr_of!(PREVIOUS[i]);
-            libc::sigaction(signal, (*previous).as_ptr(), std::ptr::null_mut());
+            forward(
+                signal,
+                &*(*std::ptr::addr_of!(PREVIOUS[i])).as_ptr(),
+                info,
+                context,
+            );
         }
+    }
+}
+
+/// Hands a signal that is not a Wasm trap to the handler installed before
+/// ours, as if this runtime were not there.
+///
+/// Another engine in the process (wasmtime, say) or the Rust runtime may
+/// have installed one, and its faults keep arriving here: calling it keeps
+/// both working, whereas putting its disposition back would leave our own
+/// traps to a handler that does not know them. Only a default or ignored
+/// disposition is put back, so the instruction faults again when we return
+/// and the process dies the way it would have without this runtime.
+///
+/// # Safety
+///
+/// Called from the signal handler with the kernel's arguments; `previous`
+/// is the disposition `install_handlers` saved for `signal`.
+unsafe fn forward(
+    signal: libc::c_int,
+    previous: &libc::sigaction,
+    info: *mut libc::siginfo_t,
+    context: *mut c_void,
+) {
+    let action = previous.sa_sigaction;
+    if action == libc::SIG_DFL || action == libc::SIG_IGN {
+        // SAFETY: restoring a disposition the kernel gave us.
+        unsafe { libc::sigaction(signal, previous, std::ptr::null_mut()) };
+    } else if previous.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: with `SA_SIGINFO` the saved address is a three-argument
+        // handler, which we call as the kernel would.
+        let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut c_void) =
+            unsafe { std::mem::transmute(action) };
+        handler(signal, info, context);
+    } else {
+        // SAFETY: without `SA_SIGINFO` it is a one-argument handler.
+        let handler: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(action) };
+        handler(signal);
     }
 }
