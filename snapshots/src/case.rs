@@ -15,6 +15,9 @@
 //!   known-bug.txt        optional: the case exposes a linker bug described
 //!                        here; the suite expects it to fail and fails when
 //!                        it starts passing, so the marker cannot go stale
+//!   runtime-unsupported.txt  optional: why the reference runtime cannot
+//!                        run the linked module (a feature it lacks); the
+//!                        runtime suite fails when the case runs and agrees
 //! ```
 //!
 //! Text inputs are handed to the linker (and to wasmtime) as text, so the
@@ -63,6 +66,8 @@ pub struct Case {
     pub script: Option<Script>,
     /// The linker bug this case is known to expose, if any.
     pub known_bug: Option<String>,
+    /// Why the reference runtime cannot run this case, if it cannot.
+    pub runtime_unsupported: Option<String>,
 }
 
 impl Case {
@@ -98,12 +103,14 @@ impl Case {
             None => None,
         };
         let known_bug = read_optional(&dir.join("known-bug.txt"))?;
+        let runtime_unsupported = read_optional(&dir.join("runtime-unsupported.txt"))?;
         Ok(Case {
             name,
             app,
             builtins,
             script,
             known_bug,
+            runtime_unsupported,
         })
     }
 
@@ -117,7 +124,7 @@ impl Case {
     }
 
     /// The script, or an empty one for cases without.
-    fn script(&self) -> Script {
+    pub fn script(&self) -> Script {
         self.script.clone().unwrap_or_else(|| Script {
             buffer_size: crate::script::DEFAULT_BUFFER_SIZE,
             steps: Vec::new(),

@@ -34,5 +34,6 @@
 
 pub mod case;
 pub mod host;
+pub mod runtime;
 pub mod script;
 pub mod transcript;

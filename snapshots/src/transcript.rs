@@ -62,6 +62,80 @@ pub struct Transcript {
     pub final_state: FinalState,
 }
 
+/// What recording a script needs from the engine that runs it.
+///
+/// The wasmtime runs (unlinked and linked) and the reference runtime's run
+/// of the linked module implement it, so every run is recorded by the same
+/// loop and rendered in the same words: a step's outcome text is the
+/// executor's job, which entries it belongs to and which log lines it
+/// caused is [`record_run`]'s.
+pub trait Executor {
+    /// How many host-visible effects happened so far.
+    fn log_len(&self) -> usize;
+    /// The host-visible effects from the `start`th on, oldest first.
+    fn log_since(&self, start: usize) -> Vec<String>;
+    /// Runs one step and renders its outcome. Steps that need the
+    /// instance report that instantiation failed when there is none.
+    fn run_step(&mut self, step: &Step) -> String;
+    /// The host state after the last step.
+    fn final_state(&mut self) -> FinalState;
+}
+
+/// Records a run: `instantiation` is the outcome text of instantiating
+/// (with everything the host logged meanwhile), then each step of
+/// `script` runs on `executor`.
+pub fn record_run(
+    executor: &mut impl Executor,
+    instantiation: String,
+    script: &Script,
+) -> Transcript {
+    let mut entries = vec![Entry {
+        step: "instantiate".into(),
+        outcome: instantiation,
+        log: executor.log_since(0),
+    }];
+    for step in &script.steps {
+        let before = executor.log_len();
+        let outcome = executor.run_step(step);
+        entries.push(Entry {
+            step: step.to_string(),
+            outcome,
+            log: executor.log_since(before),
+        });
+    }
+    Transcript {
+        entries,
+        final_state: executor.final_state(),
+    }
+}
+
+/// A wasmtime store with its host items and the app's instance, if
+/// instantiation succeeded.
+struct WasmtimeRun {
+    store: Store<HostState>,
+    host: HostItems,
+    instance: Option<Instance>,
+}
+
+impl Executor for WasmtimeRun {
+    fn log_len(&self) -> usize {
+        self.store.data().log().len()
+    }
+
+    fn log_since(&self, start: usize) -> Vec<String> {
+        self.store.data().log()[start..].to_vec()
+    }
+
+    fn run_step(&mut self, step: &Step) -> String {
+        let mut scope = RootScope::new(&mut self.store);
+        run_step(&mut scope, self.host, self.instance, step)
+    }
+
+    fn final_state(&mut self) -> FinalState {
+        final_state(&mut self.store, self.host)
+    }
+}
+
 /// Runs `script` against the outcome of instantiation and records it.
 ///
 /// `instance` is the result of instantiating the app (after its builtins,
@@ -75,35 +149,21 @@ pub fn record(
     instance: wasmtime::Result<Instance>,
     script: &Script,
 ) -> Transcript {
-    let mut entries = Vec::new();
     let outcome = match &instance {
         Ok(_) => "ok".to_string(),
         Err(error) => error_text(&mut store, None, error),
     };
-    entries.push(Entry {
-        step: "instantiate".into(),
-        outcome,
-        log: store.data().log().to_vec(),
-    });
-    let instance = instance.ok();
-    for step in &script.steps {
-        let before = store.data().log().len();
-        let outcome = {
-            let mut scope = RootScope::new(&mut store);
-            run_step(&mut scope, host, instance, step)
-        };
-        entries.push(Entry {
-            step: step.to_string(),
-            outcome,
-            log: store.data().log()[before..].to_vec(),
-        });
-    }
-    let final_state = final_state(&mut store, host);
-    Transcript {
-        entries,
-        final_state,
-    }
+    let mut run = WasmtimeRun {
+        store,
+        host,
+        instance: instance.ok(),
+    };
+    record_run(&mut run, outcome, script)
 }
+
+/// The outcome of a step that needs the instance after instantiation
+/// failed.
+pub(crate) const NO_INSTANCE: &str = "no instance (instantiation failed)";
 
 fn run_step(
     store: &mut impl AsContextMut<Data = HostState>,
@@ -111,7 +171,7 @@ fn run_step(
     instance: Option<Instance>,
     step: &Step,
 ) -> String {
-    let needs_instance = || "no instance (instantiation failed)".to_string();
+    let needs_instance = || NO_INSTANCE.to_string();
     match step {
         Step::Invoke { export, args } => {
             let Some(instance) = instance else {
@@ -334,7 +394,9 @@ fn val_text_at(store: &mut impl AsContextMut, value: &Val, depth: usize) -> Stri
     }
 }
 
-fn float_text(value: f64) -> String {
+/// A float as transcripts show it: every NaN alike, since Wasm lets NaN
+/// payloads differ between runs.
+pub(crate) fn float_text(value: f64) -> String {
     if value.is_nan() {
         "nan".into()
     } else {
@@ -407,7 +469,7 @@ fn ref_text(
 }
 
 /// Bytes `[offset, offset + len)` of `bytes` in hex, or why not.
-fn dump(bytes: &[u8], offset: u64, len: u64) -> String {
+pub(crate) fn dump(bytes: &[u8], offset: u64, len: u64) -> String {
     let range = usize::try_from(offset)
         .ok()
         .zip(usize::try_from(len).ok())
@@ -435,7 +497,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// FNV-1a, enough to tell two memories apart in a snapshot line.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
