@@ -30,6 +30,7 @@ use cranelift_wasm::{
     WasmRefType, WasmResult, WasmStorageType, WasmStructType, WasmSubType, WasmValType,
 };
 
+use crate::function::FunctionLowering;
 use crate::hook::StoreDataAddress;
 use crate::lower::Lowering;
 
@@ -41,7 +42,7 @@ use crate::lower::Lowering;
 /// environment; the [`Lowering`] is borrowed and can be shared.
 pub struct LoweringEnv<'l, E, H> {
     inner: E,
-    lowering: &'l Lowering,
+    function: FunctionLowering<'l>,
     hook: H,
 }
 
@@ -50,7 +51,7 @@ impl<'l, E, H> LoweringEnv<'l, E, H> {
     pub fn new(inner: E, lowering: &'l Lowering, hook: H) -> Self {
         LoweringEnv {
             inner,
-            lowering,
+            function: lowering.function(),
             hook,
         }
     }
@@ -149,7 +150,7 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         call_args: &[ir::Value],
     ) -> WasmResult<ir::Inst> {
         let pointer_type = self.inner.pointer_type();
-        match self.lowering.lower_call(
+        match self.function.lower_call(
             builder,
             callee_index,
             call_args,
@@ -171,7 +172,7 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         call_args: &[ir::Value],
     ) -> WasmResult<()> {
         let pointer_type = self.inner.pointer_type();
-        match self.lowering.lower_call(
+        match self.function.lower_call(
             builder,
             callee_index,
             call_args,
@@ -528,6 +529,8 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         builder: &mut FunctionBuilder,
         state: &FuncTranslationState,
     ) -> WasmResult<()> {
+        // Nothing recorded for an earlier, abandoned translation applies.
+        self.function.reset();
         self.inner.before_translate_function(builder, state)
     }
     fn after_translate_function(
@@ -535,7 +538,10 @@ impl<E: FuncEnvironment, H: StoreDataAddress> FuncEnvironment for LoweringEnv<'_
         builder: &mut FunctionBuilder,
         state: &FuncTranslationState,
     ) -> WasmResult<()> {
-        self.inner.after_translate_function(builder, state)
+        // The runtime's work first, so the clean-up sees the finished body.
+        self.inner.after_translate_function(builder, state)?;
+        self.function.finish(builder);
+        Ok(())
     }
     fn relaxed_simd_deterministic(&self) -> bool {
         self.inner.relaxed_simd_deterministic()

@@ -67,14 +67,17 @@
 
 pub mod env;
 pub mod error;
+pub mod function;
 pub mod hook;
 pub mod host;
 pub mod intrinsics;
 pub mod lower;
 pub mod module;
+pub mod redundant;
 
 pub use env::LoweringEnv;
 pub use error::{Error, ImportError, IndirectUse, UseSite};
+pub use function::FunctionLowering;
 pub use hook::{NoStoreData, StoreDataAddress, VmctxField};
 pub use intrinsics::{Intrinsic, Shape, UnknownIntrinsic, ValType};
 pub use lower::{Config, Lowering};

@@ -50,6 +50,7 @@ use crate::error::Error;
 use crate::hook::StoreDataAddress;
 use crate::intrinsics::{Intrinsic, Shape};
 use crate::module::{Intrinsics, DEFAULT_NAMESPACE};
+use crate::redundant::{Check, Record};
 
 /// Options of the lowering.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,6 +187,20 @@ impl Lowering {
         pointer_type: ir::Type,
         hook: &mut dyn StoreDataAddress,
     ) -> WasmResult<ir::Inst> {
+        self.lower_recorded(builder, intrinsic, args, pointer_type, hook, None)
+    }
+
+    /// [`Lowering::lower_intrinsic`], noting in `record` (when given) what
+    /// the per-function pass may later find redundant.
+    pub(crate) fn lower_recorded(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        intrinsic: Intrinsic,
+        args: &[ir::Value],
+        pointer_type: ir::Type,
+        hook: &mut dyn StoreDataAddress,
+        record: Option<&mut Record>,
+    ) -> WasmResult<ir::Inst> {
         check_args(builder, intrinsic, args)?;
         if pointer_type != types::I32 && pointer_type != types::I64 {
             return Err(WasmError::Unsupported(format!(
@@ -197,12 +212,17 @@ impl Lowering {
             builder,
             pointer_type,
             spectre_mitigation: self.spectre_mitigation,
+            record,
         };
         Ok(match (intrinsic.shape(), args) {
             (Shape::StoreDataAddress, []) => lower.store_data_address(hook)?,
             (Shape::Load { access }, &[address]) => {
                 let address = lower.native_address(address);
-                lower.load(intrinsic, access, address)
+                let load = lower.load(intrinsic, access, address);
+                if let Some(record) = lower.record.as_deref_mut() {
+                    record.loads.push(load);
+                }
+                load
             }
             (Shape::Store { access }, &[address, value]) => {
                 let address = lower.native_address(address);
@@ -235,6 +255,7 @@ struct Lower<'a, 'b> {
     builder: &'a mut FunctionBuilder<'b>,
     pointer_type: ir::Type,
     spectre_mitigation: bool,
+    record: Option<&'a mut Record>,
 }
 
 impl Lower<'_, '_> {
@@ -249,6 +270,9 @@ impl Lower<'_, '_> {
                 "the store-data-address hook returned a `{found}` value, expected the pointer type `{}`",
                 self.pointer_type
             )));
+        }
+        if let Some(record) = self.record.as_deref_mut() {
+            record.store_data.push(address);
         }
         if self.pointer_type != types::I64 {
             let extended = self.builder.ins().uextend(types::I64, address);
@@ -281,19 +305,23 @@ impl Lower<'_, '_> {
     /// after trapping unless `offset + width <= length` holds without
     /// overflow.
     ///
-    /// The checks branch to a cold block holding the trap instead of using
-    /// `trapnz` or `uadd_overflow_trap`: Cranelift's alias analysis treats
-    /// every instruction that can trap as a memory fence, so a `trapnz`
-    /// between two checked accesses would force the second one to reload
-    /// the buffer pointer and length the first one already loaded. A trap in
-    /// a block of its own is not on the path that continues, and the loads
-    /// stay redundant and removable.
+    /// The condition is evaluated as one unsigned comparison of `offset`
+    /// with a limit computed from `length` alone (see [`Lower::limit`]):
+    /// `offset < limit` is exactly "`offset + width <= length` without
+    /// overflow", tested with a single branch. The limit does not depend on
+    /// the offset, so Cranelift shares it between accesses and hoists it out
+    /// of a loop whenever the length is loop-invariant.
     ///
-    /// The plain check is two cheap branches: the add's carry, then the
-    /// compare. The Spectre-safe check folds both conditions into one value,
-    /// branches on it, and also feeds it to `select_spectre_guard`, so that
-    /// even a mispredicted branch reads from address 0 instead of out of
-    /// bounds (the carry must be part of it: a wrapped sum looks in bounds).
+    /// The check branches to a cold block holding the trap instead of using
+    /// `trapnz`: Cranelift's alias analysis treats every instruction that
+    /// can trap as a memory fence, so a `trapnz` between two checked
+    /// accesses would force the second one to reload the buffer pointer and
+    /// length the first one already loaded. A trap in a block of its own is
+    /// not on the path that continues.
+    ///
+    /// With the Spectre mitigation the address is also guarded by
+    /// `select_spectre_guard` on the same condition, so that even a
+    /// mispredicted branch reads from address 0 instead of out of bounds.
     fn checked_address(
         &mut self,
         access: ir::Type,
@@ -301,49 +329,67 @@ impl Lower<'_, '_> {
         offset: ir::Value,
         length: ir::Value,
     ) -> ir::Value {
-        let size = self
-            .builder
-            .ins()
-            .iconst(types::I64, i64::from(access.bytes()));
-        let (end, overflow) = self.builder.ins().uadd_overflow(offset, size);
+        let size = access.bytes();
+        let limit = self.limit(length, size);
+        let out_of_bounds =
+            self.builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, offset, limit);
         let trap_block = self.builder.create_block();
         self.builder.set_cold_block(trap_block);
-        if self.spectre_mitigation {
-            let past = self
+        let branch = self.branch_unless(out_of_bounds, trap_block);
+        self.finish_trap_block(trap_block);
+        if let Some(record) = self.record.as_deref_mut() {
+            let continuation = self
                 .builder
-                .ins()
-                .icmp(IntCC::UnsignedGreaterThan, end, length);
-            let out_of_bounds = self.builder.ins().bor(overflow, past);
-            self.branch_unless(out_of_bounds, trap_block);
-            self.finish_trap_block(trap_block);
-            let address = self.builder.ins().iadd(base, offset);
-            let address = self.native_address(address);
+                .current_block()
+                .expect("lowering always happens inside a block");
+            record.checks.push(Check {
+                branch,
+                continuation,
+                offset,
+                length,
+                size,
+            });
+        }
+        let address = self.builder.ins().iadd(base, offset);
+        let address = self.native_address(address);
+        if self.spectre_mitigation {
             let null = self.builder.ins().iconst(self.pointer_type, 0);
             self.builder
                 .ins()
                 .select_spectre_guard(out_of_bounds, null, address)
         } else {
-            self.branch_unless(overflow, trap_block);
-            let past = self
-                .builder
-                .ins()
-                .icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.branch_unless(past, trap_block);
-            self.finish_trap_block(trap_block);
-            let address = self.builder.ins().iadd(base, offset);
-            self.native_address(address)
+            address
         }
     }
 
+    /// The exclusive upper bound of the offsets at which `size` bytes fit
+    /// in `length`: `length - (size - 1)`, or 0 when `length < size - 1`
+    /// (the subtraction would wrap, and no offset fits).
+    fn limit(&mut self, length: ir::Value, size: u32) -> ir::Value {
+        if size == 1 {
+            return length;
+        }
+        let ins = self.builder.ins();
+        let spare = i64::from(size - 1);
+        let fits = ins.icmp_imm(IntCC::UnsignedGreaterThanOrEqual, length, spare);
+        let limit = self.builder.ins().iadd_imm(length, -spare);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().select(fits, limit, zero)
+    }
+
     /// Branches to `trap_block` when `condition` holds and continues in a
-    /// new block otherwise.
-    fn branch_unless(&mut self, condition: ir::Value, trap_block: ir::Block) {
+    /// new block otherwise; returns the branch.
+    fn branch_unless(&mut self, condition: ir::Value, trap_block: ir::Block) -> ir::Inst {
         let continue_block = self.builder.create_block();
-        self.builder
+        let branch = self
+            .builder
             .ins()
             .brif(condition, trap_block, &[], continue_block, &[]);
         self.builder.seal_block(continue_block);
         self.builder.switch_to_block(continue_block);
+        branch
     }
 
     /// Fills the (now complete) trap block and returns to the current block.

@@ -29,6 +29,9 @@ pub struct Site {
     pub callee: u32,
     /// Whether it is a `return_call`.
     pub tail: bool,
+    /// Whether it lies where an exception handler of its function is
+    /// active: inside a `try_table`, or the body of a legacy `try`.
+    pub in_handler: bool,
 }
 
 /// What one function body contains.
@@ -49,6 +52,11 @@ pub struct Facts {
     pub refs: Vec<Item>,
     /// Removable functions taken by `ref.func`, sorted, without repeats.
     pub ref_funcs: Vec<u32>,
+    /// Whether a tail call (`return_call`, `return_call_indirect`,
+    /// `return_call_ref`) lies where a handler of the function is active.
+    /// Such a tail call leaves the handler before the callee runs, which an
+    /// inlined copy, where it becomes a plain call, could not.
+    pub tail_call_in_handler: bool,
 }
 
 /// Below this many bytes of code, bodies are scanned on the calling thread:
@@ -92,17 +100,88 @@ struct Scanner<'o> {
     origins: &'o Origins,
     spaces: Spaces,
     facts: Facts,
+    /// For each label open at this point, whether it is a handler region
+    /// still in force (a `try_table`, or a legacy `try` before its first
+    /// `catch`).
+    regions: Vec<bool>,
+    /// How many of `regions` are handlers in force.
+    handlers: u32,
+}
+
+/// What an instruction does to the nesting of handler regions.
+#[derive(Clone, Copy)]
+enum Nesting {
+    /// Opens a label; `handler` when exceptions thrown inside are caught
+    /// by it.
+    Open { handler: bool },
+    /// Closes the innermost label (`end`, or `delegate` ending a `try`).
+    Close,
+    /// Starts a legacy `catch` clause: the `try`'s handlers no longer
+    /// apply to what follows.
+    Catch,
+    /// A tail call through a table or reference.
+    TailCall,
+    /// Anything else.
+    Other,
+}
+
+/// The [`Nesting`] of an operator, by its name in wasmparser's tables.
+macro_rules! nesting {
+    (Block) => { Nesting::Open { handler: false } };
+    (Loop) => { Nesting::Open { handler: false } };
+    (If) => { Nesting::Open { handler: false } };
+    (TryTable) => { Nesting::Open { handler: true } };
+    (Try) => { Nesting::Open { handler: true } };
+    (End) => { Nesting::Close };
+    (Delegate) => { Nesting::Close };
+    (Catch) => { Nesting::Catch };
+    (CatchAll) => { Nesting::Catch };
+    (ReturnCallIndirect) => { Nesting::TailCall };
+    (ReturnCallRef) => { Nesting::TailCall };
+    ($other:ident) => { Nesting::Other };
 }
 
 impl Scanner<'_> {
     /// A direct call: a call site when the callee is a builtin function.
     fn call(&mut self, callee: u32, tail: bool) -> bool {
+        if tail {
+            self.nest(Nesting::TailCall);
+        }
         if self.origins.is_builtin_func(callee) {
             // Call sites are recorded as such, not as references.
-            self.facts.sites.push(Site { callee, tail });
+            self.facts.sites.push(Site {
+                callee,
+                tail,
+                in_handler: self.handlers > 0,
+            });
             return false;
         }
         self.spaces.funcs
+    }
+
+    fn nest(&mut self, nesting: Nesting) {
+        match nesting {
+            Nesting::Open { handler } => {
+                self.regions.push(handler);
+                self.handlers += u32::from(handler);
+            }
+            // The function's own `end` has no region to close.
+            Nesting::Close => {
+                if let Some(handler) = self.regions.pop() {
+                    self.handlers -= u32::from(handler);
+                }
+            }
+            Nesting::Catch => {
+                if let Some(handler) = self.regions.last_mut() {
+                    self.handlers -= u32::from(*handler);
+                    *handler = false;
+                }
+            }
+            Nesting::TailCall => {
+                self.facts.tail_call_in_handler |= self.handlers > 0;
+            }
+            Nesting::Other => {}
+        }
     }
 
     fn ref_func(&mut self, func: u32) -> bool {
@@ -132,6 +211,7 @@ macro_rules! scan_op {
     };
     ($s:ident, $op:ident $(, $arg:ident)*) => {{
         $(let _ = &$arg;)*
+        $s.nest(nesting!($op));
         let spaces = &$s.spaces;
         let _ = spaces;
         $s.facts.labels += 0 $(+ u32::from(ops::label_immediate!($arg)))*;
@@ -179,6 +259,8 @@ pub fn scan(
             locals: params,
             ..Facts::default()
         },
+        regions: Vec::new(),
+        handlers: 0,
     };
     let mut collector = Collector::new(origins);
     let mut locals = body.get_locals_reader().map_err(err)?;

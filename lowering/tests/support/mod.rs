@@ -30,7 +30,7 @@ use cranelift_wasm::{
     GlobalVariable, Heap, HeapData, HeapStyle, MemoryIndex, ModuleInternedTypeIndex, TableIndex,
     TargetEnvironment, TypeConvert, TypeIndex, WasmError, WasmHeapType, WasmResult,
 };
-use wasm_prelink_lowering::{Lowering, LoweringEnv, VmctxField};
+use wasm_prelink_lowering::{FunctionLowering, Lowering, LoweringEnv, VmctxField};
 
 /// Where `MiniEnv` keeps the linear memory's base pointer in the vmctx.
 pub const MEMORY_BASE_OFFSET: i32 = 0;
@@ -149,7 +149,7 @@ pub struct MiniEnv<'a> {
     heaps: PrimaryMap<Heap, HeapData>,
     /// When set, `translate_call` lowers intrinsics itself (the entry-point
     /// way of using the plugin).
-    lowering: Option<&'a Lowering>,
+    lowering: Option<FunctionLowering<'a>>,
     store_data: VmctxField,
 }
 
@@ -172,7 +172,7 @@ impl<'a> MiniEnv<'a> {
         lowering: &'a Lowering,
     ) -> Self {
         MiniEnv {
-            lowering: Some(lowering),
+            lowering: Some(lowering.function()),
             ..MiniEnv::new(info, config)
         }
     }
@@ -220,6 +220,19 @@ impl TargetEnvironment for MiniEnv<'_> {
 }
 
 impl FuncEnvironment for MiniEnv<'_> {
+    fn after_translate_function(
+        &mut self,
+        builder: &mut cranelift_frontend::FunctionBuilder,
+        _state: &cranelift_wasm::FuncTranslationState,
+    ) -> WasmResult<()> {
+        // The entry-point way, continued: once the body is translated, the
+        // plugin removes the loads and checks its calls repeated.
+        if let Some(lowering) = &mut self.lowering {
+            lowering.finish(builder);
+        }
+        Ok(())
+    }
+
     fn translate_call(
         &mut self,
         builder: &mut cranelift_frontend::FunctionBuilder,
@@ -228,8 +241,8 @@ impl FuncEnvironment for MiniEnv<'_> {
         call_args: &[ir::Value],
     ) -> WasmResult<ir::Inst> {
         // The entry-point way: offer the call to the plugin first.
-        if let Some(lowering) = self.lowering {
-            let pointer_type = self.pointer_type();
+        let pointer_type = self.pointer_type();
+        if let Some(lowering) = &mut self.lowering {
             if let Some(inst) = lowering.lower_call(
                 builder,
                 callee_index,
@@ -256,8 +269,8 @@ impl FuncEnvironment for MiniEnv<'_> {
         callee: ir::FuncRef,
         call_args: &[ir::Value],
     ) -> WasmResult<()> {
-        if let Some(lowering) = self.lowering {
-            let pointer_type = self.pointer_type();
+        let pointer_type = self.pointer_type();
+        if let Some(lowering) = &mut self.lowering {
             if lowering.lower_return_call(
                 builder,
                 callee_index,

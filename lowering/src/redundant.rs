@@ -1,0 +1,419 @@
+//! Removing native loads and bounds checks that repeat an earlier one.
+//!
+//! A builtin that is inlined into a loop asks for the same things again and
+//! again: the host-buffer API's `get` and `set` each load the buffer's
+//! pointer and length from the store data and check the index against the
+//! length, so a loop that reads and writes each byte loads both words twice
+//! and checks twice per byte. Cranelift would remove the second loads itself
+//! if it could see that nothing stores in between, but its alias analysis
+//! (0.112) gives every block of a loop that contains a store a memory
+//! version of its own, so a load in the block after a checked access's
+//! branch never matches the same load before the branch. This pass, run by
+//! [`FunctionLowering::finish`](crate::FunctionLowering::finish) once the
+//! function is translated, does that one job for the plugin's own
+//! instructions, with a dataflow that keeps the version across blocks no
+//! store touches:
+//!
+//! 1. **Loads.** Two native loads of the same kind from the same address
+//!    (the same SSA value plus the same constant, where every value the
+//!    store-data hook returned counts as one value) read the same bytes if
+//!    no instruction that may write native memory runs between them. The
+//!    later one is replaced by the earlier one's result when the earlier one
+//!    dominates it and both see the same memory *version*: the last
+//!    instruction that may have written native memory, or the block where
+//!    paths with different last writers meet.
+//! 2. **Checks.** A bounds check of `offset` against `length` for an access
+//!    of `size` bytes cannot fail after a check of the same two SSA values
+//!    for at least `size` bytes has passed, so when the earlier check's
+//!    continuation dominates the later check, the later branch becomes a
+//!    jump. Loads are merged first, so the two checks of a `get` and a `set`
+//!    see one length value.
+//!
+//! What may write native memory is decided conservatively: every call,
+//! every instruction that can trap or has other side effects, every atomic
+//! or fence, and every store except those labelled with the `heap`, `table`
+//! or `vmctx` alias region, which by the plugin's contract (see
+//! [`crate::lower`]) never touch memory a builtin reaches natively. The
+//! checks' own trap blocks have no successors, so they never separate two
+//! accesses. Nothing else in the function is changed; Cranelift's optimizer
+//! then works on code in which the repeated loads and checks are gone.
+//!
+//! The pass builds a control-flow graph and dominator tree only for a
+//! function in which two recorded loads or two recorded checks could match,
+//! so functions that use intrinsics once pay nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use cranelift_codegen::dominator_tree::DominatorTree;
+use cranelift_codegen::flowgraph::ControlFlowGraph;
+use cranelift_codegen::ir::{
+    self, AliasRegion, Block, Function, Inst, InstBuilder, InstructionData, Opcode, Value,
+};
+
+/// What the lowering emitted in one function, for the pass.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Record {
+    /// The plain native loads (`uN-native-load`).
+    pub loads: Vec<Inst>,
+    /// The bounds checks of the checked variants.
+    pub checks: Vec<Check>,
+    /// Every value the store-data hook returned.
+    pub store_data: Vec<Value>,
+}
+
+impl Record {
+    pub fn clear(&mut self) {
+        self.loads.clear();
+        self.checks.clear();
+        self.store_data.clear();
+    }
+}
+
+/// One bounds check: `branch` goes to the trap block unless
+/// `offset + size <= length`, and to `continuation` otherwise.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Check {
+    pub branch: Inst,
+    pub continuation: Block,
+    pub offset: Value,
+    pub length: Value,
+    pub size: u32,
+}
+
+/// Where an address comes from: a value, or the store data (all hook
+/// results are the same address; see `StoreDataAddress`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Root {
+    StoreData,
+    Value(Value),
+}
+
+/// Everything that makes two loads read the same bytes into the same value:
+/// the instruction (opcode, flags, result type) and the address as a root
+/// plus a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct LoadKey {
+    opcode: Opcode,
+    flags: ir::MemFlags,
+    result: ir::Type,
+    root: Root,
+    offset: i64,
+}
+
+/// The memory version at a program point: the last instruction that may
+/// have written native memory, the function entry, or the start of a block
+/// where several control-flow edges meet, whichever came last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Version {
+    Entry,
+    After(Inst),
+    Join(Block),
+}
+
+/// Removes the recorded loads and checks that repeat an earlier one.
+pub(crate) fn remove_redundant(func: &mut Function, record: &Record) {
+    let load_keys: HashMap<Inst, LoadKey> = record
+        .loads
+        .iter()
+        .filter(|&&inst| func.layout.inst_block(inst).is_some())
+        .filter_map(|&inst| Some((inst, load_key(func, inst, &record.store_data)?)))
+        .collect();
+    let loads_may_match = has_duplicates(load_keys.values());
+    // Before the control-flow graph exists, checks are compared by offset
+    // only: lengths often arrive through block parameters, which need it.
+    let checks_may_match = has_duplicates(
+        record
+            .checks
+            .iter()
+            .map(|check| operand(func, None, check.offset)),
+    );
+    if !loads_may_match && !checks_may_match {
+        return;
+    }
+    let cfg = ControlFlowGraph::with_function(func);
+    let domtree = DominatorTree::with_function(func, &cfg);
+    if loads_may_match {
+        remove_loads(func, &cfg, &domtree, &load_keys);
+    }
+    if checks_may_match {
+        remove_checks(func, &cfg, &domtree, &record.checks);
+    }
+}
+
+fn has_duplicates<T: Eq + std::hash::Hash>(items: impl IntoIterator<Item = T>) -> bool {
+    let mut seen = HashSet::new();
+    items.into_iter().any(|item| !seen.insert(item))
+}
+
+/// The key of a recorded load, or `None` if it is no longer a plain load.
+fn load_key(func: &Function, inst: Inst, store_data: &[Value]) -> Option<LoadKey> {
+    let InstructionData::Load {
+        opcode,
+        arg,
+        flags,
+        offset,
+    } = func.dfg.insts[inst]
+    else {
+        return None;
+    };
+    let (root, constant) = address_root(func, arg, store_data);
+    Some(LoadKey {
+        opcode,
+        flags,
+        result: func.dfg.value_type(func.dfg.first_result(inst)),
+        root,
+        offset: constant.wrapping_add(i64::from(offset)),
+    })
+}
+
+/// Splits `address` into a root and a constant, looking through additions
+/// of constants and through the narrowing and widening the plugin applies
+/// on 32-bit targets (the pointer width is fixed within a function, so two
+/// addresses with the same root and constant are the same address).
+fn address_root(func: &Function, address: Value, store_data: &[Value]) -> (Root, i64) {
+    let mut value = func.dfg.resolve_aliases(address);
+    let mut constant = 0i64;
+    loop {
+        if store_data.contains(&value) {
+            return (Root::StoreData, constant);
+        }
+        let ir::ValueDef::Result(inst, 0) = func.dfg.value_def(value) else {
+            return (Root::Value(value), constant);
+        };
+        match func.dfg.insts[inst] {
+            InstructionData::Binary {
+                opcode: Opcode::Iadd,
+                args: [a, b],
+            } => {
+                let (a, b) = (func.dfg.resolve_aliases(a), func.dfg.resolve_aliases(b));
+                if let Some(c) = iconst(func, b) {
+                    constant = constant.wrapping_add(c);
+                    value = a;
+                } else if let Some(c) = iconst(func, a) {
+                    constant = constant.wrapping_add(c);
+                    value = b;
+                } else {
+                    return (Root::Value(value), constant);
+                }
+            }
+            InstructionData::BinaryImm64 {
+                opcode: Opcode::IaddImm,
+                arg,
+                imm,
+            } => {
+                constant = constant.wrapping_add(imm.bits());
+                value = func.dfg.resolve_aliases(arg);
+            }
+            InstructionData::Unary {
+                opcode: Opcode::Ireduce | Opcode::Uextend,
+                arg,
+            } => value = func.dfg.resolve_aliases(arg),
+            _ => return (Root::Value(value), constant),
+        }
+    }
+}
+
+fn iconst(func: &Function, value: Value) -> Option<i64> {
+    match func.dfg.value_def(value) {
+        ir::ValueDef::Result(inst, 0) => match func.dfg.insts[inst] {
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A check operand, identified so that two equal keys are equal values: a
+/// value, a constant, or a widening or narrowing of a value (an `i32` index
+/// is extended to `i64` anew at every call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Operand {
+    Value(Value),
+    Const(ir::Type, i64),
+    Convert(Opcode, ir::Type, Value),
+}
+
+fn operand(func: &Function, cfg: Option<&ControlFlowGraph>, value: Value) -> Operand {
+    let value = resolve(func, cfg, value);
+    let ty = func.dfg.value_type(value);
+    if let Some(constant) = iconst(func, value) {
+        return Operand::Const(ty, constant);
+    }
+    if let ir::ValueDef::Result(inst, 0) = func.dfg.value_def(value) {
+        if let InstructionData::Unary {
+            opcode: opcode @ (Opcode::Uextend | Opcode::Sextend | Opcode::Ireduce),
+            arg,
+        } = func.dfg.insts[inst]
+        {
+            return Operand::Convert(opcode, ty, resolve(func, cfg, arg));
+        }
+    }
+    Operand::Value(value)
+}
+
+/// `value` with aliases resolved and, given the control-flow graph, block
+/// parameters of blocks with a single predecessor replaced by the argument
+/// that predecessor passes (a value leaving an inlined function or a Wasm
+/// `block` with results arrives that way).
+fn resolve(func: &Function, cfg: Option<&ControlFlowGraph>, value: Value) -> Value {
+    let mut value = func.dfg.resolve_aliases(value);
+    let Some(cfg) = cfg else {
+        return value;
+    };
+    // A chain of single-predecessor blocks is no longer than the function;
+    // the bound only guards against cycles of unreachable blocks.
+    for _ in 0..func.dfg.num_blocks() {
+        let ir::ValueDef::Param(block, index) = func.dfg.value_def(value) else {
+            break;
+        };
+        let mut predecessors = cfg.pred_iter(block);
+        let (Some(only), None) = (predecessors.next(), predecessors.next()) else {
+            break;
+        };
+        let mut calls = func.dfg.insts[only.inst]
+            .branch_destination(&func.dfg.jump_tables)
+            .iter()
+            .filter(|call| call.block(&func.dfg.value_lists) == block);
+        let (Some(call), None) = (calls.next(), calls.next()) else {
+            break;
+        };
+        value = func
+            .dfg
+            .resolve_aliases(call.args_slice(&func.dfg.value_lists)[index]);
+    }
+    value
+}
+
+/// Whether `inst` may write memory a builtin reaches natively.
+fn may_write_native_memory(func: &Function, inst: Inst) -> bool {
+    let data = &func.dfg.insts[inst];
+    let opcode = data.opcode();
+    if opcode.is_call() || opcode.can_trap() || opcode.other_side_effects() {
+        return true;
+    }
+    if matches!(
+        opcode,
+        Opcode::AtomicRmw | Opcode::AtomicCas | Opcode::AtomicStore | Opcode::Fence
+    ) {
+        return true;
+    }
+    if !opcode.can_store() {
+        return false;
+    }
+    !matches!(
+        data.memflags().map(|flags| flags.alias_region()),
+        Some(Some(
+            AliasRegion::Heap | AliasRegion::Table | AliasRegion::Vmctx
+        ))
+    )
+}
+
+/// The memory version on entry to `block`, given the versions at the end
+/// of the blocks visited before it in reverse postorder.
+///
+/// A block with one predecessor continues its predecessor's version (that
+/// predecessor is its immediate dominator, so it was visited first); a
+/// block where several edges meet starts a version of its own. A loop's
+/// body thus keeps the loop header's version up to the first instruction
+/// that may write memory, which is what lets a `set` reuse the loads of the
+/// `get` before it. (Cranelift's own analysis would give every block of such
+/// a loop a version of its own.)
+fn entry_version(
+    func: &Function,
+    cfg: &ControlFlowGraph,
+    block: Block,
+    exit_versions: &HashMap<Block, Version>,
+) -> Version {
+    if func.layout.entry_block() == Some(block) {
+        return Version::Entry;
+    }
+    let mut predecessors = cfg.pred_iter(block);
+    match (predecessors.next(), predecessors.next()) {
+        (Some(only), None) => exit_versions
+            .get(&only.block)
+            .copied()
+            .unwrap_or(Version::Join(block)),
+        _ => Version::Join(block),
+    }
+}
+
+/// Replaces each recorded load by an earlier, dominating load with the same
+/// key and memory version.
+fn remove_loads(
+    func: &mut Function,
+    cfg: &ControlFlowGraph,
+    domtree: &DominatorTree,
+    keys: &HashMap<Inst, LoadKey>,
+) {
+    let mut exit_versions: HashMap<Block, Version> = HashMap::new();
+    let mut kept: HashMap<(LoadKey, Version), Vec<Inst>> = HashMap::new();
+    let mut redundant = Vec::new();
+    // Reverse postorder visits a dominator before the blocks it dominates.
+    for &block in domtree.cfg_postorder().iter().rev() {
+        let mut version = entry_version(func, cfg, block, &exit_versions);
+        for inst in func.layout.block_insts(block) {
+            if let Some(&key) = keys.get(&inst) {
+                let candidates = kept.entry((key, version)).or_default();
+                match candidates
+                    .iter()
+                    .find(|&&earlier| domtree.dominates(earlier, inst, &func.layout))
+                {
+                    Some(&earlier) => redundant.push((inst, func.dfg.first_result(earlier))),
+                    None => candidates.push(inst),
+                }
+            }
+            if may_write_native_memory(func, inst) {
+                version = Version::After(inst);
+            }
+        }
+        exit_versions.insert(block, version);
+    }
+    for (inst, earlier) in redundant {
+        let result = func.dfg.first_result(inst);
+        func.layout.remove_inst(inst);
+        func.dfg.clear_results(inst);
+        func.dfg.change_to_alias(result, earlier);
+    }
+}
+
+/// Turns each recorded check into a jump to its continuation when an
+/// earlier check of the same offset and length, for at least as many
+/// bytes, has passed on every path to it.
+fn remove_checks(
+    func: &mut Function,
+    cfg: &ControlFlowGraph,
+    domtree: &DominatorTree,
+    checks: &[Check],
+) {
+    let mut passed: HashMap<(Operand, Operand), Vec<Check>> = HashMap::new();
+    let mut ordered: Vec<&Check> = checks
+        .iter()
+        .filter(|check| {
+            func.layout
+                .inst_block(check.branch)
+                .is_some_and(|block| domtree.is_reachable(block))
+        })
+        .collect();
+    ordered.sort_by(|a, b| domtree.rpo_cmp(a.branch, b.branch, &func.layout));
+    let mut redundant = Vec::new();
+    for check in ordered {
+        let key = (
+            operand(func, Some(cfg), check.offset),
+            operand(func, Some(cfg), check.length),
+        );
+        let earlier = passed.entry(key).or_default();
+        if earlier.iter().any(|e| {
+            e.size >= check.size && domtree.dominates(e.continuation, check.branch, &func.layout)
+        }) {
+            redundant.push(*check);
+        } else {
+            earlier.push(*check);
+        }
+    }
+    for check in redundant {
+        func.dfg.replace(check.branch).jump(check.continuation, &[]);
+    }
+}
