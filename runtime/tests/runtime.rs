@@ -333,3 +333,150 @@ fn segment_out_of_bounds_traps_at_instantiation() {
     let err = Linker::new().instantiate(&mut store, &module).unwrap_err();
     assert_eq!(err.trap(), Some(&Trap::MemoryOutOfBounds));
 }
+
+#[test]
+fn host_functions_with_the_store_read_memory_and_call_back_into_wasm() {
+    let mut store = Store::new(&engine());
+    let mut linker = Linker::new();
+    // Reads the byte at its argument in the caller's memory and passes it
+    // to the caller's `twice`: what a host that introspects its caller
+    // does. The only instance of the store is the caller, even while its
+    // start function runs.
+    linker.func_with_store(
+        "env",
+        "peek_twice",
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |store, args| {
+            let [Val::I32(address)] = args else {
+                return Err(Trap::Host("bad arguments".to_owned()));
+            };
+            let caller = store.instances().last().expect("the caller is listed");
+            let Some(Extern::Memory(memory)) = caller.get_export(store, "memory") else {
+                return Err(Trap::Host("no memory".to_owned()));
+            };
+            let byte = memory.data(store)[*address as usize];
+            let twice = caller.get_func(store, "twice").expect("exports twice");
+            match twice.call(store, &[Val::I32(i32::from(byte))]) {
+                Ok(results) => Ok(results),
+                Err(Error::Trap(trap)) => Err(trap),
+                Err(other) => Err(Trap::Host(other.to_string())),
+            }
+        },
+    );
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+        (import "env" "peek_twice" (func $peek (param i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "\05\ff")
+        (global $at-start (export "at-start") (mut i32) (i32.const 0))
+        (func $start (global.set $at-start (call $peek (i32.const 0))))
+        (start $start)
+        (func (export "twice") (param i32) (result i32)
+          (if (i32.eq (local.get 0) (i32.const 255)) (then unreachable))
+          (i32.mul (local.get 0) (i32.const 2)))
+        (func (export "run") (param i32) (result i32) (call $peek (local.get 0))))"#,
+    );
+    let Some(Extern::Global(at_start)) = instance.get_export(&store, "at-start") else {
+        panic!("exports at-start");
+    };
+    assert_eq!(at_start.get(&store), Val::I32(10));
+    assert_eq!(
+        instance
+            .call(&mut store, "run", &[Val::I32(0)])
+            .expect("run"),
+        [Val::I32(10)]
+    );
+    // A trap in the nested call keeps its kind through the host function.
+    assert_eq!(
+        trap_of(instance.call(&mut store, "run", &[Val::I32(1)])),
+        Trap::Unreachable
+    );
+    // And the store still runs calls afterwards.
+    assert_eq!(
+        instance
+            .call(&mut store, "run", &[Val::I32(0)])
+            .expect("run again"),
+        [Val::I32(10)]
+    );
+}
+
+#[test]
+fn table_elements_are_readable_and_callable_from_the_host() {
+    let (mut store, instance) = setup(
+        r#"(module
+        (table (export "t") 3 funcref)
+        (func $seven (result i32) (i32.const 7))
+        (elem (i32.const 0) $seven))"#,
+    );
+    let Some(Extern::Table(table)) = instance.get_export(&store, "t") else {
+        panic!("exports t");
+    };
+    let Some(Val::FuncRef(Some(reference))) = table.get(&store, 0) else {
+        panic!("element 0 is a function");
+    };
+    // The function is not exported: the handle comes from its reference.
+    let func = store
+        .func_from_ref(reference)
+        .expect("a function of the store");
+    assert_eq!(func.call(&mut store, &[]).expect("call"), [Val::I32(7)]);
+    assert_eq!(table.get(&store, 1), Some(Val::FuncRef(None)));
+    assert_eq!(table.get(&store, 3), None);
+}
+
+/// Set in the child process of
+/// `signals_of_others_reach_their_handler_and_traps_stay_ours`, which
+/// installs process-wide signal handlers and so runs alone.
+const SIGNAL_CHILD: &str = "WASM_PRELINK_RUNTIME_SIGNAL_CHILD";
+
+/// How often the foreign `SIGILL` handler ran.
+static FOREIGN_SIGILLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Another component's `SIGILL` handler, installed before the runtime's.
+extern "C" fn foreign_sigill(_: libc::c_int) {
+    // A second arrival can only be a Wasm trap that the runtime failed to
+    // catch; returning would re-run the trapping instruction forever.
+    if FOREIGN_SIGILLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
+        // SAFETY: ends the process, which is what the parent checks.
+        unsafe { libc::_exit(3) };
+    }
+}
+
+#[test]
+fn signals_of_others_reach_their_handler_and_traps_stay_ours() {
+    let name = "signals_of_others_reach_their_handler_and_traps_stay_ours";
+    if std::env::var_os(SIGNAL_CHILD).is_none() {
+        let exe = std::env::current_exe().expect("test executable");
+        let status = std::process::Command::new(exe)
+            .args(["--exact", name, "--test-threads=1"])
+            .env(SIGNAL_CHILD, "1")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("child runs");
+        assert!(status.success(), "the child failed: {status}");
+        return;
+    }
+    // SAFETY: a plain handler for a signal nothing else in this process
+    // relies on yet; the runtime installs its own on top at the first call.
+    unsafe {
+        libc::signal(
+            libc::SIGILL,
+            foreign_sigill as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        )
+    };
+    let (mut store, instance) = setup(r#"(module (func (export "boom") unreachable))"#);
+    assert_eq!(
+        trap_of(instance.call(&mut store, "boom", &[])),
+        Trap::Unreachable
+    );
+    // A SIGILL that is not a Wasm trap goes to the handler found before.
+    // SAFETY: raising a signal whose handler is installed.
+    unsafe { libc::raise(libc::SIGILL) };
+    assert_eq!(FOREIGN_SIGILLS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The runtime's handler is still in place for the next trap.
+    assert_eq!(
+        trap_of(instance.call(&mut store, "boom", &[])),
+        Trap::Unreachable
+    );
+}
