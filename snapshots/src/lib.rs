@@ -12,7 +12,12 @@
 //! 2. runs the **linked** module with the same host;
 //! 3. compares the two [`transcript::Transcript`]s: every result, trap kind,
 //!    host error, uncaught exception, host-visible effect (in order) and
-//!    host-memory byte.
+//!    host-memory byte;
+//! 4. runs the linked module once more on the project's own engine, the
+//!    reference runtime with intrinsics lowered to native loads and stores
+//!    ([`runtime`]), and requires that transcript to equal the reference
+//!    too — the same script drives both engines through
+//!    [`transcript::Executor`].
 //!
 //! The parts are reusable by other test crates:
 //!
@@ -22,11 +27,15 @@
 //! - [`script`] — the step-per-line script format of a case;
 //! - [`transcript`] — running a script and recording what a host can see;
 //! - [`case`] — case directories (inputs, builtin order, script) and the
-//!   unlinked and linked runs.
+//!   unlinked and linked runs;
+//! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`.
 //!
 //! The tests themselves live in `tests/cases.rs` (differential cases under
-//! `tests/cases/`, snapshotting the merged WAT and the transcript) and
-//! `tests/errors.rs` (inputs that must not link, snapshotting the message).
+//! `tests/cases/`, snapshotting the merged WAT and the transcript),
+//! `tests/runtime.rs` (the same cases on the reference runtime; a case that
+//! needs what the runtime lacks says so in a `runtime-unsupported.txt`,
+//! which fails the test once the case passes) and `tests/errors.rs` (inputs
+//! that must not link, snapshotting the message).
 //! Snapshots are blessed with `cargo insta review` or `INSTA_UPDATE=always`,
 //! never edited by hand.
 
