@@ -14,6 +14,9 @@
 //!   floor.
 //! - [`variants`]: the seven ways of binding the `host-buf` API, each a
 //!   [`variants::Variant`] that runs a workload and exposes its buffer.
+//! - [`c_program`]: the C application of `examples/c-host-buf/` over a
+//!   multi-megabyte buffer — native, linked on our runtime, and on
+//!   wasmtime with host functions — for `benches/c_program.rs`.
 //! - [`report`]: turns criterion's estimates and the throughput
 //!   measurements of `scripts/benchmarks.sh` into `BENCHMARKS.md` and the
 //!   SVG chart README shows.
@@ -24,6 +27,7 @@
 //! separate processes, because peak memory and start-up are part of what a
 //! build pipeline pays.
 
+pub mod c_program;
 pub mod report;
 pub mod variants;
 pub mod workload;
