@@ -5,6 +5,9 @@
 # 1. Host-data access: the criterion benchmark `benches/benches/host_buffer.rs`
 #    (wasmtime core/component host functions, wasmtime compile-time builtins,
 #    our linked module on wasmtime and on our runtime, native Rust).
+#    Then the C program of examples/c-host-buf/ over an 8 MiB buffer,
+#    `benches/benches/c_program.rs` (native C, our runtime on the linked
+#    app, wasmtime with host functions); it needs clang for wasm32.
 # 2. Linking throughput: on the real modules of scripts/fetch-bench-modules.sh,
 #    `wasm-prelink link --inline none|auto` against Binaryen's `wasm-merge`
 #    and `wasm-opt --inlining`, each a separate process timed with
@@ -85,6 +88,12 @@ command_line "BENCH_SAMPLES=${BENCH_SAMPLES:-30} BENCH_SECONDS=${BENCH_SECONDS:-
 rm -rf "$target/criterion/in-order" "$target/criterion/random"
 "${e2e[@]}"
 note load_e2e "$load_before → $(cut -d' ' -f1-3 /proc/loadavg)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+c_program=(cargo bench -p benches --bench c_program)
+command_line "BENCH_SAMPLES=${BENCH_SAMPLES:-10} BENCH_SECONDS=${BENCH_SECONDS:-3} ${c_program[*]}"
+rm -rf "$target"/criterion/c-*
+"${c_program[@]}"
+note load_c "$load_before → $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 # --- 2. linking throughput ---------------------------------------------------

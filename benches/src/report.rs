@@ -22,6 +22,7 @@
 //! fast. Plotters' SVG backend writes text as SVG `<text>`, so no font files
 //! are needed to build or run this.
 
+use crate::c_program;
 use crate::variants::Kind;
 use crate::workload::Workload;
 use anyhow::{anyhow, bail, Context, Result};
@@ -58,39 +59,65 @@ pub fn read_criterion(dir: &Path) -> Result<EndToEnd> {
     let mut results = EndToEnd::new();
     for workload in Workload::ALL {
         for kind in Kind::ALL {
-            let base = dir.join(workload.name()).join(kind.id()).join("new");
-            let estimates = base.join("estimates.json");
-            if !estimates.exists() {
-                continue;
+            if let Some(estimate) = read_estimate(&dir.join(workload.name()).join(kind.id()))? {
+                results.insert(
+                    (workload.name().to_string(), kind.id().to_string()),
+                    estimate,
+                );
             }
-            let json = |path: &Path| -> Result<serde_json::Value> {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read `{}`", path.display()))?;
-                serde_json::from_str(&text)
-                    .with_context(|| format!("`{}` is not JSON", path.display()))
-            };
-            let e = json(&estimates)?;
-            let b = json(&base.join("benchmark.json"))?;
-            let number = |v: &serde_json::Value, what: &str| {
-                v.as_f64()
-                    .ok_or_else(|| anyhow!("`{}`: no number at {what}", estimates.display()))
-            };
-            let median = &e["median"];
-            let bytes = b["throughput"]["Bytes"]
-                .as_u64()
-                .ok_or_else(|| anyhow!("`{}`: no byte throughput", base.display()))?;
-            results.insert(
-                (workload.name().to_string(), kind.id().to_string()),
-                Estimate {
-                    median_ns: number(&median["point_estimate"], "median")?,
-                    lower_ns: number(&median["confidence_interval"]["lower_bound"], "lower")?,
-                    upper_ns: number(&median["confidence_interval"]["upper_bound"], "upper")?,
-                    bytes,
-                },
-            );
         }
     }
     Ok(results)
+}
+
+/// The C-program results: one estimate per call (`Call::id`) and variant
+/// that ran.
+pub type CProgram = BTreeMap<(String, String), Estimate>;
+
+/// Reads every `c-<call>/<variant>` estimate of `benches/c_program.rs`
+/// under `dir`; benchmarks that did not run are simply absent.
+pub fn read_c_program(dir: &Path) -> Result<CProgram> {
+    let mut results = CProgram::new();
+    for call in c_program::TIMED {
+        for kind in c_program::Kind::ALL {
+            let base = dir.join(format!("c-{}", call.id())).join(kind.id());
+            if let Some(estimate) = read_estimate(&base)? {
+                results.insert((call.id(), kind.id().to_string()), estimate);
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Criterion's median of the benchmark whose directory is `base`, or
+/// `None` when it has not run.
+fn read_estimate(base: &Path) -> Result<Option<Estimate>> {
+    let base = base.join("new");
+    let estimates = base.join("estimates.json");
+    if !estimates.exists() {
+        return Ok(None);
+    }
+    let json = |path: &Path| -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", path.display()))
+    };
+    let e = json(&estimates)?;
+    let b = json(&base.join("benchmark.json"))?;
+    let number = |v: &serde_json::Value, what: &str| {
+        v.as_f64()
+            .ok_or_else(|| anyhow!("`{}`: no number at {what}", estimates.display()))
+    };
+    let median = &e["median"];
+    let bytes = b["throughput"]["Bytes"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("`{}`: no byte throughput", base.display()))?;
+    Ok(Some(Estimate {
+        median_ns: number(&median["point_estimate"], "median")?,
+        lower_ns: number(&median["confidence_interval"]["lower_bound"], "lower")?,
+        upper_ns: number(&median["confidence_interval"]["upper_bound"], "upper")?,
+        bytes,
+    }))
 }
 
 /// The programs compared on linking throughput.
@@ -255,6 +282,8 @@ fn meta_value<'m>(meta: &'m [(String, String)], key: &str) -> &'m str {
 pub struct Inputs<'a> {
     /// Host-buffer results.
     pub end_to_end: &'a EndToEnd,
+    /// C-program results.
+    pub c_program: &'a CProgram,
     /// Linker throughput medians.
     pub throughput: &'a Throughput,
     /// Machine, versions, commands.
@@ -328,6 +357,7 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
             "load_e2e",
             "load average, host-data benchmarks (before → after)",
         ),
+        ("load_c", "load average, C program (before → after)"),
         (
             "load_throughput",
             "load average, throughput runs (before → after)",
@@ -386,6 +416,10 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
             e.lower_ns / per,
             e.upper_ns / per
         );
+    }
+
+    if !inputs.c_program.is_empty() {
+        c_program_section(&mut md, inputs.c_program);
     }
 
     let _ = writeln!(md, "\n## Linking and inlining throughput on real modules\n");
@@ -456,6 +490,55 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
     md
 }
 
+fn c_program_ns(results: &CProgram, call: &str, kind: c_program::Kind) -> Option<f64> {
+    results
+        .get(&(call.to_string(), kind.id().to_string()))
+        .map(Estimate::ns_per_byte)
+}
+
+/// The C-program table: one row per call, ns/byte and the ratio to native
+/// for each variant.
+fn c_program_section(md: &mut String, results: &CProgram) {
+    let _ = writeln!(md, "\n## A C program: `examples/c-host-buf/`\n");
+    let _ = writeln!(
+        md,
+        "The C application of `examples/c-host-buf/` (clang -O2 for wasm32 and natively), \
+         unchanged, over a buffer of {} bytes of mixed noise, gradients and runs. `filter-1-1024` \
+         is the blur, called through the app's function table for every pixel of \
+         1,024-pixel rows. Time per buffer byte; ratios are to `native` in the same run. \
+         Every sample's result was checked against native's.\n",
+        results
+            .values()
+            .next()
+            .map_or("unknown".to_string(), |e| e.bytes.to_string())
+    );
+    let _ = writeln!(md, "| variant | what runs |");
+    let _ = writeln!(md, "|---|---|");
+    for kind in c_program::Kind::ALL {
+        let _ = writeln!(md, "| `{}` | {} |", kind.id(), kind.description());
+    }
+    let _ = write!(md, "\n| call |");
+    for kind in c_program::Kind::ALL {
+        let _ = write!(md, " `{}` ns/byte | × native |", kind.id());
+    }
+    let _ = writeln!(
+        md,
+        "\n|---|{}",
+        "---:|---:|".repeat(c_program::Kind::ALL.len())
+    );
+    for call in c_program::TIMED {
+        let id = call.id();
+        let base = c_program_ns(results, &id, c_program::Kind::BASELINE);
+        let mut row = format!("| `{id}` |");
+        for kind in c_program::Kind::ALL {
+            let ns = c_program_ns(results, &id, kind);
+            let cell = ns.map_or("n/a".to_string(), |ns| format!("{ns:.3}"));
+            let _ = write!(row, " {cell} | {} |", ratio(ns, base));
+        }
+        let _ = writeln!(md, "{row}");
+    }
+}
+
 /// The comparisons wasm-prelink loses in this run, as sentences: our
 /// runtime against the anchor and the native floor is not a loss to
 /// report (the floor is a floor), but any variant of ours slower than the
@@ -475,6 +558,24 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
                         "{workload}: `{}` takes {ns:.3} ns/byte, {:.2}× the anchor's {a:.3}.",
                         kind.id(),
                         ns / a
+                    ));
+                }
+            }
+        }
+    }
+    // On the C program the natives are floors; wasmtime with host
+    // functions is what an embedder would do without us.
+    for call in c_program::TIMED {
+        let id = call.id();
+        let theirs = c_program_ns(inputs.c_program, &id, c_program::Kind::WasmtimeHost);
+        for kind in [c_program::Kind::PrelinkC, c_program::Kind::PrelinkWat] {
+            if let (Some(ns), Some(t)) = (c_program_ns(inputs.c_program, &id, kind), theirs) {
+                if ns > t {
+                    out.push(format!(
+                        "C program, `{id}`: `{}` takes {ns:.3} ns/byte, {:.2}× \
+                         `wasmtime-host`'s {t:.3}.",
+                        kind.id(),
+                        ns / t
                     ));
                 }
             }

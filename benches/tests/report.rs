@@ -61,9 +61,28 @@ fn the_report_lists_our_losses_and_ratios_to_the_anchor() {
             },
         );
     }
+    // The C program: ours 3 ns/byte on CRC-32 against wasmtime's 2 is a
+    // loss; native's 1 is the floor and is not.
+    let mut c_program = BTreeMap::new();
+    for (variant, ns) in [
+        ("native", 1_000_000.0),
+        ("prelink-c", 3_000_000.0),
+        ("wasmtime-host", 2_000_000.0),
+    ] {
+        c_program.insert(
+            ("crc32".to_string(), variant.to_string()),
+            Estimate {
+                median_ns: ns,
+                lower_ns: ns,
+                upper_ns: ns,
+                bytes: 1_000_000,
+            },
+        );
+    }
     let meta = report::parse_meta("cpu=Test CPU\ncommand=run it\ncommand=then this");
     let inputs = Inputs {
         end_to_end: &end_to_end,
+        c_program: &c_program,
         throughput: &throughput,
         meta: &meta,
         analysis: "Hand-written.",
@@ -73,12 +92,19 @@ fn the_report_lists_our_losses_and_ratios_to_the_anchor() {
     assert!(md.contains("| 0.600 | 0.20× |"), "{md}");
     assert!(md.contains("| CPU | Test CPU |"), "{md}");
     assert!(md.contains("run it\nthen this\n"), "{md}");
+    assert!(
+        md.contains(
+            "| `crc32` | 1.000 | 1.00× | n/a | n/a | 3.000 | 3.00× | n/a | n/a | 2.000 | 2.00× |"
+        ),
+        "{md}"
+    );
     // Linking: ours 2 s vs wasm-merge 2 s (a tie, not a loss); with
     // inlining ours 4 s vs 3 s: a loss, and our peak memory is higher.
     let losses = report::losses(&inputs);
     assert_eq!(
         losses,
         [
+            "C program, `crc32`: `prelink-c` takes 3.000 ns/byte, 1.50× `wasmtime-host`'s 2.000.",
             "m, link: peak memory 2 MB against Binaryen's 1 MB.",
             "m, link + inline: 4.00 s against Binaryen's 3.00 s.",
             "m, link + inline: peak memory 3 MB against Binaryen's 2 MB.",
@@ -91,8 +117,10 @@ fn the_chart_is_an_svg() {
     let samples = report::parse_samples(SAMPLES).unwrap();
     let throughput = report::summarize(&samples);
     let end_to_end = BTreeMap::new();
+    let c_program = BTreeMap::new();
     let inputs = Inputs {
         end_to_end: &end_to_end,
+        c_program: &c_program,
         throughput: &throughput,
         meta: &[],
         analysis: "",

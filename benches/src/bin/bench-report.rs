@@ -44,6 +44,7 @@ fn read(path: &PathBuf) -> Result<String> {
 fn main() -> Result<()> {
     let args = Args::parse();
     let end_to_end = report::read_criterion(&args.criterion)?;
+    let c_program = report::read_c_program(&args.criterion)?;
     let samples = report::parse_samples(&read(&args.samples)?)
         .with_context(|| format!("in `{}`", args.samples.display()))?;
     let throughput = report::summarize(&samples);
@@ -51,6 +52,7 @@ fn main() -> Result<()> {
     let analysis = read(&args.analysis)?;
     let inputs = Inputs {
         end_to_end: &end_to_end,
+        c_program: &c_program,
         throughput: &throughput,
         meta: &meta,
         analysis: &analysis,
