@@ -1,20 +1,30 @@
 //! Using the plugin from the runtime's own `translate_call`.
 //!
 //! A runtime that already overrides `translate_call` (most do: they add
-//! vmctx arguments, or call imports through a table) calls
-//! `Lowering::lower_call` first and falls back to its ordinary call when
-//! that returns `None`. `MiniEnv` in `tests/support/mod.rs` does exactly
-//! this when built with `MiniEnv::with_lowering`; its `translate_call` reads:
+//! vmctx arguments, or call imports through a table) keeps a
+//! `FunctionLowering` (from `Lowering::function`) in its environment, offers
+//! each call to it first and falls back to its ordinary call when that
+//! returns `None`; once the body is translated, `finish` removes the loads
+//! and checks the calls repeated. `MiniEnv` in `tests/support/mod.rs` does
+//! exactly this when built with `MiniEnv::with_lowering`:
 //!
 //! ```text
-//! if let Some(lowering) = self.lowering {
-//!     if let Some(inst) = lowering.lower_call(
-//!         builder, callee_index, call_args, self.pointer_type(), &mut self.store_data,
-//!     )? {
-//!         return Ok(inst);
+//! fn translate_call(..) {
+//!     if let Some(lowering) = &mut self.lowering {
+//!         if let Some(inst) = lowering.lower_call(
+//!             builder, callee_index, call_args, pointer_type, &mut self.store_data,
+//!         )? {
+//!             return Ok(inst);
+//!         }
+//!     }
+//!     // ... the runtime's ordinary call ...
+//! }
+//!
+//! fn after_translate_function(..) {
+//!     if let Some(lowering) = &mut self.lowering {
+//!         lowering.finish(builder);
 //!     }
 //! }
-//! // ... the runtime's ordinary call ...
 //! ```
 //!
 //! and `translate_return_call` does the same with `lower_return_call`. This

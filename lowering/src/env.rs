@@ -4,7 +4,9 @@
 //! environment: `LoweringEnv` implements cranelift-wasm's `FuncEnvironment`
 //! (and its supertraits) by handing every method to the wrapped environment,
 //! except `translate_call` and `translate_return_call`, which first offer
-//! the callee to the [`Lowering`].
+//! the callee to the [`Lowering`] (through a [`FunctionLowering`]), and
+//! `after_translate_function`, which after the wrapped environment's own
+//! work lets the `FunctionLowering` remove repeated loads and checks.
 //!
 //! The forwarding is deliberately exhaustive, provided methods included:
 //! cranelift-wasm gives many hooks a default body, and a wrapper that relied

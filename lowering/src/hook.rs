@@ -7,6 +7,11 @@
 //! single-store JIT), so the plugin does not guess: it asks the runtime,
 //! through [`StoreDataAddress`], to emit whatever instructions produce it.
 //!
+//! The address must be the same for every call within one run of a
+//! function (the store data does not move while Wasm code runs): the
+//! lowering treats all the values the hook returns in one function as one
+//! address when it looks for repeated loads (see [`crate::redundant`]).
+//!
 //! The hook runs once per lowered call. A runtime that makes its emitted code
 //! a `readonly` + `notrap` load (from a value that is itself available in
 //! every block, like the vmctx parameter) lets Cranelift's optimizer treat
@@ -31,7 +36,8 @@ pub trait StoreDataAddress {
     /// Called once for every lowered `store-data-address` call. The builder's
     /// function is the one being translated, so the runtime's usual ways of
     /// reaching its context (the `vmctx` special parameter, a global value it
-    /// created) work here.
+    /// created) work here. Every call within one function must produce the
+    /// same address whenever it runs.
     fn store_data_address(
         &mut self,
         builder: &mut FunctionBuilder<'_>,

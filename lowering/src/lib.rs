@@ -45,11 +45,20 @@
 //!    * wrap the runtime's `FuncEnvironment` in a [`LoweringEnv`] and
 //!      translate with that (it forwards every other method), as in
 //!      `examples/wrapper.rs` (`cargo run -p lowering --example wrapper`); or
-//!    * call [`Lowering::lower_call`] at the top of the runtime's own
-//!      `translate_call` (and [`Lowering::lower_return_call`] in
+//!    * keep a [`FunctionLowering`] (from [`Lowering::function`]) in the
+//!      runtime's environment, call its
+//!      [`lower_call`](FunctionLowering::lower_call) at the top of the
+//!      runtime's own `translate_call` (and
+//!      [`lower_return_call`](FunctionLowering::lower_return_call) in
 //!      `translate_return_call`), falling back to an ordinary call when it
-//!      returns `None`, as in `examples/entry_point.rs`
+//!      returns `None`, and call [`FunctionLowering::finish`] from
+//!      `after_translate_function`, as in `examples/entry_point.rs`
 //!      (`cargo run -p lowering --example entry_point`).
+//!
+//!    `finish` removes the native loads and bounds checks that repeat an
+//!    earlier one (see [`redundant`]); a runtime may skip it, or use the
+//!    stateless [`Lowering::lower_call`], and get the same results more
+//!    slowly.
 //!
 //! 4. Register the [`host`] functions for the intrinsic imports, so that the
 //!    uses that stay imports behave exactly like the lowered calls.
@@ -57,7 +66,8 @@
 //! # What the lowered code does
 //!
 //! See [`lower`] for each shape and for the memory flags (no alias region,
-//! `notrap`, unaligned, native endianness) and why. Checked variants trap
+//! `notrap`, unaligned, native endianness) and why, and [`redundant`] for
+//! what [`FunctionLowering::finish`] removes once a function is translated. Checked variants trap
 //! with [`TrapCode::HeapOutOfBounds`](cranelift_codegen::ir::TrapCode) unless
 //! `offset + N/8 <= length` without overflow; [`Config::spectre_mitigation`]
 //! additionally guards the address with `select_spectre_guard`. On 32-bit

@@ -21,7 +21,9 @@
 //!   loads, not through a native pointer to it). The checked variants' trap
 //!   sits in a cold block of its own, off the path that continues, so it
 //!   does not act as a barrier that would force the buffer pointer and length
-//!   to be reloaded between two accesses.
+//!   to be reloaded between two accesses. (Inside a loop that stores,
+//!   Cranelift reloads them anyway; [`crate::redundant`] removes those
+//!   repeated loads using the same contract.)
 //! * **`notrap`.** The access itself is to trusted host memory. Without
 //!   `notrap`, Cranelift would record the instruction as a Wasm
 //!   heap-out-of-bounds trap site, and a runtime's fault handler would turn a
@@ -138,6 +140,12 @@ impl Lowering {
     /// emitted nothing, when `callee` is not an intrinsic; otherwise returns
     /// the instruction whose results are the call's Wasm results, which is
     /// what `translate_call` must return.
+    ///
+    /// Each call is lowered on its own; [`FunctionLowering::lower_call`]
+    /// does the same and also lets repeated loads and checks be removed
+    /// once the function is translated.
+    ///
+    /// [`FunctionLowering::lower_call`]: crate::FunctionLowering::lower_call
     pub fn lower_call(
         &self,
         builder: &mut FunctionBuilder<'_>,

@@ -80,7 +80,13 @@ fn wrapper_wat(intrinsic: Intrinsic) -> String {
 }
 
 fn compile(intrinsic: Intrinsic, spectre: bool) -> Compiled {
-    let wasm = wat::parse_str(wrapper_wat(intrinsic)).expect("wrapper parses");
+    compile_wat(&wrapper_wat(intrinsic), spectre)
+}
+
+/// Compiles the first function of `wat`, which must have the uniform
+/// signature.
+fn compile_wat(wat: &str, spectre: bool) -> Compiled {
+    let wasm = wat::parse_str(wat).expect("test module parses");
     let info = ModuleInfo::parse(&wasm).expect("module info");
     let config = Config::new().spectre_mitigation(spectre);
     let lowering = Lowering::new(&wasm, &config).expect("valid intrinsics");
@@ -224,6 +230,8 @@ fn in_bounds_cases(size: u64) -> Vec<(u64, u64)> {
         (3, length),
         // The last valid position.
         (length - size, length),
+        // Exactly one access long.
+        (0, size),
         // The whole buffer, last valid position.
         (BUFFER as u64 - size, BUFFER as u64),
     ]
@@ -239,6 +247,8 @@ fn out_of_bounds_cases(size: u64) -> Vec<(u64, u64)> {
         (length, length),
         // Length too small for even one access.
         (0, size - 1),
+        (0, 0),
+        (size, 0),
         // `offset + size` overflows: must not wrap into bounds.
         (u64::MAX - (size - 1), u64::MAX),
         (u64::MAX, 16),
@@ -354,4 +364,55 @@ fn trap_child_process() {
     let result = unsafe { compiled.call(0, &[base, offset, length, WIDE]) };
     eprintln!("trap child: returned {result:#x} instead of trapping");
     std::process::exit(0);
+}
+
+/// Native loads of one address, with native stores to it in between: in
+/// the same block, after a checked store's branch, and around a loop. A
+/// repeated load may reuse an earlier one only when nothing in between can
+/// have written, so every result here shows the stored values.
+#[test]
+fn repeated_loads_see_the_stores_in_between() {
+    let wat = r#"(module
+  (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+  (import "unsafe-intrinsics" "u64-native-store" (func $store (param i64 i64)))
+  (import "unsafe-intrinsics" "u8-checked-native-store"
+    (func $store8 (param i64 i64 i64 i32)))
+  (func (param $p i64) (param $mode i64) (param $n i64) (param i64) (result i64)
+    (local $sum i64)
+    ;; mode 0: load, store 5, load; mode 1: load, checked store of the low
+    ;; byte, load; otherwise: `n` times, add the value to `sum` and store
+    ;; the value plus one, reading it twice per iteration
+    (if (i64.eq (local.get $mode) (i64.const 0))
+      (then
+        (local.set $sum (call $load (local.get $p)))
+        (call $store (local.get $p) (i64.const 5))
+        (return (i64.add (local.get $sum)
+          (i64.mul (call $load (local.get $p)) (i64.const 1000))))))
+    (if (i64.eq (local.get $mode) (i64.const 1))
+      (then
+        (local.set $sum (call $load (local.get $p)))
+        (call $store8 (local.get $p) (i64.const 0) (i64.const 8) (i32.const 9))
+        (return (i64.add (local.get $sum)
+          (i64.mul (call $load (local.get $p)) (i64.const 1000))))))
+    (block $done
+      (loop $next
+        (br_if $done (i64.eqz (local.get $n)))
+        (local.set $sum (i64.add (local.get $sum) (call $load (local.get $p))))
+        (call $store (local.get $p) (i64.add (call $load (local.get $p)) (i64.const 1)))
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br $next)))
+    (local.get $sum)))"#;
+    for spectre in [false, true] {
+        let compiled = compile_wat(wat, spectre);
+        let run = |mode: u64, n: u64| {
+            let mut cell: u64 = 1;
+            let p = &mut cell as *mut u64 as u64;
+            // SAFETY: every access is to `cell`, eight bytes at `p`.
+            let result = unsafe { compiled.call(0, &[p, mode, n]) };
+            (result, cell)
+        };
+        assert_eq!(run(0, 0), (1 + 5 * 1000, 5));
+        assert_eq!(run(1, 0), (1 + 9 * 1000, 9));
+        assert_eq!(run(2, 3), (1 + 2 + 3, 4));
+    }
 }

@@ -218,3 +218,74 @@ fn ref_func_keeps_the_import() {
     assert!(text.contains("uload8.i32 notrap"), "{text}");
     assert!(!text.contains(" call fn"), "{text}");
 }
+
+/// What `FunctionLowering::finish` may and may not remove, counted in the
+/// translated CLIF of one function per case.
+#[test]
+fn only_repeats_with_nothing_in_between_are_removed() {
+    let wat = r#"(module
+  (import "unsafe-intrinsics" "u8-checked-native-load"
+    (func $get8 (param i64 i64 i64) (result i32)))
+  (import "unsafe-intrinsics" "u32-checked-native-load"
+    (func $get32 (param i64 i64 i64) (result i32)))
+  (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+  (import "unsafe-intrinsics" "u64-native-store" (func $store (param i64 i64)))
+  (memory 1)
+  ;; the same check twice: the second is implied
+  (func (param $b i64) (param $o i64) (param $l i64) (result i32)
+    (i32.add (call $get32 (local.get $b) (local.get $o) (local.get $l))
+             (call $get8 (local.get $b) (local.get $o) (local.get $l))))
+  ;; a narrower access first: the wider one is checked again
+  (func (param $b i64) (param $o i64) (param $l i64) (result i32)
+    (i32.add (call $get8 (local.get $b) (local.get $o) (local.get $l))
+             (call $get32 (local.get $b) (local.get $o) (local.get $l))))
+  ;; another length: checked again
+  (func (param $b i64) (param $o i64) (param $l i64) (result i32)
+    (i32.add (call $get8 (local.get $b) (local.get $o) (local.get $l))
+             (call $get8 (local.get $b) (local.get $o) (i64.const 7))))
+  ;; a Wasm heap store in between cannot touch native memory: one load
+  (func (param $p i64) (result i64)
+    (local $first i64)
+    (local.set $first (call $load (local.get $p)))
+    (i64.store (i32.const 0) (local.get $first))
+    (i64.add (local.get $first) (call $load (local.get $p))))
+  ;; a native store in between: two loads
+  (func (param $p i64) (param $q i64) (result i64)
+    (local $first i64)
+    (local.set $first (call $load (local.get $p)))
+    (call $store (local.get $q) (i64.const 0))
+    (i64.add (local.get $first) (call $load (local.get $p))))
+  ;; a call in between: two loads
+  (func (param $p i64) (result i64)
+    (local $first i64)
+    (local.set $first (call $load (local.get $p)))
+    (drop (call 7 (local.get $p)))
+    (i64.add (local.get $first) (call $load (local.get $p))))
+  ;; a different offset from the same base: two loads
+  (func (param $p i64) (result i64)
+    (i64.add (call $load (local.get $p))
+             (call $load (i64.add (local.get $p) (i64.const 8))))))"#;
+    let wasm = wat::parse_str(wat).expect("test WAT parses");
+    let info = ModuleInfo::parse(&wasm).expect("test module parses");
+    let lowering = Lowering::new(&wasm, &Config::new()).expect("valid intrinsics");
+    let isa = isa("x86_64");
+    for mode in [Mode::Wrapper(&lowering), Mode::EntryPoint(&lowering)] {
+        let functions =
+            translate(&wasm, &info, isa.frontend_config(), mode).expect("translation succeeds");
+        let counts: Vec<(usize, usize)> = functions
+            .iter()
+            .map(|func| {
+                let text = func.display().to_string();
+                (
+                    text.matches(" brif ").count(),
+                    text.matches(" = load.i64 notrap v").count(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [(1, 0), (2, 0), (2, 0), (0, 1), (0, 2), (0, 2), (0, 2)],
+            "(checks, native loads) per function"
+        );
+    }
+}

@@ -10,8 +10,9 @@
 //! reported as unsupported rather than faked.
 //!
 //! `MiniEnv::translate_call` also shows the second way to use the plugin: a
-//! runtime that owns its `translate_call` offers each call to
-//! `Lowering::lower_call` first (enabled with `MiniEnv::with_lowering`).
+//! runtime that owns its `translate_call` offers each call to a
+//! `FunctionLowering` first, and calls its `finish` from
+//! `after_translate_function` (enabled with `MiniEnv::with_lowering`).
 //!
 //! Shared by `tests/*.rs`, `examples/*.rs` and `benches/*.rs` through
 //! `mod support;` / `#[path]`; not every user needs every item.
