@@ -302,6 +302,62 @@ fn tail_call_site_inlines_and_returns() {
 }
 
 #[test]
+fn tail_calls_never_move_across_an_exception_handler() {
+    // `leave` tail-calls `throw` from inside its own handler: the tag must
+    // escape to the app, not be caught by `leave`'s `try_table`. `guarded`
+    // is small, but the app tail-calls it from inside its own handler, so
+    // its body must not run inside that handler either.
+    let builtin = r#"(module
+      (tag $e (export "e"))
+      (func $throw (result i32) (throw $e))
+      (func (export "leave") (result i32)
+        (block $caught
+          (try_table (catch $e $caught) (return_call $throw)))
+        (i32.const 1))
+      (func (export "guarded") (result i32) (throw $e)))"#;
+    let app = r#"(module
+      (import "b" "e" (tag $e))
+      (import "b" "leave" (func $leave (result i32)))
+      (import "b" "guarded" (func $guarded (result i32)))
+      (func (export "plain-site") (result i32) (call $leave))
+      (func (export "tail-site") (result i32) (return_call $leave))
+      (func (export "tail-site-in-handler") (result i32)
+        (block $caught
+          (try_table (catch $e $caught) (return_call $guarded)))
+        (i32.const 2))
+      (func (export "plain-site-in-handler") (result i32)
+        (block $caught
+          (try_table (catch $e $caught) (return (call $guarded))))
+        (i32.const 3)))"#;
+    for mode in [InlineMode::Auto, InlineMode::All] {
+        let linked = link(mode, &[("b", builtin)], app);
+        let shape = Shape::of(&linked.wasm);
+        let wat = text(&linked.wasm);
+        // A plain call of `leave` would turn its tail call into a call
+        // inside its handler: it stays a call.
+        assert_eq!(
+            shape.calls_of("plain-site"),
+            [("defined".to_string(), false)],
+            "{wat}"
+        );
+        // At a tail site the inlined body's tail call stays a tail call,
+        // leaving the handler as before.
+        assert_eq!(
+            shape.calls_of("tail-site"),
+            [("defined".to_string(), true)],
+            "{wat}"
+        );
+        assert_eq!(
+            shape.calls_of("tail-site-in-handler"),
+            [("defined".to_string(), true)],
+            "{wat}"
+        );
+        // A plain call inside a handler is caught there either way.
+        assert!(shape.calls_of("plain-site-in-handler").is_empty(), "{wat}");
+    }
+}
+
+#[test]
 fn multi_value_bodies_get_a_block_type() {
     let builtin = r#"(module
       (func (export "split") (param i64) (result i32 i32)

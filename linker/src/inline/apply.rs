@@ -29,7 +29,10 @@
 //!   `return_call`, the caller returns whatever the block leaves, so the
 //!   body's tail calls stay tail calls (their results fit the caller's,
 //!   being subtypes of the callee's) and the block is followed by `return`:
-//!   a chain of tail calls keeps running in constant stack.
+//!   a chain of tail calls keeps running in constant stack. A plain call
+//!   is only right where no exception handler is in force: the plan never
+//!   inlines a body whose tail call sits inside one of its own
+//!   `try_table`s at a non-tail site, nor a tail site inside the caller's.
 //! - **Everything else** is copied byte for byte: inlining moves no
 //!   module-level index, traps and effects happen in the same order, and
 //!   unreachable code stays as stack-polymorphic as it was.

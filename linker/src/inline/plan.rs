@@ -20,6 +20,9 @@
 //! 3. **Sizes.** The plan predicts every function's size after its own
 //!    inlining from the sizes of its callees, so a decision about a caller
 //!    uses the callee's flattened size, not its original one.
+//! 4. **Handlers.** A tail call leaves the exception handlers of its frame;
+//!    calls whose inlining would put code inside a handler it had left
+//!    stay calls (see `leaves_handler`).
 //!
 //! `auto` inlines a non-recursive builtin callee whose flattened size is at
 //! most [`AUTO_MAX_CALLEE_INSTRUCTIONS`]. `all` inlines every non-recursive
@@ -157,6 +160,13 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
             locals: u64::from(f.locals),
         })
         .collect();
+    // Whether a function's body, after its own inlining, has a tail call
+    // where one of its handlers is in force (see `leaves_handler`).
+    let mut tail_call_in_handler: Vec<bool> = graph
+        .facts
+        .iter()
+        .map(|f| f.tail_call_in_handler)
+        .collect();
     let mut rewrites = Vec::new();
     for f in order {
         let mut size = sizes[f];
@@ -164,7 +174,7 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         let mut pooled: Vec<usize> = Vec::new();
         for (k, site) in graph.facts[f].sites.iter().enumerate() {
             let g = (site.callee - graph.imported) as usize;
-            if recursive[g] {
+            if recursive[g] || leaves_handler(site, tail_call_in_handler[g]) {
                 continue;
             }
             let callee = sizes[g];
@@ -197,6 +207,9 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
             total_code += growth;
             size = grown;
             inline[k] = true;
+            // At a tail site the callee's tail calls stay tail calls, in
+            // the caller now.
+            tail_call_in_handler[f] |= site.tail && tail_call_in_handler[g];
             if first_site {
                 pooled.push(g);
             }
@@ -210,6 +223,30 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         }
     }
     InlinePlan { rewrites }
+}
+
+/// Whether inlining at `site` would move code into or out of an exception
+/// handler's reach; `callee_tail_call_in_handler` says whether the callee
+/// has a tail call inside one of its own handlers.
+///
+/// A tail call leaves its frame, and with it every handler of the frame,
+/// before the called function runs. So
+///
+/// - at a `return_call` site inside a handler of the caller, the callee's
+///   exceptions escape that handler; an inlined body would run inside it
+///   and be caught;
+/// - a callee's own `return_call` inside one of its handlers becomes a
+///   plain call when the site is not a tail call, and the handler would
+///   then catch what the tail-called function throws.
+///
+/// Those calls stay calls. Inlined at a tail site, the callee's tail calls
+/// stay tail calls and leave every handler as before.
+fn leaves_handler(site: &super::scan::Site, callee_tail_call_in_handler: bool) -> bool {
+    if site.tail {
+        site.in_handler
+    } else {
+        callee_tail_call_in_handler
+    }
 }
 
 /// An upper bound on the bytes one inlined copy of `callee` adds: its body,
