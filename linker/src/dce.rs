@@ -17,7 +17,10 @@
 //!   the start function, which runs the builtins' start functions;
 //! - every *active* element and data segment, builtin ones included: they
 //!   write into tables and memories at instantiation and may trap there, so
-//!   removing one would change what instantiation does.
+//!   removing one would change what instantiation does;
+//! - every table, global and element segment whose constant expressions
+//!   allocate GC objects: instantiation evaluates them even when nothing
+//!   uses the item, and an allocation may trap.
 //!
 //! References are read through `wasm_encoder::reencode`, whose hooks see
 //! every index an instruction, type or constant expression carries: the
@@ -214,6 +217,7 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
             work.push(Item::Data(index as u32));
         }
     }
+    work.extend(may_trap_when_instantiated(module));
 
     let group_start = group_starts(module);
     let mut collector = Collector::new(origins);
@@ -237,6 +241,53 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
         work.append(&mut collector.items);
     }
     live
+}
+
+/// Defined tables, globals and element segments whose constant expressions
+/// allocate: instantiation evaluates them whether anything uses the item or
+/// not, and an allocation can fail (an array too large for the engine is a
+/// trap), so removing one could turn a failing instantiation into a
+/// succeeding one or change which trap it hits.
+fn may_trap_when_instantiated(module: &Module<'_>) -> Vec<Item> {
+    let mut items = Vec::new();
+    for (defined, table) in module.tables.iter().enumerate() {
+        if let TableInit::Expr(expr) = &table.init {
+            if allocates(expr) {
+                items.push(Item::Table(module.imported.tables + defined as u32));
+            }
+        }
+    }
+    for (defined, global) in module.globals.iter().enumerate() {
+        if allocates(&global.init_expr) {
+            items.push(Item::Global(module.imported.globals + defined as u32));
+        }
+    }
+    for (index, element) in module.elements.iter().enumerate() {
+        if let ElementItems::Expressions(_, exprs) = &element.items {
+            if exprs.clone().into_iter().any(|e| e.map_or(true, |e| allocates(&e))) {
+                items.push(Item::Elem(index as u32));
+            }
+        }
+    }
+    items
+}
+
+/// Whether a constant expression creates a GC object. Inputs are validated,
+/// so an expression that fails to read here does not occur; it counts as
+/// allocating, which only keeps an item.
+fn allocates(expr: &wasmparser::ConstExpr<'_>) -> bool {
+    use wasmparser::Operator;
+    expr.get_operators_reader().into_iter().any(|op| {
+        matches!(
+            op,
+            Err(_)
+                | Ok(Operator::StructNew { .. }
+                    | Operator::StructNewDefault { .. }
+                    | Operator::ArrayNew { .. }
+                    | Operator::ArrayNewDefault { .. }
+                    | Operator::ArrayNewFixed { .. })
+        )
+    })
 }
 
 /// The first type index of every rec group.

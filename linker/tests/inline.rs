@@ -495,6 +495,33 @@ fn dead_builtin_items_are_removed_and_app_items_kept() {
 }
 
 #[test]
+fn unused_builtin_items_whose_initializers_allocate_stay() {
+    // Instantiation evaluates these initializers whether or not anything
+    // uses the items, and each allocation may trap (this array is too large
+    // for any engine): removing them would let instantiation succeed.
+    let builtin = r#"(module
+      (type $bytes (array i8))
+      (type $pair (struct (field i32) (field i32)))
+      (table $huge 1 anyref (array.new_default $bytes (i32.const -1)))
+      (global $object (ref $pair) (struct.new $pair (i32.const 1) (i32.const 2)))
+      (global $plain i32 (i32.const 7))
+      (elem $objects anyref (item (array.new_fixed $bytes 0)))
+      (elem $nulls anyref (item (ref.null any)))
+      (func (export "f") (result i32) (i32.const 1)))"#;
+    let app = r#"(module
+      (import "b" "f" (func $f (result i32)))
+      (func (export "run") (result i32) (call $f)))"#;
+    let linked = link(InlineMode::Auto, &[("b", builtin)], app);
+    let wat = text(&linked.wasm);
+    assert!(wat.contains("array.new_default"), "{wat}");
+    assert!(wat.contains("struct.new"), "{wat}");
+    assert!(wat.contains("array.new_fixed"), "{wat}");
+    assert!(!wat.contains("i32.const 7"), "{wat}");
+    assert!(!wat.contains("ref.null any"), "{wat}");
+    assert!(Shape::of(&linked.wasm).calls_of("run").is_empty(), "{wat}");
+}
+
+#[test]
 fn active_builtin_segments_and_their_targets_stay() {
     // The segments write at instantiation (and could trap there): they and
     // the memory and table they write stay although nothing reads them.
