@@ -8,13 +8,11 @@
 //! linker bug each one shows; like the spec list it is judged both ways, so
 //! a fixed bug must take its seeds off the list.
 //!
-//! The smoke test links with [`SMOKE_MODES`]. The inline modes are covered
-//! by the spec suite's inline columns and by `fuzz-link`, which links every
-//! case under every mode.
+//! Every case is linked under every inline mode ([`fuzz::MODES`]): merging
+//! alone and with the inliner and dead-code removal.
 
 use spec_tests::fuzz;
 use std::sync::Mutex;
-use wasm_prelink::InlineMode;
 
 const KNOWN_FAILURES: &str = include_str!("../fuzz-known-failures.txt");
 
@@ -28,12 +26,6 @@ const FIRST_SEED: u64 = 0x11_2024;
 /// At most this share of cases may be inconclusive; more would mean the
 /// smoke test no longer tests much.
 const MAX_INCONCLUSIVE_PERCENT: usize = 10;
-
-/// The inline modes the smoke test links with: merging only, because the
-/// inliner still fails on generated programs in ways the fuzzer reports
-/// (see `fuzz-link`), and a red smoke test would hide regressions of the
-/// merge behind them.
-const SMOKE_MODES: [InlineMode; 1] = [InlineMode::None];
 
 #[test]
 fn linking_never_changes_behaviour_of_generated_programs() {
@@ -53,7 +45,7 @@ fn linking_never_changes_behaviour_of_generated_programs() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let totals = fuzz::run_batch(
         &engine,
-        &SMOKE_MODES,
+        &fuzz::MODES,
         FIRST_SEED,
         CASES,
         threads,
