@@ -264,7 +264,11 @@ fn may_trap_when_instantiated(module: &Module<'_>) -> Vec<Item> {
     }
     for (index, element) in module.elements.iter().enumerate() {
         if let ElementItems::Expressions(_, exprs) = &element.items {
-            if exprs.clone().into_iter().any(|e| e.map_or(true, |e| allocates(&e))) {
+            if exprs
+                .clone()
+                .into_iter()
+                .any(|e| e.map_or(true, |e| allocates(&e)))
+            {
                 items.push(Item::Elem(index as u32));
             }
         }

@@ -283,20 +283,35 @@ pub fn emit(
         let content_start = out.len();
         (function_count as u32).encode(&mut out);
         let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
-        let mut body = Vec::new();
-        for placed in &plan.funcs {
-            body.clear();
-            let module = &modules[placed.module];
-            code::rewrite_body(
-                &module.bodies[placed.index as usize],
-                &plan.maps[placed.module],
-                &unchanged[placed.module],
-                &mut body,
-            )
-            .map_err(internal)?;
-            body.len().encode(&mut out);
-            out.extend_from_slice(&body);
+        let size_of = |placed: &crate::plan::Placed| {
+            modules[placed.module].bodies[placed.index as usize]
+                .as_bytes()
+                .len()
+        };
+        let ranges = crate::parallel::split(plan.funcs.iter().map(size_of));
+        // Each range becomes its run of size-prefixed bodies; the runs are
+        // appended in order, so the bytes do not depend on the split.
+        let runs = crate::parallel::map(ranges, |range| {
+            let funcs = &plan.funcs[range];
+            let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
+            let mut body = Vec::new();
+            for placed in funcs {
+                body.clear();
+                code::rewrite_body(
+                    &modules[placed.module].bodies[placed.index as usize],
+                    &plan.maps[placed.module],
+                    &unchanged[placed.module],
+                    &mut body,
+                )?;
+                body.len().encode(&mut run);
+                run.extend_from_slice(&body);
+            }
+            Ok::<_, code::RewriteError>(run)
+        });
+        for run in runs {
+            out.extend_from_slice(&run.map_err(internal)?);
         }
+        let mut body = Vec::new();
         if let StartPlan::Synthesized(steps) = &plan.start {
             body.clear();
             synthesized_start(modules, plan, steps, &mut body).map_err(internal)?;

@@ -57,6 +57,7 @@ pub mod info;
 pub mod inline;
 pub mod intrinsics;
 pub mod names;
+pub mod parallel;
 pub mod plan;
 pub mod types;
 pub mod validate;

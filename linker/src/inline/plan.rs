@@ -162,11 +162,8 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         .collect();
     // Whether a function's body, after its own inlining, has a tail call
     // where one of its handlers is in force (see `leaves_handler`).
-    let mut tail_call_in_handler: Vec<bool> = graph
-        .facts
-        .iter()
-        .map(|f| f.tail_call_in_handler)
-        .collect();
+    let mut tail_call_in_handler: Vec<bool> =
+        graph.facts.iter().map(|f| f.tail_call_in_handler).collect();
     let mut rewrites = Vec::new();
     for f in order {
         let mut size = sizes[f];

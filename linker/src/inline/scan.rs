@@ -12,8 +12,8 @@
 //! they may name one, so for the app's own functions — usually nearly all
 //! of the code — the scan costs little more than a parse.
 //!
-//! Bodies are independent, so large modules are scanned on all cores in
-//! contiguous chunks; the result does not depend on how they were split.
+//! Bodies are independent, so large modules are scanned on all cores (see
+//! [`crate::parallel`]); the result does not depend on how they were split.
 
 use super::ops::{self, Spaces};
 use super::origins::Origins;
@@ -58,10 +58,6 @@ pub struct Facts {
     /// inlined copy, where it becomes a plain call, could not.
     pub tail_call_in_handler: bool,
 }
-
-/// Below this many bytes of code, bodies are scanned on the calling thread:
-/// starting threads would cost more than the work.
-const PARALLEL_CODE_THRESHOLD: usize = 256 * 1024;
 
 impl Facts {
     /// Everything the body refers to: [`Facts::refs`] and the callees of its
@@ -127,18 +123,42 @@ enum Nesting {
 
 /// The [`Nesting`] of an operator, by its name in wasmparser's tables.
 macro_rules! nesting {
-    (Block) => { Nesting::Open { handler: false } };
-    (Loop) => { Nesting::Open { handler: false } };
-    (If) => { Nesting::Open { handler: false } };
-    (TryTable) => { Nesting::Open { handler: true } };
-    (Try) => { Nesting::Open { handler: true } };
-    (End) => { Nesting::Close };
-    (Delegate) => { Nesting::Close };
-    (Catch) => { Nesting::Catch };
-    (CatchAll) => { Nesting::Catch };
-    (ReturnCallIndirect) => { Nesting::TailCall };
-    (ReturnCallRef) => { Nesting::TailCall };
-    ($other:ident) => { Nesting::Other };
+    (Block) => {
+        Nesting::Open { handler: false }
+    };
+    (Loop) => {
+        Nesting::Open { handler: false }
+    };
+    (If) => {
+        Nesting::Open { handler: false }
+    };
+    (TryTable) => {
+        Nesting::Open { handler: true }
+    };
+    (Try) => {
+        Nesting::Open { handler: true }
+    };
+    (End) => {
+        Nesting::Close
+    };
+    (Delegate) => {
+        Nesting::Close
+    };
+    (Catch) => {
+        Nesting::Catch
+    };
+    (CatchAll) => {
+        Nesting::Catch
+    };
+    (ReturnCallIndirect) => {
+        Nesting::TailCall
+    };
+    (ReturnCallRef) => {
+        Nesting::TailCall
+    };
+    ($other:ident) => {
+        Nesting::Other
+    };
 }
 
 impl Scanner<'_> {
@@ -301,43 +321,20 @@ pub fn scan_all(
     origins: &Origins,
 ) -> Result<Vec<Facts>, LinkError> {
     let spaces = removable_spaces(origins);
-    let scan_range = |range: std::ops::Range<usize>| -> Result<Vec<Facts>, String> {
+    let ranges = crate::parallel::split(bodies.iter().map(|b| b.as_bytes().len()));
+    let chunks = crate::parallel::map(ranges, |range| {
         range
             .map(|i| scan(&bodies[i], params[i], origins, &spaces))
-            .collect()
-    };
-    let code_bytes: usize = bodies.iter().map(|b| b.as_bytes().len()).sum();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let result = if workers < 2 || code_bytes < PARALLEL_CODE_THRESHOLD {
-        scan_range(0..bodies.len())
-    } else {
-        // Contiguous chunks of similar byte size, concatenated in order.
-        let target = code_bytes / workers + 1;
-        let mut ranges = Vec::new();
-        let (mut start, mut size) = (0, 0);
-        for (i, body) in bodies.iter().enumerate() {
-            size += body.as_bytes().len();
-            if size >= target {
-                ranges.push(start..i + 1);
-                start = i + 1;
-                size = 0;
+            .collect::<Result<Vec<Facts>, String>>()
+    });
+    let mut result = Ok(Vec::with_capacity(bodies.len()));
+    for chunk in chunks {
+        if let Ok(all) = &mut result {
+            match chunk {
+                Ok(facts) => all.extend(facts),
+                Err(e) => result = Err(e),
             }
         }
-        ranges.push(start..bodies.len());
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .into_iter()
-                .map(|range| scope.spawn(move || scan_range(range)))
-                .collect();
-            let mut all = Vec::with_capacity(bodies.len());
-            for handle in handles {
-                let chunk = handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                all.extend(chunk);
-            }
-            Ok(all)
-        })
-    };
+    }
     result.map_err(|e| LinkError::InvalidOutput(format!("scanning the merged module: {e}")))
 }
