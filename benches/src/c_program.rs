@@ -17,11 +17,12 @@
 //! | `prelink-wat` | the same with `examples/host-buf/builtin.wat` |
 //! | `wasmtime-host` | wasmtime 48, the unlinked `app.wasm`, `get`/`set`/`len` as host functions |
 //!
-//! The native variants are separate processes (`native-bench`, built by
-//! `build.sh` next to the modules) that time their repetitions themselves,
-//! so process start-up and reading the input are not measured. Every call's
-//! result is returned so the benchmark and the tests can check that each
-//! variant did the same work.
+//! The native variants are separate processes (`native-bench` and
+//! `native-bench-calls`, which `build.sh` writes next to the modules when
+//! `NATIVE_BENCH=1`) that time their repetitions themselves, so process
+//! start-up and reading the input are not measured. Every call's result is
+//! returned so the benchmark and the tests can check that each variant did
+//! the same work.
 
 use crate::workload::HostBuffer;
 use anyhow::{anyhow, bail, Context, Result};
