@@ -522,6 +522,25 @@ fn unused_builtin_items_whose_initializers_allocate_stay() {
 }
 
 #[test]
+fn host_functions_declared_only_by_removed_builtin_items_are_declared_again() {
+    // `ref.func $tick` is valid in the builtin because its global declares
+    // `$tick`. Inlined into the app, the global is dead and removed, and the
+    // host import it declared must be declared by the output itself.
+    let builtin = r#"(module
+      (import "env" "tick" (func $tick))
+      (global $unused funcref (ref.func $tick))
+      (func (export "tick-ref") (result funcref) (ref.func $tick)))"#;
+    let app = r#"(module
+      (import "b" "tick-ref" (func $tick-ref (result funcref)))
+      (func (export "run") (result funcref) (call $tick-ref)))"#;
+    let linked = link(InlineMode::Auto, &[("b", builtin)], app);
+    let wat = text(&linked.wasm);
+    assert!(Shape::of(&linked.wasm).calls_of("run").is_empty(), "{wat}");
+    assert!(!wat.contains("(global"), "{wat}");
+    assert!(wat.contains("(elem (;0;) declare func $b::tick)"), "{wat}");
+}
+
+#[test]
 fn active_builtin_segments_and_their_targets_stay() {
     // The segments write at instantiation (and could trap there): they and
     // the memory and table they write stay although nothing reads them.

@@ -50,7 +50,7 @@ pub struct Facts {
     /// Removable items referred to other than by the call sites (local
     /// types included), sorted, without repeats.
     pub refs: Vec<Item>,
-    /// Removable functions taken by `ref.func`, sorted, without repeats.
+    /// Functions taken by `ref.func`, sorted, without repeats.
     pub ref_funcs: Vec<u32>,
     /// Whether a tail call (`return_call`, `return_call_indirect`,
     /// `return_call_ref`) lies where a handler of the function is active.
@@ -204,15 +204,12 @@ impl Scanner<'_> {
         }
     }
 
+    /// Every target is recorded, not only removable ones: a host import or
+    /// an app function may be declared only by a builtin global or segment
+    /// that dead-code removal drops, and the rebuild must then declare it
+    /// again.
     fn ref_func(&mut self, func: u32) -> bool {
-        if self
-            .origins
-            .funcs
-            .get(func as usize)
-            .is_some_and(|o| o.removable())
-        {
-            self.facts.ref_funcs.push(func);
-        }
+        self.facts.ref_funcs.push(func);
         self.spaces.funcs
     }
 }
