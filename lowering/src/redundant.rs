@@ -167,15 +167,34 @@ fn load_key(func: &Function, inst: Inst, store_data: &[Value]) -> Option<LoadKey
 }
 
 /// Splits `address` into a root and a constant, looking through additions
-/// of constants and through the narrowing and widening the plugin applies
-/// on 32-bit targets (the pointer width is fixed within a function, so two
-/// addresses with the same root and constant are the same address).
+/// of constants and through the conversions the plugin itself applies on
+/// 32-bit targets: the narrowing of every native address to the pointer
+/// type, which is the load's own operand (every recorded load has it, or
+/// none has: the pointer width is fixed within a function), and the
+/// widening of a store-data address to `i64`. Other conversions are roots:
+/// `uextend(ireduce(x))` is not `x`.
 fn address_root(func: &Function, address: Value, store_data: &[Value]) -> (Root, i64) {
     let mut value = func.dfg.resolve_aliases(address);
+    if let Some(InstructionData::Unary {
+        opcode: Opcode::Ireduce,
+        arg,
+    }) = defining_data(func, value)
+    {
+        value = func.dfg.resolve_aliases(arg);
+    }
     let mut constant = 0i64;
     loop {
         if store_data.contains(&value) {
             return (Root::StoreData, constant);
+        }
+        if let Some(InstructionData::Unary {
+            opcode: Opcode::Uextend,
+            arg,
+        }) = defining_data(func, value)
+        {
+            if store_data.contains(&func.dfg.resolve_aliases(arg)) {
+                return (Root::StoreData, constant);
+            }
         }
         let ir::ValueDef::Result(inst, 0) = func.dfg.value_def(value) else {
             return (Root::Value(value), constant);
@@ -204,12 +223,17 @@ fn address_root(func: &Function, address: Value, store_data: &[Value]) -> (Root,
                 constant = constant.wrapping_add(imm.bits());
                 value = func.dfg.resolve_aliases(arg);
             }
-            InstructionData::Unary {
-                opcode: Opcode::Ireduce | Opcode::Uextend,
-                arg,
-            } => value = func.dfg.resolve_aliases(arg),
             _ => return (Root::Value(value), constant),
         }
+    }
+}
+
+/// The instruction defining `value`, if it is an instruction's only or
+/// first result.
+fn defining_data(func: &Function, value: Value) -> Option<InstructionData> {
+    match func.dfg.value_def(value) {
+        ir::ValueDef::Result(inst, 0) => Some(func.dfg.insts[inst]),
+        _ => None,
     }
 }
 

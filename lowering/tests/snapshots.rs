@@ -264,7 +264,15 @@ fn only_repeats_with_nothing_in_between_are_removed() {
   ;; a different offset from the same base: two loads
   (func (param $p i64) (result i64)
     (i64.add (call $load (local.get $p))
-             (call $load (i64.add (local.get $p) (i64.const 8))))))"#;
+             (call $load (i64.add (local.get $p) (i64.const 8)))))
+  ;; the low half of the address is another address: two loads
+  (func (param $p i64) (result i64)
+    (i64.add (call $load (local.get $p))
+             (call $load (i64.extend_i32_u (i32.wrap_i64 (local.get $p))))))
+  ;; the same address spelled two ways: one load
+  (func (param $p i64) (result i64)
+    (i64.add (call $load (i64.add (local.get $p) (i64.const 8)))
+             (call $load (i64.add (i64.add (local.get $p) (i64.const 4)) (i64.const 4))))))"#;
     let wasm = wat::parse_str(wat).expect("test WAT parses");
     let info = ModuleInfo::parse(&wasm).expect("test module parses");
     let lowering = Lowering::new(&wasm, &Config::new()).expect("valid intrinsics");
@@ -284,7 +292,17 @@ fn only_repeats_with_nothing_in_between_are_removed() {
             .collect();
         assert_eq!(
             counts,
-            [(1, 0), (2, 0), (2, 0), (0, 1), (0, 2), (0, 2), (0, 2)],
+            [
+                (1, 0),
+                (2, 0),
+                (2, 0),
+                (0, 1),
+                (0, 2),
+                (0, 2),
+                (0, 2),
+                (0, 2),
+                (0, 1)
+            ],
             "(checks, native loads) per function"
         );
     }
