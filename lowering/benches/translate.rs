@@ -9,7 +9,9 @@
 //! * `plain`: the runtime's environment alone; intrinsics stay calls.
 //! * `wrapper`: the same environment inside `LoweringEnv`, including
 //!   building the `Lowering` from the module bytes.
-//! * `entry point`: the runtime's `translate_call` calling `lower_call`.
+//! * `entry point`: the runtime's `translate_call` calling a
+//!   `FunctionLowering`'s `lower_call`, and `after_translate_function` its
+//!   `finish`.
 //!
 //! Plus the same module with the intrinsic namespace renamed, so no call is
 //! lowered, through the wrapper: the pure cost of the extra lookup.
@@ -130,7 +132,7 @@ fn main() {
     let names = [
         "plain (intrinsics stay calls)",
         "wrapper (LoweringEnv)",
-        "entry point (lower_call)",
+        "entry point (FunctionLowering)",
         "wrapper, no intrinsics in module",
     ];
     let medians: Vec<Duration> = samples.into_iter().map(median).collect();
