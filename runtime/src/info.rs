@@ -8,7 +8,7 @@
 //! layout needs the final counts.
 
 use cranelift_codegen::entity::EntityRef;
-use cranelift_wasm::wasmparser::{FuncValidator, FunctionBody, ValidatorResources};
+use cranelift_wasm::wasmparser::{FuncValidator, FunctionBody, ValidatorResources, WasmFeatures};
 use cranelift_wasm::{
     ConstExpr, DataIndex, ElemIndex, EngineOrModuleTypeIndex, FuncIndex, Global, GlobalIndex,
     Memory, MemoryIndex, ModuleEnvironment, ModuleInternedTypeIndex, Table, TableIndex,
@@ -143,6 +143,12 @@ impl TypeConvert for InfoBuilder<'_> {
 }
 
 impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
+    /// wasmparser's defaults plus 64-bit memories, which the runtime
+    /// implements with explicit bounds checks (see `memory.rs`).
+    fn wasm_features(&self) -> WasmFeatures {
+        WasmFeatures::default() | WasmFeatures::MEMORY64
+    }
+
     fn declare_type_func(&mut self, wasm_func_type: WasmFuncType) -> WasmResult<()> {
         self.info.types.push(wasm_func_type);
         Ok(())
