@@ -8,11 +8,14 @@
 //! layout needs the final counts.
 
 use cranelift_codegen::entity::EntityRef;
-use cranelift_wasm::wasmparser::{FuncValidator, FunctionBody, ValidatorResources, WasmFeatures};
+use cranelift_wasm::wasmparser::{
+    DataKind, ElementKind, FuncValidator, FunctionBody, Parser, Payload, ValidatorResources,
+    WasmFeatures,
+};
 use cranelift_wasm::{
-    ConstExpr, DataIndex, ElemIndex, EngineOrModuleTypeIndex, FuncIndex, Global, GlobalIndex,
-    Memory, MemoryIndex, ModuleEnvironment, ModuleInternedTypeIndex, Table, TableIndex,
-    TypeConvert, TypeIndex, WasmError, WasmFuncType, WasmHeapType, WasmResult,
+    ConstExpr, ConstOp, DataIndex, ElemIndex, EngineOrModuleTypeIndex, FuncIndex, Global,
+    GlobalIndex, Memory, MemoryIndex, ModuleEnvironment, ModuleInternedTypeIndex, Table,
+    TableIndex, TypeConvert, TypeIndex, WasmError, WasmFuncType, WasmHeapType, WasmResult,
 };
 
 /// The kind and index of an import or export.
@@ -36,24 +39,19 @@ pub(crate) struct Import {
     pub index: EntityIndex,
 }
 
-/// Where an active segment goes: a constant offset plus an optional global.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SegmentOffset {
-    pub base: Option<GlobalIndex>,
-    pub offset: u64,
-}
-
 /// An element segment; `FuncIndex::reserved_value()` items are null.
 #[derive(Clone, Debug)]
 pub(crate) struct ElemSegment {
-    pub active: Option<(TableIndex, SegmentOffset)>,
+    /// The table and offset expression of an active segment.
+    pub active: Option<(TableIndex, ConstExpr)>,
     pub items: Box<[FuncIndex]>,
 }
 
 /// A data segment.
 #[derive(Clone, Debug)]
 pub(crate) struct DataSegment {
-    pub active: Option<(MemoryIndex, SegmentOffset)>,
+    /// The memory and offset expression of an active segment.
+    pub active: Option<(MemoryIndex, ConstExpr)>,
     pub bytes: Box<[u8]>,
 }
 
@@ -284,6 +282,10 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
         Ok(())
     }
 
+    /// cranelift-wasm passes only the first operator of the offset
+    /// expression (`base` or `offset`), which is wrong for extended constant
+    /// expressions; [`read_segment_offsets`] replaces it with the whole
+    /// expression.
     fn declare_table_elements(
         &mut self,
         table_index: TableIndex,
@@ -292,12 +294,8 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
         elements: Box<[FuncIndex]>,
     ) -> WasmResult<()> {
         self.info.escaping.extend(elements.iter().copied());
-        let offset = SegmentOffset {
-            base,
-            offset: u64::from(offset),
-        };
         self.info.elems.push(ElemSegment {
-            active: Some((table_index, offset)),
+            active: Some((table_index, first_operator(base, u64::from(offset)))),
             items: elements,
         });
         Ok(())
@@ -346,6 +344,8 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
         Ok(())
     }
 
+    /// As for [`declare_table_elements`](Self::declare_table_elements),
+    /// the offset is filled in by [`read_segment_offsets`].
     fn declare_data_initialization(
         &mut self,
         memory_index: MemoryIndex,
@@ -354,9 +354,64 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
         data: &'data [u8],
     ) -> WasmResult<()> {
         self.info.data.push(DataSegment {
-            active: Some((memory_index, SegmentOffset { base, offset })),
+            active: Some((memory_index, first_operator(base, offset))),
             bytes: data.into(),
         });
         Ok(())
     }
+}
+
+/// The offset expression made of the one operator cranelift-wasm passes.
+fn first_operator(base: Option<GlobalIndex>, offset: u64) -> ConstExpr {
+    ConstExpr::new([base.map_or(ConstOp::I64Const(offset as i64), ConstOp::GlobalGet)])
+}
+
+/// Sets the offset of every active segment of `info` to the whole offset
+/// expression read from `wasm`'s element and data sections.
+///
+/// cranelift-wasm 0.112 reads only the first operator of an offset
+/// expression and drops the rest, so `(i32.add (global.get $g) (i32.const
+/// 10))` would be taken as `(global.get $g)`. The module has been validated
+/// by then, so the sections parse, and their active segments are the ones
+/// the hooks recorded, in the same order.
+pub(crate) fn read_segment_offsets(wasm: &[u8], info: &mut ModuleInfo) -> WasmResult<()> {
+    let mut elems = info.elems.iter_mut().filter_map(|e| e.active.as_mut());
+    let mut data = info.data.iter_mut().filter_map(|d| d.active.as_mut());
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload? {
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    if let ElementKind::Active { offset_expr, .. } = element?.kind {
+                        set_offset(elems.next().map(|e| &mut e.1), offset_expr)?;
+                    }
+                }
+            }
+            Payload::DataSection(reader) => {
+                for segment in reader {
+                    if let DataKind::Active { offset_expr, .. } = segment?.kind {
+                        set_offset(data.next().map(|d| &mut d.1), offset_expr)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if elems.next().is_some() || data.next().is_some() {
+        return Err(WasmError::Unsupported(
+            "more active segments declared than the sections hold".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores `expr` in the next recorded active segment's `slot`.
+fn set_offset(
+    slot: Option<&mut ConstExpr>,
+    expr: cranelift_wasm::wasmparser::ConstExpr<'_>,
+) -> WasmResult<()> {
+    let slot = slot.ok_or_else(|| {
+        WasmError::Unsupported("an active segment cranelift-wasm did not declare".to_owned())
+    })?;
+    *slot = ConstExpr::from_wasmparser(expr)?.0;
+    Ok(())
 }

@@ -9,11 +9,11 @@ use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::entity::EntityRef;
 use std::rc::Rc;
 
-use cranelift_wasm::{ConstExpr, ConstOp, FuncIndex, GlobalIndex};
+use cranelift_wasm::{ConstExpr, ConstOp, FuncIndex};
 
 use crate::error::{Error, Trap};
 use crate::func::Func;
-use crate::info::{EntityIndex, SegmentOffset};
+use crate::info::EntityIndex;
 use crate::memory::{self, MemoryType};
 use crate::module::{Module, ModuleInner};
 use crate::store::{Extern, Global, GlobalCell, GlobalType, Memory, Store, Table};
@@ -435,15 +435,24 @@ fn eval_const(
     Ok(ValRaw(pop(&mut stack)?))
 }
 
-/// The start of an active segment.
-fn segment_start(offset: SegmentOffset, globals: &[*mut GlobalCell]) -> u64 {
-    let base = offset.base.map_or(0, |g: GlobalIndex| {
-        // SAFETY: the cell is boxed in the store. Offsets are `i32` or
-        // `i64` globals; the 64-bit read of an `i32` global's slot is its
-        // zero-extended value.
-        unsafe { (*globals[g.index()]).value.0 as u64 }
-    });
-    base.wrapping_add(offset.offset)
+/// The start of an active segment: its offset expression evaluated like a
+/// global initializer.
+///
+/// Validation gave the expression the index type of its table or memory;
+/// a 32-bit result is truncated, because only the low half of a 32-bit
+/// global's slot is meaningful once compiled code has written it.
+fn segment_start(
+    offset: &ConstExpr,
+    index64: bool,
+    globals: &[*mut GlobalCell],
+    instance: &InstanceData,
+) -> Result<u64, Error> {
+    let value = eval_const(offset, globals, instance)?.0;
+    Ok(if index64 {
+        value as u64
+    } else {
+        u64::from(value as u32)
+    })
 }
 
 /// Applies the active segments, then runs the start function.
@@ -455,7 +464,7 @@ fn initialize(
     let instance = &mut store.inner.instances[handle.0];
     let module = instance.module.clone();
     for (i, segment) in module.info.elems.iter().enumerate() {
-        let Some((table, offset)) = segment.active else {
+        let Some((table, offset)) = &segment.active else {
             // A declarative segment (recorded without items) is dropped from
             // the start; a passive one stays until `elem.drop`.
             instance.dropped_elems[i] = segment.items.is_empty();
@@ -463,7 +472,7 @@ fn initialize(
         };
         // Active segments are dropped once applied.
         instance.dropped_elems[i] = true;
-        let start = segment_start(offset, globals);
+        let start = segment_start(offset, false, globals, instance)?;
         let words: Vec<usize> = segment
             .items
             .iter()
@@ -479,11 +488,12 @@ fn initialize(
         }
     }
     for (i, segment) in module.info.data.iter().enumerate() {
-        let Some((memory, offset)) = segment.active else {
+        let Some((memory, offset)) = &segment.active else {
             continue;
         };
         instance.dropped_data[i] = true;
-        let start = segment_start(offset, globals);
+        let index64 = module.info.memories[memory.index()].memory64;
+        let start = segment_start(offset, index64, globals, instance)?;
         let data = instance.memory(memory.as_u32()).data_mut();
         let end = start.checked_add(segment.bytes.len() as u64);
         match end {

@@ -21,7 +21,7 @@ use wasm_prelink_lowering::{Lowering, LoweringEnv, VmctxField};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::func_env::{wasm_signature, FuncEnv};
-use crate::info::{EntityIndex, InfoBuilder, ModuleInfo};
+use crate::info::{read_segment_offsets, EntityIndex, InfoBuilder, ModuleInfo};
 use crate::trap::TrapLookup;
 use crate::values::{FuncType, ValType};
 use crate::vm::{VMOffsets, VMCTX_STORE_DATA};
@@ -81,7 +81,8 @@ impl Module {
         )?;
         let mut builder = InfoBuilder::new();
         translate_module(wasm, &mut builder).map_err(compile_error)?;
-        let InfoBuilder { info, bodies } = builder;
+        let InfoBuilder { mut info, bodies } = builder;
+        read_segment_offsets(wasm, &mut info).map_err(compile_error)?;
 
         let types = info
             .types

@@ -3,8 +3,8 @@
 //! buffer.
 
 use wasm_prelink_runtime::{
-    Config, Engine, Error, Extern, FuncType, Global, GlobalType, Instance, Linker, Module, Store,
-    Trap, Val, ValType,
+    Config, Engine, Error, Extern, FuncType, Global, GlobalType, Instance, Linker, Memory,
+    MemoryType, Module, Store, Table, TableType, Trap, Val, ValType,
 };
 
 fn engine() -> Engine {
@@ -332,6 +332,144 @@ fn segment_out_of_bounds_traps_at_instantiation() {
     let module = Module::new(store.engine(), &wasm).expect("compiles");
     let err = Linker::new().instantiate(&mut store, &module).unwrap_err();
     assert_eq!(err.trap(), Some(&Trap::MemoryOutOfBounds));
+}
+
+/// A linker with an immutable global `env::g` of `value`.
+fn linker_with_global(store: &mut Store, value: Val, content: ValType) -> Linker {
+    let global = Global::new(
+        store,
+        GlobalType {
+            content,
+            mutable: false,
+        },
+        value,
+    )
+    .expect("global");
+    let mut linker = Linker::new();
+    linker.define("env", "g", Extern::Global(global));
+    linker
+}
+
+#[test]
+fn extended_constant_segment_offsets_are_evaluated_whole() {
+    let mut store = Store::new(&engine());
+    let linker = linker_with_global(&mut store, Val::I32(5), ValType::I32);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+        (import "env" "g" (global $g i32))
+        (memory (export "m") 1)
+        (table (export "t") 20 funcref)
+        (func $seven (result i32) (i32.const 7))
+        (data (i32.add (global.get $g) (i32.const 10)) "xy")
+        (data (i32.mul (i32.const 3) (i32.sub (global.get $g) (i32.const 1))) "z")
+        (elem (i32.add (global.get $g) (i32.const 10)) $seven)
+        (func (export "call") (param i32) (result i32)
+          (call_indirect (result i32) (local.get 0))))"#,
+    );
+    let Some(Extern::Memory(memory)) = instance.get_export(&store, "m") else {
+        panic!("exports m");
+    };
+    let data = memory.data(&store);
+    assert_eq!(&data[15..17], b"xy");
+    assert_eq!(data[12], b'z');
+    // Where the first operator alone, `global.get $g`, would have put them.
+    assert_eq!(data[5], 0);
+    assert_eq!(
+        instance
+            .call(&mut store, "call", &[Val::I32(15)])
+            .expect("call"),
+        [Val::I32(7)]
+    );
+    assert_eq!(
+        trap_of(instance.call(&mut store, "call", &[Val::I32(5)])),
+        Trap::IndirectCallToNull
+    );
+}
+
+#[test]
+fn extended_constant_segment_offsets_of_64_bit_memories() {
+    let mut store = Store::new(&engine());
+    let linker = linker_with_global(&mut store, Val::I64(0x1_0000_0010), ValType::I64);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+        (import "env" "g" (global $g i64))
+        (memory (export "m") i64 1)
+        (data (i64.sub (global.get $g) (i64.const 0x1_0000_0000)) "ab")
+        (data (i64.add (i64.mul (i64.const 2) (i64.sub (global.get $g) (i64.const 0x1_0000_0000)))
+                       (i64.const 1)) "c"))"#,
+    );
+    let Some(Extern::Memory(memory)) = instance.get_export(&store, "m") else {
+        panic!("exports m");
+    };
+    let data = memory.data(&store);
+    assert_eq!(&data[16..18], b"ab");
+    assert_eq!(data[33], b'c');
+}
+
+#[test]
+fn extended_constant_segment_offsets_out_of_bounds_trap_after_earlier_segments() {
+    let mut store = Store::new(&engine());
+    let mut linker = linker_with_global(&mut store, Val::I32(5), ValType::I32);
+    let memory = Memory::new(
+        &mut store,
+        MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+        },
+    )
+    .expect("memory");
+    let table = Table::new(
+        &mut store,
+        TableType {
+            element: ValType::FuncRef,
+            minimum: 4,
+            maximum: None,
+        },
+        Val::FuncRef(None),
+    )
+    .expect("table");
+    linker.define("env", "m", Extern::Memory(memory));
+    linker.define("env", "t", Extern::Table(table));
+    let compile = |store: &Store, wat: &str| {
+        Module::new(store.engine(), &wat::parse_str(wat).expect("parses")).expect("compiles")
+    };
+
+    // 65531 + 5 = 65536: one byte past the end of the memory.
+    let data = compile(
+        &store,
+        r#"(module
+        (import "env" "g" (global $g i32))
+        (import "env" "m" (memory 1))
+        (data (i32.const 0) "ok")
+        (data (i32.add (global.get $g) (i32.const 65531)) "!"))"#,
+    );
+    let err = linker.instantiate(&mut store, &data).unwrap_err();
+    assert_eq!(err.trap(), Some(&Trap::MemoryOutOfBounds));
+    assert_eq!(&memory.data(&store)[..2], b"ok");
+
+    // 5 - 2 = 3 holds one element of a 4-element table, not two; element
+    // segments come before data segments, so the data is not written.
+    let elems = compile(
+        &store,
+        r#"(module
+        (import "env" "g" (global $g i32))
+        (import "env" "m" (memory 1))
+        (import "env" "t" (table 4 funcref))
+        (func $f)
+        (elem (i32.const 0) $f)
+        (elem (i32.sub (global.get $g) (i32.const 2)) $f $f)
+        (data (i32.const 100) "late"))"#,
+    );
+    let err = linker.instantiate(&mut store, &elems).unwrap_err();
+    assert_eq!(err.trap(), Some(&Trap::TableOutOfBounds));
+    assert!(matches!(table.get(&store, 0), Some(Val::FuncRef(Some(_)))));
+    assert_eq!(table.get(&store, 3), Some(Val::FuncRef(None)));
+    assert_eq!(&memory.data(&store)[100..104], [0; 4]);
 }
 
 #[test]
