@@ -2,12 +2,13 @@
 //!
 //! Every fact about an intrinsic — its import name, its core Wasm signature
 //! and the kind of native access it performs — lives in exactly one row of
-//! [`for_each_intrinsic!`]. Everything else is generated from that row: the
-//! [`Intrinsic`] enum, its name lookup ([`FromStr`]), its signature
-//! ([`Intrinsic::params`], [`Intrinsic::results`]) and its [`Shape`], which is
-//! what the lowering dispatches on. Adding an intrinsic is therefore one new
-//! row plus, only if it has a new shape, one new lowering helper; a row whose
-//! shape is not handled fails to compile instead of silently calling the host.
+//! [`for_each_intrinsic!`](crate::for_each_intrinsic!). Everything else is
+//! generated from that row: the [`Intrinsic`] enum, its name lookup
+//! ([`FromStr`]), its signature ([`Intrinsic::params`],
+//! [`Intrinsic::results`]) and its [`Shape`], which is what the lowering
+//! dispatches on. Adding an intrinsic is therefore one new row plus, only if
+//! it has a new shape, one new lowering helper; a row whose shape is not
+//! handled fails to compile instead of silently calling the host.
 //!
 //! The names and signatures match Wasmtime's compile-time builtins, so one
 //! builtin module runs unchanged on both.
@@ -150,8 +151,8 @@ macro_rules! define_intrinsics {
     )*) => {
         /// One of the unsafe intrinsics a trusted builtin may import.
         ///
-        /// Generated from [`for_each_intrinsic!`]; see DESIGN.md's table for
-        /// what each one means.
+        /// Generated from [`for_each_intrinsic!`](crate::for_each_intrinsic!);
+        /// see DESIGN.md's table for what each one means.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Intrinsic {
             $(

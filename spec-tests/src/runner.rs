@@ -2,7 +2,7 @@
 //!
 //! wasmtime ships its own `.wast` runner, but it instantiates modules itself;
 //! the linker has to see every module *before* it is instantiated, so this
-//! is a small runner over the `wast` crate's directives. One [`Runner`] runs
+//! is a small runner over the `wast` crate's directives. One [`run_file`] runs
 //! one file under one [`Transform`], from a fresh store, and returns one
 //! [`Check`] per directive: every directive either does what the script
 //! says (a module instantiates, an invocation returns or traps as asserted,

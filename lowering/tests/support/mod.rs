@@ -15,8 +15,8 @@
 //! `after_translate_function` (enabled with `MiniEnv::with_lowering`).
 //!
 //! Shared by `tests/*.rs`, `examples/*.rs` and `benches/*.rs` through
-//! `mod support;` / `#[path]`; not every user needs every item.
-#![allow(dead_code)]
+//! `mod support;` / `#[path]`; each compiles it separately, so the items
+//! some of them do not use carry their own `allow(dead_code)`.
 
 use cranelift_codegen::cursor::FuncCursor;
 use cranelift_codegen::entity::PrimaryMap;
@@ -167,6 +167,7 @@ impl<'a> MiniEnv<'a> {
     }
 
     /// An environment whose own `translate_call` lowers intrinsics.
+    #[allow(dead_code, reason = "the wrapper example uses the wrapper only")]
     pub fn with_lowering(
         info: &'a ModuleInfo,
         config: TargetFrontendConfig,
@@ -625,6 +626,10 @@ impl FuncEnvironment for MiniEnv<'_> {
 /// How to translate: without the plugin, through the wrapper, or through
 /// the runtime's own `translate_call`.
 #[derive(Clone, Copy)]
+#[allow(
+    dead_code,
+    reason = "the wrapper example translates itself; the JIT tests use the wrapper mode only"
+)]
 pub enum Mode<'a> {
     Plain,
     Wrapper(&'a Lowering),
@@ -632,6 +637,7 @@ pub enum Mode<'a> {
 }
 
 /// Translates every defined function of `wasm` to CLIF (unoptimized).
+#[allow(dead_code, reason = "the wrapper example translates itself")]
 pub fn translate(
     wasm: &[u8],
     info: &ModuleInfo,
@@ -675,6 +681,10 @@ pub fn translate(
 
 /// A Cranelift ISA for `triple` with `opt_level=speed`, the settings the
 /// snapshots and JIT tests use.
+#[allow(
+    dead_code,
+    reason = "the JIT tests and the wrapper example build their ISA for the host"
+)]
 pub fn isa(triple: &str) -> std::sync::Arc<dyn TargetIsa> {
     use cranelift_codegen::settings::{self, Configurable};
     let mut flags = settings::builder();
