@@ -20,6 +20,12 @@ use wasm_encoder::{
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, TableInit};
 
+/// Code is rewritten in this many rounds of one range per core (see
+/// [`crate::parallel::split_in_waves`]): enough that the rounds' output
+/// held besides the module stays small, few enough that starting threads
+/// costs nothing measurable.
+const CODE_WAVES: usize = 8;
+
 /// Writes the merged module. `name_section` is appended after the data
 /// section, where tools expect it.
 pub fn emit(
@@ -187,21 +193,25 @@ pub fn emit(
 
     // Exports: the app's, in its order. Builtins' exports are internal.
     if !modules[app].exports.is_empty() {
-        let mut section = ExportSection::new();
         let maps = &plan.maps[app];
-        for export in &modules[app].exports {
-            let (kind, index) = match export.kind {
-                ExternalKind::Func | ExternalKind::FuncExact => {
-                    (ExportKind::Func, maps.funcs.get(export.index))
-                }
-                ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
-                ExternalKind::Memory => (ExportKind::Memory, maps.memories.get(export.index)),
-                ExternalKind::Global => (ExportKind::Global, maps.globals.get(export.index)),
-                ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
-            };
-            section.export(export.name, kind, index);
-        }
-        section.append_to(&mut out);
+        let exports = &modules[app].exports;
+        streamed_section(&mut out, ExportSection::new().id(), exports.len(), |out| {
+            for export in exports {
+                let (kind, index) = match export.kind {
+                    ExternalKind::Func | ExternalKind::FuncExact => {
+                        (ExportKind::Func, maps.funcs.get(export.index))
+                    }
+                    ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
+                    ExternalKind::Memory => (ExportKind::Memory, maps.memories.get(export.index)),
+                    ExternalKind::Global => (ExportKind::Global, maps.globals.get(export.index)),
+                    ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
+                };
+                export.name.encode(out);
+                kind.encode(out);
+                index.encode(out);
+            }
+            Ok(())
+        })?;
     }
     emit_customs(&mut out, rank::EXPORT);
 
@@ -274,85 +284,93 @@ pub fn emit(
     }
     emit_customs(&mut out, rank::DATA_COUNT);
 
-    // Code, streamed into the output.
+    // Code.
     let function_count = plan.funcs.len() + usize::from(plan.start_func.is_some());
     if function_count > 0 {
-        out.push(CodeSection::new().id());
-        let size_at = out.len();
-        out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
-        let content_start = out.len();
-        (function_count as u32).encode(&mut out);
-        let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
-        let size_of = |placed: &crate::plan::Placed| {
-            modules[placed.module].bodies[placed.index as usize]
-                .as_bytes()
-                .len()
-        };
-        let ranges = crate::parallel::split(plan.funcs.iter().map(size_of));
-        // Each range becomes its run of size-prefixed bodies; the runs are
-        // appended in order, so the bytes do not depend on the split.
-        let runs = crate::parallel::map(ranges, |range| {
-            let funcs = &plan.funcs[range];
-            let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
-            let mut body = Vec::new();
-            for placed in funcs {
-                body.clear();
-                code::rewrite_body(
-                    &modules[placed.module].bodies[placed.index as usize],
-                    &plan.maps[placed.module],
-                    &unchanged[placed.module],
-                    &mut body,
-                )?;
-                body.len().encode(&mut run);
-                run.extend_from_slice(&body);
+        streamed_section(&mut out, CodeSection::new().id(), function_count, |out| {
+            let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
+            let size_of = |placed: &crate::plan::Placed| {
+                modules[placed.module].bodies[placed.index as usize]
+                    .as_bytes()
+                    .len()
+            };
+            // Each range becomes its run of size-prefixed bodies; the runs are
+            // appended in order, so the bytes do not depend on the split. A
+            // wave's runs are dropped once appended: only about a
+            // `CODE_WAVES`th of the code section exists twice at any time.
+            let ranges =
+                crate::parallel::split_in_waves(plan.funcs.iter().map(size_of), CODE_WAVES);
+            for wave in ranges.chunks(crate::parallel::workers()) {
+                let runs = crate::parallel::map(wave.to_vec(), |range| {
+                    let funcs = &plan.funcs[range];
+                    let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
+                    let mut body = Vec::new();
+                    for placed in funcs {
+                        body.clear();
+                        code::rewrite_body(
+                            &modules[placed.module].bodies[placed.index as usize],
+                            &plan.maps[placed.module],
+                            &unchanged[placed.module],
+                            &mut body,
+                        )?;
+                        body.len().encode(&mut run);
+                        run.extend_from_slice(&body);
+                    }
+                    Ok::<_, code::RewriteError>(run)
+                });
+                for run in runs {
+                    out.extend_from_slice(&run.map_err(internal)?);
+                }
             }
-            Ok::<_, code::RewriteError>(run)
-        });
-        for run in runs {
-            out.extend_from_slice(&run.map_err(internal)?);
-        }
-        let mut body = Vec::new();
-        if let StartPlan::Synthesized(steps) = &plan.start {
-            body.clear();
-            synthesized_start(modules, plan, steps, &mut body).map_err(internal)?;
-            body.len().encode(&mut out);
-            out.extend_from_slice(&body);
-        }
-        let size = out.len() - content_start;
-        let size = u32::try_from(size)
-            .map_err(|_| LinkError::InvalidOutput("code section larger than 4 GiB".into()))?;
-        write_padded_u32(&mut out[size_at..size_at + 5], size);
+            if let StartPlan::Synthesized(steps) = &plan.start {
+                let mut body = Vec::new();
+                synthesized_start(modules, plan, steps, &mut body).map_err(internal)?;
+                body.len().encode(out);
+                out.extend_from_slice(&body);
+            }
+            Ok(())
+        })?;
     }
     emit_customs(&mut out, rank::CODE);
 
-    // Data segments.
+    // Data segments, streamed like the code: their bytes are most of some
+    // modules, and building the section apart would hold them twice.
     if !plan.data.is_empty() {
-        let mut section = DataSection::new();
-        for (placed, mode) in &plan.data {
-            let data = &modules[placed.module].data[placed.index as usize];
-            let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
-            match (&data.kind, mode) {
-                (
-                    DataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    },
-                    SegmentMode::AsIs,
-                ) => {
-                    let memory = rewriter
-                        .memory_index(*memory_index)
-                        .map_err(reencode_failed)?;
-                    let offset = rewriter
-                        .const_expr(offset_expr.clone())
-                        .map_err(reencode_failed)?;
-                    section.active(memory, &offset, data.data.iter().copied());
+        streamed_section(&mut out, DataSection::new().id(), plan.data.len(), |out| {
+            for (placed, mode) in &plan.data {
+                let data = &modules[placed.module].data[placed.index as usize];
+                let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
+                // The segment encodings of the binary format: flags 0 (active in
+                // memory 0), 2 (active, memory index follows) or 1 (passive).
+                match (&data.kind, mode) {
+                    (
+                        DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        },
+                        SegmentMode::AsIs,
+                    ) => {
+                        let memory = rewriter
+                            .memory_index(*memory_index)
+                            .map_err(reencode_failed)?;
+                        if memory == 0 {
+                            out.push(0x00);
+                        } else {
+                            out.push(0x02);
+                            memory.encode(out);
+                        }
+                        rewriter
+                            .const_expr(offset_expr.clone())
+                            .map_err(reencode_failed)?
+                            .encode(out);
+                    }
+                    _ => out.push(0x01),
                 }
-                _ => {
-                    section.passive(data.data.iter().copied());
-                }
+                data.data.len().encode(out);
+                out.extend_from_slice(data.data);
             }
-        }
-        section.append_to(&mut out);
+            Ok(())
+        })?;
     }
     if let Some(names) = name_section {
         names.append_to(&mut out);
@@ -471,6 +489,29 @@ fn synthesized_start(
     }
     Instruction::End.encode(&mut function);
     body.extend_from_slice(&function);
+    Ok(())
+}
+
+/// Writes a section of `count` items straight into `out`: `write` appends
+/// the items, and the section size, unknown until then, goes into a
+/// five-byte LEB128 reserved before them. Sections that can be as large as
+/// the input (code, data, a large export list) are never built apart, so
+/// their bytes are never held twice.
+fn streamed_section(
+    out: &mut Vec<u8>,
+    id: u8,
+    count: usize,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), LinkError>,
+) -> Result<(), LinkError> {
+    let too_large = || LinkError::InvalidOutput(format!("section {id} larger than 4 GiB"));
+    out.push(id);
+    let size_at = out.len();
+    out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+    let content_start = out.len();
+    u32::try_from(count).map_err(|_| too_large())?.encode(out);
+    write(out)?;
+    let size = u32::try_from(out.len() - content_start).map_err(|_| too_large())?;
+    write_padded_u32(&mut out[size_at..size_at + 5], size);
     Ok(())
 }
 

@@ -180,6 +180,7 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::FunctionSection(reader) => {
                     last_rank = rank::FUNCTION;
+                    info.func_types.reserve_exact(reader.count() as usize);
                     for ty in reader {
                         info.func_types.push(ty.map_err(invalid)?);
                     }
@@ -204,12 +205,14 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::GlobalSection(reader) => {
                     last_rank = rank::GLOBAL;
+                    info.globals.reserve_exact(reader.count() as usize);
                     for global in reader {
                         info.globals.push(global.map_err(invalid)?);
                     }
                 }
                 Payload::ExportSection(reader) => {
                     last_rank = rank::EXPORT;
+                    info.exports.reserve_exact(reader.count() as usize);
                     for export in reader {
                         let export = export.map_err(invalid)?;
                         if export.kind == ExternalKind::FuncExact {
@@ -227,6 +230,7 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::ElementSection(reader) => {
                     last_rank = rank::ELEMENT;
+                    info.elements.reserve_exact(reader.count() as usize);
                     for element in reader {
                         info.elements.push(element.map_err(invalid)?);
                     }
@@ -237,11 +241,14 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::CodeSectionStart { count, .. } => {
                     last_rank = rank::CODE;
-                    info.bodies.reserve(count as usize);
+                    info.bodies.reserve_exact(count as usize);
                 }
                 Payload::CodeSectionEntry(body) => info.bodies.push(body),
                 Payload::DataSection(reader) => {
                     last_rank = rank::DATA;
+                    // Exactly: compilers emit tens of thousands of segments,
+                    // and a doubled vector of them would rival the input.
+                    info.data.reserve_exact(reader.count() as usize);
                     for data in reader {
                         info.data.push(data.map_err(invalid)?);
                     }

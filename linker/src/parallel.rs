@@ -14,18 +14,40 @@ use std::ops::Range;
 /// Below this many bytes of code, work stays on the calling thread.
 const PARALLEL_CODE_THRESHOLD: usize = 256 * 1024;
 
-/// Contiguous ranges of `sizes`' indices, one per available core, of about
-/// equal total size; a single range when the total is small or there is one
-/// core. Never empty: zero items give one empty range.
+/// How many threads the passes use.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Contiguous ranges of `sizes`' indices, one per worker, of about equal
+/// total size; a single range when the total is small or there is one
+/// worker. Never empty: zero items give one empty range.
 pub fn split(sizes: impl ExactSizeIterator<Item = usize> + Clone) -> Vec<Range<usize>> {
+    split_into(sizes, workers())
+}
+
+/// Like [`split`], but `waves` ranges per worker, for passes that produce
+/// output: run [`workers`] ranges at a time and keep their output only
+/// until it is appended, so the extra memory is a fraction of the output
+/// rather than all of it.
+pub fn split_in_waves(
+    sizes: impl ExactSizeIterator<Item = usize> + Clone,
+    waves: usize,
+) -> Vec<Range<usize>> {
+    split_into(sizes, workers().saturating_mul(waves))
+}
+
+fn split_into(
+    sizes: impl ExactSizeIterator<Item = usize> + Clone,
+    pieces: usize,
+) -> Vec<Range<usize>> {
     let count = sizes.len();
     let total: usize = sizes.clone().sum();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if workers < 2 || total < PARALLEL_CODE_THRESHOLD {
+    if workers() < 2 || pieces < 2 || total < PARALLEL_CODE_THRESHOLD {
         return std::iter::once(0..count).collect();
     }
-    let target = total / workers + 1;
-    let mut ranges = Vec::with_capacity(workers + 1);
+    let target = total / pieces + 1;
+    let mut ranges = Vec::with_capacity(pieces + 1);
     let (mut start, mut size) = (0, 0);
     for (i, item) in sizes.enumerate() {
         size += item;
@@ -78,15 +100,19 @@ mod tests {
             vec![1000; 2000],
             (0..3000).map(|i| (i * 37) % 900).collect(),
         ] {
-            let ranges = split(sizes.iter().copied());
-            assert!(!ranges.is_empty());
-            let mut next = 0;
-            for range in &ranges {
-                assert_eq!(range.start, next);
-                assert!(range.start <= range.end);
-                next = range.end;
+            for ranges in [
+                split(sizes.iter().copied()),
+                split_in_waves(sizes.iter().copied(), 8),
+            ] {
+                assert!(!ranges.is_empty());
+                let mut next = 0;
+                for range in &ranges {
+                    assert_eq!(range.start, next);
+                    assert!(range.start <= range.end);
+                    next = range.end;
+                }
+                assert_eq!(next, sizes.len());
             }
-            assert_eq!(next, sizes.len());
         }
     }
 
