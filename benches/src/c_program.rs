@@ -478,26 +478,10 @@ struct WasmtimeHost {
 
 impl WasmtimeHost {
     fn new(wasm: &[u8], input: &[u8]) -> Result<WasmtimeHost> {
-        use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
+        use wasmtime::{Config, Engine, Linker, Module, Store};
         let engine = Engine::new(&Config::new())?;
         let mut linker = Linker::<HostBuffer>::new(&engine);
-        linker.func_wrap(
-            API,
-            "get",
-            |c: Caller<'_, HostBuffer>, i: i64| -> wasmtime::Result<i32> {
-                Ok(i32::from(c.data().get(i as u64)?))
-            },
-        )?;
-        linker.func_wrap(
-            API,
-            "set",
-            |mut c: Caller<'_, HostBuffer>, i: i64, v: i32| -> wasmtime::Result<()> {
-                Ok(c.data_mut().set(i as u64, v as u8)?)
-            },
-        )?;
-        linker.func_wrap(API, "len", |c: Caller<'_, HostBuffer>| {
-            c.data().len() as i64
-        })?;
+        crate::variants::wasmtime_core::define_host_api(&mut linker)?;
         let module = Module::new(&engine, wasm)?;
         let mut store = Store::new(&engine, HostBuffer::new(input.to_vec()));
         let instance = linker.instantiate(&mut store, &module)?;

@@ -200,7 +200,7 @@ impl Variant for Native {
 }
 
 /// Variants (1) and (4): wasmtime core modules.
-mod wasmtime_core {
+pub(crate) mod wasmtime_core {
     use super::*;
     use wasmtime::{Caller, Config, Engine, Instance, Linker, Module, Store, TypedFunc};
 
@@ -216,6 +216,14 @@ mod wasmtime_core {
     pub fn host(buffer: HostBuffer) -> Result<Core> {
         let engine = Engine::new(&Config::new())?;
         let mut linker = Linker::<HostBuffer>::new(&engine);
+        define_host_api(&mut linker)?;
+        instantiate(&engine, &linker, APP_WAT.as_bytes(), buffer)
+    }
+
+    /// Defines `host-buf`'s `get`/`set`/`len` as host functions over the
+    /// store's [`HostBuffer`], trapping out of range like the builtin. The
+    /// C program's benchmark binds its app the same way.
+    pub fn define_host_api(linker: &mut Linker<HostBuffer>) -> Result<()> {
         linker.func_wrap(
             API,
             "get",
@@ -233,7 +241,7 @@ mod wasmtime_core {
         linker.func_wrap(API, "len", |c: Caller<'_, HostBuffer>| {
             c.data().len() as i64
         })?;
-        instantiate(&engine, &linker, APP_WAT.as_bytes(), buffer)
+        Ok(())
     }
 
     /// (4): our linked + inlined module; the intrinsics it still imports
