@@ -338,7 +338,7 @@ pub fn emit(
     if !plan.data.is_empty() {
         streamed_section(&mut out, DataSection::new().id(), plan.data.len(), |out| {
             for (placed, mode) in &plan.data {
-                let data = &modules[placed.module].data[placed.index as usize];
+                let data = modules[placed.module].data(placed.index);
                 let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
                 // The segment encodings of the binary format: flags 0 (active in
                 // memory 0), 2 (active, memory index follows) or 1 (passive).
@@ -460,7 +460,7 @@ fn synthesized_start(
             }
             StartStep::InitData { module, segment } => {
                 let maps = &plan.maps[module];
-                let data = &modules[module].data[segment as usize];
+                let data = modules[module].data(segment);
                 let DataKind::Active {
                     memory_index,
                     offset_expr,

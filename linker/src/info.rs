@@ -6,10 +6,11 @@
 //! raw bytes with the position they had relative to the standard sections.
 
 use crate::error::{InputName, LinkError};
+use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
-    Data, Element, Export, ExternalKind, FunctionBody, Global, Import, MemoryType, Parser, Payload,
-    RecGroup, Table, TagType, TypeRef,
+    BinaryReader, Data, Element, Export, ExternalKind, FromReader, FunctionBody, Global, Import,
+    MemoryType, Parser, Payload, RecGroup, Table, TagType, TypeRef,
 };
 
 /// The order of standard sections in a module; custom sections remember the
@@ -102,8 +103,11 @@ pub struct ModuleInfo<'a> {
     pub start: Option<u32>,
     /// Element segments.
     pub elements: Vec<Element<'a>>,
-    /// Data segments.
-    pub data: Vec<Data<'a>>,
+    /// Where each data segment lies in the input. Only the range is kept:
+    /// compilers emit up to a hundred thousand segments, and their parsed
+    /// descriptors would cost a sizeable share of the input; [`Self::data`]
+    /// reads one again, which costs a few bytes of header.
+    pub data_segments: Vec<Range<u64>>,
     /// Whether the module has a data count section.
     pub has_data_count: bool,
     /// Function bodies.
@@ -136,7 +140,7 @@ impl<'a> ModuleInfo<'a> {
             exports: Vec::new(),
             start: None,
             elements: Vec::new(),
-            data: Vec::new(),
+            data_segments: Vec::new(),
             has_data_count: false,
             bodies: Vec::new(),
             customs: Vec::new(),
@@ -246,11 +250,9 @@ impl<'a> ModuleInfo<'a> {
                 Payload::CodeSectionEntry(body) => info.bodies.push(body),
                 Payload::DataSection(reader) => {
                     last_rank = rank::DATA;
-                    // Exactly: compilers emit tens of thousands of segments,
-                    // and a doubled vector of them would rival the input.
-                    info.data.reserve_exact(reader.count() as usize);
+                    info.data_segments.reserve_exact(reader.count() as usize);
                     for data in reader {
-                        info.data.push(data.map_err(invalid)?);
+                        info.data_segments.push(data.map_err(invalid)?.range);
                     }
                 }
                 Payload::CustomSection(reader) => {
@@ -274,6 +276,14 @@ impl<'a> ModuleInfo<'a> {
             }
         }
         Ok(info)
+    }
+
+    /// Data segment `index`, read again from the input.
+    pub fn data(&self, index: u32) -> Data<'a> {
+        let range = self.data_segments[index as usize].clone();
+        let bytes = &self.bytes[range.start as usize..range.end as usize];
+        Data::from_reader(&mut BinaryReader::new(bytes, range.start))
+            .expect("a segment that was read once reads again")
     }
 
     /// Number of types.
@@ -315,10 +325,8 @@ impl<'a> ModuleInfo<'a> {
                 .elements
                 .iter()
                 .any(|e| matches!(e.kind, wasmparser::ElementKind::Active { .. }))
-            || self
-                .data
-                .iter()
-                .any(|d| matches!(d.kind, wasmparser::DataKind::Active { .. }))
+            || (0..self.data_segments.len() as u32)
+                .any(|i| matches!(self.data(i).kind, wasmparser::DataKind::Active { .. }))
     }
 
     /// The export called `name`, if any.

@@ -306,7 +306,7 @@ impl Linker {
                 globals: from_builtins(&|m| m.globals.len()),
                 tags: from_builtins(&|m| m.tags.len()),
                 elems: from_builtins(&|m| m.elements.len()),
-                data: from_builtins(&|m| m.data.len()),
+                data: from_builtins(&|m| m.data_segments.len()),
             },
             unused_builtins: plan
                 .unused_builtins

@@ -326,7 +326,7 @@ pub fn plan(
     let tags = place(&|m| m.tags.len(), &layout_order);
     let globals = place(&|m| m.globals.len(), &order);
     let elem_places = place(&|m| m.elements.len(), &layout_order);
-    let data_places = place(&|m| m.data.len(), &layout_order);
+    let data_places = place(&|m| m.data_segments.len(), &layout_order);
 
     // Merged index of the first defined item of each input, per kind.
     let bases = |placed: &[Placed], import_count: u32| -> Vec<u32> {
@@ -404,7 +404,7 @@ pub fn plan(
         for i in 0..module.elements.len() as u32 {
             map.elems.push(elem_base[id] + i);
         }
-        for i in 0..module.data.len() as u32 {
+        for i in 0..module.data_segments.len() as u32 {
             map.data.push(data_base[id] + i);
         }
         maps[id] = map;
@@ -473,8 +473,8 @@ pub fn plan(
                 });
             }
         }
-        for (segment, data) in module.data.iter().enumerate() {
-            if matches!(data.kind, DataKind::Active { .. }) {
+        for segment in 0..module.data_segments.len() {
+            if matches!(module.data(segment as u32).kind, DataKind::Active { .. }) {
                 steps.push(StartStep::InitData {
                     module: id,
                     segment: segment as u32,
@@ -511,7 +511,7 @@ pub fn plan(
         .iter()
         .map(|p| {
             let active = matches!(
-                modules[p.module].data[p.index as usize].kind,
+                modules[p.module].data(p.index).kind,
                 DataKind::Active { .. }
             );
             (
