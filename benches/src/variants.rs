@@ -489,3 +489,36 @@ mod prelink {
         }
     }
 }
+
+/// Checks that `kind` keeps the bounds check on a 997-byte buffer (small,
+/// not a power of two): `peek` in range reads the byte; out of range (also
+/// where `index + 1` overflows) it fails and leaves the buffer untouched;
+/// an empty buffer fails on any index. Returns what went wrong.
+///
+/// Shared by the trap tests, which run wasmtime's variants and ours in
+/// separate processes (see `tests/traps_wasmtime.rs`).
+pub fn check_traps_out_of_range(kind: Kind) -> Result<(), String> {
+    const LEN: usize = 997;
+    let id = kind.id();
+    let initial = crate::workload::initial_buffer(LEN);
+    let mut variant = build(kind, &initial).map_err(|e| format!("`{id}`: {e:?}"))?;
+    let last = variant
+        .peek(LEN as u64 - 1)
+        .map_err(|e| format!("`{id}`: {e:?}"))?;
+    if last != initial[LEN - 1] {
+        return Err(format!("`{id}` read {last} at the last index"));
+    }
+    for index in [LEN as u64, u64::MAX] {
+        if variant.peek(index).is_ok() {
+            return Err(format!("`{id}` read index {index}"));
+        }
+    }
+    if variant.buffer() != &initial[..] {
+        return Err(format!("`{id}` changed the buffer"));
+    }
+    let mut empty = build(kind, &[]).map_err(|e| format!("`{id}`: {e:?}"))?;
+    if empty.peek(0).is_ok() {
+        return Err(format!("`{id}` read an empty buffer"));
+    }
+    Ok(())
+}
