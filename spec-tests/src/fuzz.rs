@@ -29,9 +29,7 @@ use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Intrinsic, Linker, DEFAULT_NAMESPACE};
-use wasmtime::{
-    Config, Engine, ExternType, Instance, Module, OptLevel, Store, ThrownException, Trap, Val,
-};
+use wasmtime::{Engine, ExternType, Instance, Module, Store, ThrownException, Trap, Val};
 
 /// The builtin's name, the module the app imports it from.
 pub const BUILTIN: &str = "builtin";
@@ -98,19 +96,8 @@ pub enum Verdict {
 /// wasm-smith's instrumentation, so no float result depends on how an
 /// operation was compiled.
 pub fn engine() -> Result<Engine, String> {
-    let mut config = Config::new();
-    config
-        .wasm_gc(true)
-        .wasm_function_references(true)
-        .wasm_exceptions(true)
-        .wasm_tail_call(true)
-        .wasm_multi_memory(true)
-        .wasm_memory64(true)
-        .wasm_simd(true)
-        .wasm_relaxed_simd(true)
-        .wasm_extended_const(true)
-        .cranelift_nan_canonicalization(true)
-        .cranelift_opt_level(OptLevel::None);
+    let mut config = crate::wasm3_config();
+    config.cranelift_nan_canonicalization(true);
     Engine::new(&config).map_err(|e| e.to_string())
 }
 

@@ -44,6 +44,15 @@ const WORKER_STACK: usize = 16 << 20;
 /// Cranelift does not optimize: the suite compiles thousands of small
 /// modules once each, and optimization would only slow that down.
 pub fn engine() -> Result<Engine, String> {
+    let mut config = wasm3_config();
+    config.wasm_threads(true).shared_memory(true);
+    Engine::new(&config).map_err(|e| e.to_string())
+}
+
+/// Every Wasm 3.0 feature the linker accepts, compiled without
+/// optimization: the suite and the fuzzer compile thousands of small
+/// modules once each. Each adds what its inputs need on top.
+pub fn wasm3_config() -> Config {
     let mut config = Config::new();
     config
         .wasm_gc(true)
@@ -55,10 +64,8 @@ pub fn engine() -> Result<Engine, String> {
         .wasm_simd(true)
         .wasm_relaxed_simd(true)
         .wasm_extended_const(true)
-        .wasm_threads(true)
-        .shared_memory(true)
         .cranelift_opt_level(OptLevel::None);
-    Engine::new(&config).map_err(|e| e.to_string())
+    config
 }
 
 /// Runs `files` in every column on `threads` worker threads. Each worker
