@@ -19,7 +19,7 @@
 //! from its `FuncEnvironment::after_translate_function`. Without `finish`
 //! the code is just as correct, only slower where calls repeat.
 
-use cranelift_codegen::ir::{self, InstBuilder};
+use cranelift_codegen::ir;
 use cranelift_frontend::FunctionBuilder;
 use cranelift_wasm::{FuncIndex, WasmResult};
 
@@ -92,8 +92,7 @@ impl<'l> FunctionLowering<'l> {
         let Some(inst) = self.lower_call(builder, callee, args, pointer_type, hook)? else {
             return Ok(false);
         };
-        let results = builder.inst_results(inst).to_vec();
-        builder.ins().return_(&results);
+        crate::lower::return_results_of(builder, inst);
         Ok(true)
     }
 

@@ -180,8 +180,7 @@ impl Lowering {
         let Some(inst) = self.lower_call(builder, callee, args, pointer_type, hook)? else {
             return Ok(false);
         };
-        let results = builder.inst_results(inst).to_vec();
-        builder.ins().return_(&results);
+        return_results_of(builder, inst);
         Ok(true)
     }
 
@@ -480,4 +479,11 @@ fn arity_error(intrinsic: Intrinsic, found: usize) -> WasmError {
         "intrinsic `{intrinsic}` takes {} Wasm arguments, {found} were passed",
         intrinsic.params().len()
     ))
+}
+
+/// Returns from the function with the results of `inst`: the tail-call
+/// form of a lowered intrinsic, whose Wasm results are the function's.
+pub(crate) fn return_results_of(builder: &mut FunctionBuilder<'_>, inst: ir::Inst) {
+    let results = builder.inst_results(inst).to_vec();
+    builder.ins().return_(&results);
 }
