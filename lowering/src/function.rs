@@ -107,7 +107,11 @@ impl<'l> FunctionLowering<'l> {
     /// becomes an alias of the earlier load's, and a removed check's branch
     /// becomes a jump to where it continued.
     pub fn finish(&mut self, builder: &mut FunctionBuilder<'_>) {
-        remove_redundant(builder.func, &self.record);
+        remove_redundant(
+            builder.func,
+            &self.record,
+            self.lowering.store_data_descriptor(),
+        );
         self.record.clear();
     }
 

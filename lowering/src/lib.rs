@@ -58,7 +58,12 @@
 //!    `finish` removes the native loads and bounds checks that repeat an
 //!    earlier one (see [`redundant`]); a runtime may skip it, or use the
 //!    stateless [`Lowering::lower_call`], and get the same results more
-//!    slowly.
+//!    slowly. A runtime whose store data begins with a descriptor it keeps
+//!    still while Wasm runs (the host buffer's pointer and length, say)
+//!    declares its size with [`Config::store_data_descriptor`], and `finish`
+//!    then also shares the descriptor's loads across loops that store and
+//!    drops the bounds checks a loop's own exit test already made (see
+//!    [`descriptor`]).
 //!
 //! 4. Register the [`host`] functions for the intrinsic imports, so that the
 //!    uses that stay imports behave exactly like the lowered calls.
@@ -75,6 +80,7 @@
 
 #![deny(missing_docs)]
 
+pub mod descriptor;
 pub mod env;
 pub mod error;
 pub mod function;

@@ -34,6 +34,9 @@
 //!   [`TrapCode::HeapOutOfBounds`], reached by a branch before the access.
 //! * **Not `aligned`**: the intrinsics have no alignment requirement.
 //! * **Not `readonly`**: native memory may change (native stores, the host).
+//!   The one exception is made after translation, not here: loads of a
+//!   declared store-data descriptor in a function that cannot change it
+//!   (see [`crate::descriptor`]).
 //! * **Native endianness**, as the intrinsics are defined.
 //!
 //! # Pointer width
@@ -59,6 +62,7 @@ use crate::redundant::{Check, Record};
 pub struct Config {
     namespace: String,
     spectre_mitigation: bool,
+    store_data_descriptor: u32,
 }
 
 impl Default for Config {
@@ -66,12 +70,14 @@ impl Default for Config {
         Config {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             spectre_mitigation: false,
+            store_data_descriptor: 0,
         }
     }
 }
 
 impl Config {
-    /// The defaults: namespace [`DEFAULT_NAMESPACE`], no Spectre mitigation.
+    /// The defaults: namespace [`DEFAULT_NAMESPACE`], no Spectre mitigation,
+    /// no store-data descriptor.
     pub fn new() -> Config {
         Config::default()
     }
@@ -88,6 +94,36 @@ impl Config {
     pub fn spectre_mitigation(mut self, enable: bool) -> Config {
         self.spectre_mitigation = enable;
         self
+    }
+
+    /// Declares that the first `bytes` bytes at the store-data address are a
+    /// *descriptor*: host data that builtins read to find their buffers, and
+    /// that the runtime promises stays put while a function runs.
+    ///
+    /// The promise, which the plugin cannot check and the runtime must keep:
+    ///
+    /// 1. the bytes can be read at any time while the store exists (the
+    ///    store data does not move, and is at least `bytes` long);
+    /// 2. while one function runs, they change only through native stores of
+    ///    that function or during the calls it makes (host functions, other
+    ///    Wasm functions) — never from another thread;
+    /// 3. no address computed from a value read out of them (a buffer
+    ///    pointer plus an index, say) points back into them.
+    ///
+    /// In exchange, [`FunctionLowering::finish`](crate::FunctionLowering::finish)
+    /// treats the descriptor as unchanged for the whole run of a function
+    /// that neither calls nor stores to it, so its loads are shared across
+    /// the function, hoisted out of loops and compared as equal values by
+    /// the bounds checks (see [`crate::descriptor`]). The default, 0, makes
+    /// no such assumption.
+    pub fn store_data_descriptor(mut self, bytes: u32) -> Config {
+        self.store_data_descriptor = bytes;
+        self
+    }
+
+    /// The size of the declared store-data descriptor, 0 when none.
+    pub fn store_data_descriptor_size(&self) -> u32 {
+        self.store_data_descriptor
     }
 
     /// The configured namespace.
@@ -109,6 +145,7 @@ impl Config {
 pub struct Lowering {
     intrinsics: Intrinsics,
     spectre_mitigation: bool,
+    store_data_descriptor: u32,
 }
 
 impl Lowering {
@@ -124,7 +161,14 @@ impl Lowering {
         Lowering {
             intrinsics,
             spectre_mitigation: config.spectre_mitigation,
+            store_data_descriptor: config.store_data_descriptor,
         }
+    }
+
+    /// The size of the store-data descriptor the runtime declared
+    /// ([`Config::store_data_descriptor`]), 0 when none.
+    pub fn store_data_descriptor(&self) -> u32 {
+        self.store_data_descriptor
     }
 
     /// The module's intrinsics.
@@ -356,6 +400,7 @@ impl Lower<'_, '_> {
                 continuation,
                 offset,
                 length,
+                limit,
                 size,
             });
         }

@@ -142,6 +142,20 @@ fn host_buffer_builtin_after_inlining() {
     }
 }
 
+/// The same loop with the store data declared a 16-byte descriptor: the
+/// pointer and length loads are `readonly`, shared by `get` and `set`, and
+/// hoisted out of the loop by the optimizer. (The bounds check stays: the
+/// loop's bound is a parameter, not the length.)
+#[test]
+fn host_buffer_builtin_after_inlining_with_a_descriptor() {
+    for (triple, bits) in TARGETS {
+        let isa = isa(triple);
+        let config = Config::new().store_data_descriptor(16);
+        let text = render(HOST_BUFFER_INLINED, &*isa, &config);
+        insta::assert_snapshot!(format!("host_buffer_inlined_descriptor_{bits}"), text);
+    }
+}
+
 #[test]
 fn return_call_of_an_intrinsic_returns_its_result() {
     let wat = r#"(module
