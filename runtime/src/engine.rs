@@ -105,6 +105,9 @@ impl Engine {
         set(&mut flags, "preserve_frame_pointers", "true")?;
         // Frames are checked against the Wasm stack limit instead.
         set(&mut flags, "enable_probestack", "false")?;
+        // The block layout of compiled code, from which loops are placed
+        // (see `placement`).
+        set(&mut flags, "machine_code_cfg_info", "true")?;
         let isa = cranelift_native::builder()
             .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?
             .finish(settings::Flags::new(flags))

@@ -62,6 +62,7 @@ mod libcalls;
 mod linker;
 mod memory;
 mod module;
+mod placement;
 mod store;
 mod table;
 mod trampoline;

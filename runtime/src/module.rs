@@ -11,8 +11,10 @@
 use cranelift_codegen::entity::EntityRef;
 use std::rc::Rc;
 
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, TrapCode, UserFuncName};
-use cranelift_codegen::Context;
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{Context, FinalizedMachReloc, FinalizedRelocTarget};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module as _};
 use cranelift_wasm::{translate_module, FuncIndex, FuncTranslator};
@@ -22,9 +24,10 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::func_env::{wasm_signature, FuncEnv};
 use crate::info::{read_segment_offsets, EntityIndex, InfoBuilder, ModuleInfo};
+use crate::placement;
 use crate::trap::TrapLookup;
 use crate::values::{FuncType, ValType};
-use crate::vm::{VMOffsets, VMCTX_STORE_DATA};
+use crate::vm::{StoreData, VMOffsets, VMCTX_STORE_DATA};
 
 /// A compiled module, ready to instantiate; cheap to clone.
 #[derive(Clone)]
@@ -71,13 +74,68 @@ fn compile_error(e: impl std::fmt::Display) -> Error {
     Error::Compile(e.to_string())
 }
 
+/// Compiles `ctx.func` and defines it in `jit` as [`placement`] places it:
+/// allocated at a line boundary, with padding in front that moves its
+/// innermost loops into as few lines as they fit. Returns the padding's
+/// length, by which every code offset of the function is then shifted.
+fn define_placed(
+    jit: &mut JITModule,
+    id: FuncId,
+    ctx: &mut Context,
+    isa: &dyn TargetIsa,
+) -> Result<u32, String> {
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| format!("{:?}", e.inner))?;
+    let code = ctx.compiled_code().ok_or("no compiled code")?;
+    let granule = code.buffer.alignment;
+    // The padding bytes are x86-64 instructions; Cranelift names that
+    // backend `x64`.
+    let padding = if isa.name() == "x64" {
+        let loops = placement::innermost_loops(
+            &code.bb_starts,
+            &code.bb_edges,
+            code.code_info().total_size,
+        );
+        placement::loop_padding(&loops, granule)
+    } else {
+        0
+    };
+    let mut bytes = placement::padding_bytes(padding as usize);
+    bytes.extend_from_slice(code.code_buffer());
+    let relocs: Vec<FinalizedMachReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|reloc| FinalizedMachReloc {
+            offset: padding + reloc.offset,
+            kind: reloc.kind,
+            target: match &reloc.target {
+                FinalizedRelocTarget::Func(offset) => FinalizedRelocTarget::Func(padding + offset),
+                other => other.clone(),
+            },
+            addend: reloc.addend,
+        })
+        .collect();
+    let alignment = u64::from(placement::LINE.max(granule));
+    jit.define_function_bytes(id, &ctx.func, alignment, &bytes, &relocs)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(padding)
+}
+
 impl Module {
     /// Validates and compiles `wasm` (binary).
     pub fn new(engine: &Engine, wasm: &[u8]) -> Result<Module, Error> {
         let config = engine.config();
+        // The whole store data is a descriptor in the lowering's sense: it
+        // lives in a box that outlives every instance, only host code given
+        // the `&mut Store` (between calls, or in a host function Wasm
+        // calls) or Wasm's own native stores change it, and the buffer it
+        // points to is a separate allocation.
         let lowering = Lowering::new(
             wasm,
-            &wasm_prelink_lowering::Config::new().namespace(config.namespace()),
+            &wasm_prelink_lowering::Config::new()
+                .namespace(config.namespace())
+                .store_data_descriptor(std::mem::size_of::<StoreData>() as u32),
         )?;
         let mut builder = InfoBuilder::new();
         translate_module(wasm, &mut builder).map_err(compile_error)?;
@@ -154,8 +212,8 @@ impl Module {
             }
             .map_err(compile_error)?;
             ctx.set_disasm(config.disassembly_enabled());
-            jit.define_function(id, &mut ctx)
-                .map_err(|e| Error::Compile(format!("function {}: {e:?}", index.as_u32())))?;
+            let padding = define_placed(&mut jit, id, &mut ctx, engine.isa().as_ref())
+                .map_err(|e| Error::Compile(format!("function {}: {e}", index.as_u32())))?;
             let code = ctx
                 .compiled_code()
                 .ok_or_else(|| Error::Compile("no compiled code".to_owned()))?;
@@ -163,12 +221,12 @@ impl Module {
                 .buffer
                 .traps()
                 .iter()
-                .map(|t| (t.offset, t.code))
+                .map(|t| (padding + t.offset, t.code))
                 .collect();
             traps.sort_by_key(|t| t.0);
             compiled.push(CompiledFunc {
                 start: 0,
-                len: code.code_info().total_size as usize,
+                len: (padding + code.code_info().total_size) as usize,
                 traps,
                 disassembly: code.vcode.clone(),
             });

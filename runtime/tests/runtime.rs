@@ -618,3 +618,107 @@ fn signals_of_others_reach_their_handler_and_traps_stay_ours() {
         Trap::Unreachable
     );
 }
+
+/// The store data is a descriptor the lowering may trust while nothing can
+/// change it; a host function can, so a loop that calls one must see the
+/// buffer it put in place: new pointer, new length, new bytes.
+#[test]
+fn a_host_function_replacing_the_buffer_mid_loop_is_seen_by_the_loop() {
+    let mut store = Store::new(&engine());
+    store.set_host_buffer(vec![0; 8]);
+    let mut linker = Linker::new();
+    linker.func_with_store("env", "replace", FuncType::new([], []), |store, _| {
+        store.set_host_buffer(vec![7; 16]);
+        Ok(Vec::new())
+    });
+    // `host-buf`'s `get`, `set` and `len`, inlined as the linker does.
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+        (import "unsafe-intrinsics" "store-data-address" (func $sda (result i64)))
+        (import "unsafe-intrinsics" "u64-native-load" (func $load64 (param i64) (result i64)))
+        (import "unsafe-intrinsics" "u8-checked-native-load"
+          (func $get (param i64 i64 i64) (result i32)))
+        (import "unsafe-intrinsics" "u8-checked-native-store"
+          (func $set (param i64 i64 i64 i32)))
+        (import "env" "replace" (func $replace))
+        (func (export "increment-all") (result i64)
+          (local $i i64) (local $b i32)
+          (block $done (loop $next
+            (br_if $done (i64.ge_u (local.get $i)
+              (call $load64 (i64.add (call $sda) (i64.const 8)))))
+            (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
+                                     (call $load64 (i64.add (call $sda) (i64.const 8)))))
+            (call $set (call $load64 (call $sda)) (local.get $i)
+                       (call $load64 (i64.add (call $sda) (i64.const 8)))
+                       (i32.add (local.get $b) (i32.const 1)))
+            (if (i64.eq (local.get $i) (i64.const 3)) (then (call $replace)))
+            (local.set $i (i64.add (local.get $i) (i64.const 1)))
+            (br $next)))
+          (local.get $i)))"#,
+    );
+    assert_eq!(
+        instance
+            .call(&mut store, "increment-all", &[])
+            .expect("runs"),
+        [Val::I64(16)]
+    );
+    let mut expected = vec![7; 4];
+    expected.extend([8; 12]);
+    assert_eq!(store.host_buffer(), expected);
+}
+
+/// Functions with loops are placed behind padding (see the runtime's
+/// `placement`); traps inside and after their loops must still be found
+/// and keep their kinds. Prologues of different lengths put the loops at
+/// different offsets, so some functions get padding and some do not.
+#[test]
+fn traps_in_functions_placed_for_their_loops_keep_their_kinds() {
+    let mut wat = String::from("(module (memory 1)\n");
+    for extra in 0..8 {
+        let prologue: String = (0..extra)
+            .map(|k| format!("(i32.store offset={} (i32.const 0) (local.get 0))", 4 * k))
+            .collect();
+        wat.push_str(&format!(
+            r#"(func (export "divide-{extra}") (param $n i32) (result i32)
+              (local $i i32) (local $sum i32)
+              {prologue}
+              (block $done (loop $next
+                (br_if $done (i32.gt_s (local.get $i) (local.get $n)))
+                (local.set $sum (i32.add (local.get $sum)
+                  (i32.div_u (i32.const 1000) (i32.sub (local.get $n) (local.get $i)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next)))
+              (local.get $sum))
+            (func (export "unreachable-after-{extra}") (param $n i32)
+              (local $i i32)
+              {prologue}
+              (block $done (loop $next
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next)))
+              unreachable)
+            "#
+        ));
+    }
+    wat.push(')');
+    let (mut store, instance) = setup(&wat);
+    for extra in 0..8 {
+        // 1000/3 + 1000/2 + 1000/1, then 1000/0.
+        assert_eq!(
+            trap_of(instance.call(&mut store, &format!("divide-{extra}"), &[Val::I32(3)])),
+            Trap::IntegerDivisionByZero,
+            "divide-{extra}"
+        );
+        assert_eq!(
+            trap_of(instance.call(
+                &mut store,
+                &format!("unreachable-after-{extra}"),
+                &[Val::I32(100)]
+            )),
+            Trap::Unreachable,
+            "unreachable-after-{extra}"
+        );
+    }
+}
