@@ -33,7 +33,7 @@
 //!
 //! Traps do not count: a trap ends the function without writing anything.
 //! Addresses are followed through additions, the plugin's own pointer-width
-//! conversions and its Spectre guard, up to [`ADDRESS_DEPTH`] instructions
+//! conversions and its Spectre guard, up to [`ADDRESS_STEPS`] instructions
 //! deep; an address that cannot be traced might point anywhere.
 //!
 //! A function that cannot change the descriptor is *stable*: each of its
@@ -58,11 +58,11 @@ use cranelift_codegen::ir::{
 
 use crate::redundant::{address_root, iconst, resolve, Record, Root};
 
-/// How many instructions deep an address is followed before it is assumed
+/// How many instructions of one address are followed before it is assumed
 /// to point anywhere. Addresses the plugin sees are short sums (base plus
 /// index plus constant, perhaps narrowed or guarded); the bound only keeps
 /// the walk linear on pathological code.
-pub const ADDRESS_DEPTH: u32 = 16;
+pub const ADDRESS_STEPS: u32 = 32;
 
 /// What one function does with the declared descriptor.
 #[derive(Debug)]
@@ -220,7 +220,8 @@ impl Descriptor {
                     Opcode::Istore32 => 4,
                     _ => func.dfg.value_type(value).bytes(),
                 };
-                match self.points(func, cfg, address, ADDRESS_DEPTH) {
+                let mut steps = ADDRESS_STEPS;
+                match self.points(func, cfg, address, &mut steps) {
                     Points::FromDescriptor => false,
                     Points::StoreData(constant) => {
                         let start = constant.wrapping_add(i64::from(offset));
@@ -233,7 +234,7 @@ impl Descriptor {
         }
     }
 
-    /// Where `address` may point, following at most `depth` instructions
+    /// Where `address` may point, following at most `steps` instructions
     /// (and the block parameters through which a Wasm block's result
     /// arrives, as [`resolve`] does).
     fn points(
@@ -241,7 +242,7 @@ impl Descriptor {
         func: &Function,
         cfg: &ControlFlowGraph,
         address: Value,
-        depth: u32,
+        steps: &mut u32,
     ) -> Points {
         let value = resolve(func, Some(cfg), address);
         if self.store_data.contains(&value) {
@@ -256,34 +257,34 @@ impl Descriptor {
         if self.loads.contains(&inst) {
             return Points::FromDescriptor;
         }
-        if depth == 0 {
+        if *steps == 0 {
             return Points::Anywhere;
         }
-        let depth = depth - 1;
+        *steps -= 1;
         match func.dfg.insts[inst] {
             InstructionData::Binary {
                 opcode: Opcode::Iadd,
                 args: [a, b],
             } => self
-                .points(func, cfg, a, depth)
-                .add(self.points(func, cfg, b, depth)),
+                .points(func, cfg, a, steps)
+                .add(self.points(func, cfg, b, steps)),
             InstructionData::BinaryImm64 {
                 opcode: Opcode::IaddImm,
                 arg,
                 imm,
             } => self
-                .points(func, cfg, arg, depth)
+                .points(func, cfg, arg, steps)
                 .add(Points::Constant(imm.bits())),
             InstructionData::Unary {
                 opcode: Opcode::Ireduce | Opcode::Uextend,
                 arg,
-            } => self.points(func, cfg, arg, depth),
+            } => self.points(func, cfg, arg, steps),
             InstructionData::Ternary {
                 opcode: Opcode::SelectSpectreGuard,
                 args: [_, a, b],
             } => self
-                .points(func, cfg, a, depth)
-                .either(self.points(func, cfg, b, depth)),
+                .points(func, cfg, a, steps)
+                .either(self.points(func, cfg, b, steps)),
             _ => Points::Anywhere,
         }
     }
