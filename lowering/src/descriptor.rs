@@ -191,13 +191,7 @@ impl Descriptor {
         if matches!(opcode, Opcode::ReturnCall | Opcode::ReturnCallIndirect) {
             return false;
         }
-        if opcode.is_call() || opcode.other_side_effects() {
-            return true;
-        }
-        if matches!(
-            opcode,
-            Opcode::AtomicRmw | Opcode::AtomicCas | Opcode::AtomicStore | Opcode::Fence
-        ) {
+        if opcode.is_call() || opcode.other_side_effects() || orders_memory(opcode) {
             return true;
         }
         if !opcode.can_store() {
@@ -330,6 +324,15 @@ fn reads_only_descriptor(func: &Function, inst: Inst, store_data: &[Value], size
 fn overlaps(start: i64, width: u32, size: u32) -> bool {
     let end = start.saturating_add(i64::from(width));
     start < i64::from(size) && end > 0
+}
+
+/// Whether `opcode` is an atomic access or a fence: it may write anything
+/// another thread shares, whatever its address says.
+pub(crate) fn orders_memory(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::AtomicRmw | Opcode::AtomicCas | Opcode::AtomicStore | Opcode::Fence
+    )
 }
 
 /// Whether a store is labelled with a region that by the plugin's contract

@@ -65,7 +65,7 @@ use cranelift_codegen::ir::{
     self, Block, Function, Inst, InstBuilder, InstructionData, Opcode, Value,
 };
 
-use crate::descriptor::{labelled_away_from_native_memory, Descriptor};
+use crate::descriptor::{labelled_away_from_native_memory, orders_memory, Descriptor};
 
 /// What the lowering emitted in one function, for the pass.
 #[derive(Clone, Debug, Default)]
@@ -355,13 +355,8 @@ pub(crate) fn resolve(func: &Function, cfg: Option<&ControlFlowGraph>, value: Va
 fn may_write_native_memory(func: &Function, inst: Inst) -> bool {
     let data = &func.dfg.insts[inst];
     let opcode = data.opcode();
-    if opcode.is_call() || opcode.can_trap() || opcode.other_side_effects() {
-        return true;
-    }
-    if matches!(
-        opcode,
-        Opcode::AtomicRmw | Opcode::AtomicCas | Opcode::AtomicStore | Opcode::Fence
-    ) {
+    if opcode.is_call() || opcode.can_trap() || opcode.other_side_effects() || orders_memory(opcode)
+    {
         return true;
     }
     if !opcode.can_store() {
