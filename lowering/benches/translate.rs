@@ -13,8 +13,11 @@
 //!   `FunctionLowering`'s `lower_call`, and `after_translate_function` its
 //!   `finish`.
 //!
-//! Plus the same module with the intrinsic namespace renamed, so no call is
-//! lowered, through the wrapper: the pure cost of the extra lookup.
+//! Plus the wrapper with a 16-byte store-data descriptor declared (every
+//! function then has its stores classified and its descriptor loads
+//! versioned), and the same module with the intrinsic namespace renamed,
+//! so no call is lowered, through the wrapper: the pure cost of the extra
+//! lookup.
 //!
 //! Each configuration runs `REPETITIONS` times, interleaved, and the median
 //! is reported. Plain `std::time`; run with
@@ -108,6 +111,11 @@ fn main() {
                 let lowering = Lowering::new(&wasm, &Config::new()).expect("valid");
                 translate(&wasm, &info, target, Mode::EntryPoint(&lowering))
             }
+            3 => {
+                let config = Config::new().store_data_descriptor(16);
+                let lowering = Lowering::new(&wasm, &config).expect("valid");
+                translate(&wasm, &info, target, Mode::Wrapper(&lowering))
+            }
             _ => {
                 let lowering = Lowering::new(&renamed, &Config::new()).expect("valid");
                 translate(&renamed, &info, target, Mode::Wrapper(&lowering))
@@ -120,10 +128,10 @@ fn main() {
     };
 
     // Warm up caches and the allocator once per configuration.
-    for which in 0..4 {
+    for which in 0..5 {
         run(which);
     }
-    let mut samples = vec![Vec::new(); 4];
+    let mut samples = vec![Vec::new(); 5];
     for _ in 0..REPETITIONS {
         for (which, samples) in samples.iter_mut().enumerate() {
             samples.push(run(which));
@@ -133,6 +141,7 @@ fn main() {
         "plain (intrinsics stay calls)",
         "wrapper (LoweringEnv)",
         "entry point (FunctionLowering)",
+        "wrapper, 16-byte descriptor",
         "wrapper, no intrinsics in module",
     ];
     let medians: Vec<Duration> = samples.into_iter().map(median).collect();
