@@ -67,13 +67,11 @@ pub const ADDRESS_STEPS: u32 = 32;
 /// What one function does with the declared descriptor.
 #[derive(Debug)]
 pub(crate) struct Descriptor {
-    size: u32,
     /// The recorded loads that read only descriptor bytes.
     loads: HashSet<Inst>,
-    /// The values the store-data hook returned, and their widenings.
-    store_data: HashSet<Value>,
-    /// Whether no instruction of the function may change the descriptor.
-    stable: bool,
+    /// The instructions that may change the descriptor: none in a stable
+    /// function.
+    changes: HashSet<Inst>,
 }
 
 /// Where an address may point, as far as the descriptor is concerned.
@@ -119,45 +117,49 @@ impl Points {
 }
 
 impl Descriptor {
-    /// Whether `func` reads a descriptor of `size` bytes at all, decided
-    /// without a control-flow graph.
-    pub(crate) fn is_read(func: &Function, record: &Record, size: u32) -> bool {
-        size > 0 && !descriptor_loads(func, record, size).is_empty()
+    /// The recorded loads of `func` that read only bytes of a descriptor of
+    /// `size` bytes: none when `size` is 0. Needs no control-flow graph,
+    /// so it also tells cheaply whether there is anything to analyse.
+    pub(crate) fn loads(func: &Function, record: &Record, size: u32) -> HashSet<Inst> {
+        if size == 0 {
+            return HashSet::new();
+        }
+        record
+            .loads
+            .iter()
+            .copied()
+            .filter(|&inst| func.layout.inst_block(inst).is_some())
+            .filter(|&inst| reads_only_descriptor(func, inst, &record.store_data, size))
+            .collect()
     }
 
-    /// Analyses `func` for a descriptor of `size` bytes; `None` when there
-    /// is no descriptor or the function reads none of it.
+    /// Finds the instructions of `func` that may change a descriptor of
+    /// `size` bytes whose loads are `loads` (from [`Descriptor::loads`]).
     pub(crate) fn analyze(
         func: &Function,
         cfg: &ControlFlowGraph,
         record: &Record,
         size: u32,
-    ) -> Option<Descriptor> {
-        if size == 0 {
-            return None;
-        }
-        let loads = descriptor_loads(func, record, size);
-        if loads.is_empty() {
-            return None;
-        }
-        let mut store_data: HashSet<Value> = record
-            .store_data
-            .iter()
-            .map(|&value| func.dfg.resolve_aliases(value))
-            .collect();
-        store_data.extend(widenings(func, &store_data));
-        let mut descriptor = Descriptor {
+        loads: HashSet<Inst>,
+    ) -> Descriptor {
+        let addresses = Addresses {
+            func,
+            cfg,
             size,
-            loads,
-            store_data,
-            stable: false,
+            loads: &loads,
+            store_data: record
+                .store_data
+                .iter()
+                .map(|&value| func.dfg.resolve_aliases(value))
+                .collect(),
         };
-        descriptor.stable = !func
+        let changes = func
             .layout
             .blocks()
             .flat_map(|block| func.layout.block_insts(block))
-            .any(|inst| descriptor.may_change(func, cfg, inst));
-        Some(descriptor)
+            .filter(|&inst| addresses.may_change(inst))
+            .collect();
+        Descriptor { loads, changes }
     }
 
     /// Whether `inst` is a load of descriptor bytes.
@@ -167,13 +169,18 @@ impl Descriptor {
 
     /// Whether nothing in the function may change the descriptor.
     pub(crate) fn is_stable(&self) -> bool {
-        self.stable
+        self.changes.is_empty()
+    }
+
+    /// Whether `inst` may change the descriptor.
+    pub(crate) fn may_change(&self, inst: Inst) -> bool {
+        self.changes.contains(&inst)
     }
 
     /// Marks the descriptor loads `readonly` if the function is stable, so
     /// that Cranelift's optimizer may share and hoist them.
     pub(crate) fn mark_readonly(&self, func: &mut Function) {
-        if !self.stable {
+        if !self.is_stable() {
             return;
         }
         for &inst in &self.loads {
@@ -182,10 +189,23 @@ impl Descriptor {
             }
         }
     }
+}
 
+/// What tracing an address of one function needs.
+struct Addresses<'a> {
+    func: &'a Function,
+    cfg: &'a ControlFlowGraph,
+    size: u32,
+    loads: &'a HashSet<Inst>,
+    /// The values the store-data hook returned.
+    store_data: HashSet<Value>,
+}
+
+impl Addresses<'_> {
     /// Whether `inst` might write descriptor bytes; see the module
     /// documentation for the rules.
-    pub(crate) fn may_change(&self, func: &Function, cfg: &ControlFlowGraph, inst: Inst) -> bool {
+    fn may_change(&self, inst: Inst) -> bool {
+        let func = self.func;
         let data = &func.dfg.insts[inst];
         let opcode = data.opcode();
         if matches!(opcode, Opcode::ReturnCall | Opcode::ReturnCallIndirect) {
@@ -215,7 +235,7 @@ impl Descriptor {
                     _ => func.dfg.value_type(value).bytes(),
                 };
                 let mut steps = ADDRESS_STEPS;
-                match self.points(func, cfg, address, &mut steps) {
+                match self.points(address, &mut steps) {
                     Points::FromDescriptor => false,
                     Points::StoreData(constant) => {
                         let start = constant.wrapping_add(i64::from(offset));
@@ -230,15 +250,11 @@ impl Descriptor {
 
     /// Where `address` may point, following at most `steps` instructions
     /// (and the block parameters through which a Wasm block's result
-    /// arrives, as [`resolve`] does).
-    fn points(
-        &self,
-        func: &Function,
-        cfg: &ControlFlowGraph,
-        address: Value,
-        steps: &mut u32,
-    ) -> Points {
-        let value = resolve(func, Some(cfg), address);
+    /// arrives, as [`resolve`] does). On 32-bit targets the store-data
+    /// address is widened to `i64` first, which the `uextend` arm follows.
+    fn points(&self, address: Value, steps: &mut u32) -> Points {
+        let func = self.func;
+        let value = resolve(func, Some(self.cfg), address);
         if self.store_data.contains(&value) {
             return Points::StoreData(0);
         }
@@ -259,40 +275,23 @@ impl Descriptor {
             InstructionData::Binary {
                 opcode: Opcode::Iadd,
                 args: [a, b],
-            } => self
-                .points(func, cfg, a, steps)
-                .add(self.points(func, cfg, b, steps)),
+            } => self.points(a, steps).add(self.points(b, steps)),
             InstructionData::BinaryImm64 {
                 opcode: Opcode::IaddImm,
                 arg,
                 imm,
-            } => self
-                .points(func, cfg, arg, steps)
-                .add(Points::Constant(imm.bits())),
+            } => self.points(arg, steps).add(Points::Constant(imm.bits())),
             InstructionData::Unary {
                 opcode: Opcode::Ireduce | Opcode::Uextend,
                 arg,
-            } => self.points(func, cfg, arg, steps),
+            } => self.points(arg, steps),
             InstructionData::Ternary {
                 opcode: Opcode::SelectSpectreGuard,
                 args: [_, a, b],
-            } => self
-                .points(func, cfg, a, steps)
-                .either(self.points(func, cfg, b, steps)),
+            } => self.points(a, steps).either(self.points(b, steps)),
             _ => Points::Anywhere,
         }
     }
-}
-
-/// The recorded loads that read only descriptor bytes.
-fn descriptor_loads(func: &Function, record: &Record, size: u32) -> HashSet<Inst> {
-    record
-        .loads
-        .iter()
-        .copied()
-        .filter(|&inst| func.layout.inst_block(inst).is_some())
-        .filter(|&inst| reads_only_descriptor(func, inst, &record.store_data, size))
-        .collect()
 }
 
 /// Whether the recorded load `inst` reads only bytes `0..size` past the
@@ -342,25 +341,6 @@ pub(crate) fn labelled_away_from_native_memory(flags: MemFlags) -> bool {
         flags.alias_region(),
         Some(AliasRegion::Heap | AliasRegion::Table | AliasRegion::Vmctx)
     )
-}
-
-/// The `uextend`s of the given values: on 32-bit targets the plugin widens
-/// the store-data address to the `i64` the intrinsic returns, and builtins
-/// compute with that.
-fn widenings(func: &Function, values: &HashSet<Value>) -> Vec<Value> {
-    func.layout
-        .blocks()
-        .flat_map(|block| func.layout.block_insts(block))
-        .filter_map(|inst| match func.dfg.insts[inst] {
-            InstructionData::Unary {
-                opcode: Opcode::Uextend,
-                arg,
-            } if values.contains(&func.dfg.resolve_aliases(arg)) => {
-                Some(func.dfg.first_result(inst))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

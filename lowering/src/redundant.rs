@@ -134,10 +134,14 @@ enum Version {
 /// marks the loads of a declared store-data descriptor of
 /// `descriptor_size` bytes `readonly` where the function cannot change it.
 pub(crate) fn remove_redundant(func: &mut Function, record: &Record, descriptor_size: u32) {
-    let reads_descriptor = Descriptor::is_read(func, record, descriptor_size);
-    let loads_may_match = has_duplicates(
-        recorded_loads(func, record).filter_map(|inst| load_key(func, inst, &record.store_data)),
-    );
+    let descriptor_loads = Descriptor::loads(func, record, descriptor_size);
+    // Keyed before descriptor loads may be marked `readonly`: the mark
+    // goes on all of them or none, and whether a load reads the descriptor
+    // follows from its key, so keys that are equal stay equal.
+    let load_keys: HashMap<Inst, LoadKey> = recorded_loads(func, record)
+        .filter_map(|inst| Some((inst, load_key(func, inst, &record.store_data)?)))
+        .collect();
+    let loads_may_match = has_duplicates(load_keys.values());
     // Before the control-flow graph exists, checks are compared by offset
     // only: lengths often arrive through block parameters, which need it.
     let check_offsets: Vec<Operand> = record
@@ -147,11 +151,12 @@ pub(crate) fn remove_redundant(func: &mut Function, record: &Record, descriptor_
         .collect();
     let checks_may_match =
         has_duplicates(check_offsets.iter()) || branches_compare_any(func, &check_offsets);
-    if !reads_descriptor && !loads_may_match && !checks_may_match {
+    if descriptor_loads.is_empty() && !loads_may_match && !checks_may_match {
         return;
     }
     let cfg = ControlFlowGraph::with_function(func);
-    let descriptor = Descriptor::analyze(func, &cfg, record, descriptor_size);
+    let descriptor = (!descriptor_loads.is_empty())
+        .then(|| Descriptor::analyze(func, &cfg, record, descriptor_size, descriptor_loads));
     if let Some(descriptor) = &descriptor {
         descriptor.mark_readonly(func);
     }
@@ -160,10 +165,6 @@ pub(crate) fn remove_redundant(func: &mut Function, record: &Record, descriptor_
     }
     let domtree = DominatorTree::with_function(func, &cfg);
     if loads_may_match {
-        // Keyed only now: marking loads `readonly` changed their flags.
-        let load_keys: HashMap<Inst, LoadKey> = recorded_loads(func, record)
-            .filter_map(|inst| Some((inst, load_key(func, inst, &record.store_data)?)))
-            .collect();
         remove_loads(func, &cfg, &domtree, &load_keys, descriptor.as_ref());
     }
     if checks_may_match {
@@ -448,7 +449,7 @@ fn remove_loads(
             if may_write_native_memory(func, inst) {
                 versions.native = Version::After(inst);
             }
-            if descriptor.is_some_and(|d| d.may_change(func, cfg, inst)) {
+            if descriptor.is_some_and(|d| d.may_change(inst)) {
                 versions.descriptor = Version::After(inst);
             }
         }
