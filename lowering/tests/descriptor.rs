@@ -16,9 +16,102 @@ use wasm_prelink_lowering::{Config, Lowering};
 /// The descriptor of the host-buffer convention: `{ ptr: u64, len: u64 }`.
 const DESCRIPTOR: u32 = 16;
 
-/// `$get`/`$set` inlined, as the linker emits them, into loops and
+/// `$get` of the index `$i` inlined as the linker emits it: the buffer
+/// pointer at store data + 0, the length at + 8.
+const GET: &str = "(local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
+                               (call $load64 (i64.add (call $sda) (i64.const 8)))))";
+
+/// `$set` of the index `$i` to `$b + 1`, inlined.
+const SET: &str = "(call $set (call $load64 (call $sda)) (local.get $i)
+                 (call $load64 (i64.add (call $sda) (i64.const 8)))
+                 (i32.add (local.get $b) (i32.const 1)))";
+
+/// A function looping `$i` from 0 while `exit` is false, running `body`;
+/// `prelude` comes first (loading the bound `$n`, say).
+fn looping(params: &str, prelude: &str, exit: &str, body: &str) -> String {
+    format!(
+        "(func {params} (local $i i64) (local $n i64) (local $b i32)
+    {prelude}
+    (block $done (loop $next
+      (br_if $done {exit})
+      {body}
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $next))))"
+    )
+}
+
+/// `$get` and `$set` inlined, as the linker emits them, into loops and
 /// straight-line code that differ in one respect each.
-const CASES: &str = r#"(module
+fn cases() -> String {
+    let load_length = "(local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))";
+    let below_length = "(i64.ge_u (local.get $i) (local.get $n))";
+    let increment = |before: &str, between: &str| {
+        looping(
+            "",
+            load_length,
+            below_length,
+            &format!("{before}\n{GET}\n{between}\n{SET}"),
+        )
+    };
+    let functions = [
+        // 0. `increment-all` as linked: nothing can change the descriptor,
+        // so its loads are readonly and shared, and the loop's exit test
+        // covers both checks.
+        increment("", ""),
+        // 1. A call in the loop: the host may change the descriptor there.
+        // The `set` still shares the `get`'s loads (the byte store between
+        // them writes the buffer, not the descriptor), and its check.
+        increment("(call $nothing)", ""),
+        // 2. The builtin writes the length between `get` and `set`:
+        // everything is loaded and checked again.
+        increment(
+            "",
+            "(call $store64 (i64.add (call $sda) (i64.const 8)) (local.get $i))",
+        ),
+        // 3. A store through an address that cannot be traced (read from
+        // linear memory, where the store-data address may have been
+        // saved): it might write the descriptor.
+        increment(
+            "",
+            "(call $store8 (i64.add (i64.load (i32.const 0)) (i64.const 8)) (i32.const 0))",
+        ),
+        // 4. A store to the store data past the descriptor changes nothing
+        // in it; a load past it is not a descriptor load.
+        "(func (result i64)
+    (call $store64 (i64.add (call $sda) (i64.const 16)) (i64.const 0))
+    (i64.add (call $load64 (i64.add (call $sda) (i64.const 8)))
+             (call $load64 (i64.add (call $sda) (i64.const 12)))))"
+            .to_owned(),
+        // 5. `i <= n` does not make `i < len` true: the check stays.
+        looping(
+            "",
+            load_length,
+            "(i64.gt_u (local.get $i) (local.get $n))",
+            GET,
+        ),
+        // 6. The exit test negated (`i32.eqz` of `i < n`): still `i < n`
+        // inside.
+        looping(
+            "",
+            load_length,
+            "(i32.eqz (i64.lt_u (local.get $i) (local.get $n)))",
+            GET,
+        ),
+        // 7. A loop bound that is not the length: the check stays.
+        looping(
+            "(param $bound i64)",
+            "(local.set $n (local.get $bound))",
+            below_length,
+            GET,
+        ),
+        // 8. A tail call ends the function: it changes nothing while it
+        // runs.
+        "(func (result i64)
+    (return_call $id (i64.add (call $load64 (call $sda)) (call $load64 (call $sda)))))"
+            .to_owned(),
+    ];
+    format!(
+        r#"(module
   (import "unsafe-intrinsics" "store-data-address" (func $sda (result i64)))
   (import "unsafe-intrinsics" "u64-native-load" (func $load64 (param i64) (result i64)))
   (import "unsafe-intrinsics" "u64-native-store" (func $store64 (param i64 i64)))
@@ -30,108 +123,10 @@ const CASES: &str = r#"(module
   (memory 1)
   (func $nothing)
   (func $id (param i64) (result i64) (local.get 0))
-
-  ;; 0. `increment-all` as linked: nothing can change the descriptor, so
-  ;; its loads are readonly and shared, and the loop's exit test covers
-  ;; both checks.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (call $set (call $load64 (call $sda)) (local.get $i)
-                 (call $load64 (i64.add (call $sda) (i64.const 8)))
-                 (i32.add (local.get $b) (i32.const 1)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 1. A call in the loop: the host may change the descriptor there. The
-  ;; `set` still shares the `get`'s loads (the byte store between them
-  ;; writes the buffer, not the descriptor), and its check.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (call $nothing)
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (call $set (call $load64 (call $sda)) (local.get $i)
-                 (call $load64 (i64.add (call $sda) (i64.const 8)))
-                 (i32.add (local.get $b) (i32.const 1)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 2. The builtin writes the length between `get` and `set`: everything
-  ;; is loaded and checked again.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (call $store64 (i64.add (call $sda) (i64.const 8)) (local.get $i))
-      (call $set (call $load64 (call $sda)) (local.get $i)
-                 (call $load64 (i64.add (call $sda) (i64.const 8)))
-                 (i32.add (local.get $b) (i32.const 1)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 3. A store through an address that cannot be traced (read from linear
-  ;; memory, where the store-data address may have been saved): it might
-  ;; write the descriptor.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (call $store8 (i64.add (i64.load (i32.const 0)) (i64.const 8)) (i32.const 0))
-      (call $set (call $load64 (call $sda)) (local.get $i)
-                 (call $load64 (i64.add (call $sda) (i64.const 8)))
-                 (i32.add (local.get $b) (i32.const 1)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 4. A store to the store data past the descriptor changes nothing in
-  ;; it; a load past it is not a descriptor load.
-  (func (result i64)
-    (call $store64 (i64.add (call $sda) (i64.const 16)) (i64.const 0))
-    (i64.add (call $load64 (i64.add (call $sda) (i64.const 8)))
-             (call $load64 (i64.add (call $sda) (i64.const 12)))))
-
-  ;; 5. `i <= n` does not make `i < len` true: the check stays.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i64.gt_u (local.get $i) (local.get $n)))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 6. The exit test negated (`i32.eqz` of `i < n`): still `i < n` inside.
-  (func (local $i i64) (local $n i64) (local $b i32)
-    (local.set $n (call $load64 (i64.add (call $sda) (i64.const 8))))
-    (block $done (loop $next
-      (br_if $done (i32.eqz (i64.lt_u (local.get $i) (local.get $n))))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 7. A loop bound that is not the length: the check stays.
-  (func (param $n i64) (local $i i64) (local $b i32)
-    (block $done (loop $next
-      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
-      (local.set $b (call $get (call $load64 (call $sda)) (local.get $i)
-                               (call $load64 (i64.add (call $sda) (i64.const 8)))))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br $next))))
-
-  ;; 8. A tail call ends the function: it changes nothing while it runs.
-  (func (result i64)
-    (return_call $id (i64.add (call $load64 (call $sda)) (call $load64 (call $sda))))))"#;
+  {})"#,
+        functions.join("\n  ")
+    )
+}
 
 /// (branches, readonly native loads, other native loads) per function,
 /// `$nothing` and `$id` first.
@@ -157,7 +152,7 @@ enum Plug {
 }
 
 fn counts(config: &Config, triple: &str, plug: Plug) -> Vec<(usize, usize, usize)> {
-    let wasm = wat::parse_str(CASES).expect("test WAT parses");
+    let wasm = wat::parse_str(cases()).expect("test WAT parses");
     let info = ModuleInfo::parse(&wasm).expect("test module parses");
     let lowering = Lowering::new(&wasm, config).expect("valid intrinsics");
     let isa = isa(triple);
