@@ -87,19 +87,7 @@ fn define_placed(
     ctx.compile(isa, &mut ControlPlane::default())
         .map_err(|e| format!("{:?}", e.inner))?;
     let code = ctx.compiled_code().ok_or("no compiled code")?;
-    let granule = code.buffer.alignment;
-    // The padding bytes are x86-64 instructions; Cranelift names that
-    // backend `x64`.
-    let padding = if isa.name() == "x64" {
-        let loops = placement::innermost_loops(
-            &code.bb_starts,
-            &code.bb_edges,
-            code.code_info().total_size,
-        );
-        placement::loop_padding(&loops, granule)
-    } else {
-        0
-    };
+    let padding = placement::padding_for(isa, code);
     let mut bytes = placement::padding_bytes(padding as usize);
     bytes.extend_from_slice(code.code_buffer());
     let relocs: Vec<FinalizedMachReloc> = code
@@ -116,7 +104,7 @@ fn define_placed(
             addend: reloc.addend,
         })
         .collect();
-    let alignment = u64::from(placement::LINE.max(granule));
+    let alignment = u64::from(placement::LINE.max(code.buffer.alignment));
     jit.define_function_bytes(id, &ctx.func, alignment, &bytes, &relocs)
         .map_err(|e| format!("{e:?}"))?;
     Ok(padding)

@@ -30,6 +30,8 @@
 //! architectures no padding is added.
 
 use cranelift_codegen::binemit::CodeOffset;
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::CompiledCode;
 
 /// The size, and alignment, of the instruction-cache line the placement
 /// optimizes for.
@@ -39,6 +41,18 @@ pub(crate) const LINE: u32 = 64;
 /// encodings go up to 9 bytes on both AMD and Intel cores; longer padding
 /// is jumped over instead.
 const LONGEST_NOP: usize = 9;
+
+/// The padding to put in front of `code`, compiled for `isa` with
+/// `machine_code_cfg_info`: [`loop_padding`] of its innermost loops on
+/// x86-64 (Cranelift's `x64` backend), whose instructions
+/// [`padding_bytes`] writes; 0 elsewhere.
+pub(crate) fn padding_for(isa: &dyn TargetIsa, code: &CompiledCode) -> u32 {
+    if isa.name() != "x64" {
+        return 0;
+    }
+    let loops = innermost_loops(&code.bb_starts, &code.bb_edges, code.code_info().total_size);
+    loop_padding(&loops, code.buffer.alignment)
+}
 
 /// A loop as a byte range of the function's code: from its header to the
 /// end of its last block that jumps back to the header.
@@ -99,13 +113,13 @@ pub(crate) fn innermost_loops(
             None => loops.push(Loop { start: to, end }),
         }
     }
-    let innermost: Vec<Loop> = loops
+    // Every loop is non-empty: a back edge's source block ends after it
+    // starts, and the header is at or before that start.
+    loops
         .iter()
         .copied()
         .filter(|&outer| !loops.iter().any(|&inner| outer.contains(inner)))
-        .filter(|l| l.len() > 0)
-        .collect();
-    innermost
+        .collect()
 }
 
 /// How many bytes past a `LINE` boundary the function should start, a
