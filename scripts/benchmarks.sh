@@ -104,9 +104,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 command_line scripts/fetch-bench-modules.sh
 scripts/fetch-bench-modules.sh
 # The `run` command (and with it Cranelift) is not what is measured.
-cargo build --release -p linker --bin wasm-prelink --no-default-features
+cargo build --release -p cli --bin wasm-prelink
 prelink="$target/release/wasm-prelink"
-command_line cargo build --release -p linker --bin wasm-prelink --no-default-features
+command_line cargo build --release -p cli --bin wasm-prelink
 selected() { # the module names this run measures
   for app in "$modules"/*.wasm; do
     local module
@@ -118,11 +118,11 @@ selected() { # the module names this run measures
 }
 # The synthetic forwarding builtins, written by the linker's own benchmark
 # (once per module: they depend only on the module).
-command_line "BENCH_DUMP_DIR=$builtins BENCH_RUNS=1 BENCH_FILTER=MODULE cargo bench -p linker --bench throughput --no-default-features"
+command_line "BENCH_DUMP_DIR=$builtins BENCH_RUNS=1 BENCH_FILTER=MODULE cargo bench -p linker --bench throughput"
 for module in $(selected); do
   if ! ls "$builtins/$module".*.wasm >/dev/null 2>&1; then
     BENCH_DUMP_DIR=$builtins BENCH_RUNS=1 BENCH_FILTER=$module \
-      cargo bench -p linker --bench throughput --no-default-features
+      cargo bench -p linker --bench throughput
   fi
 done
 

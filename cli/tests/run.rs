@@ -1,7 +1,6 @@
 //! `wasm-prelink run` as a user meets it: results on stdout, the host
 //! buffer in and out, traps and bad arguments as one-line errors with exit
 //! status 1.
-#![cfg(feature = "run")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -11,7 +11,6 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
-#[cfg(feature = "run")]
 mod run;
 
 #[derive(Parser)]
@@ -30,7 +29,6 @@ enum Command {
     /// Merge builtins into an app module.
     Link(LinkArgs),
     /// Link, then run an export on the reference runtime.
-    #[cfg(feature = "run")]
     Run(run::RunArgs),
 }
 
@@ -62,7 +60,6 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Link(args) => link(args),
-        #[cfg(feature = "run")]
         Command::Run(args) => run::run(args),
     };
     if let Err(error) = result {
