@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
 mod run;
+mod trusted;
 
 #[derive(Parser)]
 #[command(

@@ -19,6 +19,9 @@
 //! Results are printed one per line, integers signed. A trap is an error
 //! naming the export and the trap kind, with exit status 1 like every other
 //! error.
+//!
+//! Intrinsics are served only to a module this command linked itself, or
+//! to one the user trusts with `--allow-intrinsics` (see `crate::trusted`).
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +54,10 @@ pub(crate) struct RunArgs {
     /// Where to write the host buffer after the call.
     #[arg(long, value_name = "FILE")]
     host_buffer_out: Option<PathBuf>,
+    /// Serve the intrinsics to MODULE although this command does not link
+    /// it (a module linked earlier whose builtins you trust).
+    #[arg(long)]
+    allow_intrinsics: bool,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
@@ -76,6 +83,13 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             .with_context(|| format!("cannot link `{}`", args.module.display()))?
             .wasm
     };
+    crate::trusted::check_intrinsic_imports(
+        &args.module,
+        &wasm,
+        wasm_prelink::DEFAULT_NAMESPACE,
+        !args.builtins.is_empty(),
+        args.allow_intrinsics,
+    )?;
     let buffer = match &args.host_buffer {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("cannot read host buffer `{}`", path.display()))?,

@@ -203,3 +203,153 @@ fn an_unlinked_app_reports_its_missing_import() {
         ),
     );
 }
+
+/// A plain module that imports intrinsics itself: it reads the length of
+/// the host buffer through `store-data-address` and `u64-native-load`.
+const SELF_SERVED: &str = r#"(module
+  (import "unsafe-intrinsics" "store-data-address" (func $sda (result i64)))
+  (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+  (func (export "len") (result i64)
+    (call $load (i64.add (call $sda) (i64.const 8)))))"#;
+
+fn prelink(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_plain_module_importing_intrinsics_runs_only_when_allowed() {
+    let dir = scratch("self-served");
+    let module = dir.join("m.wat");
+    std::fs::write(&module, SELF_SERVED).expect("write module");
+    let path = module.to_string_lossy();
+    assert_error(
+        &prelink(&["run", &path, "--invoke", "len"]),
+        &format!(
+            "error: `{path}` imports the intrinsics `unsafe-intrinsics::store-data-address`, \
+             `unsafe-intrinsics::u64-native-load`, and `run` serves intrinsics only to a module \
+             it links itself; pass `--allow-intrinsics` if you trust this module"
+        ),
+    );
+    let allowed = prelink(&["run", &path, "--allow-intrinsics", "--invoke", "len"]);
+    assert!(allowed.status.success(), "{allowed:?}");
+    assert_eq!(stdout(&allowed), "65536\n");
+}
+
+#[test]
+fn a_prelinked_module_runs_only_when_allowed() {
+    let dir = scratch("prelinked");
+    let linked = dir.join("linked.wasm");
+    let builtin = format!("host-buf={}", example("builtin.wat"));
+    let link = prelink(&[
+        "link",
+        &example("app.wat"),
+        "--builtin",
+        &builtin,
+        "-o",
+        &linked.to_string_lossy(),
+    ]);
+    assert!(link.status.success(), "{link:?}");
+    let input = dir.join("in.bin");
+    std::fs::write(&input, [1u8, 2, 255, 7]).expect("write input");
+    let path = linked.to_string_lossy();
+    let buffer = input.to_string_lossy();
+
+    let refused = prelink(&[
+        "run",
+        &path,
+        "--host-buffer",
+        &buffer,
+        "--invoke",
+        "checksum",
+    ]);
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "stderr: {message}");
+    assert!(refused.stdout.is_empty());
+    assert!(
+        message.starts_with(&format!("error: `{path}` imports the intrinsic")),
+        "{message}"
+    );
+    assert!(message.contains("`unsafe-intrinsics::"), "{message}");
+    assert!(message.contains("`--allow-intrinsics`"), "{message}");
+
+    let allowed = prelink(&[
+        "run",
+        &path,
+        "--allow-intrinsics",
+        "--host-buffer",
+        &buffer,
+        "--invoke",
+        "checksum",
+    ]);
+    assert!(allowed.status.success(), "{allowed:?}");
+    assert_eq!(stdout(&allowed), "265\n");
+}
+
+#[test]
+fn an_app_importing_intrinsics_is_refused_even_with_builtins() {
+    let dir = scratch("app-intrinsics");
+    let app = dir.join("app.wat");
+    std::fs::write(
+        &app,
+        r#"(module
+          (import "host-buf" "len" (func $len (result i64)))
+          (import "unsafe-intrinsics" "u8-native-load" (func $load (param i64) (result i32)))
+          (func (export "peek") (param i64) (result i32) (call $load (local.get 0))))"#,
+    )
+    .expect("write app");
+    let path = app.to_string_lossy();
+    let builtin = format!("host-buf={}", example("builtin.wat"));
+    for allow in [&[][..], &["--allow-intrinsics"][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+            .args(["run", &path, "--builtin", &builtin])
+            .args(allow)
+            .args(["--invoke", "peek", "0"])
+            .output()
+            .expect("the binary runs");
+        assert_error(
+            &output,
+            &format!(
+                "error: cannot link `{path}`: import `unsafe-intrinsics::u8-native-load` of the app \
+                 is from the intrinsics namespace `unsafe-intrinsics`, which only builtins may import"
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_builtin_leaking_an_intrinsic_is_refused() {
+    let dir = scratch("leak");
+    let app = dir.join("app.wat");
+    let builtin = dir.join("leaky.wat");
+    std::fs::write(
+        &app,
+        r#"(module
+          (type $load (func (param i64) (result i64)))
+          (import "leaky" "tab" (table 1 funcref))
+          (func (export "peek") (param i64) (result i64)
+            (call_indirect (type $load) (local.get 0) (i32.const 0))))"#,
+    )
+    .expect("write app");
+    std::fs::write(
+        &builtin,
+        r#"(module
+          (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+          (table (export "tab") 1 funcref)
+          (elem (i32.const 0) func $load))"#,
+    )
+    .expect("write builtin");
+    let path = app.to_string_lossy();
+    let spec = format!("leaky={}", builtin.to_string_lossy());
+    assert_error(
+        &prelink(&["run", &path, "--builtin", &spec, "--invoke", "peek", "0"]),
+        &format!(
+            "error: cannot link `{path}`: the app could obtain an intrinsic: export `tab` of \
+             builtin `leaky` is `(table 1 funcref)`, which can carry function references, and \
+             builtin `leaky` takes a reference to the intrinsic `unsafe-intrinsics::u64-native-load`"
+        ),
+    );
+}

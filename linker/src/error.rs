@@ -53,6 +53,10 @@ pub enum LinkError {
     /// One or more imports could not be resolved; every problem is listed.
     #[error("{}", format_all(.0))]
     Unresolved(Vec<ResolveError>),
+    /// A reference to an intrinsic could reach the app; every way is listed
+    /// (see [`crate::trust`]).
+    #[error("{}", format_escapes(.0))]
+    IntrinsicEscapes(Vec<Escape>),
     /// The linker produced an invalid module: a bug in the linker, never written out.
     #[error("internal error: the linked module does not validate ({0}); please report this with the inputs")]
     InvalidOutput(String),
@@ -84,6 +88,111 @@ impl fmt::Display for ResolveError {
             "import `{}` of {} {}",
             self.import, self.importer, self.problem
         )
+    }
+}
+
+/// One way a reference to an intrinsic could reach the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escape {
+    /// The builtin whose export or host import lets the reference out.
+    pub builtin: String,
+    /// Which export or import, and why it can carry the reference.
+    pub route: Route,
+    /// The intrinsics that could get out, as `namespace::name`.
+    pub intrinsics: Vec<String>,
+    /// The builtins that take the references (empty when the export is the
+    /// intrinsic itself).
+    pub holders: Vec<String>,
+}
+
+/// How a reference to an intrinsic leaves the builtins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The app imports an export that is the intrinsic itself, re-exported.
+    ExportIsIntrinsic {
+        /// The export's name.
+        export: String,
+    },
+    /// The app imports an export whose type can carry function references.
+    Export {
+        /// The export's name.
+        export: String,
+        /// Its type in text format.
+        ty: String,
+    },
+    /// The builtin imports from the host an item whose type can carry
+    /// function references; the host could pass them on to the app.
+    HostImport {
+        /// `module::name` of the import.
+        import: String,
+        /// Its type in text format.
+        ty: String,
+    },
+}
+
+impl fmt::Display for Escape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let builtin = &self.builtin;
+        match &self.route {
+            Route::ExportIsIntrinsic { export } => {
+                return write!(
+                    f,
+                    "export `{export}` of builtin `{builtin}` is the intrinsic {} itself; the app may only call a builtin's own functions",
+                    listing(&self.intrinsics)
+                );
+            }
+            Route::Export { export, ty } => write!(
+                f,
+                "export `{export}` of builtin `{builtin}` is `{ty}`, which can carry function references"
+            )?,
+            Route::HostImport { import, ty } => write!(
+                f,
+                "import `{import}` of builtin `{builtin}` is `{ty}`, which can hand function references to the host and through it to the app"
+            )?,
+        }
+        let (subject, verb) = match self.holders.as_slice() {
+            [one] => (format!("builtin `{one}`"), "takes"),
+            many => (format!("builtins {}", listing(many)), "take"),
+        };
+        let object = match self.intrinsics.as_slice() {
+            [one] => format!("a reference to the intrinsic `{one}`"),
+            many => format!("references to the intrinsics {}", listing(many)),
+        };
+        write!(f, ", and {subject} {verb} {object}")?;
+        if !self.holders.contains(builtin) {
+            let verb = if self.holders.len() == 1 {
+                "shares"
+            } else {
+                "share"
+            };
+            write!(
+                f,
+                " and {verb} function references with builtin `{builtin}`"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn listing(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn format_escapes(escapes: &[Escape]) -> String {
+    match escapes {
+        [one] => format!("the app could obtain an intrinsic: {one}"),
+        many => {
+            let mut text = format!("the app could obtain an intrinsic in {} ways:", many.len());
+            for escape in many {
+                text.push_str("\n  - ");
+                text.push_str(&escape.to_string());
+            }
+            text
+        }
     }
 }
 

@@ -31,7 +31,9 @@
 //! 2. **Plan** ([`plan`], [`types`]): instantiation order (builtins
 //!    dependency-first, a cycle is an error), how every import is satisfied
 //!    (resolved to a builtin export and type-checked, kept as an intrinsic, or
-//!    forwarded to the host and shared when identical), where every item lands
+//!    forwarded to the host and shared when identical), whether the app
+//!    could obtain a reference to an intrinsic ([`trust`]: refused, every
+//!    way listed), where every item lands
 //!    in the merged index spaces ([`index`]), and how segment initialization
 //!    and start functions keep their separate-instantiation order.
 //! 3. **Emit** ([`emit`], [`code`], [`names`]): write the merged module from
@@ -59,10 +61,11 @@ pub mod intrinsics;
 pub mod names;
 pub mod parallel;
 pub mod plan;
+pub mod trust;
 pub mod types;
 pub mod validate;
 
-pub use error::{InputName, LinkError, ResolveError};
+pub use error::{Escape, InputName, LinkError, ResolveError, Route};
 pub use inline::InlineCounts;
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
 

@@ -24,7 +24,7 @@
 //!    every later module's active segments into passive ones initialized (and
 //!    dropped) by a synthesized start function, in the original order.
 
-use crate::error::{InputName, LinkError, ResolveError};
+use crate::error::{LinkError, ResolveError};
 use crate::index::ModuleMaps;
 use crate::info::ModuleInfo;
 use crate::intrinsics::{self, Intrinsic};
@@ -308,6 +308,8 @@ pub fn plan(
     if !errors.is_empty() {
         return Err(LinkError::Unresolved(errors));
     }
+    // The app may call what builtins export, never hold an intrinsic.
+    crate::trust::check(modules, names, namespace)?;
 
     // Layout of defined items.
     let layout_order: Vec<ModuleId> = std::iter::once(app)
@@ -410,37 +412,10 @@ pub fn plan(
         maps[id] = map;
     }
 
-    // The trust boundary: the app may call a builtin's functions, never an
-    // intrinsic directly, however many re-exports stand in between.
     let intrinsic_funcs: BTreeMap<u32, Intrinsic> = intrinsic_slots
         .iter()
         .map(|(intrinsic, slot)| (*slot, *intrinsic))
         .collect();
-    let app_module = &modules[app];
-    let mut func_import = 0u32;
-    for (position, import) in app_module.imports.iter().enumerate() {
-        if !matches!(import.ty, TypeRef::Func(_)) {
-            continue;
-        }
-        let merged = maps[app].funcs.get(func_import);
-        func_import += 1;
-        if let (Binding::Builtin { exporter, .. }, Some(intrinsic)) =
-            (bindings[app][position], intrinsic_funcs.get(&merged))
-        {
-            errors.push(ResolveError {
-                importer: InputName::App,
-                import: format!("{}::{}", import.module, import.name),
-                problem: format!(
-                    "reaches the intrinsic `{namespace}::{}` through builtin `{}`; the app may only call a builtin's own functions",
-                    intrinsic.name(),
-                    names[exporter]
-                ),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(LinkError::Unresolved(errors));
-    }
 
     // Instantiation effects.
     let first_effect = order

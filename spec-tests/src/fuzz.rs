@@ -5,7 +5,10 @@
 //!
 //! * a **builtin** whose exports are pinned to [`INTERFACE`] (functions,
 //!   a memory, a table, globals, a tag) and which may import every intrinsic
-//!   and the logging `env` functions of [`host`];
+//!   and the logging `env` functions of [`host`]; wasm-smith may put
+//!   references to intrinsics anywhere in it (element segments, table and
+//!   global initializers, `ref.func` in code), including its exported table,
+//!   its exported `funcref` global and the result of its `pick`;
 //! * an **app** whose only possible imports are exactly those exports (from
 //!   module [`BUILTIN`]) and the same `env` functions, and whose exports are
 //!   arbitrary.
@@ -21,6 +24,13 @@
 //! everything the host saw must be identical. A stack overflow makes a case
 //! inconclusive rather than failed: inlining legitimately changes how deep
 //! a program can recurse.
+//!
+//! The trust boundary is checked on the same pairs. The host's intrinsics
+//! record when the app's own code calls one in the unlinked run (see
+//! [`host`]); every pair is then either **refused** by the linker — the
+//! same refusal in every mode, and only for the trust boundary — or
+//! accepted with the app never calling an intrinsic, and the linked runs
+//! must agree with that unlinked run as before.
 
 pub mod host;
 
@@ -28,7 +38,7 @@ use host::Host;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use wasm_prelink::{InlineMode, Intrinsic, Linker, DEFAULT_NAMESPACE};
+use wasm_prelink::{InlineMode, Intrinsic, LinkError, Linker, DEFAULT_NAMESPACE};
 use wasmtime::{Engine, ExternType, Instance, Module, Store, ThrownException, Trap, Val};
 
 /// The builtin's name, the module the app imports it from.
@@ -43,8 +53,10 @@ pub const INTERFACE: &str = r#"(module
     (func (export "lanes") (param v128) (result v128) unreachable)
     (func (export "tick") unreachable)
     (memory (export "mem") 1 4)
+    (func (export "pick") (param i32) (result funcref) unreachable)
     (table (export "tab") 4 16 funcref)
     (global (export "counter") (mut i32) (i32.const 0))
+    (global (export "hook") (mut funcref) (ref.null func))
     (global (export "limit") i64 (i64.const 0))
     (tag (export "fail") (param i32)))"#;
 
@@ -55,9 +67,11 @@ const APP_IMPORTS: &str = r#"
     (import "builtin" "mix" (func (param i64 f64) (result i64 f32)))
     (import "builtin" "lanes" (func (param v128) (result v128)))
     (import "builtin" "tick" (func))
+    (import "builtin" "pick" (func (param i32) (result funcref)))
     (import "builtin" "mem" (memory 1 4))
     (import "builtin" "tab" (table 4 16 funcref))
     (import "builtin" "counter" (global (mut i32)))
+    (import "builtin" "hook" (global (mut funcref)))
     (import "builtin" "limit" (global i64))
     (import "builtin" "fail" (tag (param i32)))
 "#;
@@ -84,8 +98,16 @@ pub struct Case {
 /// The verdict on a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every mode behaved exactly like the unlinked pair.
+    /// Every mode behaved exactly like the unlinked pair, whose app never
+    /// called an intrinsic.
     Passed,
+    /// Every mode refused the pair, the same way, because the app could
+    /// obtain an intrinsic.
+    Refused {
+        /// Whether the unlinked app did call an intrinsic: the refusal was
+        /// needed, not only conservative.
+        app_called_intrinsic: bool,
+    },
     /// The case says nothing either way (e.g. a stack overflow).
     Inconclusive(String),
     /// The linker broke something; the message says what.
@@ -223,15 +245,47 @@ pub fn check(engine: &Engine, case: &Case, modes: &[InlineMode]) -> Verdict {
         Ok(o) => o,
         Err(e) => return Verdict::Inconclusive(format!("the unlinked pair does not run: {e}")),
     };
+    let app_calls = &expected.host.app_intrinsic_calls;
+    let mut linked = Vec::with_capacity(modes.len());
+    let mut refusals = Vec::new();
+    for &mode in modes {
+        match link(case, mode) {
+            Ok(Outcome::Linked(wasm)) => linked.push((mode, wasm)),
+            Ok(Outcome::Refused(message)) => refusals.push((mode, message)),
+            Err(e) => return Verdict::Failed(format!("--inline {}: {e}", mode_name(mode))),
+        }
+    }
+    if let Some((mode, message)) = refusals.first() {
+        if let Some((other, _)) = linked.first() {
+            return Verdict::Failed(format!(
+                "--inline {} refuses the pair but --inline {} links it: {message}",
+                mode_name(*mode),
+                mode_name(*other)
+            ));
+        }
+        if let Some((other, different)) = refusals.iter().find(|(_, m)| m != message) {
+            return Verdict::Failed(format!(
+                "--inline {} and --inline {} refuse the pair differently:\n{message}\n{different}",
+                mode_name(*mode),
+                mode_name(*other)
+            ));
+        }
+        return Verdict::Refused {
+            app_called_intrinsic: !app_calls.is_empty(),
+        };
+    }
+    if let Some(intrinsic) = app_calls.first() {
+        return Verdict::Failed(format!(
+            "the linker accepts a pair whose app calls the intrinsic `{intrinsic}` \
+             (unlinked, {} call(s) from the app's code)",
+            app_calls.len()
+        ));
+    }
     if expected.stack_overflowed() {
         return Verdict::Inconclusive("the unlinked pair overflows the stack".into());
     }
-    for &mode in modes {
-        let linked = match link(case, mode) {
-            Ok(wasm) => wasm,
-            Err(e) => return Verdict::Failed(format!("--inline {}: {e}", mode_name(mode))),
-        };
-        let actual = match observe(engine, case, Some(&linked)) {
+    for (mode, wasm) in linked {
+        let actual = match observe(engine, case, Some(&wasm)) {
             Ok(o) => o,
             Err(e) => return Verdict::Failed(format!("--inline {}: {e}", mode_name(mode))),
         };
@@ -260,27 +314,43 @@ pub fn mode_name(mode: InlineMode) -> &'static str {
     }
 }
 
-/// Links twice (the outputs must agree) and validates the result.
-fn link(case: &Case, mode: InlineMode) -> Result<Vec<u8>, String> {
+/// What linking a case gave.
+enum Outcome {
+    /// The linked module.
+    Linked(Vec<u8>),
+    /// The linker refused the pair at the trust boundary, with this message.
+    Refused(String),
+}
+
+/// Links twice (the outputs must agree) and validates the result. Any
+/// failure other than a trust-boundary refusal is an error.
+fn link(case: &Case, mode: InlineMode) -> Result<Outcome, String> {
     let once = || {
         catch_unwind(AssertUnwindSafe(|| {
-            Linker::new()
+            match Linker::new()
                 .inline(mode)
                 .builtin(BUILTIN, &case.builtin)
                 .and_then(|l| l.link(&case.app))
-                .map(|l| l.wasm)
-                .map_err(|e| format!("the linker rejects the case: {e}"))
+            {
+                Ok(linked) => Ok(Outcome::Linked(linked.wasm)),
+                Err(e @ LinkError::IntrinsicEscapes(_)) => Ok(Outcome::Refused(e.to_string())),
+                Err(e) => Err(format!("the linker rejects the case: {e}")),
+            }
         }))
         .unwrap_or_else(|_| Err("the linker panicked".to_string()))
     };
-    let first = once()?;
-    if once()? != first {
-        return Err("two links of the same inputs differ".into());
+    let first = match once()? {
+        Outcome::Linked(wasm) => wasm,
+        refused @ Outcome::Refused(_) => return Ok(refused),
+    };
+    match once()? {
+        Outcome::Linked(again) if again == first => {}
+        _ => return Err("two links of the same inputs differ".into()),
     }
     wasmparser::Validator::new_with_features(crate::transform::features())
         .validate_all(&first)
         .map_err(|e| format!("the linked module is invalid: {e}"))?;
-    Ok(first)
+    Ok(Outcome::Linked(first))
 }
 
 /// Runs the unlinked pair (`linked` is `None`) or a linked module.
@@ -307,7 +377,9 @@ fn observe(engine: &Engine, case: &Case, linked: Option<&[u8]>) -> Result<Observ
                 }
                 Err(e) => instantiation = Err(abrupt(&mut store, e)),
             }
-            compile(&case.app)?
+            let app = compile(&case.app)?;
+            store.data_mut().app = Some(app.clone());
+            app
         }
     };
     if instantiation.is_ok() {
@@ -460,6 +532,10 @@ pub struct Totals {
     pub cases: usize,
     /// Cases where every mode matched the unlinked pair.
     pub passed: usize,
+    /// Cases the linker refused at the trust boundary.
+    pub refused: usize,
+    /// Refused cases whose unlinked app did call an intrinsic.
+    pub refused_app_called: usize,
     /// Cases that could not decide.
     pub inconclusive: usize,
     /// Cases where the linker broke something.
@@ -505,6 +581,12 @@ pub fn run_batch(
                 t.cases += 1;
                 match verdict {
                     Verdict::Passed => t.passed += 1,
+                    Verdict::Refused {
+                        app_called_intrinsic,
+                    } => {
+                        t.refused += 1;
+                        t.refused_app_called += usize::from(app_called_intrinsic);
+                    }
                     Verdict::Inconclusive(_) => t.inconclusive += 1,
                     Verdict::Failed(_) => t.failed += 1,
                 }

@@ -81,11 +81,14 @@ fn main() -> ExitCode {
         &report,
     );
     println!(
-        "{} cases from seed {} in {:.1}s: {} passed, {} failed, {} inconclusive",
+        "{} cases from seed {} in {:.1}s: {} passed, {} refused at the trust boundary \
+         ({} of them with the app calling an intrinsic unlinked), {} failed, {} inconclusive",
         totals.cases,
         options.seed,
         started.elapsed().as_secs_f64(),
         totals.passed,
+        totals.refused,
+        totals.refused_app_called,
         totals.failed,
         totals.inconclusive
     );

@@ -13,11 +13,18 @@
 //! host error) exactly when the real ones would: unless `offset + size <=
 //! length` without overflow. The linker never interprets intrinsics — it
 //! keeps them as imports — so any consistent emulation serves.
+//!
+//! The intrinsics also record *who* called them. In the unlinked run the
+//! app is its own instance, and the innermost Wasm frame under an intrinsic
+//! tells whether the app's code made the call — which the trust boundary
+//! forbids, however the app came by the reference. The linked module is one
+//! instance, so there the record stays empty; linked and unlinked runs must
+//! still agree on every intrinsic call, which the events compare.
 
 use wasm_prelink::Intrinsic;
 use wasmtime::{
-    format_err, Caller, Engine, FuncType, Linker, Result, StoreLimits, StoreLimitsBuilder, Val,
-    ValType,
+    format_err, Caller, Engine, FuncType, Linker, Module, Result, StoreLimits, StoreLimitsBuilder,
+    Val, ValType, WasmBacktrace,
 };
 
 /// What the fake `store-data-address` returns.
@@ -38,6 +45,11 @@ pub struct Host {
     /// Bounds on what generated code may allocate: a memory grown to
     /// gigabytes and filled would take the machine down with it.
     pub limits: StoreLimits,
+    /// The app's module in an unlinked run: intrinsic calls made directly
+    /// from its code are recorded in `app_intrinsic_calls`.
+    pub app: Option<Module>,
+    /// Intrinsics the app's own code called (names, in order).
+    pub app_intrinsic_calls: Vec<&'static str>,
 }
 
 /// Linear memories and tables may not grow beyond these.
@@ -54,12 +66,15 @@ impl Default for Host {
                 .memory_size(MEMORY_LIMIT)
                 .table_elements(TABLE_LIMIT)
                 .build(),
+            app: None,
+            app_intrinsic_calls: Vec::new(),
         }
     }
 }
 
 /// Two hosts saw the same thing when their calls and buffers agree; the
-/// limits are configuration, not observation.
+/// limits are configuration, not observation, and who called an intrinsic
+/// can only be told in the unlinked run.
 impl PartialEq for Host {
     fn eq(&self, other: &Host) -> bool {
         self.events == other.events && self.buffer == other.buffer && self.next == other.next
@@ -109,12 +124,27 @@ pub fn define(linker: &mut Linker<Host>, engine: &Engine, namespace: &str) -> Re
             ty,
             move |mut c, params, results| {
                 let event = format!("{}{:?}", intrinsic.name(), show(params));
+                if called_by_app(&c) {
+                    c.data_mut().app_intrinsic_calls.push(intrinsic.name());
+                }
                 c.data_mut().events.push(event);
                 shape.run(c.data_mut(), params, results)
             },
         )?;
     }
     Ok(())
+}
+
+/// Whether the innermost Wasm frame belongs to the app's module.
+fn called_by_app(caller: &Caller<'_, Host>) -> bool {
+    let Some(app) = &caller.data().app else {
+        return false;
+    };
+    let trace = WasmBacktrace::force_capture(caller);
+    trace
+        .frames()
+        .first()
+        .is_some_and(|frame| Module::same(frame.module(), app))
 }
 
 fn val_type(t: wasmparser::ValType) -> ValType {

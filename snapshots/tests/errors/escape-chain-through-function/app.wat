@@ -1,0 +1,7 @@
+(module
+  (type $load (func (param i64) (result i64)))
+  (import "outer" "pick" (func $pick (param i32) (result funcref)))
+  (table 1 funcref)
+  (func (export "peek") (param i64) (result i64)
+    (table.set (i32.const 0) (call $pick (i32.const 0)))
+    (call_indirect (type $load) (local.get 0) (i32.const 0))))

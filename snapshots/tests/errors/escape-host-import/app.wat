@@ -1,0 +1,3 @@
+(module
+  (import "leaky" "init" (func $init))
+  (func (export "start") (call $init)))

@@ -1,0 +1,9 @@
+(module
+  (type $load (func (param i64) (result i64)))
+  (import "leaky" "arm" (func $arm))
+  (import "leaky" "slot" (global (mut funcref)))
+  (table 1 funcref)
+  (func (export "peek") (param i64) (result i64)
+    (call $arm)
+    (table.set (i32.const 0) (global.get 0))
+    (call_indirect (type $load) (local.get 0) (i32.const 0))))
