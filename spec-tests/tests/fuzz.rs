@@ -53,9 +53,12 @@ fn linking_never_changes_behaviour_of_generated_programs() {
         &record,
     );
     println!(
-        "fuzz smoke: {} cases, {} passed, {} failed ({} of them known), {} inconclusive",
+        "fuzz smoke: {} cases, {} passed, {} refused at the trust boundary ({} of them with \
+         the app calling an intrinsic unlinked), {} failed ({} of them known), {} inconclusive",
         totals.cases,
         totals.passed,
+        totals.refused,
+        totals.refused_app_called,
         totals.failed,
         known.len(),
         totals.inconclusive
