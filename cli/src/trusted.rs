@@ -10,7 +10,7 @@
 
 use anyhow::{bail, Result};
 use std::path::Path;
-use wasmparser::{Parser, Payload, TypeRef};
+use wasmparser::{Parser, Payload};
 
 /// Fails, naming every intrinsic import, when `wasm` (binary) imports from
 /// `namespace` and was not linked by this invocation nor explicitly
@@ -52,18 +52,20 @@ fn intrinsic_imports(wasm: &[u8], namespace: &str) -> Vec<String> {
         let Ok(payload) = payload else {
             break;
         };
-        if let Payload::ImportSection(reader) = payload {
-            for import in reader.into_imports() {
-                let Ok(import) = import else {
-                    break;
-                };
-                if import.module == namespace {
-                    names.push(import.name.to_string());
+        match payload {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let Ok(import) = import else {
+                        break;
+                    };
+                    if import.module == namespace {
+                        names.push(import.name.to_string());
+                    }
                 }
             }
-        }
-        if let Payload::CodeSectionStart { .. } = payload {
-            break;
+            // Imports come before code; nothing after them matters here.
+            Payload::CodeSectionStart { .. } => break,
+            _ => {}
         }
     }
     names
