@@ -63,7 +63,7 @@ use crate::intrinsics::Intrinsic;
 use crate::plan::ModuleId;
 use crate::types::{self, EntityType};
 use std::collections::{BTreeSet, HashMap};
-use wasmparser::types::{CoreTypeId, Types};
+use wasmparser::types::{CoreTypeId, TypeIdentifier, Types};
 use wasmparser::{
     AbstractHeapType, CompositeInnerType, ConstExpr, ElementItems, ElementKind, ExternalKind,
     HeapType, Operator, OperatorsReader, StorageType, TableInit, TypeRef, ValType,
@@ -308,7 +308,7 @@ impl<'m, 'a> Graph<'m, 'a> {
                 builtin: self.names[exporter].clone(),
                 route: Route::Export {
                     export: import.name.to_string(),
-                    ty: types::entity_text(&exporting.types, &ty),
+                    ty: type_text(exporting, &ty),
                 },
                 intrinsics: self.intrinsic_names(&held[exporter]),
                 holders: self.holder_names(&held[exporter]),
@@ -339,7 +339,7 @@ impl<'m, 'a> Graph<'m, 'a> {
                     builtin: self.names[builtin].clone(),
                     route: Route::HostImport {
                         import: format!("{}::{}", import.module, import.name),
-                        ty: types::entity_text(&module.types, &ty),
+                        ty: type_text(module, &ty),
                     },
                     intrinsics: self.intrinsic_names(held),
                     holders: self.holder_names(held),
@@ -363,6 +363,19 @@ impl<'m, 'a> Graph<'m, 'a> {
             .map(|&b| self.names[b].clone())
             .collect()
     }
+}
+
+/// An item's type in text format as the module itself would write it:
+/// concrete types by their index in the module's type section, where the
+/// validator's text would show its internal, cross-module id.
+fn type_text(module: &ModuleInfo<'_>, ty: &EntityType) -> String {
+    let mut text = types::entity_text(&module.types, ty);
+    let types = module.types.as_ref();
+    for index in 0..types.core_type_count_in_module() {
+        let id = types.core_type_at_in_module(index);
+        text = text.replace(&format!("(id {})", id.index()), &index.to_string());
+    }
+    text
 }
 
 /// Counts imports per kind, giving each import its index in its own space.
