@@ -25,8 +25,8 @@
 use snapshots::separate::{self, Provider};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wasm_prelink::{InlineMode, Linker};
-use wasmtime::{Engine, Module, Store};
+use wasm_prelink::InlineMode;
+use wasmtime::{Engine, Instance, Linker, Module, Store};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
@@ -64,12 +64,21 @@ struct Outcome {
     exit: i32,
 }
 
+/// The store's data is the WASI context itself.
+fn wasi_of(ctx: &mut WasiP1Ctx) -> &mut WasiP1Ctx {
+    ctx
+}
+
 /// Output pipes big enough for the program's few lines.
 const PIPE_CAPACITY: usize = 1 << 16;
 
-/// A store with WASI on in-memory pipes, a linker with WASI preview 1, and
-/// a closure that reads the outcome after `_start` returned `result`.
-fn run(instantiate: impl FnOnce(&mut Store<WasiP1Ctx>, &wasmtime::Linker<WasiP1Ctx>) -> wasmtime::Result<wasmtime::Instance>) -> Outcome {
+/// Runs `_start` in a fresh store with WASI on in-memory pipes, after
+/// `instantiate` built the instance against a linker holding WASI
+/// preview 1, and returns what the host saw.
+fn run<F>(instantiate: F) -> Outcome
+where
+    F: FnOnce(&mut Store<WasiP1Ctx>, &Linker<WasiP1Ctx>) -> wasmtime::Result<Instance>,
+{
     let engine = Engine::default();
     let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
     let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
@@ -78,8 +87,8 @@ fn run(instantiate: impl FnOnce(&mut Store<WasiP1Ctx>, &wasmtime::Linker<WasiP1C
         .stderr(stderr.clone())
         .build_p1();
     let mut store = Store::new(&engine, wasi);
-    let mut linker = wasmtime::Linker::new(&engine);
-    p1::add_to_linker_sync(&mut linker, |wasi| wasi).expect("WASI preview 1 is added");
+    let mut linker = Linker::new(&engine);
+    p1::add_to_linker_sync(&mut linker, wasi_of).expect("WASI preview 1 is added");
     let instance = instantiate(&mut store, &linker).expect("the example instantiates");
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
@@ -146,7 +155,7 @@ fn run_linked(wasm: &[u8]) -> Outcome {
 }
 
 fn link(app: &[u8], memory: &[u8], virtualizer: &[u8], mode: InlineMode) -> Vec<u8> {
-    Linker::new()
+    wasm_prelink::Linker::new()
         .inline(mode)
         .builtin("env", memory)
         .and_then(|l| l.virtualize("wasi_snapshot_preview1", virtualizer))
@@ -193,6 +202,8 @@ fn virtualized_wasi_app_runs_the_same_unlinked_and_linked() {
     let virtualizer = read(&example().join("virtualizer.wat"));
 
     let unlinked = run_unlinked(&app, &memory, &virtualizer);
+    // Shown with `--nocapture`; README.md quotes it.
+    println!("unlinked:\n{}exit status {}", unlinked.stdout, unlinked.exit);
     assert_eq!(unlinked.stdout, expected_stdout(), "unlinked stdout");
     assert_eq!(unlinked.stderr, "", "unlinked stderr");
     assert_eq!(unlinked.exit, 7, "the program's exit status");
@@ -200,6 +211,10 @@ fn virtualized_wasi_app_runs_the_same_unlinked_and_linked() {
     for mode in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
         let wasm = link(&app, &memory, &virtualizer, mode);
         let linked = run_linked(&wasm);
+        println!(
+            "linked, --inline {mode:?}:\n{}exit status {}",
+            linked.stdout, linked.exit
+        );
         assert_eq!(linked, unlinked, "linked with --inline {mode:?}");
         // The virtualized functions are gone from the imports; the rest of
         // WASI, and the host's `fd_write` the virtualizer wraps, remain.
@@ -225,6 +240,7 @@ fn the_same_app_on_plain_wasi_is_not_virtualized() {
     let app = read(&out.join("app.wasm"));
     let memory = read(&example().join("memory.wat"));
     let plain = run_plain(&app, &memory);
+    println!("plain WASI:\n{}exit status {}", plain.stdout, plain.exit);
     assert_eq!(plain.exit, 7);
     assert!(plain.stdout.starts_with("dice:"), "{:?}", plain.stdout);
     assert!(!plain.stdout.contains("[virt]"), "{:?}", plain.stdout);
