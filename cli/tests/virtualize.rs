@@ -57,10 +57,7 @@ fn scratch(name: &str) -> PathBuf {
             "wrong-type.wat",
             r#"(module (func (export "log") (param i64)))"#,
         ),
-        (
-            "unrelated.wat",
-            r#"(module (func (export "unrelated")))"#,
-        ),
+        ("unrelated.wat", r#"(module (func (export "unrelated")))"#),
         ("invalid.wat", "(module (func (call $nowhere)))"),
     ];
     for (file, text) in files {
@@ -76,7 +73,10 @@ fn assert_fails(output: &Output, dir: &Path, needles: &[&str]) {
     assert_eq!(output.status.code(), Some(1), "stderr: {message}");
     assert!(message.starts_with("error: "), "stderr: {message}");
     for needle in needles {
-        assert!(message.contains(needle), "`{needle}` missing from: {message}");
+        assert!(
+            message.contains(needle),
+            "`{needle}` missing from: {message}"
+        );
     }
     assert!(!message.contains("panicked"), "stderr: {message}");
     assert!(!dir.join("out.wasm").exists(), "a failed link wrote output");
@@ -205,7 +205,10 @@ fn malformed_specs_are_rejected() {
     let dir = scratch("spec");
     for (spec, message) in [
         ("virt.wat", "`--virtualize virt.wat` must be NAME=FILE"),
-        ("=virt.wat", "`--virtualize =virt.wat` has an empty module name"),
+        (
+            "=virt.wat",
+            "`--virtualize =virt.wat` has an empty module name",
+        ),
         ("env=", "`--virtualize env=` has an empty file name"),
     ] {
         let output = prelink(
@@ -220,7 +223,14 @@ fn malformed_specs_are_rejected() {
 fn unreadable_and_invalid_files_name_the_virtualizer() {
     let dir = scratch("files");
     let output = prelink(
-        &["link", "app.wat", "--virtualize", "env=gone.wat", "-o", "out.wasm"],
+        &[
+            "link",
+            "app.wat",
+            "--virtualize",
+            "env=gone.wat",
+            "-o",
+            "out.wasm",
+        ],
         &dir,
     );
     assert_fails(
@@ -229,7 +239,14 @@ fn unreadable_and_invalid_files_name_the_virtualizer() {
         &["cannot read virtualizer `env`", "cannot read `gone.wat`"],
     );
     let output = prelink(
-        &["link", "app.wat", "--virtualize", "env=invalid.wat", "-o", "out.wasm"],
+        &[
+            "link",
+            "app.wat",
+            "--virtualize",
+            "env=invalid.wat",
+            "-o",
+            "out.wasm",
+        ],
         &dir,
     );
     assert_fails(
@@ -265,7 +282,14 @@ fn a_builtin_and_a_virtualizer_of_one_name_are_rejected() {
 fn a_mistyped_override_is_an_error_not_a_fall_through() {
     let dir = scratch("type");
     let output = prelink(
-        &["link", "app.wat", "--virtualize", "env=wrong-type.wat", "-o", "out.wasm"],
+        &[
+            "link",
+            "app.wat",
+            "--virtualize",
+            "env=wrong-type.wat",
+            "-o",
+            "out.wasm",
+        ],
         &dir,
     );
     assert_fails(
@@ -282,7 +306,14 @@ fn a_mistyped_override_is_an_error_not_a_fall_through() {
 fn a_virtualizer_that_provides_nothing_is_an_error() {
     let dir = scratch("unused");
     let output = prelink(
-        &["link", "app.wat", "--virtualize", "env=unrelated.wat", "-o", "out.wasm"],
+        &[
+            "link",
+            "app.wat",
+            "--virtualize",
+            "env=unrelated.wat",
+            "-o",
+            "out.wasm",
+        ],
         &dir,
     );
     assert_fails(

@@ -234,7 +234,8 @@ impl Linker {
             layer: self.virtualizers.iter().filter(|(n, _)| n == name).count() + 1,
         };
         let bytes = to_binary(&input, module.as_ref())?;
-        self.virtualizers.push((name.to_string(), bytes.into_owned()));
+        self.virtualizers
+            .push((name.to_string(), bytes.into_owned()));
         Ok(self)
     }
 

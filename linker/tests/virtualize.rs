@@ -134,10 +134,7 @@ fn the_intrinsics_namespace_cannot_be_virtualized() {
         .virtualize("unsafe-intrinsics", LOG)
         .and_then(|l| l.link(APP.as_bytes()))
         .expect_err("rejected");
-    assert!(
-        error.to_string().contains("`unsafe-intrinsics`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("`unsafe-intrinsics`"), "{error}");
 }
 
 #[test]

@@ -43,8 +43,8 @@
 //! (`crate::transcript`).
 
 use crate::host;
-use crate::separate::{self, Provider};
 use crate::script::Script;
+use crate::separate::{self, Provider};
 use crate::transcript::{self, Transcript};
 use std::fs;
 use std::path::{Path, PathBuf};

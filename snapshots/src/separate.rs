@@ -84,7 +84,14 @@ pub fn instantiate<T: 'static>(
     let order = order(&inputs)?;
     let mut instances: Vec<Option<Instance>> = vec![None; providers.len()];
     for index in order {
-        let view = view(store, host, &inputs, Some(index), &providers[index].module, &instances)?;
+        let view = view(
+            store,
+            host,
+            &inputs,
+            Some(index),
+            &providers[index].module,
+            &instances,
+        )?;
         instances[index] = Some(view.instantiate(&mut *store, &providers[index].module)?);
     }
     let view = view(store, host, &inputs, None, app, &instances)?;
@@ -110,11 +117,7 @@ fn view<T: 'static>(
         let instance = instances[provider]
             .ok_or_else(|| wasmtime::format_err!("provider instantiated out of order"))?;
         let Some(export) = instance.get_export(&mut *store, import.name()) else {
-            wasmtime::bail!(
-                "`{}` has no export `{}`",
-                import.module(),
-                import.name()
-            );
+            wasmtime::bail!("`{}` has no export `{}`", import.module(), import.name());
         };
         view.define(&mut *store, import.module(), import.name(), export)?;
     }

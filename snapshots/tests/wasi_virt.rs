@@ -203,7 +203,10 @@ fn virtualized_wasi_app_runs_the_same_unlinked_and_linked() {
 
     let unlinked = run_unlinked(&app, &memory, &virtualizer);
     // Shown with `--nocapture`; README.md quotes it.
-    println!("unlinked:\n{}exit status {}", unlinked.stdout, unlinked.exit);
+    println!(
+        "unlinked:\n{}exit status {}",
+        unlinked.stdout, unlinked.exit
+    );
     assert_eq!(unlinked.stdout, expected_stdout(), "unlinked stdout");
     assert_eq!(unlinked.stderr, "", "unlinked stderr");
     assert_eq!(unlinked.exit, 7, "the program's exit status");
@@ -220,7 +223,9 @@ fn virtualized_wasi_app_runs_the_same_unlinked_and_linked() {
         // WASI, and the host's `fd_write` the virtualizer wraps, remain.
         let imports = imports(&wasm);
         assert!(
-            imports.iter().all(|i| i.starts_with("wasi_snapshot_preview1::")),
+            imports
+                .iter()
+                .all(|i| i.starts_with("wasi_snapshot_preview1::")),
             "{imports:?}"
         );
         for gone in ["random_get", "clock_time_get"] {
