@@ -101,11 +101,6 @@ impl<'a> Resolver<'a> {
             .find(|&layer| self.modules[layer].export(name).is_some())
     }
 
-    /// Whether input `id` is a virtualizer.
-    pub fn is_virtualizer(&self, id: ModuleId) -> bool {
-        self.layer[id].is_some()
-    }
-
     /// How messages refer to input `id` when it provides an import:
     /// "builtin `N`" or "virtualizer `N`".
     pub fn describe(&self, id: ModuleId) -> String {
