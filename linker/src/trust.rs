@@ -62,7 +62,8 @@ use crate::info::ModuleInfo;
 use crate::intrinsics::Intrinsic;
 use crate::plan::ModuleId;
 use crate::types::{self, EntityType};
-use std::collections::{BTreeSet, HashMap};
+use crate::virtualize::Resolver;
+use std::collections::BTreeSet;
 use wasmparser::types::{CoreTypeId, TypeIdentifier, Types};
 use wasmparser::{
     AbstractHeapType, CompositeInnerType, ConstExpr, ElementItems, ElementKind, ExternalKind,
@@ -117,18 +118,19 @@ enum Origin {
 }
 
 /// The inputs of a link and how their imports connect.
-struct Graph<'m, 'a> {
-    modules: &'m [ModuleInfo<'a>],
+struct Graph<'m> {
+    modules: &'m [ModuleInfo<'m>],
     names: &'m [String],
     namespace: &'m str,
-    builtin_of: HashMap<&'m str, ModuleId>,
+    /// Which input provides an import (builtins and virtualizers).
+    resolver: Resolver<'m>,
     /// Per module: the import positions of its function imports, in order.
     func_imports: Vec<Vec<usize>>,
     app: ModuleId,
 }
 
-impl<'m, 'a> Graph<'m, 'a> {
-    fn new(modules: &'m [ModuleInfo<'a>], names: &'m [String], namespace: &'m str) -> Self {
+impl<'m> Graph<'m> {
+    fn new(modules: &'m [ModuleInfo<'m>], names: &'m [String], namespace: &'m str) -> Self {
         let func_imports = modules
             .iter()
             .map(|m| {
@@ -144,20 +146,20 @@ impl<'m, 'a> Graph<'m, 'a> {
             modules,
             names,
             namespace,
-            builtin_of: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i))
-                .collect(),
+            resolver: Resolver::new(modules, names),
             func_imports,
             app: modules.len() - 1,
         }
     }
 
-    /// The builtin export an import of any module resolves to, if its
-    /// module is a builtin that exports the name.
-    fn resolve(&self, import: &wasmparser::Import<'_>) -> Option<(ModuleId, ExternalKind, u32)> {
-        let exporter = *self.builtin_of.get(import.module)?;
+    /// The export of a builtin or virtualizer that an import of `importer`
+    /// resolves to, if any.
+    fn resolve(
+        &self,
+        importer: ModuleId,
+        import: &wasmparser::Import<'_>,
+    ) -> Option<(ModuleId, ExternalKind, u32)> {
+        let exporter = self.resolver.target(importer, import.module, import.name)?;
         let export = self.modules[exporter].export(import.name)?;
         Some((exporter, export.kind, export.index))
     }
@@ -174,7 +176,7 @@ impl<'m, 'a> Graph<'m, 'a> {
             if import.module == self.namespace && module != self.app {
                 return Intrinsic::from_name(import.name).map_or(Origin::Other, Origin::Intrinsic);
             }
-            match self.resolve(import) {
+            match self.resolve(module, import) {
                 Some((exporter, ExternalKind::Func | ExternalKind::FuncExact, index)) => {
                     module = exporter;
                     func = index;
@@ -241,7 +243,7 @@ impl<'m, 'a> Graph<'m, 'a> {
             let mut positions = KindPositions::default();
             for import in &module.imports {
                 let index_in_kind = positions.next(import.ty);
-                let Some((exporter, kind, index)) = self.resolve(import) else {
+                let Some((exporter, kind, index)) = self.resolve(importer, import) else {
                     continue;
                 };
                 let declared = types::entity_type(module, import.ty, index_in_kind);
@@ -281,7 +283,7 @@ impl<'m, 'a> Graph<'m, 'a> {
     fn app_escapes(&self, held: &[Held]) -> Vec<Escape> {
         let mut escapes = Vec::new();
         for import in &self.modules[self.app].imports {
-            let Some((exporter, kind, index)) = self.resolve(import) else {
+            let Some((exporter, kind, index)) = self.resolve(self.app, import) else {
                 continue;
             };
             let exporting = &self.modules[exporter];
@@ -328,7 +330,7 @@ impl<'m, 'a> Graph<'m, 'a> {
             let mut positions = KindPositions::default();
             for import in &module.imports {
                 let index_in_kind = positions.next(import.ty);
-                if import.module == self.namespace || self.builtin_of.contains_key(import.module) {
+                if import.module == self.namespace || self.resolve(builtin, import).is_some() {
                     continue;
                 }
                 let ty = types::entity_type(module, import.ty, index_in_kind);
