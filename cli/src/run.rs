@@ -92,7 +92,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         &args.module,
         &wasm,
         wasm_prelink::DEFAULT_NAMESPACE,
-        !args.builtins.is_empty(),
+        !(args.builtins.is_empty() && args.virtualizers.is_empty()),
         args.allow_intrinsics,
     )?;
     let buffer = match &args.host_buffer {
