@@ -153,18 +153,9 @@ fn builtin_imports() -> String {
     let mut text = String::from("(module ");
     text.push_str(host::ENV_IMPORTS);
     for intrinsic in Intrinsic::ALL {
-        let names = |types: &[wasmparser::ValType]| {
-            types
-                .iter()
-                .map(|t| {
-                    if *t == wasmparser::ValType::I32 {
-                        " i32"
-                    } else {
-                        " i64"
-                    }
-                })
-                .collect::<String>()
-        };
+        // Intrinsic signatures are integers only, written as the text
+        // format spells them.
+        let names = |types: &[_]| types.iter().map(|t| format!(" {t}")).collect::<String>();
         let _ = write!(
             text,
             r#"(import "{DEFAULT_NAMESPACE}" "{}" (func (param{}) (result{})))"#,

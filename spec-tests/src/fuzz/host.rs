@@ -147,10 +147,13 @@ fn called_by_app(caller: &Caller<'_, Host>) -> bool {
         .is_some_and(|frame| Module::same(frame.module(), app))
 }
 
-fn val_type(t: wasmparser::ValType) -> ValType {
-    match t {
-        wasmparser::ValType::I32 => ValType::I32,
-        _ => ValType::I64,
+/// An intrinsic's value type (`i32` or `i64`, by its text spelling) as
+/// Wasmtime's.
+fn val_type(t: impl std::fmt::Display) -> ValType {
+    if t.to_string() == "i32" {
+        ValType::I32
+    } else {
+        ValType::I64
     }
 }
 
