@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
 mod run;
+mod wasmtime_engine;
 
 #[derive(Parser)]
 #[command(
@@ -28,7 +29,7 @@ struct Cli {
 enum Command {
     /// Merge builtins into an app module.
     Link(LinkArgs),
-    /// Link, then run an export on the reference runtime.
+    /// Link, then run an export on the reference runtime or Wasmtime.
     Run(run::RunArgs),
 }
 
@@ -63,6 +64,11 @@ fn main() {
         Command::Run(args) => run::run(args),
     };
     if let Err(error) = result {
+        // A program's own exit status (WASI `proc_exit`) is passed on as
+        // it is, without a message.
+        if let Some(status) = error.downcast_ref::<wasmtime_engine::ExitStatus>() {
+            std::process::exit(status.0);
+        }
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }
