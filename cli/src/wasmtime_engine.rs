@@ -39,6 +39,8 @@ use wasmtime::component::{Component, ComponentExportIndex, Func, Instance, Linke
 use wasmtime::{CodeBuilder, Config, Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use wasm_prelink::component::Wrapped;
+
 use crate::run::{display, parse_args};
 
 /// The name of the instance import Wasmtime serves with its intrinsics;
@@ -133,19 +135,19 @@ impl WasiView for StoreData {
 /// Wraps, compiles, instantiates and calls; prints the results.
 pub(crate) fn run(call: Invocation<'_>) -> Result<()> {
     let module = call.module.display();
-    let component = wrap(call.wasm).with_context(|| format!("cannot wrap `{module}`"))?;
+    let wrapped = wrap(call.wasm).with_context(|| format!("cannot wrap `{module}`"))?;
     let engine = Engine::new(&Config::new())?;
-    let component = compile(&engine, &component.bytes)
+    let component = compile(&engine, &wrapped.bytes)
         .with_context(|| format!("cannot compile `{module}` with Wasmtime"))?;
     let mut linker = Linker::<StoreData>::new(&engine);
     if uses_wasi(&engine, &component) {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     }
     let wasi = wasi_context(call.module, call.args);
-    let mut store = Store::new(&engine, StoreData::new(call.buffer, wasi));
+    let mut store = Store::new(&engine, StoreData::new(call.buffer.clone(), wasi));
     // Errors before the call leave no buffer behind, as on the reference
     // engine; once the export ran, the buffer is written whatever it did.
-    let target = prepare(&mut store, &linker, &component, &call)?;
+    let target = prepare(&mut store, &linker, &component, &wrapped, &call)?;
     let outcome = target.call(&mut store, call.export);
     if let Some(path) = call.buffer_out {
         std::fs::write(path, &store.data().buffer)
@@ -158,7 +160,7 @@ pub(crate) fn run(call: Invocation<'_>) -> Result<()> {
 }
 
 /// The wrapped component of `wasm` (see `wasm_prelink::component`).
-fn wrap(wasm: &[u8]) -> Result<wasm_prelink::component::Wrapped> {
+fn wrap(wasm: &[u8]) -> Result<Wrapped> {
     let options = wasm_prelink::component::ComponentOptions::default();
     Ok(wasm_prelink::component::wrap(wasm, &options)?)
 }
@@ -176,7 +178,7 @@ fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         builder.expose_unsafe_intrinsics(INTRINSICS_IMPORT);
     }
     builder.wasm_binary(bytes, None)?;
-    builder.compile_component()
+    Ok(builder.compile_component()?)
 }
 
 /// Whether the component imports any WASI interface.
@@ -212,24 +214,26 @@ fn prepare(
     store: &mut Store<StoreData>,
     linker: &Linker<StoreData>,
     component: &Component,
+    wrapped: &Wrapped,
     call: &Invocation<'_>,
 ) -> Result<Target> {
     let instance = linker
         .instantiate(&mut *store, component)
         .map_err(|e| describe_trap(e, "instantiation"))
         .with_context(|| format!("cannot instantiate `{}`", call.module.display()))?;
-    let exports = Exports::of(store.engine(), component);
-    if exports.funcs.iter().any(|name| name == call.export) {
-        if let Some(func) = instance.get_func(&mut *store, call.export) {
+    if let Some(name) = wrapped.export_name(call.export) {
+        if let Some(func) = instance.get_func(&mut *store, name) {
             return export_target(store, func, call);
         }
     }
     if call.export == COMMAND_EXPORT {
-        if let Some(run) = exports.command.and_then(|name| command_run(store, &instance, &name)) {
+        if let Some(run) = command_name(store.engine(), component)
+            .and_then(|name| command_run(store, &instance, &name))
+        {
             return Ok(Target::Command(run));
         }
     }
-    bail!("{}", exports.missing(call.export))
+    bail!("{}", missing_export(wrapped, call.export))
 }
 
 /// A lifted export with the command line's arguments, parsed by the core
@@ -261,49 +265,39 @@ impl Target {
     }
 }
 
-/// What a component exports that `--invoke` can name.
-struct Exports {
-    /// Top-level function exports, in the component's order.
-    funcs: Vec<String>,
-    /// The full name of its `wasi:cli/run` export, if it is a command.
-    command: Option<String>,
+/// The full name of the component's `wasi:cli/run` export, if it is a
+/// WASI command.
+fn command_name(engine: &Engine, component: &Component) -> Option<String> {
+    component
+        .component_type()
+        .exports(engine)
+        .find(|(name, item)| {
+            name.split('@').next() == Some(WASI_RUN)
+                && matches!(item.ty, ComponentItem::ComponentInstance(_))
+        })
+        .map(|(name, _)| name.to_owned())
 }
 
-impl Exports {
-    fn of(engine: &Engine, component: &Component) -> Exports {
-        let mut exports = Exports {
-            funcs: Vec::new(),
-            command: None,
-        };
-        for (name, item) in component.component_type().exports(engine) {
-            match item.ty {
-                ComponentItem::ComponentFunc(_) => exports.funcs.push(name.to_owned()),
-                ComponentItem::ComponentInstance(_)
-                    if name.split('@').next() == Some(WASI_RUN) =>
-                {
-                    exports.command = Some(name.to_owned())
-                }
-                _ => {}
-            }
-        }
-        exports
+/// Why `name` cannot be invoked: the component left it out (the wrapper's
+/// warning says why), or the module has no such function export (worded
+/// as the reference engine words it, naming the core exports).
+fn missing_export(wrapped: &Wrapped, name: &str) -> String {
+    let quoted = format!("`{name}`");
+    if let Some(warning) = wrapped.warnings.iter().find(|w| w.contains(&quoted)) {
+        return format!("`{name}` cannot be called on Wasmtime: {warning}");
     }
-
-    /// "the module has no function export `x` (it exports ...)", as the
-    /// reference engine says it.
-    fn missing(&self, name: &str) -> String {
-        let mut names: Vec<String> = self.funcs.iter().map(|n| format!("`{n}`")).collect();
-        if self.command.is_some() {
-            names.push(format!("`{COMMAND_EXPORT}`"));
-        }
-        if names.is_empty() {
-            return format!("the module exports no function, so it has no `{name}`");
-        }
-        format!(
-            "the module has no function export `{name}` (it exports {})",
-            names.join(", ")
-        )
+    let names: Vec<String> = wrapped
+        .exports
+        .iter()
+        .map(|(core, _)| format!("`{core}`"))
+        .collect();
+    if names.is_empty() {
+        return format!("the module exports no function, so it has no `{name}`");
     }
+    format!(
+        "the module has no function export `{name}` (it exports {})",
+        names.join(", ")
+    )
 }
 
 /// The `run` function of a command's `wasi:cli/run` export, whatever its
@@ -332,10 +326,10 @@ fn run_command(store: &mut Store<StoreData>, run: Func, export: &str) -> Result<
 }
 
 /// A trap as the reference engine words it: "`EXPORT` trapped: KIND".
-fn describe_trap(error: anyhow::Error, what: &str) -> anyhow::Error {
+fn describe_trap(error: wasmtime::Error, what: &str) -> anyhow::Error {
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(&trap) => anyhow!("`{what}` trapped: {}", trap_name(trap)),
-        None => error,
+        None => error.into(),
     }
 }
 
