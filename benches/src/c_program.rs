@@ -564,7 +564,10 @@ impl Runner for WasmtimePrelinked {
             .get_func(&mut self.store, call.export)
             .ok_or_else(|| anyhow!("the wrapped app has no export `{}`", call.export))?;
         let ty = func.ty(&self.store);
-        let wide = ty.results().next().is_some_and(|t| matches!(t, Type::S64 | Type::U64));
+        let wide = ty
+            .results()
+            .next()
+            .is_some_and(|t| matches!(t, Type::S64 | Type::U64));
         let args: Vec<Val> = ty
             .params()
             .zip(call.args)

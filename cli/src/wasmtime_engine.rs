@@ -133,7 +133,7 @@ impl WasiView for StoreData {
 }
 
 /// Wraps, compiles, instantiates and calls; prints the results.
-pub(crate) fn run(call: Invocation<'_>) -> Result<()> {
+pub(crate) fn run(mut call: Invocation<'_>) -> Result<()> {
     let module = call.module.display();
     let wrapped = wrap(call.wasm).with_context(|| format!("cannot wrap `{module}`"))?;
     let engine = Engine::new(&Config::new())?;
@@ -144,7 +144,7 @@ pub(crate) fn run(call: Invocation<'_>) -> Result<()> {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     }
     let wasi = wasi_context(call.module, call.args);
-    let mut store = Store::new(&engine, StoreData::new(call.buffer.clone(), wasi));
+    let mut store = Store::new(&engine, StoreData::new(std::mem::take(&mut call.buffer), wasi));
     // Errors before the call leave no buffer behind, as on the reference
     // engine; once the export ran, the buffer is written whatever it did.
     let target = prepare(&mut store, &linker, &component, &wrapped, &call)?;
@@ -238,15 +238,29 @@ fn prepare(
 
 /// A lifted export with the command line's arguments, parsed by the core
 /// types behind its component types.
-fn export_target(store: &mut Store<StoreData>, func: Func, call: &Invocation<'_>) -> Result<Target> {
+fn export_target(
+    store: &mut Store<StoreData>,
+    func: Func,
+    call: &Invocation<'_>,
+) -> Result<Target> {
     let ty = func.ty(&*store);
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
     let core = FuncType {
-        params: params.iter().map(|t| core_type(call.export, t)).collect::<Result<_>>()?,
-        results: ty.results().map(|t| core_type(call.export, &t)).collect::<Result<_>>()?,
+        params: params
+            .iter()
+            .map(|t| core_type(call.export, t))
+            .collect::<Result<_>>()?,
+        results: ty
+            .results()
+            .map(|t| core_type(call.export, &t))
+            .collect::<Result<_>>()?,
     };
     let values = parse_args(call.export, &core, call.args)?;
-    let values = values.into_iter().zip(&params).map(|(v, t)| lift(v, t)).collect();
+    let values = values
+        .into_iter()
+        .zip(&params)
+        .map(|(v, t)| lift(v, t))
+        .collect();
     Ok(Target::Export(func, values, core.results.len()))
 }
 

@@ -17,10 +17,8 @@ fn repo(path: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wasm-prelink-engine-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("wasm-prelink-engine-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -88,17 +86,29 @@ fn the_host_buffer_example_agrees() {
     std::fs::write(&input, [1u8, 2, 255, 7, 0, 9]).expect("write input");
     let input = input.to_string_lossy().into_owned();
 
-    let checksum = same_on_both(&dir, &strs(&host_buf("checksum", &["--host-buffer", &input])));
-    assert_eq!((checksum.status, checksum.stdout.as_str()), (Some(0), "274\n"));
+    let checksum = same_on_both(
+        &dir,
+        &strs(&host_buf("checksum", &["--host-buffer", &input])),
+    );
+    assert_eq!(
+        (checksum.status, checksum.stdout.as_str()),
+        (Some(0), "274\n")
+    );
 
     let increment = same_on_both(
         &dir,
         &strs(&host_buf("increment-all", &["--host-buffer", &input])),
     );
     assert_eq!(increment.status, Some(0));
-    assert_eq!(increment.buffer.as_deref(), Some(&[2u8, 3, 0, 8, 1, 10][..]));
+    assert_eq!(
+        increment.buffer.as_deref(),
+        Some(&[2u8, 3, 0, 8, 1, 10][..])
+    );
 
-    let peek = same_on_both(&dir, &strs(&host_buf("peek", &["2", "--host-buffer", &input])));
+    let peek = same_on_both(
+        &dir,
+        &strs(&host_buf("peek", &["2", "--host-buffer", &input])),
+    );
     assert_eq!(peek.stdout, "255\n");
 }
 
@@ -125,7 +135,10 @@ fn out_of_range_traps_alike_and_the_buffer_is_still_written() {
     std::fs::write(&empty, []).expect("write input");
     let trap = same_on_both(
         &dir,
-        &strs(&host_buf("peek", &["0", "--host-buffer", &empty.to_string_lossy()])),
+        &strs(&host_buf(
+            "peek",
+            &["0", "--host-buffer", &empty.to_string_lossy()],
+        )),
     );
     assert_eq!(trap.status, Some(1));
     assert_eq!(trap.buffer.as_deref(), Some(&[][..]));
@@ -134,14 +147,23 @@ fn out_of_range_traps_alike_and_the_buffer_is_still_written() {
 #[test]
 fn argument_errors_read_the_same() {
     let dir = scratch("arguments");
-    for extra in [&["two"][..], &[][..], &["1", "2"][..], &["18446744073709551616"][..]] {
+    for extra in [
+        &["two"][..],
+        &[][..],
+        &["1", "2"][..],
+        &["18446744073709551616"][..],
+    ] {
         let outcome = same_on_both(&dir, &strs(&host_buf("peek", extra)));
         assert_eq!(outcome.status, Some(1));
         assert!(outcome.stderr.starts_with("error: "), "{}", outcome.stderr);
     }
     let missing = same_on_both(&dir, &strs(&host_buf("pek", &[])));
     assert_eq!(missing.status, Some(1));
-    assert!(missing.stderr.contains("no function export `pek`"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no function export `pek`"),
+        "{}",
+        missing.stderr
+    );
 }
 
 /// A module with no builtins and no intrinsics: every number type as
@@ -180,7 +202,10 @@ fn plain_modules_agree_on_values_and_traps() {
         let mut all = vec![module.as_str(), "--invoke", export];
         all.extend_from_slice(args);
         let outcome = same_on_both(&dir, &all);
-        assert_eq!((outcome.status, outcome.stdout.as_str()), (Some(0), *expected));
+        assert_eq!(
+            (outcome.status, outcome.stdout.as_str()),
+            (Some(0), *expected)
+        );
     }
     let traps: &[(&str, &[&str], &str)] = &[
         ("div", &["1", "0"], "integer divide by zero"),
@@ -194,7 +219,10 @@ fn plain_modules_agree_on_values_and_traps() {
         all.extend_from_slice(args);
         let outcome = same_on_both(&dir, &all);
         assert_eq!(outcome.status, Some(1));
-        assert_eq!(outcome.stderr, format!("error: `{export}` trapped: {trap}\n"));
+        assert_eq!(
+            outcome.stderr,
+            format!("error: `{export}` trapped: {trap}\n")
+        );
     }
 }
 
@@ -265,6 +293,9 @@ fn the_c_example_agrees() {
         ];
         let trap = same_on_both(&dir, &args);
         assert_eq!(trap.status, Some(1));
-        assert_eq!(trap.stderr, "error: `peek` trapped: out of bounds memory access\n");
+        assert_eq!(
+            trap.stderr,
+            "error: `peek` trapped: out of bounds memory access\n"
+        );
     }
 }

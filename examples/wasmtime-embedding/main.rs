@@ -178,7 +178,11 @@ fn run(out: &mut impl Write) -> Result<()> {
     let (sum,) = app.sum.call(&mut store, ())?;
     writeln!(out, "sum in another store: {sum}")?;
     let trap = app.reading.call(&mut store, (-1,)).unwrap_err();
-    writeln!(out, "reading -1 in a new store: {}", trap.downcast::<Trap>()?)?;
+    writeln!(
+        out,
+        "reading -1 in a new store: {}",
+        trap.downcast::<Trap>()?
+    )?;
     Ok(())
 }
 
