@@ -463,7 +463,7 @@ pub mod wasmtime_prelinked {
             builder.expose_unsafe_intrinsics(INTRINSICS);
         }
         builder.wasm_binary(&wrapped.bytes, None)?;
-        builder.compile_component()
+        Ok(builder.compile_component()?)
     }
 
     /// A wasmtime instance of the wrapped app with its exports looked up.
