@@ -549,7 +549,6 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
         let anchor = end_to_end_ns(inputs, workload, Kind::ANCHOR);
         for kind in [
             Kind::WasmtimeLinked,
-            Kind::WasmtimePrelinked,
             Kind::PrelinkInlined,
             Kind::PrelinkNoInline,
         ] {
@@ -569,11 +568,7 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
     for call in c_program::TIMED {
         let id = call.id();
         let theirs = c_program_ns(inputs.c_program, &id, c_program::Kind::WasmtimeHost);
-        for kind in [
-            c_program::Kind::PrelinkC,
-            c_program::Kind::PrelinkWat,
-            c_program::Kind::WasmtimePrelinked,
-        ] {
+        for kind in [c_program::Kind::PrelinkC, c_program::Kind::PrelinkWat] {
             if let (Some(ns), Some(t)) = (c_program_ns(inputs.c_program, &id, kind), theirs) {
                 if ns > t {
                     out.push(format!(
