@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
 mod run;
+mod virtualize;
 mod wasmtime_engine;
 
 #[derive(Parser)]
@@ -40,6 +41,10 @@ struct LinkArgs {
     /// A builtin module satisfying imports from module NAME (repeatable).
     #[arg(long = "builtin", value_name = "NAME=FILE")]
     builtins: Vec<String>,
+    /// A module implementing part of host module NAME and wrapping the rest
+    /// (repeatable; several for one NAME stack, later wrapping earlier).
+    #[arg(long = "virtualize", value_name = "NAME=FILE")]
+    virtualizers: Vec<String>,
     /// Where to write the result (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
@@ -91,10 +96,11 @@ fn link(args: LinkArgs) -> Result<()> {
             .builtin(name, bytes)
             .with_context(|| format!("in `{file}`"))?;
     }
+    let linker = virtualize::add(linker, &args.virtualizers)?;
     let app = read_input(&args.app).context("cannot read the app")?;
     // Named in the message about a misspelled builtin; read before the app's
     // bytes are handed over.
-    let app_imports = if args.builtins.is_empty() {
+    let app_imports = if args.builtins.is_empty() && args.virtualizers.is_empty() {
         String::new()
     } else {
         import_modules(&app)
@@ -108,6 +114,7 @@ fn link(args: LinkArgs) -> Result<()> {
             app_imports
         );
     }
+    virtualize::check_used(&linked.report, &app_imports)?;
     for warning in &linked.report.warnings {
         eprintln!("warning: {warning}");
     }

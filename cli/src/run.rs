@@ -40,6 +40,10 @@ pub(crate) struct RunArgs {
     /// with any, MODULE is linked first.
     #[arg(long = "builtin", value_name = "NAME=FILE")]
     builtins: Vec<String>,
+    /// A module implementing part of host module NAME and wrapping the rest
+    /// (repeatable); with any, MODULE is linked first.
+    #[arg(long = "virtualize", value_name = "NAME=FILE")]
+    virtualizers: Vec<String>,
     /// The exported function to call.
     #[arg(long, value_name = "EXPORT")]
     invoke: String,
@@ -69,7 +73,7 @@ pub(crate) enum EngineKind {
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
     let input = crate::read_input(&args.module).context("cannot read the module")?;
-    let wasm = if args.builtins.is_empty() {
+    let wasm = if args.builtins.is_empty() && args.virtualizers.is_empty() {
         wat::parse_bytes(&input)
             .with_context(|| format!("cannot parse `{}`", args.module.display()))?
             .into_owned()
@@ -85,6 +89,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
                 .builtin(name, bytes)
                 .with_context(|| format!("cannot load builtin `{name}`"))?;
         }
+        let linker = crate::virtualize::add(linker, &args.virtualizers)?;
         linker
             .link_owned(input)
             .with_context(|| format!("cannot link `{}`", args.module.display()))?

@@ -14,6 +14,14 @@ pub enum InputName {
     App,
     /// The builtin registered under this name.
     Builtin(String),
+    /// A virtualizer of host module `name`; `layer` counts from 1, the
+    /// layer closest to the host, and is shown from the second layer on.
+    Virtualizer {
+        /// The host module it virtualizes.
+        name: String,
+        /// Its position in the stack of virtualizers of `name`.
+        layer: usize,
+    },
 }
 
 impl fmt::Display for InputName {
@@ -21,6 +29,10 @@ impl fmt::Display for InputName {
         match self {
             InputName::App => f.write_str("the app"),
             InputName::Builtin(name) => write!(f, "builtin `{name}`"),
+            InputName::Virtualizer { name, layer: 1 } => write!(f, "virtualizer `{name}`"),
+            InputName::Virtualizer { name, layer } => {
+                write!(f, "virtualizer `{name}` (layer {layer})")
+            }
         }
     }
 }
@@ -39,6 +51,9 @@ pub enum LinkError {
     /// Two builtins were registered under one name.
     #[error("builtin `{0}` is given twice")]
     DuplicateBuiltin(String),
+    /// One name given both as a builtin and as a virtualizer.
+    #[error("`{0}` is given both as a builtin and as a virtualizer; a builtin implements all of a module, a virtualizer wraps the host's, so give one of them")]
+    BuiltinAndVirtualizer(String),
     /// A builtin name that can never be imported.
     #[error("builtin name `{name}` is not usable: {reason}")]
     BadBuiltinName {

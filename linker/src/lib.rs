@@ -62,6 +62,7 @@ pub mod parallel;
 pub mod plan;
 pub mod types;
 pub mod validate;
+pub mod virtualize;
 
 pub use error::{InputName, LinkError, ResolveError};
 pub use inline::InlineCounts;
@@ -118,6 +119,9 @@ pub struct Report {
     /// Builtins nothing imports from (linked anyway: their start functions
     /// and segments still run).
     pub unused_builtins: Vec<String>,
+    /// Names of virtualizers that provide no import of any input (linked
+    /// anyway, like unused builtins), once per such layer.
+    pub unused_virtualizers: Vec<String>,
     /// Whether a start function was synthesized to keep instantiation order.
     pub start_synthesized: bool,
     /// What inlining and dead-code removal did.
@@ -178,6 +182,8 @@ pub struct Linked {
 #[derive(Debug, Clone)]
 pub struct Linker {
     builtins: Vec<(String, Vec<u8>)>,
+    /// Virtualizers in the order given: for one name, bottom layer first.
+    virtualizers: Vec<(String, Vec<u8>)>,
     inline: InlineMode,
     namespace: String,
 }
@@ -194,6 +200,7 @@ impl Linker {
     pub fn new() -> Self {
         Linker {
             builtins: Vec::new(),
+            virtualizers: Vec::new(),
             inline: InlineMode::default(),
             namespace: DEFAULT_NAMESPACE.to_string(),
         }
@@ -205,9 +212,54 @@ impl Linker {
         if self.builtins.iter().any(|(n, _)| n == name) {
             return Err(LinkError::DuplicateBuiltin(name.to_string()));
         }
+        if self.virtualizers.iter().any(|(n, _)| n == name) {
+            return Err(LinkError::BuiltinAndVirtualizer(name.to_string()));
+        }
         let bytes = to_binary(&InputName::Builtin(name.to_string()), module.as_ref())?;
         self.builtins.push((name.to_string(), bytes.into_owned()));
         Ok(self)
+    }
+
+    /// Registers a virtualizer of host module `name` (see [`virtualize`]):
+    /// app imports from `name` that `module` exports resolve to it, the
+    /// others stay host imports, and `module`'s own imports from `name` go
+    /// to the host — or, when `name` is virtualized several times, to the
+    /// virtualizers registered before it, which it wraps. `module` is binary
+    /// or text.
+    pub fn virtualize(mut self, name: &str, module: impl AsRef<[u8]>) -> Result<Self, LinkError> {
+        if self.builtins.iter().any(|(n, _)| n == name) {
+            return Err(LinkError::BuiltinAndVirtualizer(name.to_string()));
+        }
+        let input = InputName::Virtualizer {
+            name: name.to_string(),
+            layer: self.virtualizers.iter().filter(|(n, _)| n == name).count() + 1,
+        };
+        let bytes = to_binary(&input, module.as_ref())?;
+        self.virtualizers
+            .push((name.to_string(), bytes.into_owned()));
+        Ok(self)
+    }
+
+    /// The non-app inputs in input order — builtins, then virtualizers —
+    /// with the name each is registered under and how errors name it.
+    fn provider_inputs(&self) -> impl Iterator<Item = (&str, InputName, &[u8])> {
+        let builtins = self
+            .builtins
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), InputName::Builtin(name.clone()), bytes));
+        let mut layers: std::collections::BTreeMap<&str, usize> = Default::default();
+        let virtualizers = self.virtualizers.iter().map(move |(name, bytes)| {
+            let layer = layers.entry(name.as_str()).or_default();
+            *layer += 1;
+            let input = InputName::Virtualizer {
+                name: name.clone(),
+                layer: *layer,
+            };
+            (name.as_str(), input, bytes)
+        });
+        builtins
+            .chain(virtualizers)
+            .map(|(name, input, bytes)| (name, input, bytes.as_slice()))
     }
 
     /// Sets how much to inline.
@@ -239,10 +291,10 @@ impl Linker {
         let started = Instant::now();
         let mut phases = Vec::new();
         let mut phase_start = started;
-        for (name, _) in &self.builtins {
-            if *name == self.namespace {
+        for (name, _, _) in self.provider_inputs() {
+            if name == self.namespace {
                 return Err(LinkError::BadBuiltinName {
-                    name: name.clone(),
+                    name: name.to_string(),
                     reason: "it is the intrinsics namespace".into(),
                 });
             }
@@ -256,11 +308,10 @@ impl Linker {
         // Validate everything with one validator so type ids are shared;
         // the app goes last and its type snapshot then knows every id.
         let mut validator = wasmparser::Validator::new_with_features(validate::features());
-        let mut modules = Vec::with_capacity(self.builtins.len() + 1);
+        let mut modules = Vec::with_capacity(self.builtins.len() + self.virtualizers.len() + 1);
         let inputs = self
-            .builtins
-            .iter()
-            .map(|(name, bytes)| (InputName::Builtin(name.clone()), bytes.as_slice()))
+            .provider_inputs()
+            .map(|(_, input, bytes)| (input, bytes))
             .chain(std::iter::once((InputName::App, app.as_ref())));
         for (input, bytes) in inputs {
             let types = validate::validate_module(&mut validator, bytes).map_err(|e| {
@@ -271,7 +322,10 @@ impl Linker {
             })?;
             modules.push(info::ModuleInfo::read(input, bytes, types)?);
         }
-        let names: Vec<String> = self.builtins.iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<String> = self
+            .provider_inputs()
+            .map(|(name, _, _)| name.to_string())
+            .collect();
 
         let mut phase = |name: &'static str| {
             let now = Instant::now();
@@ -312,6 +366,13 @@ impl Linker {
             unused_builtins: plan
                 .unused_builtins
                 .iter()
+                .filter(|&&b| !virtualize::is_virtualizer(&modules[b].input))
+                .map(|&b| names[b].clone())
+                .collect(),
+            unused_virtualizers: plan
+                .unused_builtins
+                .iter()
+                .filter(|&&b| virtualize::is_virtualizer(&modules[b].input))
                 .map(|&b| names[b].clone())
                 .collect(),
             start_synthesized: plan.start_func.is_some(),

@@ -6,11 +6,13 @@
 //! 1. **Instantiation order.** Builtins form a graph through their imports of
 //!    each other; they are instantiated dependencies first (ties broken by the
 //!    order they were given), and the app last. A cycle is an error.
-//! 2. **Imports.** Each import is *resolved* (its module is a builtin: it
-//!    becomes that builtin's exported item), *kept* (an intrinsic, one import
-//!    per name) or *forwarded* (a host import, shared when the same
-//!    module/name/type is imported twice). Every resolution is checked with
-//!    Wasm's import-matching rules and every problem is collected.
+//! 2. **Imports.** Each import is *resolved* (its module is a builtin, or a
+//!    virtualizer layer the importer sees exports the name — see
+//!    [`crate::virtualize`]: it becomes that input's exported item), *kept*
+//!    (an intrinsic, one import per name) or *forwarded* (a host import,
+//!    shared when the same module/name/type is imported twice). Every
+//!    resolution is checked with Wasm's import-matching rules and every
+//!    problem is collected.
 //! 3. **Layout.** Where each defined item lands in the merged index spaces.
 //!    The app's items come first wherever the format allows, so most of its
 //!    indices stay put and its code can often be copied unchanged; globals
@@ -29,6 +31,7 @@ use crate::index::ModuleMaps;
 use crate::info::ModuleInfo;
 use crate::intrinsics::{self, Intrinsic};
 use crate::types::{self, EntityType};
+use crate::virtualize::Resolver;
 use std::collections::{BTreeMap, HashMap};
 use wasmparser::{DataKind, ElementKind, ExternalKind, TypeRef};
 
@@ -193,13 +196,9 @@ pub fn plan(
     namespace: &str,
 ) -> Result<Plan, LinkError> {
     let app = modules.len() - 1;
-    let builtin_of: HashMap<&str, ModuleId> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
+    let resolver = Resolver::new(modules, names);
 
-    let order = instantiation_order(modules, names, &builtin_of)?;
+    let order = instantiation_order(modules, names, &resolver)?;
     let mut errors = Vec::new();
     let mut counts = PlanCounts::default();
 
@@ -219,10 +218,10 @@ pub fn plan(
             let index_in_kind = kind_positions[kind];
             kind_positions[kind] += 1;
             let import_name = format!("{}::{}", import.module, import.name);
-            if let Some(&exporter) = builtin_of.get(import.module) {
+            if let Some(exporter) = resolver.target(id, import.module, import.name) {
                 let binding = resolve(
                     modules,
-                    names,
+                    &resolver,
                     id,
                     exporter,
                     import,
@@ -525,10 +524,10 @@ pub fn plan(
         })
         .collect();
     let mut imported_from = vec![false; modules.len()];
-    for module in modules {
+    for (id, module) in modules.iter().enumerate() {
         for import in &module.imports {
-            if let Some(&builtin) = builtin_of.get(import.module) {
-                imported_from[builtin] = true;
+            if let Some(provider) = resolver.target(id, import.module, import.name) {
+                imported_from[provider] = true;
             }
         }
     }
@@ -597,7 +596,7 @@ fn export_kind_index(kind: ExternalKind) -> usize {
 /// Resolves one import against a builtin's exports, recording any problem.
 fn resolve(
     modules: &[ModuleInfo<'_>],
-    names: &[String],
+    resolver: &Resolver<'_>,
     importer: ModuleId,
     exporter: ModuleId,
     import: &wasmparser::Import<'_>,
@@ -606,7 +605,7 @@ fn resolve(
 ) -> Binding {
     let importing = &modules[importer];
     let exporting = &modules[exporter];
-    let builtin = &names[exporter];
+    let provider = resolver.describe(exporter);
     let mut fail = |problem: String| {
         errors.push(ResolveError {
             importer: importing.input.clone(),
@@ -631,7 +630,7 @@ fn resolve(
             )
         };
         fail(format!(
-            "cannot be resolved: builtin `{builtin}` has no export `{}` ({listing})",
+            "cannot be resolved: {provider} has no export `{}` ({listing})",
             import.name
         ));
         return placeholder;
@@ -640,7 +639,7 @@ fn resolve(
     let found = export_kind_index(export.kind);
     if wanted != found {
         fail(format!(
-            "expects a {}, but builtin `{builtin}` exports `{}` as a {}",
+            "expects a {}, but {provider} exports `{}` as a {}",
             kind_name(wanted),
             export.name,
             kind_name(found)
@@ -654,7 +653,7 @@ fn resolve(
     let universe = &modules[modules.len() - 1].types;
     if !types::entity_matches(universe, &actual, &expected) {
         fail(format!(
-            "expects `{}`, but builtin `{builtin}` exports `{}` as `{}`",
+            "expects `{}`, but {provider} exports `{}` as `{}`",
             types::entity_text(universe, &expected),
             export.name,
             types::entity_text(universe, &actual)
@@ -672,7 +671,7 @@ fn resolve(
 fn instantiation_order(
     modules: &[ModuleInfo<'_>],
     names: &[String],
-    builtin_of: &HashMap<&str, ModuleId>,
+    resolver: &Resolver<'_>,
 ) -> Result<Vec<ModuleId>, LinkError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -684,7 +683,7 @@ fn instantiation_order(
         id: ModuleId,
         modules: &[ModuleInfo<'_>],
         names: &[String],
-        builtin_of: &HashMap<&str, ModuleId>,
+        resolver: &Resolver<'_>,
         marks: &mut [Mark],
         path: &mut Vec<ModuleId>,
         order: &mut Vec<ModuleId>,
@@ -703,8 +702,8 @@ fn instantiation_order(
         marks[id] = Mark::Visiting;
         path.push(id);
         for import in &modules[id].imports {
-            if let Some(&dep) = builtin_of.get(import.module) {
-                visit(dep, modules, names, builtin_of, marks, path, order)?;
+            if let Some(dep) = resolver.target(id, import.module, import.name) {
+                visit(dep, modules, names, resolver, marks, path, order)?;
             }
         }
         path.pop();
@@ -719,7 +718,7 @@ fn instantiation_order(
     // Dependencies first; otherwise the order the builtins were given in.
     for id in 0..app {
         visit(
-            id, modules, names, builtin_of, &mut marks, &mut path, &mut order,
+            id, modules, names, resolver, &mut marks, &mut path, &mut order,
         )?;
     }
     order.push(app);

@@ -13,7 +13,7 @@ use core::fmt;
 use cranelift_wasm::wasmparser::BinaryReaderError;
 use cranelift_wasm::FuncIndex;
 
-use crate::intrinsics::{known_names, Intrinsic};
+use crate::intrinsics::{Intrinsic, KnownNames};
 
 /// An import in the intrinsics namespace that cannot be lowered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +21,7 @@ pub enum ImportError {
     /// The name is not in the intrinsics table.
     #[error(
         "import `{module}::{name}` is not a known intrinsic (known: {})",
-        known_names()
+        KnownNames
     )]
     UnknownIntrinsic {
         /// The namespace (module name) of the import.

@@ -188,7 +188,7 @@ pub unsafe fn call(
 ) -> Result<Option<u64>, CallError> {
     let size = intrinsic.access_bytes();
     // SAFETY (all arms): forwarded to the caller.
-    Ok(match (intrinsic.shape(), args) {
+    Ok(match (Shape::of(intrinsic), args) {
         (Shape::StoreDataAddress, []) => Some(store_data_address),
         (Shape::Load { .. }, &[address]) => Some(unsafe { load(address, size) }),
         (Shape::Store { .. }, &[address, value]) => {

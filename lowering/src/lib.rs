@@ -95,6 +95,6 @@ pub use env::LoweringEnv;
 pub use error::{Error, ImportError, IndirectUse, UseSite};
 pub use function::FunctionLowering;
 pub use hook::{NoStoreData, StoreDataAddress, VmctxField};
-pub use intrinsics::{Intrinsic, Shape, UnknownIntrinsic, ValType};
+pub use intrinsics::{clif_type, Intrinsic, Shape, UnknownIntrinsic, ValType};
 pub use lower::{Config, Lowering};
 pub use module::{Intrinsics, DEFAULT_NAMESPACE};

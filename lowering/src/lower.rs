@@ -53,7 +53,7 @@ use cranelift_wasm::{FuncIndex, WasmError, WasmResult};
 
 use crate::error::Error;
 use crate::hook::StoreDataAddress;
-use crate::intrinsics::{Intrinsic, Shape};
+use crate::intrinsics::{clif_type, Intrinsic, Shape};
 use crate::module::{Intrinsics, DEFAULT_NAMESPACE};
 use crate::redundant::{Check, Record};
 
@@ -265,7 +265,7 @@ impl Lowering {
             spectre_mitigation: self.spectre_mitigation,
             record,
         };
-        Ok(match (intrinsic.shape(), args) {
+        Ok(match (Shape::of(intrinsic), args) {
             (Shape::StoreDataAddress, []) => lower.store_data_address(hook)?,
             (Shape::Load { access }, &[address]) => {
                 let address = lower.native_address(address);
@@ -461,7 +461,7 @@ impl Lower<'_, '_> {
     /// the load (`uload8`/`uload16`), keeping the load the one instruction
     /// whose result is the call's result.
     fn load(&mut self, intrinsic: Intrinsic, access: ir::Type, address: ir::Value) -> ir::Inst {
-        let result = intrinsic.results()[0].clif_type();
+        let result = clif_type(intrinsic.results()[0]);
         let ins = self.builder.ins();
         let value = match access {
             types::I8 => ins.uload8(result, NATIVE_FLAGS, address, 0),
@@ -510,7 +510,7 @@ fn check_args(
     }
     for (&arg, param) in args.iter().zip(params) {
         let found = builder.func.dfg.value_type(arg);
-        if found != param.clif_type() {
+        if found != clif_type(*param) {
             return Err(WasmError::User(format!(
                 "intrinsic `{intrinsic}` was passed a `{found}` argument where `{param}` is expected"
             )));

@@ -27,7 +27,7 @@ use cranelift_wasm::wasmparser::{
 use cranelift_wasm::FuncIndex;
 
 use crate::error::{Error, ImportError, IndirectUse, UseSite};
-use crate::intrinsics::{signature_text, Intrinsic, ValType};
+use crate::intrinsics::{Intrinsic, SignatureText, ValType};
 
 /// The intrinsics namespace used when none is configured.
 pub const DEFAULT_NAMESPACE: &str = "unsafe-intrinsics";
@@ -315,7 +315,7 @@ fn check_import(types: &FuncTypes, name: &str, type_index: u32) -> Result<Intrin
     } else {
         Err(Mismatch::Signature(
             intrinsic,
-            signature_text(params, results),
+            SignatureText { params, results }.to_string(),
         ))
     }
 }

@@ -180,7 +180,7 @@ fn plain_loads_and_stores_match_the_host() {
     for &intrinsic in Intrinsic::ALL {
         let size = u64::from(intrinsic.access_bytes());
         let compiled = compile(intrinsic, false);
-        match intrinsic.shape() {
+        match Shape::of(intrinsic) {
             Shape::StoreDataAddress => compare(&compiled, intrinsic, |_| vec![]),
             // Every offset the access fits at: aligned and unaligned.
             Shape::Load { .. } => {
@@ -262,7 +262,7 @@ fn checked_accesses_in_bounds_match_the_host() {
             let size = u64::from(intrinsic.access_bytes());
             let compiled = compile(intrinsic, spectre);
             let cases = in_bounds_cases(size);
-            match intrinsic.shape() {
+            match Shape::of(intrinsic) {
                 Shape::CheckedLoad { .. } => {
                     for (offset, length) in cases {
                         compare(&compiled, intrinsic, |base| vec![base, offset, length]);
@@ -290,7 +290,7 @@ fn checked_accesses_out_of_bounds_trap() {
     for spectre in [false, true] {
         for &intrinsic in Intrinsic::ALL {
             if !matches!(
-                intrinsic.shape(),
+                Shape::of(intrinsic),
                 Shape::CheckedLoad { .. } | Shape::CheckedStore { .. }
             ) {
                 continue;

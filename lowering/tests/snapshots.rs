@@ -21,7 +21,7 @@ use cranelift_codegen::ir;
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
 use support::{isa, translate, Mode, ModuleInfo};
-use wasm_prelink_lowering::{Config, Intrinsic, Lowering};
+use wasm_prelink_lowering::{Config, Intrinsic, Lowering, Shape};
 
 const TARGETS: [(&str, &str); 2] = [("x86_64", "64"), ("pulley32", "32")];
 
@@ -84,7 +84,7 @@ fn every_intrinsic_on_both_pointer_widths() {
             let wat = call_module(intrinsic);
             let mut text = render(&wat, &*isa, &Config::new());
             if matches!(
-                intrinsic.shape(),
+                Shape::of(intrinsic),
                 wasm_prelink_lowering::Shape::CheckedLoad { .. }
                     | wasm_prelink_lowering::Shape::CheckedStore { .. }
             ) {

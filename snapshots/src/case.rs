@@ -10,6 +10,12 @@
 //!   builtins.txt         optional: builtin names, one per line, in the
 //!                        order they are given to the linker; without it,
 //!                        every builtin-* file in name order
+//!   virtualize-<name>.wat  one per virtualizer of host module `<name>`
+//!   virtualizers.txt     optional: `NAME=STEM` lines, one per virtualizer
+//!                        in the order given to the linker (for one NAME,
+//!                        the layer closest to the host first), each read
+//!                        from `STEM.wat` or `STEM.hex`; without it, every
+//!                        virtualize-* file in name order
 //!   script.txt           what to run (see `crate::script`); differential
 //!                        cases only
 //!   known-bug.txt        optional: the case exposes a linker bug described
@@ -28,16 +34,17 @@
 //!
 //! ## The two runs
 //!
-//! *Unlinked*: every module is compiled on its own; builtins are
-//! instantiated dependencies first, otherwise in the given order (computed
-//! here from the modules' imports, independently of the linker), each
-//! registered under its name so later modules import from it, and the app
-//! last. *Linked*: the linker's single output module. Both use a fresh store
+//! *Unlinked*: every module is compiled on its own; builtins and
+//! virtualizers are instantiated dependencies first, otherwise in the given
+//! order (computed here from the modules' imports, independently of the
+//! linker), each import bound to the instance that provides it
+//! (`crate::separate`), and the app last. *Linked*: the linker's single output module. Both use a fresh store
 //! and the same host (`crate::host`), and both are recorded the same way
 //! (`crate::transcript`).
 
 use crate::host;
 use crate::script::Script;
+use crate::separate::{self, Provider};
 use crate::transcript::{self, Transcript};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,6 +69,9 @@ pub struct Case {
     pub app: Input,
     /// The builtins with their names, in the order given to the linker.
     pub builtins: Vec<(String, Input)>,
+    /// The virtualizers with the host module they virtualize, in the order
+    /// given to the linker.
+    pub virtualizers: Vec<(String, Input)>,
     /// The script, when the case has one.
     pub script: Option<Script>,
     /// The linker bug this case is known to expose, if any.
@@ -95,6 +105,7 @@ impl Case {
                 Ok((name, input))
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let virtualizers = load_virtualizers(dir)?;
         let script = match read_optional(&dir.join("script.txt"))? {
             Some(text) => Some(
                 Script::parse(&text)
@@ -108,6 +119,7 @@ impl Case {
             name,
             app,
             builtins,
+            virtualizers,
             script,
             known_bug,
             runtime_unsupported,
@@ -119,6 +131,9 @@ impl Case {
         let mut linker = Linker::new().inline(mode);
         for (name, input) in &self.builtins {
             linker = linker.builtin(name, &input.bytes)?;
+        }
+        for (name, input) in &self.virtualizers {
+            linker = linker.virtualize(name, &input.bytes)?;
         }
         linker.link(&self.app.bytes)
     }
@@ -135,23 +150,24 @@ impl Case {
     pub fn run_unlinked(&self) -> Transcript {
         let script = self.script();
         let mut store = host::store(script.initial_buffer());
-        let (mut linker, items) = match host::linker(&mut store, wasm_prelink::DEFAULT_NAMESPACE) {
+        let (linker, items) = match host::linker(&mut store, wasm_prelink::DEFAULT_NAMESPACE) {
             Ok(host) => host,
             Err(e) => panic!("the test host cannot be set up: {e:#}"),
         };
         let instance = (|| -> wasmtime::Result<Instance> {
             let engine = host::engine();
-            let mut builtins = Vec::with_capacity(self.builtins.len());
-            for (name, input) in &self.builtins {
-                builtins.push((name.as_str(), Module::new(engine, &input.bytes)?));
+            let mut providers = Vec::new();
+            let inputs = self.builtins.iter().map(|b| (b, false));
+            let inputs = inputs.chain(self.virtualizers.iter().map(|v| (v, true)));
+            for ((name, input), virtualizer) in inputs {
+                providers.push(Provider {
+                    name,
+                    module: Module::new(engine, &input.bytes)?,
+                    virtualizer,
+                });
             }
             let app = Module::new(engine, &self.app.bytes)?;
-            for index in instantiation_order(&builtins)? {
-                let (name, module) = &builtins[index];
-                let instance = linker.instantiate(&mut store, module)?;
-                linker.instance(&mut store, name, instance)?;
-            }
-            linker.instantiate(&mut store, &app)
+            separate::instantiate(&mut store, &linker, &providers, &app)
         })();
         transcript::record(store, items, instance, &script)
     }
@@ -168,39 +184,6 @@ impl Case {
             .and_then(|module| linker.instantiate(&mut store, &module));
         transcript::record(store, items, instance, &script)
     }
-}
-
-/// Builtins dependencies first, otherwise in the given order: a depth-first
-/// walk over "imports from", like separate instantiation by hand would do.
-fn instantiation_order(builtins: &[(&str, Module)]) -> wasmtime::Result<Vec<usize>> {
-    fn visit(
-        index: usize,
-        builtins: &[(&str, Module)],
-        state: &mut [u8],
-        order: &mut Vec<usize>,
-    ) -> wasmtime::Result<()> {
-        match state[index] {
-            2 => return Ok(()),
-            1 => wasmtime::bail!("builtins import each other in a cycle"),
-            _ => {}
-        }
-        state[index] = 1;
-        for import in builtins[index].1.imports() {
-            if let Some(dep) = builtins.iter().position(|(n, _)| *n == import.module()) {
-                visit(dep, builtins, state, order)?;
-            }
-        }
-        state[index] = 2;
-        order.push(index);
-        Ok(())
-    }
-    // 0 = not visited, 1 = on the current path, 2 = done.
-    let mut state = vec![0u8; builtins.len()];
-    let mut order = Vec::with_capacity(builtins.len());
-    for index in 0..builtins.len() {
-        visit(index, builtins, &mut state, &mut order)?;
-    }
-    Ok(order)
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>, String> {
@@ -241,15 +224,45 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// The virtualizers of a case: `virtualizers.txt` when present, otherwise
+/// one per `virtualize-<name>` file, in name order.
+fn load_virtualizers(dir: &Path) -> Result<Vec<(String, Input)>, String> {
+    let list = dir.join("virtualizers.txt");
+    let Some(text) = read_optional(&list)? else {
+        return discover(dir, "virtualize-")?
+            .into_iter()
+            .map(|name| {
+                let input = read_input(dir, &format!("virtualize-{name}"))?;
+                Ok((name, input))
+            })
+            .collect();
+    };
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (name, stem) = line
+                .split_once('=')
+                .ok_or_else(|| format!("{}: `{line}` is not NAME=STEM", list.display()))?;
+            Ok((name.trim().to_string(), read_input(dir, stem.trim())?))
+        })
+        .collect()
+}
+
 /// Names of the `builtin-<name>.wat`/`.hex` files in `dir`, sorted.
 fn discover_builtins(dir: &Path) -> Result<Vec<String>, String> {
+    discover(dir, "builtin-")
+}
+
+/// Names of the `<prefix><name>.wat`/`.hex` files in `dir`, sorted.
+fn discover(dir: &Path, prefix: &str) -> Result<Vec<String>, String> {
     let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut names = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
         let file = entry.file_name();
         let Some(file) = file.to_str() else { continue };
-        let Some(rest) = file.strip_prefix("builtin-") else {
+        let Some(rest) = file.strip_prefix(prefix) else {
             continue;
         };
         if let Some(name) = rest

@@ -29,7 +29,7 @@
 //! anything else is reported as "wild native access at 0x…" — a bug detector
 //! for both builtins and linker, where a real embedder would corrupt memory.
 //! Loads zero-extend, stores truncate, byte order is native and any
-//! alignment is fine, as the intrinsics table in `DESIGN.md` specifies.
+//! alignment is fine, as the table of the `intrinsics` crate specifies.
 //! Intrinsic calls are not logged: after lowering they are plain machine
 //! loads and stores, and their effects show in the host buffer anyway.
 //!
@@ -41,9 +41,10 @@
 //! caller, so cases call those two from the app only.
 
 use std::sync::OnceLock;
+use wasm_prelink_intrinsics::{Intrinsic, Operation, ValType as IntrinsicType};
 use wasmtime::{
-    Caller, Collector, Config, Engine, Extern, Global, GlobalType, Linker, Memory, MemoryType,
-    Mutability, Ref, RefType, Store, Table, TableType, Val, ValType,
+    Caller, Collector, Config, Engine, Extern, FuncType, Global, GlobalType, Linker, Memory,
+    MemoryType, Mutability, Ref, RefType, Store, Table, TableType, Val, ValType,
 };
 
 /// The store data builtins reach through `store-data-address`: where the
@@ -394,115 +395,66 @@ fn checked_address(base: i64, offset: i64, length: i64, bytes: u64) -> wasmtime:
     Ok((base as u64).wrapping_add(offset as u64))
 }
 
+/// Defines every intrinsic of the shared table as a host function in `ns`.
 fn define_intrinsics(linker: &mut Linker<HostState>, ns: &str) -> wasmtime::Result<()> {
-    linker.func_wrap(ns, "store-data-address", |caller: Caller<'_, HostState>| {
-        caller.data().store_data_address() as i64
-    })?;
-    // One load/store pair per width; core Wasm has no i8 or i16, so the
-    // narrow loads zero-extend into an i32 and the stores truncate one.
-    macro_rules! narrow {
-        ($bytes:literal, $load:literal, $store:literal, $cload:literal, $cstore:literal) => {
-            linker.func_wrap(
-                ns,
-                $load,
-                |caller: Caller<'_, HostState>, address: i64| -> wasmtime::Result<i32> {
-                    Ok(caller.data().native_load(address as u64, $bytes)? as u32 as i32)
-                },
-            )?;
-            linker.func_wrap(
-                ns,
-                $store,
-                |mut caller: Caller<'_, HostState>, address: i64, value: i32| {
-                    caller
-                        .data_mut()
-                        .native_store(address as u64, $bytes, value as u32 as u64)
-                },
-            )?;
-            linker.func_wrap(
-                ns,
-                $cload,
-                |caller: Caller<'_, HostState>,
-                 base: i64,
-                 offset: i64,
-                 length: i64|
-                 -> wasmtime::Result<i32> {
-                    let address = checked_address(base, offset, length, $bytes)?;
-                    Ok(caller.data().native_load(address, $bytes)? as u32 as i32)
-                },
-            )?;
-            linker.func_wrap(
-                ns,
-                $cstore,
-                |mut caller: Caller<'_, HostState>,
-                 base: i64,
-                 offset: i64,
-                 length: i64,
-                 value: i32| {
-                    let address = checked_address(base, offset, length, $bytes)?;
-                    caller
-                        .data_mut()
-                        .native_store(address, $bytes, value as u32 as u64)
-                },
-            )?;
+    for &intrinsic in Intrinsic::ALL {
+        let wasm = |types: &[IntrinsicType]| {
+            types
+                .iter()
+                .map(|ty| match ty {
+                    IntrinsicType::I32 => ValType::I32,
+                    IntrinsicType::I64 => ValType::I64,
+                })
+                .collect::<Vec<_>>()
+        };
+        let ty = FuncType::new(
+            linker.engine(),
+            wasm(intrinsic.params()),
+            wasm(intrinsic.results()),
+        );
+        linker.func_new(
+            ns,
+            intrinsic.name(),
+            ty,
+            move |mut caller, args, results| call_intrinsic(&mut caller, intrinsic, args, results),
+        )?;
+    }
+    Ok(())
+}
+
+/// One call of an intrinsic. Core Wasm has no `i8` or `i16`, so the narrow
+/// loads zero-extend into an `i32` and the narrow stores truncate one; the
+/// access width comes from the table.
+fn call_intrinsic(
+    caller: &mut Caller<'_, HostState>,
+    intrinsic: Intrinsic,
+    args: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let mut raw = [0u64; 4];
+    for (slot, arg) in raw.iter_mut().zip(args) {
+        *slot = match arg {
+            Val::I32(value) => *value as u32 as u64,
+            Val::I64(value) => *value as u64,
+            other => return Err(host_error(format!("intrinsic `{intrinsic}` got {other:?}"))),
         };
     }
-    narrow!(
-        1,
-        "u8-native-load",
-        "u8-native-store",
-        "u8-checked-native-load",
-        "u8-checked-native-store"
-    );
-    narrow!(
-        2,
-        "u16-native-load",
-        "u16-native-store",
-        "u16-checked-native-load",
-        "u16-checked-native-store"
-    );
-    narrow!(
-        4,
-        "u32-native-load",
-        "u32-native-store",
-        "u32-checked-native-load",
-        "u32-checked-native-store"
-    );
-    linker.func_wrap(
-        ns,
-        "u64-native-load",
-        |caller: Caller<'_, HostState>, address: i64| -> wasmtime::Result<i64> {
-            Ok(caller.data().native_load(address as u64, 8)? as i64)
-        },
-    )?;
-    linker.func_wrap(
-        ns,
-        "u64-native-store",
-        |mut caller: Caller<'_, HostState>, address: i64, value: i64| {
-            caller
-                .data_mut()
-                .native_store(address as u64, 8, value as u64)
-        },
-    )?;
-    linker.func_wrap(
-        ns,
-        "u64-checked-native-load",
-        |caller: Caller<'_, HostState>,
-         base: i64,
-         offset: i64,
-         length: i64|
-         -> wasmtime::Result<i64> {
-            let address = checked_address(base, offset, length, 8)?;
-            Ok(caller.data().native_load(address, 8)? as i64)
-        },
-    )?;
-    linker.func_wrap(
-        ns,
-        "u64-checked-native-store",
-        |mut caller: Caller<'_, HostState>, base: i64, offset: i64, length: i64, value: i64| {
-            let address = checked_address(base, offset, length, 8)?;
-            caller.data_mut().native_store(address, 8, value as u64)
-        },
-    )?;
+    let bytes = u64::from(intrinsic.access_bytes());
+    let checked = || checked_address(raw[0] as i64, raw[1] as i64, raw[2] as i64, bytes);
+    let loaded = match intrinsic.operation() {
+        Operation::StoreDataAddress => caller.data().store_data_address(),
+        Operation::Load => caller.data().native_load(raw[0], bytes)?,
+        Operation::CheckedLoad => caller.data().native_load(checked()?, bytes)?,
+        Operation::Store => return caller.data_mut().native_store(raw[0], bytes, raw[1]),
+        Operation::CheckedStore => {
+            let address = checked()?;
+            return caller.data_mut().native_store(address, bytes, raw[3]);
+        }
+    };
+    results[0] = match intrinsic.results() {
+        [IntrinsicType::I32] => Val::I32(loaded as u32 as i32),
+        _ => Val::I64(loaded as i64),
+    };
     Ok(())
 }
 

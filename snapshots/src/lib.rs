@@ -28,7 +28,9 @@
 //! - [`transcript`] — running a script and recording what a host can see;
 //! - [`case`] — case directories (inputs, builtin order, script) and the
 //!   unlinked and linked runs;
-//! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`.
+//! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`;
+//! - [`separate`] — separate instantiation of builtins, virtualizers laid
+//!   over host modules, and the app: the reference run.
 //!
 //! The tests themselves live in `tests/cases.rs` (differential cases under
 //! `tests/cases/`, snapshotting the merged WAT and the transcript),
@@ -45,4 +47,5 @@ pub mod case;
 pub mod host;
 pub mod runtime;
 pub mod script;
+pub mod separate;
 pub mod transcript;

@@ -1,0 +1,2 @@
+(module
+  (func (export "log_i32") (param i32)))
