@@ -127,7 +127,7 @@ pub fn intrinsic_type(
             // Every parameter is an i64 address, offset or length except a
             // store's last one, the value.
             let is_value = *name == "value";
-            debug_assert!(is_value || params[i] == ValType::I64);
+            debug_assert!(is_value || params[i] == wasm_prelink_intrinsics::ValType::I64);
             (
                 *name,
                 if is_value {
