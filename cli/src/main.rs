@@ -14,6 +14,7 @@ use wasm_prelink::{InlineMode, Linker};
 mod run;
 mod trusted;
 mod virtualize;
+mod wasmtime_engine;
 
 #[derive(Parser)]
 #[command(
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Merge builtins into an app module.
     Link(LinkArgs),
-    /// Link, then run an export on the reference runtime.
+    /// Link, then run an export on the reference runtime or Wasmtime.
     Run(run::RunArgs),
 }
 
@@ -69,6 +70,11 @@ fn main() {
         Command::Run(args) => run::run(args),
     };
     if let Err(error) = result {
+        // A program's own exit status (WASI `proc_exit`) is passed on as
+        // it is, without a message.
+        if let Some(status) = error.downcast_ref::<wasmtime_engine::ExitStatus>() {
+            std::process::exit(status.0);
+        }
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }

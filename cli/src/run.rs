@@ -1,4 +1,5 @@
-//! `wasm-prelink run`: link, then run one export on the reference runtime.
+//! `wasm-prelink run`: link, then run one export on the reference runtime
+//! or, with `--engine wasmtime`, on stock Wasmtime (`wasmtime_engine.rs`).
 //!
 //! This is the whole pipeline in one command: stage 1 (the linker, default
 //! inline mode) merges the builtins into the module, stage 2 (the lowering
@@ -62,6 +63,19 @@ pub(crate) struct RunArgs {
     /// it (a module linked earlier whose builtins you trust).
     #[arg(long)]
     allow_intrinsics: bool,
+    /// The engine that runs the module: the reference runtime, or stock
+    /// Wasmtime on the module wrapped as a component.
+    #[arg(long, value_name = "reference|wasmtime", default_value = "reference")]
+    engine: EngineKind,
+}
+
+/// The engines `run` can use.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineKind {
+    /// Cranelift with the lowering plugin (`wasm_prelink_runtime`).
+    Reference,
+    /// Wasmtime 48, the module wrapped as a component, intrinsics exposed.
+    Wasmtime,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
@@ -100,6 +114,16 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             .with_context(|| format!("cannot read host buffer `{}`", path.display()))?,
         None => vec![0; DEFAULT_HOST_BUFFER],
     };
+    if args.engine == EngineKind::Wasmtime {
+        return crate::wasmtime_engine::run(crate::wasmtime_engine::Invocation {
+            module: &args.module,
+            wasm: &wasm,
+            export: &args.invoke,
+            args: &args.args,
+            buffer,
+            buffer_out: args.host_buffer_out.as_deref(),
+        });
+    }
 
     let engine = Engine::new(runtime::Config::new())?;
     let module = Module::new(&engine, &wasm)
@@ -143,7 +167,7 @@ fn export_type(module: &Module, name: &str) -> Result<FuncType> {
     )
 }
 
-fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>> {
+pub(crate) fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>> {
     if args.len() != ty.params.len() {
         bail!(
             "`{name}` has type {ty} and takes {} argument(s), {} given",
@@ -206,7 +230,7 @@ fn parse_value(text: &str, ty: ValType) -> Option<Val> {
     })
 }
 
-fn display(value: Val) -> String {
+pub(crate) fn display(value: Val) -> String {
     match value {
         Val::I32(v) => v.to_string(),
         Val::I64(v) => v.to_string(),

@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod code;
+pub mod component;
 pub mod dce;
 pub mod emit;
 pub mod error;
