@@ -17,7 +17,10 @@
 //!    reference runtime with intrinsics lowered to native loads and stores
 //!    ([`runtime`]), and requires that transcript to equal the reference
 //!    too — the same script drives both engines through
-//!    [`transcript::Executor`].
+//!    [`transcript::Executor`];
+//! 5. wraps the linked module as a component and runs it on Wasmtime with
+//!    `expose_unsafe_intrinsics` ([`component`]), against the same
+//!    reference.
 //!
 //! The parts are reusable by other test crates:
 //!
@@ -28,7 +31,9 @@
 //! - [`transcript`] — running a script and recording what a host can see;
 //! - [`case`] — case directories (inputs, builtin order, script) and the
 //!   unlinked and linked runs;
-//! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`.
+//! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`;
+//! - [`component`] — the linked module wrapped as a component
+//!   (`--emit component`) on Wasmtime with its native intrinsics.
 //!
 //! The tests themselves live in `tests/cases.rs` (differential cases under
 //! `tests/cases/`, snapshotting the merged WAT and the transcript),
@@ -42,6 +47,7 @@
 #![deny(missing_docs)]
 
 pub mod case;
+pub mod component;
 pub mod host;
 pub mod runtime;
 pub mod script;
