@@ -6,11 +6,12 @@
 //! only once the link succeeded.
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use wasm_prelink::{InlineMode, Linker};
 
+mod component;
 mod run;
 mod trusted;
 mod virtualize;
@@ -55,12 +56,25 @@ struct LinkArgs {
     /// Module name the builtins import intrinsics from.
     #[arg(long, value_name = "NAMESPACE", default_value = wasm_prelink::DEFAULT_NAMESPACE)]
     intrinsics: String,
+    /// What to write: the linked core module, or that module wrapped as a
+    /// component whose intrinsics Wasmtime (48 or later) compiles natively.
+    #[arg(long, value_name = "module|component", default_value = "module")]
+    emit: Emit,
     /// Write the text format instead of binary.
     #[arg(long)]
     wat: bool,
     /// Print a report of what the link did on stderr.
     #[arg(long)]
     stats: bool,
+}
+
+/// The kind of output `link` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// The linked core module.
+    Module,
+    /// The linked module wrapped as a component (`wasm_prelink::component`).
+    Component,
 }
 
 fn main() {
@@ -119,13 +133,16 @@ fn link(args: LinkArgs) -> Result<()> {
     for warning in &linked.report.warnings {
         eprintln!("warning: {warning}");
     }
+    let wasm = match args.emit {
+        Emit::Module => linked.wasm,
+        Emit::Component => component::emit(&linked.wasm, &args.intrinsics, &args.app)?,
+    };
     let output = if args.wat {
-        let mut text =
-            wasmprinter::print_bytes(&linked.wasm).context("cannot print the linked module")?;
+        let mut text = wasmprinter::print_bytes(&wasm).context("cannot print the output")?;
         text.push('\n');
         text.into_bytes()
     } else {
-        linked.wasm
+        wasm
     };
     match &args.output {
         Some(path) if path.as_os_str() != "-" => write_atomically(path, &output)?,

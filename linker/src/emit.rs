@@ -60,7 +60,19 @@ pub fn emit(
             dropped.join(", ")
         ));
     }
-    let dropped_builtin_customs: usize = modules[..app].iter().map(|m| m.customs.len()).sum();
+    // wit-bindgen metadata of builtins describes imports the merged module
+    // still has (a builtin's own imports are forwarded), so `wit-component`
+    // needs it; it goes at the end, after the app's, in builtin order.
+    let builtin_component_types: Vec<&crate::info::CustomSection<'_>> = modules[..app]
+        .iter()
+        .flat_map(|m| &m.customs)
+        .filter(|c| is_component_type(c.name))
+        .collect();
+    let dropped_builtin_customs: usize = modules[..app]
+        .iter()
+        .flat_map(|m| &m.customs)
+        .filter(|c| !is_component_type(c.name))
+        .count();
     if dropped_builtin_customs > 0 {
         warnings.push(format!(
             "dropped {dropped_builtin_customs} custom section(s) of builtins (only their names are merged)"
@@ -376,7 +388,21 @@ pub fn emit(
         names.append_to(&mut out);
     }
     emit_customs(&mut out, rank::DATA);
+    for custom in builtin_component_types {
+        wasm_encoder::CustomSection {
+            name: Cow::Borrowed(custom.name),
+            data: Cow::Borrowed(custom.data),
+        }
+        .append_to(&mut out);
+    }
     Ok((out, warnings))
+}
+
+/// Whether a custom section is component-model metadata (`component-type`,
+/// `component-type:…`), which `wit-component` reads from every section
+/// whose name starts so and merges.
+pub fn is_component_type(name: &str) -> bool {
+    name.starts_with("component-type")
 }
 
 enum ItemsOwned {

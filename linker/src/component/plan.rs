@@ -189,10 +189,11 @@ fn host_func(
     signature: Option<Signature>,
 ) -> Result<(), String> {
     if module == WASI_MODULE {
-        return Err(format!(
+        return Err(
             "is WASI preview 1, which needs the preview1 adapter (`wit-component`); \
              the plain wrapper has no WASI"
-        ));
+                .into(),
+        );
     }
     let Some(signature) = signature else {
         let kind = match ty {
