@@ -18,7 +18,8 @@
 //! `inf` included; references as `null`, or a number for `externref`).
 //! Results are printed one per line, integers signed. A trap is an error
 //! naming the export and the trap kind, with exit status 1 like every other
-//! error.
+//! error. `--timeout SECONDS` stops a call (or a start function) that runs
+//! longer, with the same exit status (see [`timeout`]).
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,8 @@ use wasm_prelink_runtime::{self as runtime, Engine, Error, FuncType, Module, Sto
 
 /// Size of the default host buffer.
 const DEFAULT_HOST_BUFFER: usize = 64 * 1024;
+
+mod timeout;
 
 #[derive(Args)]
 #[command(allow_negative_numbers = true)]
@@ -51,9 +54,17 @@ pub(crate) struct RunArgs {
     /// Where to write the host buffer after the call.
     #[arg(long, value_name = "FILE")]
     host_buffer_out: Option<PathBuf>,
+    /// Stop the run with an error when it has not finished after SECONDS
+    /// (fractions allowed).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<String>,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
+    let timeout = match &args.timeout {
+        Some(text) => Some(timeout::parse(text).map_err(|e| anyhow!("`--timeout {text}`: {e}"))?),
+        None => None,
+    };
     let input = crate::read_input(&args.module).context("cannot read the module")?;
     let wasm = if args.builtins.is_empty() {
         wat::parse_bytes(&input)
@@ -82,16 +93,28 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         None => vec![0; DEFAULT_HOST_BUFFER],
     };
 
-    let engine = Engine::new(runtime::Config::new())?;
+    let config = runtime::Config::new().epoch_interruption(timeout.is_some());
+    let engine = Engine::new(config)?;
     let module = Module::new(&engine, &wasm)
         .with_context(|| format!("cannot compile `{}`", args.module.display()))?;
     let ty = export_type(&module, &args.invoke)?;
     let values = parse_args(&args.invoke, &ty, &args.args)?;
     let mut store = Store::new(&engine);
     store.set_host_buffer(buffer);
-    let instance = runtime::Linker::new()
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
+    // Armed before instantiation, so that a start function that does not
+    // return is stopped too.
+    let _watchdog = timeout.as_ref().map(|timeout| {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        timeout::Watchdog::start(timeout.limit, move || engine.increment_epoch())
+    });
+    let instance = match runtime::Linker::new().instantiate(&mut store, &module) {
+        Err(Error::Trap(runtime::Trap::Interrupt)) => {
+            return Err(expired(timeout.as_ref(), "instantiating the module"))
+        }
+        other => other,
+    }
+    .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
     let outcome = instance.call(&mut store, &args.invoke, &values);
     if let Some(path) = &args.host_buffer_out {
         std::fs::write(path, store.host_buffer())
@@ -104,8 +127,20 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             }
             Ok(())
         }
+        Err(Error::Trap(runtime::Trap::Interrupt)) => {
+            Err(expired(timeout.as_ref(), &format!("`{}`", args.invoke)))
+        }
         Err(Error::Trap(trap)) => Err(anyhow!("`{}` trapped: {trap}", args.invoke)),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// The error of a run `--timeout` stopped; `what` names what ran.
+fn expired(timeout: Option<&timeout::Timeout>, what: &str) -> anyhow::Error {
+    match timeout {
+        Some(timeout) => timeout.expired(what),
+        // Only a timeout makes the engine interrupt code.
+        None => anyhow!("{what} was interrupted"),
     }
 }
 
