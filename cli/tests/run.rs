@@ -264,7 +264,12 @@ fn a_timeout_stops_a_loop_inside_a_builtin_and_the_buffer_is_still_written() {
         &run_runaway(
             &dir,
             "in-builtin",
-            &["--timeout", "0.2", "--host-buffer-out", &out.to_string_lossy()],
+            &[
+                "--timeout",
+                "0.2",
+                "--host-buffer-out",
+                &out.to_string_lossy(),
+            ],
         ),
         "error: `in-builtin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
     );

@@ -113,7 +113,11 @@ fn ours(lowering: bool, epoch_interruption: bool) -> Timing {
     if disasm && lowering {
         println!(
             "--- increment-all, linked + inlined + lowered{} ---\n{}",
-            if epoch_interruption { ", epoch checks" } else { "" },
+            if epoch_interruption {
+                ", epoch checks"
+            } else {
+                ""
+            },
             module.disassembly("increment-all").unwrap_or("(none)")
         );
     }
@@ -225,12 +229,20 @@ fn main() {
     let unlowered = ours(false, false);
     let wasmtime = wasmtime_host_calls();
     let native = native();
-    println!("increment every byte of a {BYTES}-byte host buffer (ns/byte: best batch, median batch)");
+    println!(
+        "increment every byte of a {BYTES}-byte host buffer (ns/byte: best batch, median batch)"
+    );
     for (what, t) in [
         ("wasm-prelink runtime, linked + inlined + lowered:", lowered),
         ("the same, with epoch interruption:               ", epoch),
-        ("wasm-prelink runtime, linked, lowering off:       ", unlowered),
-        ("wasmtime 48, host functions (func_wrap):          ", wasmtime),
+        (
+            "wasm-prelink runtime, linked, lowering off:       ",
+            unlowered,
+        ),
+        (
+            "wasmtime 48, host functions (func_wrap):          ",
+            wasmtime,
+        ),
         ("native Rust loop, same bounds checks:             ", native),
     ] {
         println!("  {what} {:8.3} {:8.3}", t.best, t.median);

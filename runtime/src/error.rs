@@ -78,9 +78,7 @@ impl Trap {
             TrapCode::UnreachableCodeReached => Trap::Unreachable,
             TrapCode::NullReference | TrapCode::NullI31Ref => Trap::NullReference,
             TrapCode::Interrupt => Trap::Interrupt,
-            TrapCode::User(_) => {
-                Trap::Host("trap with an unknown code".to_owned())
-            }
+            TrapCode::User(_) => Trap::Host("trap with an unknown code".to_owned()),
         }
     }
 }

@@ -130,7 +130,9 @@ impl EpochCheck {
         let reached = builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, self.deadline);
-        builder.ins().brif(reached, interrupt, &[], continuation, &[]);
+        builder
+            .ins()
+            .brif(reached, interrupt, &[], continuation, &[]);
 
         builder.switch_to_block(interrupt);
         builder.seal_block(interrupt);

@@ -108,7 +108,10 @@ mod tests {
         assert_eq!(depth_of(&nested_blocks(1)), 1);
         assert_eq!(depth_of(&nested_blocks(3)), 3);
         // Two blocks in sequence are one level deep, not two.
-        assert_eq!(depth_of(&[0x00, 0x02, 0x40, 0x0b, 0x02, 0x40, 0x0b, 0x0b]), 2);
+        assert_eq!(
+            depth_of(&[0x00, 0x02, 0x40, 0x0b, 0x02, 0x40, 0x0b, 0x0b]),
+            2
+        );
     }
 
     #[test]

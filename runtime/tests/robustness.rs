@@ -80,7 +80,9 @@ fn table_initializer_expressions_fill_every_slot() {
         .expect("module instantiates");
     for slot in 0..2 {
         assert_eq!(
-            instance.call(&mut store, "own", &[Val::I32(slot)]).expect("calls $k"),
+            instance
+                .call(&mut store, "own", &[Val::I32(slot)])
+                .expect("calls $k"),
             [Val::I32(42)]
         );
     }
@@ -132,7 +134,10 @@ fn a_native_fault_in_lowered_code_is_a_trap_naming_the_address() {
         output.contains("first: Err(Trap(NativeAccessFault { address: 8 }))"),
         "{output}"
     );
-    assert!(output.contains("oob: Err(Trap(MemoryOutOfBounds))"), "{output}");
+    assert!(
+        output.contains("oob: Err(Trap(MemoryOutOfBounds))"),
+        "{output}"
+    );
     assert!(
         output.contains(&format!("good: Ok([I64({})])", 0x1122_3344_5566_7788i64)),
         "{output}"
@@ -257,7 +262,9 @@ fn code_that_finishes_before_the_deadline_is_not_interrupted() {
         .expect("instantiates");
     engine.increment_epoch();
     assert_eq!(
-        instance.call(&mut store, "count", &[Val::I32(100_000)]).expect("runs"),
+        instance
+            .call(&mut store, "count", &[Val::I32(100_000)])
+            .expect("runs"),
         [Val::I32(100_000)]
     );
     // A deadline ahead of the epoch lets it run too; once the epoch
@@ -265,7 +272,9 @@ fn code_that_finishes_before_the_deadline_is_not_interrupted() {
     store.set_epoch_deadline(2);
     engine.increment_epoch();
     assert_eq!(
-        instance.call(&mut store, "count", &[Val::I32(1000)]).expect("runs"),
+        instance
+            .call(&mut store, "count", &[Val::I32(1000)])
+            .expect("runs"),
         [Val::I32(1000)]
     );
     engine.increment_epoch();

@@ -31,7 +31,9 @@ pub(crate) fn parse(text: &str) -> Result<Timeout, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     if !(seconds > 0.0) {
-        return Err(format!("the timeout must be more than 0 seconds, not `{text}`"));
+        return Err(format!(
+            "the timeout must be more than 0 seconds, not `{text}`"
+        ));
     }
     let limit = Duration::try_from_secs_f64(seconds)
         .map_err(|_| format!("`{text}` seconds is more than a timeout can be"))?;
@@ -94,7 +96,10 @@ mod tests {
     #[test]
     fn seconds_parse_with_fractions_and_refuse_the_rest() {
         assert_eq!(parse("2").map(|t| t.limit), Ok(Duration::from_secs(2)));
-        assert_eq!(parse("0.25").map(|t| t.limit), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            parse("0.25").map(|t| t.limit),
+            Ok(Duration::from_millis(250))
+        );
         assert!(parse("0").is_err());
         assert!(parse("-1").is_err());
         assert!(parse("nan").is_err());
