@@ -23,6 +23,8 @@
 //!
 //! Intrinsics are served only to a module this command linked itself, or
 //! to one the user trusts with `--allow-intrinsics` (see `crate::trusted`).
+//! error. `--timeout SECONDS` stops a call (or a start function) that runs
+//! longer, with the same exit status (see [`timeout`]).
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,8 @@ use wasm_prelink_runtime::{self as runtime, Engine, Error, FuncType, Module, Sto
 
 /// Size of the default host buffer.
 const DEFAULT_HOST_BUFFER: usize = 64 * 1024;
+
+mod timeout;
 
 #[derive(Args)]
 #[command(allow_negative_numbers = true)]
@@ -67,6 +71,10 @@ pub(crate) struct RunArgs {
     /// Wasmtime on the module wrapped as a component.
     #[arg(long, value_name = "reference|wasmtime", default_value = "reference")]
     engine: EngineKind,
+    /// Stop the run with an error when it has not finished after SECONDS
+    /// (fractions allowed).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<String>,
 }
 
 /// The engines `run` can use.
@@ -79,6 +87,10 @@ pub(crate) enum EngineKind {
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
+    let timeout = match &args.timeout {
+        Some(text) => Some(timeout::parse(text).map_err(|e| anyhow!("`--timeout {text}`: {e}"))?),
+        None => None,
+    };
     let input = crate::read_input(&args.module).context("cannot read the module")?;
     let wasm = if args.builtins.is_empty() && args.virtualizers.is_empty() {
         wat::parse_bytes(&input)
@@ -115,6 +127,9 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         None => vec![0; DEFAULT_HOST_BUFFER],
     };
     if args.engine == EngineKind::Wasmtime {
+        if timeout.is_some() {
+            bail!("`--timeout` is not supported with `--engine wasmtime` yet; use the reference engine");
+        }
         return crate::wasmtime_engine::run(crate::wasmtime_engine::Invocation {
             module: &args.module,
             wasm: &wasm,
@@ -125,16 +140,28 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         });
     }
 
-    let engine = Engine::new(runtime::Config::new())?;
+    let config = runtime::Config::new().epoch_interruption(timeout.is_some());
+    let engine = Engine::new(config)?;
     let module = Module::new(&engine, &wasm)
         .with_context(|| format!("cannot compile `{}`", args.module.display()))?;
     let ty = export_type(&module, &args.invoke)?;
     let values = parse_args(&args.invoke, &ty, &args.args)?;
     let mut store = Store::new(&engine);
     store.set_host_buffer(buffer);
-    let instance = runtime::Linker::new()
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
+    // Armed before instantiation, so that a start function that does not
+    // return is stopped too.
+    let _watchdog = timeout.as_ref().map(|timeout| {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        timeout::Watchdog::start(timeout.limit, move || engine.increment_epoch())
+    });
+    let instance = match runtime::Linker::new().instantiate(&mut store, &module) {
+        Err(Error::Trap(runtime::Trap::Interrupt)) => {
+            return Err(expired(timeout.as_ref(), "instantiating the module"))
+        }
+        other => other,
+    }
+    .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
     let outcome = instance.call(&mut store, &args.invoke, &values);
     if let Some(path) = &args.host_buffer_out {
         std::fs::write(path, store.host_buffer())
@@ -147,8 +174,20 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             }
             Ok(())
         }
+        Err(Error::Trap(runtime::Trap::Interrupt)) => {
+            Err(expired(timeout.as_ref(), &format!("`{}`", args.invoke)))
+        }
         Err(Error::Trap(trap)) => Err(anyhow!("`{}` trapped: {trap}", args.invoke)),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// The error of a run `--timeout` stopped; `what` names what ran.
+fn expired(timeout: Option<&timeout::Timeout>, what: &str) -> anyhow::Error {
+    match timeout {
+        Some(timeout) => timeout.expired(what),
+        // Only a timeout makes the engine interrupt code.
+        None => anyhow!("{what} was interrupted"),
     }
 }
 

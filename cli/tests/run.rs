@@ -353,3 +353,130 @@ fn a_builtin_leaking_an_intrinsic_is_refused() {
         ),
     );
 }
+
+/// A builtin that writes the host buffer natively, then never returns, and
+/// one that loads from any address it is given (a buggy trusted builtin).
+const RUNAWAY_BUILTIN: &str = r#"(module
+  (import "unsafe-intrinsics" "store-data-address" (func $sda (result i64)))
+  (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+  (import "unsafe-intrinsics" "u8-native-store" (func $store8 (param i64 i32)))
+  (func (export "mark-and-spin")
+    (call $store8 (call $load (call $sda)) (i32.const 0x5a))
+    (loop $l (br $l)))
+  (func (export "peek") (param i64) (result i64) (call $load (local.get 0))))"#;
+
+const RUNAWAY_APP: &str = r#"(module
+  (import "runaway" "mark-and-spin" (func $mark-and-spin))
+  (import "runaway" "peek" (func $peek (param i64) (result i64)))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "in-builtin") (call $mark-and-spin))
+  (func $recurse (export "recurse") (param i32) (result i32)
+    (i32.add (call $recurse (local.get 0)) (i32.const 1)))
+  (func (export "wild") (result i64) (call $peek (i64.const 8)))
+  (func (export "quick") (result i32) (i32.const 5)))"#;
+
+/// Runs `export` of the runaway app linked with its builtin.
+fn run_runaway(dir: &Path, export: &str, extra: &[&str]) -> Output {
+    let app = dir.join("app.wat");
+    let builtin = dir.join("builtin.wat");
+    std::fs::write(&app, RUNAWAY_APP).expect("write app");
+    std::fs::write(&builtin, RUNAWAY_BUILTIN).expect("write builtin");
+    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .arg("run")
+        .arg(&app)
+        .arg("--builtin")
+        .arg(format!("runaway={}", builtin.display()))
+        .args(["--invoke", export])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_timeout_stops_an_endless_loop() {
+    let dir = scratch("timeout-loop");
+    assert_error(
+        &run_runaway(&dir, "spin", &["--timeout", "0.2"]),
+        "error: `spin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
+    );
+    // A call that returns is unaffected by the option.
+    let quick = run_runaway(&dir, "quick", &["--timeout", "30"]);
+    assert!(quick.status.success());
+    assert_eq!(stdout(&quick), "5\n");
+}
+
+#[test]
+fn a_timeout_stops_a_loop_inside_a_builtin_and_the_buffer_is_still_written() {
+    let dir = scratch("timeout-builtin");
+    let out = dir.join("out.bin");
+    assert_error(
+        &run_runaway(
+            &dir,
+            "in-builtin",
+            &[
+                "--timeout",
+                "0.2",
+                "--host-buffer-out",
+                &out.to_string_lossy(),
+            ],
+        ),
+        "error: `in-builtin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
+    );
+    let buffer = std::fs::read(&out).expect("the host buffer was written");
+    assert_eq!(buffer.len(), 65536);
+    assert_eq!(buffer[0], 0x5a);
+}
+
+#[test]
+fn an_endless_recursion_under_a_timeout_overflows_the_stack() {
+    let dir = scratch("timeout-recursion");
+    assert_error(
+        &run_runaway(&dir, "recurse", &["0", "--timeout", "60"]),
+        "error: `recurse` trapped: call stack exhausted",
+    );
+}
+
+#[test]
+fn a_timeout_stops_a_start_function_that_does_not_return() {
+    let dir = scratch("timeout-start");
+    let module = dir.join("m.wat");
+    std::fs::write(
+        &module,
+        r#"(module (func $spin (loop $l (br $l))) (start $spin) (func (export "f")))"#,
+    )
+    .expect("write module");
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .arg("run")
+        .arg(&module)
+        .args(["--invoke", "f", "--timeout", "0.1"])
+        .output()
+        .expect("the binary runs");
+    assert_error(
+        &output,
+        "error: instantiating the module did not finish within the timeout of 0.1 seconds (`--timeout 0.1`)",
+    );
+}
+
+#[test]
+fn bad_timeouts_are_refused() {
+    let dir = scratch("timeout-bad");
+    assert_error(
+        &run_runaway(&dir, "quick", &["--timeout", "0"]),
+        "error: `--timeout 0`: the timeout must be more than 0 seconds, not `0`",
+    );
+    assert_error(
+        &run_runaway(&dir, "quick", &["--timeout", "soon"]),
+        "error: `--timeout soon`: `soon` is not a number of seconds",
+    );
+}
+
+#[test]
+fn a_wild_native_access_in_a_builtin_is_a_trap_not_a_crash() {
+    let dir = scratch("native-fault");
+    assert_error(
+        &run_runaway(&dir, "wild", &[]),
+        "error: `wild` trapped: native access fault at address 0x8: a native load or store of \
+         trusted builtin code touched unmapped memory",
+    );
+}

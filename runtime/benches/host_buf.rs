@@ -4,13 +4,17 @@
 //! Compared in one run:
 //! * this runtime on the app linked with the builtin and inlined (stage 1),
 //!   intrinsics lowered to native accesses (stage 2);
+//! * the same with epoch interruption on (`Config::epoch_interruption`,
+//!   what `wasm-prelink run --timeout` compiles with): a load, a compare
+//!   and a branch at the loop header;
 //! * the same, with lowering off (intrinsics served by host functions);
 //! * wasmtime 48 on the unlinked app, `get`/`set`/`len` as host functions
 //!   (`func_wrap`);
 //! * a native Rust loop with the same bounds checks.
 //!
 //! Each variant runs batches of calls for a fixed wall-clock budget; the
-//! best batch is reported as ns/byte (least disturbed by other load). With
+//! best batch (least disturbed by other load) and the median batch are
+//! reported as ns/byte. With
 //! `HOST_BUF_DISASM=1` the machine code of the linked `increment-all` is
 //! printed too.
 //!
@@ -65,10 +69,17 @@ fn example(file: &str) -> Vec<u8> {
     std::fs::read(format!("{path}{file}")).expect("example file")
 }
 
-/// Runs `f` (one pass over the buffer) in batches; returns the best ns/byte.
-fn measure(mut f: impl FnMut()) -> f64 {
+/// ns/byte of the best and of the median batch.
+#[derive(Clone, Copy)]
+struct Timing {
+    best: f64,
+    median: f64,
+}
+
+/// Runs `f` (one pass over the buffer) in batches for the budget.
+fn measure(mut f: impl FnMut()) -> Timing {
     f();
-    let mut best = f64::INFINITY;
+    let mut batches = Vec::new();
     let started = Instant::now();
     while started.elapsed() < BUDGET {
         let batch = Instant::now();
@@ -76,13 +87,16 @@ fn measure(mut f: impl FnMut()) -> f64 {
         for _ in 0..PASSES {
             f();
         }
-        let ns = batch.elapsed().as_nanos() as f64 / f64::from(PASSES) / BYTES as f64;
-        best = best.min(ns);
+        batches.push(batch.elapsed().as_nanos() as f64 / f64::from(PASSES) / BYTES as f64);
     }
-    best
+    batches.sort_by(f64::total_cmp);
+    Timing {
+        best: batches[0],
+        median: batches[batches.len() / 2],
+    }
 }
 
-fn ours(lowering: bool) -> f64 {
+fn ours(lowering: bool, epoch_interruption: bool) -> Timing {
     let linked = PreLinker::new()
         .inline(InlineMode::Auto)
         .builtin("host-buf", example("builtin.wat"))
@@ -90,31 +104,42 @@ fn ours(lowering: bool) -> f64 {
         .link(&example("app.wat"))
         .expect("app links");
     let disasm = std::env::var_os("HOST_BUF_DISASM").is_some();
-    let engine = Engine::new(Config::new().lowering(lowering).disassembly(disasm)).expect("engine");
+    let config = Config::new()
+        .lowering(lowering)
+        .disassembly(disasm)
+        .epoch_interruption(epoch_interruption);
+    let engine = Engine::new(config).expect("engine");
     let module = Module::new(&engine, &linked.wasm).expect("module compiles");
     if disasm && lowering {
         println!(
-            "--- increment-all, linked + inlined + lowered ---\n{}",
+            "--- increment-all, linked + inlined + lowered{} ---\n{}",
+            if epoch_interruption {
+                ", epoch checks"
+            } else {
+                ""
+            },
             module.disassembly("increment-all").unwrap_or("(none)")
         );
     }
     let mut store = Store::new(&engine);
     store.set_host_buffer(vec![0; BYTES]);
+    // A deadline that is never reached, as under a generous `--timeout`.
+    store.set_epoch_deadline(u64::MAX / 2);
     let instance = Linker::new()
         .instantiate(&mut store, &module)
         .expect("instantiates");
     let func = instance.get_func(&store, "increment-all").expect("export");
-    let ns = measure(|| {
+    let timing = measure(|| {
         func.call(&mut store, &[]).expect("runs");
     });
     assert!(store
         .host_buffer()
         .iter()
         .all(|&b| b == store.host_buffer()[0]));
-    ns
+    timing
 }
 
-fn wasmtime_host_calls() -> f64 {
+fn wasmtime_host_calls() -> Timing {
     use wasmtime::{Caller, Engine, Linker, Module, Store};
     let engine = Engine::default();
     let module = Module::new(&engine, example("app.wat")).expect("app compiles");
@@ -186,31 +211,46 @@ fn native_increment_all(data: *const StoreData) -> Result<(), u64> {
     Ok(())
 }
 
-fn native() -> f64 {
+fn native() -> Timing {
     let mut buffer = vec![0u8; BYTES];
     let data = StoreData {
         ptr: buffer.as_mut_ptr() as u64,
         len: buffer.len() as u64,
     };
     let data = black_box(&data as *const StoreData);
-    let ns = measure(|| native_increment_all(data).expect("in bounds"));
+    let timing = measure(|| native_increment_all(data).expect("in bounds"));
     assert!(buffer.iter().all(|&b| b == buffer[0]));
-    ns
+    timing
 }
 
 fn main() {
-    let lowered = ours(true);
-    let unlowered = ours(false);
+    let lowered = ours(true, false);
+    let epoch = ours(true, true);
+    let unlowered = ours(false, false);
     let wasmtime = wasmtime_host_calls();
     let native = native();
-    println!("increment every byte of a {BYTES}-byte host buffer (best batch, ns/byte)");
-    println!("  wasm-prelink runtime, linked + inlined + lowered: {lowered:8.3}");
-    println!("  wasm-prelink runtime, linked, lowering off:       {unlowered:8.3}");
-    println!("  wasmtime 48, host functions (func_wrap):          {wasmtime:8.3}");
-    println!("  native Rust loop, same bounds checks:             {native:8.3}");
     println!(
-        "  ratios: wasmtime / ours = {:.1}x, ours / native = {:.2}x",
-        wasmtime / lowered,
-        lowered / native
+        "increment every byte of a {BYTES}-byte host buffer (ns/byte: best batch, median batch)"
+    );
+    for (what, t) in [
+        ("wasm-prelink runtime, linked + inlined + lowered:", lowered),
+        ("the same, with epoch interruption:               ", epoch),
+        (
+            "wasm-prelink runtime, linked, lowering off:       ",
+            unlowered,
+        ),
+        (
+            "wasmtime 48, host functions (func_wrap):          ",
+            wasmtime,
+        ),
+        ("native Rust loop, same bounds checks:             ", native),
+    ] {
+        println!("  {what} {:8.3} {:8.3}", t.best, t.median);
+    }
+    println!(
+        "  ratios (best): wasmtime / ours = {:.1}x, ours / native = {:.2}x, epoch checks / none = {:.3}x",
+        wasmtime.best / lowered.best,
+        lowered.best / native.best,
+        epoch.best / lowered.best
     );
 }

@@ -7,6 +7,7 @@
 //! engines must not be mixed in a store.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -21,6 +22,7 @@ pub struct Config {
     lowering: bool,
     namespace: String,
     disassembly: bool,
+    epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -29,6 +31,7 @@ impl Default for Config {
             lowering: true,
             namespace: wasm_prelink_lowering::DEFAULT_NAMESPACE.to_owned(),
             disassembly: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -62,6 +65,23 @@ impl Config {
         self
     }
 
+    /// Whether compiled code checks the store's epoch deadline at every
+    /// function entry and loop header, so that a call that does not return
+    /// can be stopped from another thread with
+    /// [`Engine::increment_epoch`] (see [`Store::set_epoch_deadline`]).
+    /// Off by default: the check is a load, a compare and a branch per loop
+    /// iteration.
+    ///
+    /// [`Store::set_epoch_deadline`]: crate::Store::set_epoch_deadline
+    pub fn epoch_interruption(mut self, enable: bool) -> Config {
+        self.epoch_interruption = enable;
+        self
+    }
+
+    pub(crate) fn epoch_interruption_enabled(&self) -> bool {
+        self.epoch_interruption
+    }
+
     pub(crate) fn lowering_enabled(&self) -> bool {
         self.lowering
     }
@@ -85,6 +105,9 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     config: Config,
     signatures: Mutex<HashMap<FuncType, u64>>,
+    /// The epoch compiled code compares with its store's deadline. Boxed
+    /// inside the `Arc`, so its address is stable for the engine's life.
+    epoch: AtomicU64,
 }
 
 impl Engine {
@@ -117,6 +140,7 @@ impl Engine {
                 isa,
                 config,
                 signatures: Mutex::new(HashMap::new()),
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -140,6 +164,24 @@ impl Engine {
         };
         let next = signatures.len() as u64 + 1;
         *signatures.entry(ty.clone()).or_insert(next)
+    }
+
+    /// Advances the engine's epoch by one: Wasm running in any store of
+    /// this engine whose [deadline](crate::Store::set_epoch_deadline) is
+    /// reached traps with [`Trap::Interrupt`](crate::Trap::Interrupt) at its
+    /// next function entry or loop header. Safe to call from any thread
+    /// (the engine is `Send + Sync`), typically a timer's.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The address compiled code loads the epoch from.
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     /// Whether two handles are the same engine.

@@ -44,6 +44,19 @@ pub enum Trap {
     /// A misaligned atomic access.
     #[error("unaligned atomic")]
     HeapMisaligned,
+    /// A load or store in compiled code faulted outside every linear
+    /// memory: a native intrinsic was given an address that is not mapped
+    /// (a bug in a trusted builtin). Linear-memory accesses never end here:
+    /// their guard-page faults are [`Trap::MemoryOutOfBounds`].
+    #[error("native access fault at address {address:#x}: a native load or store of trusted builtin code touched unmapped memory")]
+    NativeAccessFault {
+        /// The faulting address the operating system reported.
+        address: u64,
+    },
+    /// The store's epoch deadline passed while Wasm ran (see
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    #[error("interrupted: the epoch deadline was reached")]
+    Interrupt,
     /// A host function returned an error.
     #[error("host function failed: {0}")]
     Host(String),
@@ -64,9 +77,8 @@ impl Trap {
             TrapCode::BadConversionToInteger => Trap::BadConversionToInteger,
             TrapCode::UnreachableCodeReached => Trap::Unreachable,
             TrapCode::NullReference | TrapCode::NullI31Ref => Trap::NullReference,
-            TrapCode::Interrupt | TrapCode::User(_) => {
-                Trap::Host("trap with an unknown code".to_owned())
-            }
+            TrapCode::Interrupt => Trap::Interrupt,
+            TrapCode::User(_) => Trap::Host("trap with an unknown code".to_owned()),
         }
     }
 }

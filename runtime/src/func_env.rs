@@ -35,6 +35,7 @@ use cranelift_wasm::{
 };
 
 use crate::info::{module_type_index, ModuleInfo};
+use crate::interrupt::EpochCheck;
 use crate::libcalls::Libcall;
 use crate::memory::{GUARD_SIZE, MEMORY32_MAX};
 use crate::vm::{self, VMOffsets};
@@ -85,6 +86,10 @@ pub(crate) struct FuncEnv<'a> {
     config: TargetFrontendConfig,
     heaps: PrimaryMap<Heap, HeapData>,
     vmctx: Option<ir::GlobalValue>,
+    /// Whether to emit epoch checks (see [`crate::interrupt`]).
+    epoch_interruption: bool,
+    /// The values the function's epoch checks share, once made at entry.
+    epoch: Option<EpochCheck>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -103,7 +108,16 @@ impl<'a> FuncEnv<'a> {
             config,
             heaps: PrimaryMap::new(),
             vmctx: None,
+            epoch_interruption: false,
+            epoch: None,
         }
+    }
+
+    /// Makes the translation check the store's epoch deadline at the
+    /// function's entry and every loop header (see [`crate::interrupt`]).
+    pub fn with_epoch_interruption(mut self, enable: bool) -> Self {
+        self.epoch_interruption = enable;
+        self
     }
 
     /// The vmctx as a global value, created on first use.
@@ -856,5 +870,30 @@ impl FuncEnvironment for FuncEnv<'_> {
         _i31ref: ir::Value,
     ) -> WasmResult<ir::Value> {
         unsupported("GC (`i31.get_u`)")
+    }
+
+    /// The entry check of epoch interruption: a recursion that never
+    /// returns (a `return_call` one never even overflows the stack) passes
+    /// here on every call.
+    fn before_translate_function(
+        &mut self,
+        builder: &mut FunctionBuilder,
+        _state: &cranelift_wasm::FuncTranslationState,
+    ) -> WasmResult<()> {
+        self.epoch = None;
+        if self.epoch_interruption {
+            let check = EpochCheck::new(builder, Self::vmctx_value(builder.func)?);
+            check.emit(builder);
+            self.epoch = Some(check);
+        }
+        Ok(())
+    }
+
+    /// The loop check of epoch interruption: every iteration passes here.
+    fn translate_loop_header(&mut self, builder: &mut FunctionBuilder) -> WasmResult<()> {
+        if let Some(check) = self.epoch {
+            check.emit(builder);
+        }
+        Ok(())
     }
 }

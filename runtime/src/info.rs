@@ -9,8 +9,8 @@
 
 use cranelift_codegen::entity::EntityRef;
 use cranelift_wasm::wasmparser::{
-    DataKind, ElementKind, FuncValidator, FunctionBody, Parser, Payload, ValidatorResources,
-    WasmFeatures,
+    DataKind, ElementKind, FuncValidator, FunctionBody, Parser, Payload, TableInit,
+    ValidatorResources, WasmFeatures,
 };
 use cranelift_wasm::{
     ConstExpr, ConstOp, DataIndex, ElemIndex, EngineOrModuleTypeIndex, FuncIndex, Global,
@@ -63,6 +63,9 @@ pub(crate) struct ModuleInfo {
     /// Type of every function (imports first).
     pub funcs: Vec<TypeIndex>,
     pub tables: Vec<Table>,
+    /// The initializer expression of every defined table (after the
+    /// imported ones), `None` when the table starts out null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub memories: Vec<Memory>,
     /// Globals with their initializer (`None` for imports).
     pub globals: Vec<(Global, Option<ConstExpr>)>,
@@ -284,7 +287,7 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
 
     /// cranelift-wasm passes only the first operator of the offset
     /// expression (`base` or `offset`), which is wrong for extended constant
-    /// expressions; [`read_segment_offsets`] replaces it with the whole
+    /// expressions; [`read_initializers`] replaces it with the whole
     /// expression.
     fn declare_table_elements(
         &mut self,
@@ -345,7 +348,7 @@ impl<'data> ModuleEnvironment<'data> for InfoBuilder<'data> {
     }
 
     /// As for [`declare_table_elements`](Self::declare_table_elements),
-    /// the offset is filled in by [`read_segment_offsets`].
+    /// the offset is filled in by [`read_initializers`].
     fn declare_data_initialization(
         &mut self,
         memory_index: MemoryIndex,
@@ -366,19 +369,29 @@ fn first_operator(base: Option<GlobalIndex>, offset: u64) -> ConstExpr {
     ConstExpr::new([base.map_or(ConstOp::I64Const(offset as i64), ConstOp::GlobalGet)])
 }
 
-/// Sets the offset of every active segment of `info` to the whole offset
-/// expression read from `wasm`'s element and data sections.
+/// Reads the constant expressions cranelift-wasm drops or truncates from
+/// `wasm`'s table, element and data sections into `info`.
 ///
-/// cranelift-wasm 0.112 reads only the first operator of an offset
-/// expression and drops the rest, so `(i32.add (global.get $g) (i32.const
-/// 10))` would be taken as `(global.get $g)`. The module has been validated
-/// by then, so the sections parse, and their active segments are the ones
-/// the hooks recorded, in the same order.
-pub(crate) fn read_segment_offsets(wasm: &[u8], info: &mut ModuleInfo) -> WasmResult<()> {
+/// cranelift-wasm 0.112 hands its `ModuleEnvironment` neither a table's
+/// initializer expression (`(table 2 funcref (ref.func $f))` would start out
+/// null) nor more than the first operator of an offset expression (so
+/// `(i32.add (global.get $g) (i32.const 10))` would be taken as `(global.get
+/// $g)`). The module has been validated by then, so the sections parse, and
+/// their tables and active segments are the ones the hooks recorded, in the
+/// same order.
+pub(crate) fn read_initializers(wasm: &[u8], info: &mut ModuleInfo) -> WasmResult<()> {
     let mut elems = info.elems.iter_mut().filter_map(|e| e.active.as_mut());
     let mut data = info.data.iter_mut().filter_map(|d| d.active.as_mut());
     for payload in Parser::new(0).parse_all(wasm) {
         match payload? {
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    info.table_inits.push(match table?.init {
+                        TableInit::RefNull => None,
+                        TableInit::Expr(expr) => Some(ConstExpr::from_wasmparser(expr)?.0),
+                    });
+                }
+            }
             Payload::ElementSection(reader) => {
                 for element in reader {
                     if let ElementKind::Active { offset_expr, .. } = element?.kind {
@@ -399,6 +412,11 @@ pub(crate) fn read_segment_offsets(wasm: &[u8], info: &mut ModuleInfo) -> WasmRe
     if elems.next().is_some() || data.next().is_some() {
         return Err(WasmError::Unsupported(
             "more active segments declared than the sections hold".to_owned(),
+        ));
+    }
+    if info.table_inits.len() + info.imported_tables as usize != info.tables.len() {
+        return Err(WasmError::Unsupported(
+            "the table section holds another number of tables than were declared".to_owned(),
         ));
     }
     Ok(())

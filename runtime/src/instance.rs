@@ -256,6 +256,8 @@ impl Instance {
             globals.extend(cell);
         }
 
+        fill_defined_tables(&mut instance, &globals)?;
+
         // Fill in the vmctx.
         let words = &mut instance.vmctx;
         let word = |offset: i32| offset as usize / 8;
@@ -433,6 +435,28 @@ fn eval_const(
         stack.push(value);
     }
     Ok(ValRaw(pop(&mut stack)?))
+}
+
+/// Sets every element of each defined table that has an initializer
+/// expression (`(table 2 funcref (ref.func $f))`) to its value.
+///
+/// The tables were created null; the expression can only be evaluated now,
+/// once the instance's function references and defined globals exist. Wasm
+/// evaluates table initializers after the globals' and before any segment,
+/// which is where this runs.
+fn fill_defined_tables(
+    instance: &mut InstanceData,
+    globals: &[*mut GlobalCell],
+) -> Result<(), Error> {
+    let module = instance.module.clone();
+    let info = &module.info;
+    for (defined, init) in info.table_inits.iter().enumerate() {
+        let Some(init) = init else { continue };
+        let word = eval_const(init, globals, instance)?.0 as usize;
+        let index = info.imported_tables + defined as u32;
+        instance.table(index).elements_mut().fill(word);
+    }
+    Ok(())
 }
 
 /// The start of an active segment: its offset expression evaluated like a

@@ -44,11 +44,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Running away, and faults
+//!
+//! With [`Config::epoch_interruption`], compiled code checks the store's
+//! deadline ([`Store::set_epoch_deadline`]) at every function entry and
+//! loop header, and another thread stops a call that does not return with
+//! [`Engine::increment_epoch`] — Wasmtime's scheme and API, so one
+//! embedding drives both. A load or store of a lowered native intrinsic
+//! that faults (a buggy trusted builtin passing a wild address) is
+//! reported as [`Trap::NativeAccessFault`] rather than killing the
+//! process. A function body larger or nested deeper than the runtime
+//! compiles within bounded memory is refused with an error naming it.
+//!
 //! # Limits
 //!
 //! Core Wasm 2.0 (SIMD included) plus memory64, multi-memory and tail
-//! calls; no threads, exceptions, GC or typed function references. One
-//! thread per store. x86-64 and AArch64 Linux.
+//! calls; no threads, exceptions, GC or typed function references. Element
+//! segment items are `ref.func` or `ref.null` (cranelift-wasm 0.112 reads no
+//! other item expression). Function bodies of at most 7,654,321 bytes
+//! nesting at most 10,000 blocks. One thread per store. x86-64 and AArch64
+//! Linux.
 
 #![deny(missing_docs)]
 
@@ -58,7 +73,9 @@ mod func;
 mod func_env;
 mod info;
 mod instance;
+mod interrupt;
 mod libcalls;
+mod limits;
 mod linker;
 mod memory;
 mod module;

@@ -23,7 +23,8 @@ use wasm_prelink_lowering::{Lowering, LoweringEnv, VmctxField};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::func_env::{wasm_signature, FuncEnv};
-use crate::info::{read_segment_offsets, EntityIndex, InfoBuilder, ModuleInfo};
+use crate::info::{read_initializers, EntityIndex, InfoBuilder, ModuleInfo};
+use crate::limits;
 use crate::placement;
 use crate::trap::TrapLookup;
 use crate::values::{FuncType, ValType};
@@ -128,7 +129,7 @@ impl Module {
         let mut builder = InfoBuilder::new();
         translate_module(wasm, &mut builder).map_err(compile_error)?;
         let InfoBuilder { mut info, bodies } = builder;
-        read_segment_offsets(wasm, &mut info).map_err(compile_error)?;
+        read_initializers(wasm, &mut info).map_err(compile_error)?;
 
         let types = info
             .types
@@ -179,6 +180,7 @@ impl Module {
         };
         for (defined, (mut validator, body)) in bodies.into_iter().enumerate() {
             let index = FuncIndex::from_u32((imported + defined) as u32);
+            limits::check_body(index, &body)?;
             let id = func_ids[defined];
             ctx.func = ir::Function::with_name_signature(
                 UserFuncName::user(0, id.as_u32()),
@@ -190,7 +192,8 @@ impl Module {
                 &type_ids,
                 &func_ids,
                 engine.isa().frontend_config(),
-            );
+            )
+            .with_epoch_interruption(config.epoch_interruption_enabled());
             env.set_stack_limit(&mut ctx.func);
             if config.lowering_enabled() {
                 let mut env = LoweringEnv::new(env, &lowering, hook);
@@ -288,17 +291,26 @@ impl ModuleInner {
     }
 }
 
-impl TrapLookup for ModuleInner {
-    fn lookup(&self, pc: usize) -> Option<TrapCode> {
+impl ModuleInner {
+    /// The compiled function whose code holds `pc`, if any.
+    fn func_at(&self, pc: usize) -> Option<&CompiledFunc> {
         let position = self
             .by_address
             .partition_point(|&i| self.funcs[i].start <= pc);
         let func = &self.funcs[*self.by_address.get(position.checked_sub(1)?)?];
-        if pc >= func.start + func.len {
-            return None;
-        }
+        (pc < func.start + func.len).then_some(func)
+    }
+}
+
+impl TrapLookup for ModuleInner {
+    fn lookup(&self, pc: usize) -> Option<TrapCode> {
+        let func = self.func_at(pc)?;
         let offset = (pc - func.start) as u32;
         let i = func.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
         Some(func.traps[i].1)
+    }
+
+    fn is_wasm_code(&self, pc: usize) -> bool {
+        self.func_at(pc).is_some()
     }
 }

@@ -90,6 +90,10 @@ impl TrapLookup for CodeRegistry {
             })
         })
     }
+
+    fn is_wasm_code(&self, pc: usize) -> bool {
+        self.modules.iter().any(|m| m.is_wasm_code(pc))
+    }
 }
 
 /// The code registry as the trap handler sees it while a call runs: by raw
@@ -102,6 +106,11 @@ impl TrapLookup for ActiveCode {
         // SAFETY: the registry belongs to the store whose `call_func` frame
         // is on the stack for as long as this value exists.
         unsafe { (*self.0).lookup(pc) }
+    }
+
+    fn is_wasm_code(&self, pc: usize) -> bool {
+        // SAFETY: as for `lookup`.
+        unsafe { (*self.0).is_wasm_code(pc) }
     }
 }
 
@@ -159,12 +168,31 @@ pub struct Store {
 }
 
 impl Store {
+    /// Sets the deadline of epoch interruption: Wasm running in this store
+    /// traps with [`Trap::Interrupt`] once the engine's epoch has been
+    /// [incremented](Engine::increment_epoch) `ticks` more times. Only
+    /// code compiled with
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)
+    /// checks it. A new store has no deadline.
+    ///
+    /// Compiled code reads the deadline once per call into a function, so a
+    /// host function that changes it while Wasm runs affects the functions
+    /// entered afterwards, not the frames already running.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.ctx.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
     /// An empty store with an empty host buffer.
     pub fn new(engine: &Engine) -> Store {
         let mut store = Store {
             engine: engine.clone(),
             inner: StoreInner {
-                ctx: Box::default(),
+                ctx: Box::new(VMStoreContext {
+                    stack_limit: 0,
+                    epoch: engine.epoch_counter(),
+                    epoch_deadline: u64::MAX,
+                    epoch_seen: 0,
+                }),
                 data: Box::new(StoreData { ptr: 0, len: 0 }),
                 buffer: Box::new([]),
                 code: CodeRegistry::default(),

@@ -79,11 +79,29 @@ pub(crate) mod table {
 
 /// Per-store state compiled code reads, shared by all the store's instances.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct VMStoreContext {
     /// The lowest stack address Wasm frames may use; function prologues
     /// compare the stack pointer against it (`stack_limit` in Cranelift).
     pub stack_limit: usize,
+    /// The engine's epoch counter (see [`crate::interrupt`]); it lives as
+    /// long as the engine, which the store keeps.
+    pub epoch: *const std::sync::atomic::AtomicU64,
+    /// The epoch at which running Wasm traps with `Interrupt`.
+    pub epoch_deadline: u64,
+    /// Written by the slow path of an epoch check, read by nothing; see
+    /// [`crate::interrupt`] for why the store is there.
+    pub epoch_seen: u64,
+}
+
+/// Byte offsets within [`VMStoreContext`].
+pub(crate) mod store_ctx {
+    /// `epoch`.
+    pub const EPOCH: i32 = 8;
+    /// `epoch_deadline`.
+    pub const EPOCH_DEADLINE: i32 = 16;
+    /// `epoch_seen`.
+    pub const EPOCH_SEEN: i32 = 24;
 }
 
 /// The store data `store-data-address` yields: the host buffer the bundled

@@ -9,7 +9,11 @@
 //! code ranges that may trap. The signal handler looks the faulting program
 //! counter up in Cranelift's trap records of those ranges; on a hit it
 //! records the trap code and `siglongjmp`s back, so [`catch`] returns the
-//! trap. A fault anywhere else is not ours: the handler passes it to the
+//! trap. A `SIGSEGV`/`SIGBUS` at any other pc of compiled Wasm code is a
+//! native intrinsic's load or store gone wild (a bug in trusted builtin
+//! code): it unwinds the same way and becomes a
+//! [`NativeAccessFault`](Trap::NativeAccessFault) naming the address. A
+//! fault anywhere else is not ours: the handler passes it to the
 //! handler installed before it (another engine's, say), or, when there was
 //! none, restores the default and returns, so the fault recurs and crashes
 //! as it would without this runtime.
@@ -47,6 +51,10 @@ pub(crate) trait TrapLookup {
     /// The trap code of the instruction at `pc`, if it is a trap site of
     /// code this lookup knows.
     fn lookup(&self, pc: usize) -> Option<TrapCode>;
+
+    /// Whether `pc` lies in the compiled code of a Wasm function this
+    /// lookup knows (trap site or not).
+    fn is_wasm_code(&self, pc: usize) -> bool;
 }
 
 /// The state of one host-to-Wasm call, published to the signal handler.
@@ -54,6 +62,9 @@ struct CallState<'a> {
     jmp_buf: Cell<*mut c_void>,
     code: &'a dyn TrapLookup,
     trap: Cell<Option<TrapCode>>,
+    /// The address of a native access fault, when that is what ended the
+    /// call.
+    fault: Cell<Option<u64>>,
     host_error: Cell<Option<Trap>>,
     previous: *const CallState<'static>,
 }
@@ -83,6 +94,7 @@ pub(crate) fn catch<F: FnOnce()>(code: &dyn TrapLookup, f: F) -> Result<(), Trap
         jmp_buf: Cell::new(std::ptr::null_mut()),
         code,
         trap: Cell::new(None),
+        fault: Cell::new(None),
         host_error: Cell::new(None),
         previous: CURRENT.with(Cell::get),
     };
@@ -109,6 +121,9 @@ pub(crate) fn catch<F: FnOnce()>(code: &dyn TrapLookup, f: F) -> Result<(), Trap
     CURRENT.with(|c| c.set(state.previous));
     if jumped == 0 {
         return Ok(());
+    }
+    if let Some(address) = state.fault.get() {
+        return Err(Trap::NativeAccessFault { address });
     }
     Err(match state.trap.get() {
         Some(crate::trampoline::HOST_TRAP) => state
@@ -216,6 +231,10 @@ extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
                 state.trap.set(Some(code));
                 wasm_prelink_unwind(state.jmp_buf.get());
             }
+            if is_access_fault(signal) && state.code.is_wasm_code(pc) {
+                state.fault.set(Some((*info).si_addr() as u64));
+                wasm_prelink_unwind(state.jmp_buf.get());
+            }
         }
         if let Some(i) = SIGNALS.iter().position(|&s| s == signal) {
             forward(
@@ -226,6 +245,21 @@ extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
             );
         }
     }
+}
+
+/// Whether `signal` reports a bad memory access.
+///
+/// Such a fault at a pc inside compiled Wasm code that is *not* a trap site
+/// can only come from a load or store the runtime did not bounds-check or
+/// guard: a native intrinsic lowered into the function (every linear-memory
+/// access is a trap site, so its guard-page hits were handled above). The
+/// faulting code is Wasm, so unwinding to the call entry skips only JIT
+/// frames, exactly as for a trap; the fault is reported as
+/// [`Trap::NativeAccessFault`] instead of killing the process. A fault in
+/// host code (an intrinsic's host implementation, say) is not ours to
+/// judge and still goes to the previous handler.
+fn is_access_fault(signal: libc::c_int) -> bool {
+    signal == libc::SIGSEGV || signal == libc::SIGBUS
 }
 
 /// Hands a signal that is not a Wasm trap to the handler installed before
