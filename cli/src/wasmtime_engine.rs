@@ -144,7 +144,10 @@ pub(crate) fn run(mut call: Invocation<'_>) -> Result<()> {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     }
     let wasi = wasi_context(call.module, call.args);
-    let mut store = Store::new(&engine, StoreData::new(std::mem::take(&mut call.buffer), wasi));
+    let mut store = Store::new(
+        &engine,
+        StoreData::new(std::mem::take(&mut call.buffer), wasi),
+    );
     // Errors before the call leave no buffer behind, as on the reference
     // engine; once the export ran, the buffer is written whatever it did.
     let target = prepare(&mut store, &linker, &component, &wrapped, &call)?;
