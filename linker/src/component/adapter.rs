@@ -25,7 +25,7 @@
 use super::plan::{plan, HostModule, LiftedExport, Plan, Route, START};
 use super::rename::{rename, Renames};
 use super::types::{component_type, intrinsic_type, param_name, Signature};
-use super::{names, ComponentError, ComponentOptions};
+use super::{ComponentError, ComponentOptions};
 use wasm_encoder::PrimitiveValType;
 
 /// The name of the world [`Prepared::wit`] declares.
@@ -54,14 +54,7 @@ pub struct Prepared {
 /// Prepares `module` (binary, valid) for `wit-component` and the preview1
 /// adapter; fails, naming every item, as [`super::wrap`] does.
 pub fn prepare(module: &[u8], options: &ComponentOptions) -> Result<Prepared, ComponentError> {
-    if !names::is_label(&options.intrinsics_instance) {
-        return Err(ComponentError::BadInstanceName(
-            options.intrinsics_instance.clone(),
-        ));
-    }
-    let mut validator = wasmparser::Validator::new_with_features(crate::validate::features());
-    let types = crate::validate::validate_module(&mut validator, module)
-        .map_err(ComponentError::Invalid)?;
+    let types = super::validate(module, options)?;
     let namespace = &options.intrinsics_namespace;
     let plan = plan(
         module,

@@ -228,14 +228,7 @@ pub fn imports_wasi(module: &[u8]) -> bool {
 /// # Ok::<(), wasm_prelink::component::ComponentError>(())
 /// ```
 pub fn wrap(module: &[u8], options: &ComponentOptions) -> Result<Wrapped, ComponentError> {
-    if !names::is_label(&options.intrinsics_instance) {
-        return Err(ComponentError::BadInstanceName(
-            options.intrinsics_instance.clone(),
-        ));
-    }
-    let mut validator = wasmparser::Validator::new_with_features(crate::validate::features());
-    let types = crate::validate::validate_module(&mut validator, module)
-        .map_err(ComponentError::Invalid)?;
+    let types = validate(module, options)?;
     let plan = plan::plan(
         module,
         &options.intrinsics_namespace,
@@ -265,4 +258,19 @@ pub fn wrap(module: &[u8], options: &ComponentOptions) -> Result<Wrapped, Compon
             .collect(),
         initializes: plan.initialize,
     })
+}
+
+/// Checks what both routes need before planning: an instance name that is
+/// a component label, and a valid module; returns its types.
+fn validate(
+    module: &[u8],
+    options: &ComponentOptions,
+) -> Result<wasmparser::types::Types, ComponentError> {
+    if !names::is_label(&options.intrinsics_instance) {
+        return Err(ComponentError::BadInstanceName(
+            options.intrinsics_instance.clone(),
+        ));
+    }
+    let mut validator = wasmparser::Validator::new_with_features(crate::validate::features());
+    crate::validate::validate_module(&mut validator, module).map_err(ComponentError::Invalid)
 }
