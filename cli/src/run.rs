@@ -20,7 +20,7 @@
 //! naming the export and the trap kind, with exit status 1 like every other
 //! error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -54,27 +54,23 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
-    let input = crate::read_input(&args.module).context("cannot read the module")?;
-    let wasm = if args.builtins.is_empty() {
+    let builtins = crate::inputs::parse_builtins(&args.builtins)?;
+    crate::inputs::check_stdin_once(&args.module, "the module", &builtins)?;
+    let input = crate::inputs::read_input(&args.module).context("cannot read the module")?;
+    let wasm = if builtins.is_empty() {
         wat::parse_bytes(&input)
             .with_context(|| format!("cannot parse `{}`", args.module.display()))?
             .into_owned()
     } else {
-        let mut linker = Linker::new().inline(InlineMode::Auto);
-        for spec in &args.builtins {
-            let Some((name, file)) = spec.split_once('=') else {
-                bail!("`--builtin {spec}` must be NAME=FILE");
-            };
-            let bytes = crate::read_input(Path::new(file))
-                .with_context(|| format!("cannot read builtin `{name}`"))?;
-            linker = linker
-                .builtin(name, bytes)
-                .with_context(|| format!("cannot load builtin `{name}`"))?;
+        let linker =
+            crate::inputs::add_builtins(Linker::new().inline(InlineMode::Auto), &builtins)?;
+        match linker.link_owned(input) {
+            Ok(linked) => linked.wasm,
+            Err(error) => {
+                let context = crate::inputs::link_failure(&error, &args.module, &builtins);
+                return Err(anyhow::Error::new(error).context(context));
+            }
         }
-        linker
-            .link_owned(input)
-            .with_context(|| format!("cannot link `{}`", args.module.display()))?
-            .wasm
     };
     let buffer = match &args.host_buffer {
         Some(path) => std::fs::read(path)
@@ -94,15 +90,16 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
     let outcome = instance.call(&mut store, &args.invoke, &values);
     if let Some(path) = &args.host_buffer_out {
-        std::fs::write(path, store.host_buffer())
+        crate::output::write_file(path, store.host_buffer())
             .with_context(|| format!("cannot write host buffer `{}`", path.display()))?;
     }
     match outcome {
         Ok(results) => {
-            for value in results {
-                println!("{}", display(value));
-            }
-            Ok(())
+            let text: String = results
+                .into_iter()
+                .map(|value| display(value) + "\n")
+                .collect();
+            crate::output::write_stdout(text.as_bytes())
         }
         Err(Error::Trap(trap)) => Err(anyhow!("`{}` trapped: {trap}", args.invoke)),
         Err(other) => Err(other.into()),
@@ -114,7 +111,10 @@ fn export_type(module: &Module, name: &str) -> Result<FuncType> {
     if let Some((_, ty)) = exports.iter().find(|(n, _)| n == name) {
         return Ok(ty.clone());
     }
-    let names: Vec<String> = exports.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let names: Vec<String> = exports
+        .iter()
+        .map(|(n, _)| format!("`{}`", wasm_prelink::error::printable(n)))
+        .collect();
     if names.is_empty() {
         bail!("the module exports no function, so it has no `{name}`");
     }
