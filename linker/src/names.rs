@@ -511,7 +511,6 @@ fn indirect_collect<S: Space>(
             continue;
         };
         let count = inner_count(naming.index);
-        let inner = target.entry(merged).or_default();
         for name in naming.names {
             let name = name?;
             if u64::from(name.index) >= count {
@@ -523,7 +522,11 @@ fn indirect_collect<S: Space>(
                 });
                 continue;
             }
-            inner
+            // Created only for a name that stays: an empty entry would name
+            // the item's locals, labels or fields when it has none.
+            target
+                .entry(merged)
+                .or_default()
                 .entry(name.index)
                 .or_insert_with(|| name.name.to_string());
         }

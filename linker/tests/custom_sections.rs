@@ -23,18 +23,28 @@ const APP: &str = r#"(module
 /// A name section naming one item past the end of every space, and one
 /// local, label and field past the end of an existing item.
 fn dangling_names() -> NameSection {
+    dangling_names_and(None)
+}
+
+/// The same, with a real name for function `real` (below 99).
+fn dangling_names_and(real: Option<(u32, &str)>) -> NameSection {
     let one = |index: u32| {
         let mut map = NameMap::new();
         map.append(index, "ghost");
         map
     };
+    let mut funcs = NameMap::new();
+    if let Some((index, name)) = real {
+        funcs.append(index, name);
+    }
+    funcs.append(99, "ghost");
     let inner = |outer: u32, index: u32| {
         let mut map = IndirectNameMap::new();
         map.append(outer, &one(index));
         map
     };
     let mut section = NameSection::new();
-    section.functions(&one(99));
+    section.functions(&funcs);
     section.locals(&inner(1, 57));
     section.labels(&inner(1, 9));
     section.types(&one(40));
@@ -61,6 +71,7 @@ fn validate_with_custom_sections(wasm: &[u8]) {
     let mut customs = CustomSectionValidator::new();
     let mut bodies = Vec::new();
     let mut imported = 0;
+    let mut module = None;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.expect("output parses");
         validator.payload(&payload).expect("output validates");
@@ -68,6 +79,7 @@ fn validate_with_custom_sections(wasm: &[u8]) {
             .payload(&payload, &validator)
             .expect("custom sections are right");
         match payload {
+            Payload::Version { .. } => module = Some(customs.current_module_id()),
             Payload::ImportSection(reader) => {
                 imported = reader
                     .into_imports()
@@ -80,7 +92,7 @@ fn validate_with_custom_sections(wasm: &[u8]) {
             _ => {}
         }
     }
-    let module = customs.current_module_id();
+    let module = module.expect("a module");
     for (i, body) in bodies.iter().enumerate() {
         customs
             .code_section_entry(module, imported + i as u32, body)
@@ -142,11 +154,7 @@ fn a_builtins_dangling_names_are_dropped_too() {
 
 #[test]
 fn real_names_survive_next_to_dangling_ones() {
-    let mut section = dangling_names();
-    let mut funcs = NameMap::new();
-    funcs.append(1, "run");
-    section.functions(&funcs);
-    let app = with_section(APP, &section);
+    let app = with_section(APP, &dangling_names_and(Some((1, "run"))));
     let builtin = wat::parse_str(BUILTIN).expect("builtin");
     let linked = link(&app, &builtin, InlineMode::None);
     let text = wasmprinter::print_bytes(&linked.wasm).expect("prints");

@@ -359,6 +359,7 @@ fn check_output(wasm: &[u8]) -> Result<(), String> {
     let mut bodies = Vec::new();
     let mut func = 0u32;
     let mut imported = 0u32;
+    let mut module = None;
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| format!("the output does not parse: {e}"))?;
         validator
@@ -368,6 +369,7 @@ fn check_output(wasm: &[u8]) -> Result<(), String> {
             .payload(&payload, &validator)
             .map_err(|e| format!("a custom section of the output is wrong: {e}"))?;
         match payload {
+            wasmparser::Payload::Version { .. } => module = Some(customs.current_module_id()),
             wasmparser::Payload::ImportSection(reader) => {
                 imported = reader
                     .into_imports()
@@ -382,7 +384,7 @@ fn check_output(wasm: &[u8]) -> Result<(), String> {
             _ => {}
         }
     }
-    let module = customs.current_module_id();
+    let module = module.ok_or("the output has no header")?;
     for (index, body) in &bodies {
         customs
             .code_section_entry(module, *index, body)
