@@ -150,7 +150,7 @@ fn ordinals(
     if let Ok(mut reader) = body.get_operators_reader() {
         let mut ordinal = 0u32;
         while !reader.eof() {
-            let offset = (reader.original_position() - start) as u64;
+            let offset = reader.original_position() - start;
             let Ok(op) = reader.read() else { break };
             while let Some(&&(at, taken)) = wanted.peek() {
                 if u64::from(at) > offset {
