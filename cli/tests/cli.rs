@@ -267,7 +267,7 @@ fn unknown_builtin_name_is_an_error() {
         &output,
         &dir,
         &[
-            "builtin `hostbuf` is not imported",
+            "builtin `hostbuf` (from `builtin.wat`) is not imported",
             "the app imports from `host-buf`",
         ],
     );
