@@ -1,17 +1,20 @@
 //! The `wasm-prelink` command: a thin layer over the library.
 //!
 //! Everything a user can get wrong ends in one message on stderr naming the
-//! input and the item, exit status 1, and no output file: output goes to a
-//! temporary file in the destination's directory that is renamed into place
-//! only once the link succeeded.
+//! input and the item, exit status 1, and no partial or destroyed output
+//! file (`output.rs` says how files, links, devices and standard output
+//! are written).
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Read, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use wasm_prelink::error::printable;
 use wasm_prelink::{InlineMode, Linker};
 
 mod component;
+mod inputs;
+mod output;
 mod run;
 mod trusted;
 mod virtualize;
@@ -79,6 +82,7 @@ enum Emit {
 
 fn main() {
     let cli = Cli::parse();
+    output::ignore_file_size_signal();
     let result = match cli.command {
         Command::Link(args) => link(args),
         Command::Run(args) => run::run(args),
@@ -95,37 +99,44 @@ fn main() {
 }
 
 fn link(args: LinkArgs) -> Result<()> {
-    let mut linker = Linker::new()
+    let builtins = inputs::parse_builtins(&args.builtins)?;
+    let virtualizers = inputs::parse_virtualizers(&args.virtualizers)?;
+    let extra: Vec<&inputs::BuiltinArg> = builtins.iter().chain(&virtualizers).collect();
+    inputs::check_stdin_once(&args.app, "the app", &extra)?;
+    let destination = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    if let Some(destination) = destination {
+        let mut named: Vec<(&Path, String)> = vec![(args.app.as_path(), "the app".into())];
+        named.extend(extra.iter().map(|b| (b.file.as_path(), b.library_name())));
+        output::refuse_overwriting_inputs(destination, &named)?;
+    }
+    let linker = Linker::new()
         .inline(args.inline)
         .intrinsics_namespace(&args.intrinsics);
-    for spec in &args.builtins {
-        let Some((name, file)) = spec.split_once('=') else {
-            bail!("`--builtin {spec}` must be NAME=FILE");
-        };
-        if name.is_empty() {
-            bail!("`--builtin {spec}` has an empty builtin name");
-        }
-        let bytes =
-            read_input(Path::new(file)).with_context(|| format!("cannot read builtin `{name}`"))?;
-        linker = linker
-            .builtin(name, bytes)
-            .with_context(|| format!("in `{file}`"))?;
-    }
-    let linker = virtualize::add(linker, &args.virtualizers)?;
-    let app = read_input(&args.app).context("cannot read the app")?;
+    let linker = inputs::add_builtins(linker, &extra)?;
+    let app = inputs::read_input(&args.app).context("cannot read the app")?;
     // Named in the message about a misspelled builtin; read before the app's
     // bytes are handed over.
-    let app_imports = if args.builtins.is_empty() && args.virtualizers.is_empty() {
+    let app_imports = if builtins.is_empty() && virtualizers.is_empty() {
         String::new()
     } else {
         import_modules(&app)
     };
-    let linked = linker
-        .link_owned(app)
-        .with_context(|| format!("cannot link `{}`", args.app.display()))?;
+    let linked = match linker.link_owned(app) {
+        Ok(linked) => linked,
+        Err(error) => {
+            let context = inputs::link_failure(&error, &args.app, &extra);
+            return Err(anyhow::Error::new(error).context(context));
+        }
+    };
     if let Some(unused) = linked.report.unused_builtins.first() {
+        let file = builtins
+            .iter()
+            .find(|b| &b.name == unused)
+            .map(|b| format!(" (from `{}`)", printable(&b.file.display().to_string())))
+            .unwrap_or_default();
         bail!(
-            "builtin `{unused}` is not imported by the app or by another builtin; check the name (the app imports from {})",
+            "builtin `{}`{file} is not imported by the app or by another builtin; check the name (the app imports from {})",
+            printable(unused),
             app_imports
         );
     }
@@ -144,17 +155,13 @@ fn link(args: LinkArgs) -> Result<()> {
     } else {
         wasm
     };
-    match &args.output {
-        Some(path) if path.as_os_str() != "-" => write_atomically(path, &output)?,
-        _ => {
-            let mut stdout = std::io::stdout().lock();
-            if !args.wat && stdout.is_terminal() {
+    match destination {
+        Some(path) => output::write_file(path, &output)?,
+        None => {
+            if !args.wat && std::io::stdout().is_terminal() {
                 bail!("refusing to write a binary module to a terminal; use `-o FILE` or `--wat`");
             }
-            stdout
-                .write_all(&output)
-                .context("cannot write to stdout")?;
-            stdout.flush().context("cannot write to stdout")?;
+            output::write_stdout(&output)?;
         }
     }
     if args.stats {
@@ -214,7 +221,7 @@ fn import_modules(app: &[u8]) -> String {
         for payload in wasmparser::Parser::new(0).parse_all(&binary) {
             if let Ok(wasmparser::Payload::ImportSection(reader)) = payload {
                 for import in reader.into_imports().flatten() {
-                    names.insert(format!("`{}`", import.module));
+                    names.insert(format!("`{}`", printable(import.module)));
                 }
             }
         }
@@ -224,39 +231,4 @@ fn import_modules(app: &[u8]) -> String {
     } else {
         names.into_iter().collect::<Vec<_>>().join(", ")
     }
-}
-
-fn read_input(path: &Path) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read stdin")?;
-        return Ok(bytes);
-    }
-    std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
-}
-
-/// Writes `bytes` to `path` so that `path` either keeps its old contents or
-/// holds all of the new ones: never a partial module.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("`{}` is not a file path", path.display()))?;
-    let temporary = dir.join(format!(
-        ".{}.{}.pending",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written =
-        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error).with_context(|| format!("cannot write `{}`", path.display()));
-    }
-    Ok(())
 }

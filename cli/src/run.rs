@@ -26,7 +26,7 @@
 //! error. `--timeout SECONDS` stops a call (or a start function) that runs
 //! longer, with the same exit status (see [`timeout`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -91,34 +91,30 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         Some(text) => Some(timeout::parse(text).map_err(|e| anyhow!("`--timeout {text}`: {e}"))?),
         None => None,
     };
-    let input = crate::read_input(&args.module).context("cannot read the module")?;
-    let wasm = if args.builtins.is_empty() && args.virtualizers.is_empty() {
+    let builtins = crate::inputs::parse_builtins(&args.builtins)?;
+    let virtualizers = crate::inputs::parse_virtualizers(&args.virtualizers)?;
+    let extra: Vec<&crate::inputs::BuiltinArg> = builtins.iter().chain(&virtualizers).collect();
+    crate::inputs::check_stdin_once(&args.module, "the module", &extra)?;
+    let input = crate::inputs::read_input(&args.module).context("cannot read the module")?;
+    let wasm = if extra.is_empty() {
         wat::parse_bytes(&input)
             .with_context(|| format!("cannot parse `{}`", args.module.display()))?
             .into_owned()
     } else {
-        let mut linker = Linker::new().inline(InlineMode::Auto);
-        for spec in &args.builtins {
-            let Some((name, file)) = spec.split_once('=') else {
-                bail!("`--builtin {spec}` must be NAME=FILE");
-            };
-            let bytes = crate::read_input(Path::new(file))
-                .with_context(|| format!("cannot read builtin `{name}`"))?;
-            linker = linker
-                .builtin(name, bytes)
-                .with_context(|| format!("cannot load builtin `{name}`"))?;
+        let linker = crate::inputs::add_builtins(Linker::new().inline(InlineMode::Auto), &extra)?;
+        match linker.link_owned(input) {
+            Ok(linked) => linked.wasm,
+            Err(error) => {
+                let context = crate::inputs::link_failure(&error, &args.module, &extra);
+                return Err(anyhow::Error::new(error).context(context));
+            }
         }
-        let linker = crate::virtualize::add(linker, &args.virtualizers)?;
-        linker
-            .link_owned(input)
-            .with_context(|| format!("cannot link `{}`", args.module.display()))?
-            .wasm
     };
     crate::trusted::check_intrinsic_imports(
         &args.module,
         &wasm,
         wasm_prelink::DEFAULT_NAMESPACE,
-        !(args.builtins.is_empty() && args.virtualizers.is_empty()),
+        !extra.is_empty(),
         args.allow_intrinsics,
     )?;
     let buffer = match &args.host_buffer {
@@ -164,15 +160,16 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     .with_context(|| format!("cannot instantiate `{}`", args.module.display()))?;
     let outcome = instance.call(&mut store, &args.invoke, &values);
     if let Some(path) = &args.host_buffer_out {
-        std::fs::write(path, store.host_buffer())
+        crate::output::write_file(path, store.host_buffer())
             .with_context(|| format!("cannot write host buffer `{}`", path.display()))?;
     }
     match outcome {
         Ok(results) => {
-            for value in results {
-                println!("{}", display(value));
-            }
-            Ok(())
+            let text: String = results
+                .into_iter()
+                .map(|value| display(value) + "\n")
+                .collect();
+            crate::output::write_stdout(text.as_bytes())
         }
         Err(Error::Trap(runtime::Trap::Interrupt)) => {
             Err(expired(timeout.as_ref(), &format!("`{}`", args.invoke)))
@@ -196,7 +193,10 @@ fn export_type(module: &Module, name: &str) -> Result<FuncType> {
     if let Some((_, ty)) = exports.iter().find(|(n, _)| n == name) {
         return Ok(ty.clone());
     }
-    let names: Vec<String> = exports.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let names: Vec<String> = exports
+        .iter()
+        .map(|(n, _)| format!("`{}`", wasm_prelink::error::printable(n)))
+        .collect();
     if names.is_empty() {
         bail!("the module exports no function, so it has no `{name}`");
     }

@@ -267,7 +267,7 @@ fn unknown_builtin_name_is_an_error() {
         &output,
         &dir,
         &[
-            "builtin `hostbuf` is not imported",
+            "builtin `hostbuf` (from `builtin.wat`) is not imported",
             "the app imports from `host-buf`",
         ],
     );
@@ -420,5 +420,361 @@ fn bad_inline_mode_is_rejected() {
         stderr(&output).contains("unknown inline mode `sometimes`"),
         "{}",
         stderr(&output)
+    );
+}
+
+/// Runs the command with `stdout` as its standard output.
+fn prelink_to(args: &[&str], dir: &Path, stdout: Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .output()
+        .expect("the binary runs")
+}
+
+const LINK_EXAMPLE: [&str; 4] = ["link", "app.wat", "--builtin", "host-buf=builtin.wat"];
+
+fn link_example_to(out: &str, dir: &Path) -> Output {
+    let mut args = LINK_EXAMPLE.to_vec();
+    args.extend(["-o", out]);
+    prelink(&args, dir)
+}
+
+#[test]
+fn output_to_a_device_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch("dev-null");
+    let output = link_example_to("/dev/null", &dir);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}
+
+#[test]
+fn output_to_a_fifo_reaches_its_reader() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch("fifo");
+    let fifo = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the fifo"))
+    };
+    let output = link_example_to("pipe", &dir);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let received = reader.join().expect("reader");
+    assert!(received.starts_with(b"\0asm"), "{} bytes", received.len());
+    let meta = std::fs::symlink_metadata(&fifo).expect("fifo");
+    assert!(meta.file_type().is_fifo(), "the fifo was replaced");
+}
+
+#[test]
+fn output_through_a_symlink_writes_its_target() {
+    let dir = scratch("symlink");
+    std::fs::create_dir(dir.join("real")).expect("dir");
+    std::fs::write(dir.join("real/target.wasm"), b"old").expect("write");
+    std::os::unix::fs::symlink("real/target.wasm", dir.join("link.wasm")).expect("symlink");
+    let output = link_example_to("link.wasm", &dir);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let link = std::fs::symlink_metadata(dir.join("link.wasm")).expect("link");
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let written = std::fs::read(dir.join("real/target.wasm")).expect("target");
+    assert!(written.starts_with(b"\0asm"));
+    // A dangling link gets its target created.
+    std::os::unix::fs::symlink("real/new.wasm", dir.join("dangling.wasm")).expect("symlink");
+    let output = link_example_to("dangling.wasm", &dir);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(std::fs::read(dir.join("real/new.wasm"))
+        .expect("created")
+        .starts_with(b"\0asm"));
+    assert_no_leftovers(&dir.join("real"));
+}
+
+#[test]
+fn replacing_a_file_keeps_its_mode_and_leaves_other_hard_links_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("mode");
+    std::fs::write(dir.join("out.wasm"), b"old").expect("write");
+    std::fs::set_permissions(dir.join("out.wasm"), std::fs::Permissions::from_mode(0o640))
+        .expect("chmod");
+    std::fs::hard_link(dir.join("out.wasm"), dir.join("other-name.wasm")).expect("link");
+    let output = link_example_to("out.wasm", &dir);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let meta = std::fs::metadata(dir.join("out.wasm")).expect("out");
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
+    assert!(std::fs::read(dir.join("out.wasm"))
+        .expect("out")
+        .starts_with(b"\0asm"));
+    // Documented: the rename updates the name given, not other names of
+    // the old file.
+    assert_eq!(
+        std::fs::read(dir.join("other-name.wasm")).expect("other"),
+        b"old"
+    );
+    assert_no_leftovers(&dir);
+}
+
+#[test]
+fn output_naming_an_input_is_refused_before_writing() {
+    let dir = scratch("overwrite-input");
+    let original = std::fs::read(dir.join("app.wat")).expect("app");
+    std::fs::hard_link(dir.join("builtin.wat"), dir.join("alias.wat")).expect("hard link");
+    std::os::unix::fs::symlink("app.wat", dir.join("app-link.wat")).expect("symlink");
+    for (out, what) in [
+        ("app.wat", "it is the app (`app.wat`)"),
+        ("./app.wat", "it is the app (`app.wat`)"),
+        ("app-link.wat", "it is the app (`app.wat`)"),
+        ("alias.wat", "it is builtin `host-buf` (`builtin.wat`)"),
+    ] {
+        let mut args = LINK_EXAMPLE.to_vec();
+        args.extend(["-o", out]);
+        let output = prelink(&args, &dir);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{out}: {message}");
+        assert!(
+            message.contains("refusing to write the output"),
+            "{message}"
+        );
+        assert!(message.contains(what), "{out}: {message}");
+    }
+    assert_eq!(std::fs::read(dir.join("app.wat")).expect("app"), original);
+    assert_no_leftovers(&dir);
+}
+
+#[test]
+fn standard_output_errors_are_errors() {
+    let dir = scratch("stdout-errors");
+    // A reader that is gone: EPIPE.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = prelink_to(&LINK_EXAMPLE, &dir, Stdio::from(writer));
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write to standard output"),
+        "{}",
+        stderr(&output)
+    );
+    // A full disk: ENOSPC.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let output = prelink_to(&LINK_EXAMPLE, &dir, Stdio::from(full));
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write to standard output"),
+        "{}",
+        stderr(&output)
+    );
+    // No standard output at all.
+    let program = env!("CARGO_BIN_EXE_wasm-prelink");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec '{program}' link app.wat --builtin host-buf=builtin.wat >&-"
+        ))
+        .current_dir(&dir)
+        .output()
+        .expect("sh runs");
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("standard output: it is closed"),
+        "{}",
+        stderr(&output)
+    );
+    // `run` prints its results the same way.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = prelink_to(
+        &[
+            "run",
+            "app.wat",
+            "--builtin",
+            "host-buf=builtin.wat",
+            "--invoke",
+            "checksum",
+        ],
+        &dir,
+        Stdio::from(writer),
+    );
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write to standard output"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_file_size_limit_leaves_no_temporary_file() {
+    let dir = scratch("ulimit");
+    let program = env!("CARGO_BIN_EXE_wasm-prelink");
+    // One block of the shell's `ulimit -f` is at most 1 KiB; the text of
+    // the linked example is several.
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 1 && exec '{program}' link app.wat --builtin host-buf=builtin.wat --wat -o out.wat"
+        ))
+        .current_dir(&dir)
+        .output()
+        .expect("sh runs");
+    let message = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "not a clean error exit: {message}"
+    );
+    assert!(message.contains("cannot write `out.wat`"), "{message}");
+    assert!(!dir.join("out.wat").exists());
+    assert_no_leftovers(&dir);
+}
+
+#[test]
+fn standard_input_given_twice_is_refused() {
+    let dir = scratch("stdin-twice");
+    let output = prelink(
+        &["link", "-", "--builtin", "host-buf=-", "-o", "out.wasm"],
+        &dir,
+    );
+    assert_fails(
+        &output,
+        &dir,
+        &["standard input (`-`) is given for the app and builtin `host-buf`"],
+    );
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "a=-",
+            "--builtin",
+            "b=-",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    assert_fails(
+        &output,
+        &dir,
+        &["standard input (`-`) is given for builtin `a` and builtin `b`"],
+    );
+    let output = prelink(
+        &[
+            "run",
+            "-",
+            "--builtin",
+            "host-buf=-",
+            "--invoke",
+            "checksum",
+        ],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("given for the module and builtin `host-buf`"));
+}
+
+#[test]
+fn errors_about_a_builtin_name_its_file() {
+    let dir = scratch("builtin-file");
+    std::fs::write(
+        dir.join("partial.wat"),
+        r#"(module (func (export "get") (param i64) (result i32) (i32.const 0)))"#,
+    )
+    .expect("write");
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "host-buf=partial.wat",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    assert_fails(
+        &output,
+        &dir,
+        &[
+            "cannot link `app.wat` with builtin `host-buf` from `partial.wat`: ",
+            "has no export `set`",
+        ],
+    );
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "host-buf=builtin.wat",
+            "--builtin",
+            "spare=partial.wat",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    assert_fails(
+        &output,
+        &dir,
+        &["builtin `spare` (from `partial.wat`) is not imported"],
+    );
+}
+
+#[test]
+fn inputs_that_are_not_modules_say_what_they_are() {
+    let dir = scratch("not-modules");
+    std::fs::write(dir.join("empty.wasm"), b"").expect("write");
+    std::fs::write(dir.join("short.wasm"), b"\0as").expect("write");
+    std::fs::write(dir.join("bom.wat"), b"\xef\xbb\xbf(module)").expect("write");
+    for (file, seen) in [
+        ("empty.wasm", "the input is empty"),
+        ("short.wasm", "3 byte(s) long (`00 61 73`)"),
+        ("bom.wat", "UTF-8 byte-order mark"),
+    ] {
+        let output = prelink(&["link", file, "-o", "out.wasm"], &dir);
+        assert_fails(
+            &output,
+            &dir,
+            &["the app is not a WebAssembly module (binary or text)", seen],
+        );
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_escaped() {
+    let dir = scratch("control-characters");
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "host-buf=builtin.wat",
+            "--builtin",
+            "x\u{1b}[2J=builtin.wat",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    let message = stderr(&output);
+    assert_fails(&output, &dir, &["builtin `x\\u{1b}[2J`"]);
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+}
+
+/// Asserts that no temporary file is left in `dir`.
+fn assert_no_leftovers(dir: &Path) {
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".pending"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary files left behind: {leftovers:?}"
     );
 }

@@ -347,9 +347,11 @@ fn a_builtin_leaking_an_intrinsic_is_refused() {
     assert_error(
         &prelink(&["run", &path, "--builtin", &spec, "--invoke", "peek", "0"]),
         &format!(
-            "error: cannot link `{path}`: the app could obtain an intrinsic: export `tab` of \
+            "error: cannot link `{path}` with builtin `leaky` from `{}`: the app could obtain an \
+             intrinsic: export `tab` of \
              builtin `leaky` is `(table 1 funcref)`, which can carry function references, and \
-             builtin `leaky` takes a reference to the intrinsic `unsafe-intrinsics::u64-native-load`"
+             builtin `leaky` takes a reference to the intrinsic `unsafe-intrinsics::u64-native-load`",
+            builtin.display()
         ),
     );
 }

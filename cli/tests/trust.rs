@@ -52,12 +52,14 @@ fn a_leaky_builtin_fails_the_link_and_writes_nothing() {
     assert_eq!(
         message.trim_end(),
         format!(
-            "error: cannot link `{}`: the app could obtain an intrinsic in 2 ways:\n  \
+            "error: cannot link `{}` with builtin `leaky` from `{}`: the app could obtain an \
+             intrinsic in 2 ways:\n  \
              - export `tab` of builtin `leaky` is `(table 1 funcref)`, which can carry function \
              references, and builtin `leaky` {intrinsic}\n  \
              - export `leak` of builtin `leaky` is `(func (result funcref))`, which can carry \
              function references, and builtin `leaky` {intrinsic}",
-            app.display()
+            app.display(),
+            builtin.display()
         )
     );
     assert_eq!(std::fs::read(&out).expect("output kept"), previous);

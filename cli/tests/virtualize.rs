@@ -253,7 +253,7 @@ fn unreadable_and_invalid_files_name_the_virtualizer() {
         &output,
         &dir,
         &[
-            "in `invalid.wat`",
+            "virtualizer `env` from `invalid.wat`",
             "virtualizer `env` is not a valid WebAssembly module",
             "$nowhere",
         ],

@@ -47,10 +47,19 @@ pub fn emit(
     let mut customs: Vec<Vec<&crate::info::CustomSection<'_>>> =
         vec![Vec::new(); rank::DATA as usize + 1];
     let mut dropped = Vec::new();
+    let mut object_file = Vec::new();
     for custom in &modules[app].customs {
+        let shown = || format!("`{}`", crate::error::printable(custom.name));
         if custom.name.starts_with(".debug_") || custom.name == "sourceMappingURL" {
-            dropped.push(format!("`{}`", custom.name));
+            dropped.push(shown());
             continue;
+        }
+        if crate::hints::is_object_file_section(custom.name) {
+            object_file.push(shown());
+            continue;
+        }
+        if custom.name == crate::hints::SECTION {
+            continue; // Translated and inserted by `crate::hints`.
         }
         customs[custom.after as usize].push(custom);
     }
@@ -58,6 +67,12 @@ pub fn emit(
         warnings.push(format!(
             "dropped the app's debug-info section(s) {}: they refer to code offsets, which linking changes",
             dropped.join(", ")
+        ));
+    }
+    if !object_file.is_empty() {
+        warnings.push(format!(
+            "dropped the app's object-file section(s) {}: they are for a static linker such as `wasm-ld`, and the offsets and indices they record have moved",
+            object_file.join(", ")
         ));
     }
     // wit-bindgen metadata of builtins describes imports the merged module
@@ -149,7 +164,7 @@ pub fn emit(
                 TableInit::RefNull => section.table(ty),
                 TableInit::Expr(expr) => section.table_with_init(
                     ty,
-                    &rewriter.const_expr(expr.clone()).map_err(reencode_failed)?,
+                    &crate::table_init::rewrite(modules, plan, placed.module, expr)?,
                 ),
             };
         }

@@ -4,8 +4,48 @@
 //! type mismatches) before failing, so one run shows the whole picture the
 //! way Binaryen's merge does. Messages are lower-case with backticked names
 //! and say what was expected and what was found.
+//!
+//! Names come from the inputs, and an input can put anything in a name:
+//! an escape sequence that recolours or clears the terminal, a carriage
+//! return that overwrites the start of the line, a right-to-left override
+//! that makes the text read differently from what it is. Every name and
+//! every message quoting the inputs goes through [`printable`] on its way
+//! into a message, so what the user reads is what the input says.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// `text` with every control character and every bidirectional
+/// formatting character escaped the way Rust writes them (`\u{1b}`, `\n`);
+/// borrowed when there is none.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+/// Like [`printable`], but keeps line breaks: for multi-line messages of
+/// the parsers, which quote the input.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
 
 /// Which input of a link an error is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,10 +68,12 @@ impl fmt::Display for InputName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InputName::App => f.write_str("the app"),
-            InputName::Builtin(name) => write!(f, "builtin `{name}`"),
-            InputName::Virtualizer { name, layer: 1 } => write!(f, "virtualizer `{name}`"),
+            InputName::Builtin(name) => write!(f, "builtin `{}`", printable(name)),
+            InputName::Virtualizer { name, layer: 1 } => {
+                write!(f, "virtualizer `{}`", printable(name))
+            }
             InputName::Virtualizer { name, layer } => {
-                write!(f, "virtualizer `{name}` (layer {layer})")
+                write!(f, "virtualizer `{}` (layer {layer})", printable(name))
             }
         }
     }
@@ -41,21 +83,30 @@ impl fmt::Display for InputName {
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
     /// An input is neither a valid binary module nor valid text.
-    #[error("{input} is not a valid WebAssembly module: {message}")]
+    #[error("{input} is not a valid WebAssembly module: {}", printable_lines(.message))]
     Invalid {
         /// The input at fault.
         input: InputName,
         /// The parser's or validator's message, with its byte offset.
         message: String,
     },
+    /// An input is neither binary nor text: empty, a fragment, another
+    /// format, or text behind a byte-order mark.
+    #[error("{input} is not a WebAssembly module (binary or text): {}", printable(.seen))]
+    NotAModule {
+        /// The input at fault.
+        input: InputName,
+        /// What it looks like instead.
+        seen: String,
+    },
     /// Two builtins were registered under one name.
-    #[error("builtin `{0}` is given twice")]
+    #[error("builtin `{}` is given twice", printable(.0))]
     DuplicateBuiltin(String),
     /// One name given both as a builtin and as a virtualizer.
     #[error("`{0}` is given both as a builtin and as a virtualizer; a builtin implements all of a module, a virtualizer wraps the host's, so give one of them")]
     BuiltinAndVirtualizer(String),
     /// A builtin name that can never be imported.
-    #[error("builtin name `{name}` is not usable: {reason}")]
+    #[error("builtin name `{}` is not usable: {reason}", printable(.name))]
     BadBuiltinName {
         /// The name given.
         name: String,
@@ -76,7 +127,7 @@ pub enum LinkError {
     #[error("internal error: the linked module does not validate ({0}); please report this with the inputs")]
     InvalidOutput(String),
     /// A construct the linker does not handle.
-    #[error("{input} uses {what}, which the linker does not support")]
+    #[error("{input} uses {}, which the linker does not support", printable(.what))]
     Unsupported {
         /// The input at fault.
         input: InputName,
@@ -101,7 +152,9 @@ impl fmt::Display for ResolveError {
         write!(
             f,
             "import `{}` of {} {}",
-            self.import, self.importer, self.problem
+            printable(&self.import),
+            self.importer,
+            printable(&self.problem)
         )
     }
 }
@@ -214,7 +267,7 @@ fn format_escapes(escapes: &[Escape]) -> String {
 fn format_cycle(names: &[String]) -> String {
     names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", printable(n)))
         .collect::<Vec<_>>()
         .join(" -> ")
 }
@@ -230,5 +283,23 @@ fn format_all(errors: &[ResolveError]) -> String {
             }
             text
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("get"), "get");
+        assert_eq!(printable("a\u{1b}[2Jb\rc\n"), "a\\u{1b}[2Jb\\rc\\n");
+        assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(printable_lines("one\ntwo\u{7}"), "one\ntwo\\u{7}");
+        let error = LinkError::DuplicateBuiltin("evil\u{1b}]0;title\u{7}".into());
+        assert_eq!(
+            error.to_string(),
+            "builtin `evil\\u{1b}]0;title\\u{7}` is given twice"
+        );
     }
 }

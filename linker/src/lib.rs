@@ -53,15 +53,19 @@
 pub mod code;
 pub mod component;
 pub mod dce;
+pub mod describe;
 pub mod emit;
 pub mod error;
+pub mod hints;
 pub mod index;
 pub mod info;
 pub mod inline;
+pub mod input;
 pub mod intrinsics;
 pub mod names;
 pub mod parallel;
 pub mod plan;
+mod table_init;
 pub mod trust;
 pub mod types;
 pub mod validate;
@@ -71,6 +75,7 @@ pub use error::{Escape, InputName, LinkError, ResolveError, Route};
 pub use inline::InlineCounts;
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
 
+use input::to_binary;
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
@@ -80,9 +85,10 @@ pub enum InlineMode {
     /// Merge only: no inlining and no dead-code removal.
     None,
     /// Inline small, non-recursive builtin functions into their callers (at
-    /// most [`inline::plan::AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions,
-    /// counted after their own inlining), then remove unreachable builtin
-    /// code.
+    /// most [`inline::plan::AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions and
+    /// [`inline::plan::AUTO_MAX_CALLEE_LOCALS`] locals besides their
+    /// parameters, counted after their own inlining), then remove
+    /// unreachable builtin code.
     #[default]
     Auto,
     /// Inline every non-recursive builtin function, within the growth
@@ -344,10 +350,15 @@ impl Linker {
         // byte, builtin functions are added): reallocating a buffer of this
         // size would briefly need three times the memory.
         let capacity = bytes_in + bytes_in / 16 + 4096;
+        let app_id = modules.len() - 1;
+        let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
         let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), capacity)?;
+        let wasm = match &branch_hints {
+            Some(branch_hints) => hints::insert(wasm, branch_hints),
+            None => wasm,
+        };
         phase("emit");
         warnings.extend(emit_warnings);
-        let app_id = modules.len() - 1;
         let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
             modules[..app_id].iter().map(count).sum()
         };
@@ -409,25 +420,4 @@ impl Linker {
         report.phases = phases;
         Ok(Linked { wasm, report })
     }
-}
-
-/// Accepts binary or text, telling them apart by content. Binary input is
-/// borrowed, not copied: for multi-megabyte modules the copy would be a
-/// third of the linker's memory.
-fn to_binary<'a>(input: &InputName, bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, LinkError> {
-    if bytes.starts_with(b"\0asm") {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    if bytes.len() >= 4 && bytes.iter().take(4).any(|b| *b == 0 || *b >= 0x80) {
-        return Err(LinkError::Invalid {
-            input: input.clone(),
-            message: "not a WebAssembly binary (bad magic number) and not text".into(),
-        });
-    }
-    wat::parse_bytes(bytes)
-        .map(|b| Cow::Owned(b.into_owned()))
-        .map_err(|e| LinkError::Invalid {
-            input: input.clone(),
-            message: e.to_string(),
-        })
 }

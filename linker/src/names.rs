@@ -9,8 +9,15 @@
 //! Where two inputs name one merged item (an app import resolved to a
 //! builtin function, a shared host import, a deduplicated type) the builtin's
 //! definition wins for resolved imports and otherwise the first name does.
+//!
+//! A name section is a custom section: validation never looks at it, so it
+//! may name a function, local, label, type or field that does not exist.
+//! Such an entry cannot be translated into the merged numbering, and it
+//! names nothing anyway; it is dropped, and one warning per input says how
+//! many were and what the first one named. Nothing in a name section can
+//! stop a link.
 
-use crate::index::ModuleMaps;
+use crate::index::{IndexMap, ModuleMaps, Space};
 use crate::info::ModuleInfo;
 use crate::plan::Plan;
 use std::collections::{BTreeMap, HashSet};
@@ -39,6 +46,8 @@ struct Collected {
     data: BTreeMap<u32, String>,
     tags: BTreeMap<u32, String>,
     fields: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// Entries of the input being read that name nothing.
+    dangling: Dangling,
 }
 
 /// Name of the start function the linker synthesizes.
@@ -76,11 +85,11 @@ pub fn merge(
         let resolved_memories = resolved_imports(module, &builtins, |k| k == ExternalKind::Memory);
         let resolved_tags = resolved_imports(module, &builtins, |k| k == ExternalKind::Tag);
         if let Some((data, offset)) = module.names {
-            if let Err(e) = collect(
+            let read = collect(
                 &mut names,
                 data,
                 offset,
-                maps,
+                &Bounds::new(module, maps),
                 &prefix,
                 id == app,
                 [
@@ -90,9 +99,19 @@ pub fn merge(
                     &resolved_globals,
                     &resolved_tags,
                 ],
-            ) {
+            );
+            if let Err(e) = read {
                 warnings.push(format!(
                     "ignored part of the name section of {}: {e}",
+                    module.input
+                ));
+            }
+            let dangling = std::mem::take(&mut names.dangling);
+            if let Some(first) = &dangling.first {
+                warnings.push(format!(
+                    "ignored {} entr{} of the name section of {} naming items it does not have (the first names {first})",
+                    dangling.count,
+                    if dangling.count == 1 { "y" } else { "ies" },
                     module.input
                 ));
             }
@@ -223,34 +242,126 @@ fn resolved_imports(
     indices
 }
 
+/// Entries of a name section that name nothing: counted, and the first
+/// one described, for the warning.
+#[derive(Default)]
+struct Dangling {
+    count: usize,
+    first: Option<String>,
+}
+
+impl Dangling {
+    fn note(&mut self, what: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(what());
+        }
+    }
+}
+
+/// How many items of each kind one input has, to tell a name of a real
+/// item from one of an item that does not exist. Locals, labels and fields
+/// are counted only for the functions and types a name section mentions.
+struct Bounds<'m, 'a> {
+    module: &'m ModuleInfo<'a>,
+    maps: &'m ModuleMaps,
+}
+
+impl<'m, 'a> Bounds<'m, 'a> {
+    fn new(module: &'m ModuleInfo<'a>, maps: &'m ModuleMaps) -> Self {
+        Bounds { module, maps }
+    }
+
+    /// Locals of function `func`, parameters included.
+    fn locals(&self, func: u32) -> u64 {
+        let module = self.module;
+        let types = module.types.as_ref();
+        let params = types[types.core_function_at(func)]
+            .unwrap_func()
+            .params()
+            .len() as u64;
+        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+            return params;
+        };
+        let declared = module.bodies[defined as usize]
+            .get_locals_reader()
+            .map(|reader| {
+                reader
+                    .into_iter()
+                    .map_while(Result::ok)
+                    .map(|(count, _)| u64::from(count))
+                    .sum::<u64>()
+            })
+            .unwrap_or(0);
+        params + declared
+    }
+
+    /// Labels (blocks, loops, ifs, try blocks) function `func` opens.
+    fn labels(&self, func: u32) -> u64 {
+        let module = self.module;
+        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+            return 0;
+        };
+        let Ok(reader) = module.bodies[defined as usize].get_operators_reader() else {
+            return 0;
+        };
+        reader
+            .into_iter()
+            .map_while(Result::ok)
+            .filter(crate::inline::ops::opens_label)
+            .count() as u64
+    }
+
+    /// Fields of type `ty`: those of a struct, none otherwise.
+    fn fields(&self, ty: u32) -> u64 {
+        let sub = self
+            .module
+            .rec_groups
+            .iter()
+            .flat_map(|group| group.types())
+            .nth(ty as usize);
+        match sub.map(|sub| &sub.composite_type.inner) {
+            Some(wasmparser::CompositeInnerType::Struct(s)) => s.fields.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Where one kind of name goes, and how its indices translate.
+struct Translate<'t, S: Space> {
+    map: &'t IndexMap<S>,
+    noun: &'static str,
+}
+
+impl<S: Space> Translate<'_, S> {
+    fn get(&self, index: u32, dangling: &mut Dangling) -> Option<u32> {
+        if (index as usize) < self.map.len() {
+            Some(self.map.get(index))
+        } else {
+            dangling.note(|| format!("{} {index}", self.noun));
+            None
+        }
+    }
+}
+
+fn space<'t, S: Space>(map: &'t IndexMap<S>, noun: &'static str) -> Translate<'t, S> {
+    Translate { map, noun }
+}
+
 fn collect(
     names: &mut Collected,
     data: &[u8],
     offset: usize,
-    maps: &ModuleMaps,
+    bounds: &Bounds<'_, '_>,
     prefix: &str,
     is_app: bool,
     resolved: [&HashSet<u32>; 5],
 ) -> Result<(), wasmparser::BinaryReaderError> {
     let [funcs, tables, memories, globals, tags] = resolved;
+    let maps = bounds.maps;
     let reader = NameSectionReader::new(wasmparser::BinaryReader::new(data, offset as u64));
-    let flat = |target: &mut BTreeMap<u32, String>,
-                map: wasmparser::NameMap<'_>,
-                skip: &HashSet<u32>,
-                translate: &dyn Fn(u32) -> u32|
-     -> Result<(), wasmparser::BinaryReaderError> {
-        for naming in map {
-            let naming = naming?;
-            if skip.contains(&naming.index) {
-                continue;
-            }
-            target
-                .entry(translate(naming.index))
-                .or_insert_with(|| format!("{prefix}{}", naming.name));
-        }
-        Ok(())
-    };
     let none = HashSet::new();
+    let dangling = &mut names.dangling;
     for subsection in reader {
         match subsection? {
             Name::Module { name, .. } => {
@@ -258,25 +369,97 @@ fn collect(
                     names.module = Some(name.to_string());
                 }
             }
-            Name::Function(map) => flat(&mut names.funcs, map, funcs, &|i| maps.funcs.get(i))?,
-            Name::Type(map) => flat(&mut names.types, map, &none, &|i| maps.types.get(i))?,
-            Name::Table(map) => flat(&mut names.tables, map, tables, &|i| maps.tables.get(i))?,
-            Name::Memory(map) => flat(&mut names.memories, map, memories, &|i| {
-                maps.memories.get(i)
-            })?,
-            Name::Global(map) => flat(&mut names.globals, map, globals, &|i| maps.globals.get(i))?,
-            Name::Tag(map) => flat(&mut names.tags, map, tags, &|i| maps.tags.get(i))?,
-            Name::Element(map) => flat(&mut names.elems, map, &none, &|i| maps.elems.get(i))?,
-            Name::Data(map) => flat(&mut names.data, map, &none, &|i| maps.data.get(i))?,
-            Name::Local(map) => {
-                indirect_collect(&mut names.locals, map, funcs, &|i| maps.funcs.get(i))?
-            }
-            Name::Label(map) => {
-                indirect_collect(&mut names.labels, map, funcs, &|i| maps.funcs.get(i))?
-            }
-            Name::Field(map) => {
-                indirect_collect(&mut names.fields, map, &none, &|i| maps.types.get(i))?
-            }
+            Name::Function(map) => flat(
+                &mut names.funcs,
+                map,
+                funcs,
+                &space(&maps.funcs, "function"),
+                prefix,
+                dangling,
+            )?,
+            Name::Type(map) => flat(
+                &mut names.types,
+                map,
+                &none,
+                &space(&maps.types, "type"),
+                prefix,
+                dangling,
+            )?,
+            Name::Table(map) => flat(
+                &mut names.tables,
+                map,
+                tables,
+                &space(&maps.tables, "table"),
+                prefix,
+                dangling,
+            )?,
+            Name::Memory(map) => flat(
+                &mut names.memories,
+                map,
+                memories,
+                &space(&maps.memories, "memory"),
+                prefix,
+                dangling,
+            )?,
+            Name::Global(map) => flat(
+                &mut names.globals,
+                map,
+                globals,
+                &space(&maps.globals, "global"),
+                prefix,
+                dangling,
+            )?,
+            Name::Tag(map) => flat(
+                &mut names.tags,
+                map,
+                tags,
+                &space(&maps.tags, "tag"),
+                prefix,
+                dangling,
+            )?,
+            Name::Element(map) => flat(
+                &mut names.elems,
+                map,
+                &none,
+                &space(&maps.elems, "element segment"),
+                prefix,
+                dangling,
+            )?,
+            Name::Data(map) => flat(
+                &mut names.data,
+                map,
+                &none,
+                &space(&maps.data, "data segment"),
+                prefix,
+                dangling,
+            )?,
+            Name::Local(map) => indirect_collect(
+                &mut names.locals,
+                map,
+                funcs,
+                &space(&maps.funcs, "function"),
+                &|f| bounds.locals(f),
+                "local",
+                dangling,
+            )?,
+            Name::Label(map) => indirect_collect(
+                &mut names.labels,
+                map,
+                funcs,
+                &space(&maps.funcs, "function"),
+                &|f| bounds.labels(f),
+                "label",
+                dangling,
+            )?,
+            Name::Field(map) => indirect_collect(
+                &mut names.fields,
+                map,
+                &none,
+                &space(&maps.types, "type"),
+                &|t| bounds.fields(t),
+                "field",
+                dangling,
+            )?,
             // Subsections whose indices we cannot translate are dropped.
             Name::Parameter(_) | Name::TagParameter(_) | Name::Unknown { .. } => {}
         }
@@ -284,21 +467,66 @@ fn collect(
     Ok(())
 }
 
-fn indirect_collect(
-    target: &mut BTreeMap<u32, BTreeMap<u32, String>>,
-    map: wasmparser::IndirectNameMap<'_>,
+/// Collects one flat subsection: the names of items of one space that are
+/// not in `skip`, under their merged indices, prefixed.
+fn flat<S: Space>(
+    target: &mut BTreeMap<u32, String>,
+    map: wasmparser::NameMap<'_>,
     skip: &HashSet<u32>,
-    translate: &dyn Fn(u32) -> u32,
+    space: &Translate<'_, S>,
+    prefix: &str,
+    dangling: &mut Dangling,
 ) -> Result<(), wasmparser::BinaryReaderError> {
     for naming in map {
         let naming = naming?;
         if skip.contains(&naming.index) {
             continue;
         }
-        let inner = target.entry(translate(naming.index)).or_default();
+        if let Some(merged) = space.get(naming.index, dangling) {
+            target
+                .entry(merged)
+                .or_insert_with(|| format!("{prefix}{}", naming.name));
+        }
+    }
+    Ok(())
+}
+
+/// Collects one subsection of names inside items (locals and labels of
+/// functions, fields of types); `inner_count` says how many an item has.
+fn indirect_collect<S: Space>(
+    target: &mut BTreeMap<u32, BTreeMap<u32, String>>,
+    map: wasmparser::IndirectNameMap<'_>,
+    skip: &HashSet<u32>,
+    space: &Translate<'_, S>,
+    inner_count: &dyn Fn(u32) -> u64,
+    inner_noun: &str,
+    dangling: &mut Dangling,
+) -> Result<(), wasmparser::BinaryReaderError> {
+    for naming in map {
+        let naming = naming?;
+        if skip.contains(&naming.index) {
+            continue;
+        }
+        let Some(merged) = space.get(naming.index, dangling) else {
+            continue;
+        };
+        let count = inner_count(naming.index);
         for name in naming.names {
             let name = name?;
-            inner
+            if u64::from(name.index) >= count {
+                dangling.note(|| {
+                    format!(
+                        "{inner_noun} {} of {} {}",
+                        name.index, space.noun, naming.index
+                    )
+                });
+                continue;
+            }
+            // Created only for a name that stays: an empty entry would name
+            // the item's locals, labels or fields when it has none.
+            target
+                .entry(merged)
+                .or_default()
                 .entry(name.index)
                 .or_insert_with(|| name.name.to_string());
         }

@@ -627,8 +627,11 @@ fn resolve(
     // one canonical space; the app was validated last and knows them all.
     let universe = &modules[modules.len() - 1].types;
     if !types::entity_matches(universe, &actual, &expected) {
+        let hidden = types::hidden_difference(universe, &expected, &actual)
+            .map(|difference| format!("; {difference}"))
+            .unwrap_or_default();
         fail(format!(
-            "expects `{}`, but {provider} exports `{}` as `{}`",
+            "expects `{}`, but {provider} exports `{}` as `{}`{hidden}",
             types::entity_text(universe, &expected),
             export.name,
             types::entity_text(universe, &actual)

@@ -15,10 +15,10 @@
 //! types or self-references are always emitted; they stay equivalent to
 //! the original because canonicalization is structural.
 
+use crate::describe;
 use crate::error::LinkError;
 use crate::index::{IndexMap, ModuleMaps, Type};
 use crate::info::ModuleInfo;
-use crate::intrinsics::{func_type_text, val_type_text};
 use crate::plan::{MergedTypeGroup, ModuleId};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -234,7 +234,7 @@ pub fn entity_text(universe: &Types, ty: &EntityType) -> String {
             if t.table64 { "i64 " } else { "" },
             if t.shared { "shared " } else { "" },
             limits(t.initial, t.maximum),
-            t.element_type
+            describe::ref_type(universe, t.element_type)
         ),
         EntityType::Memory(m) => format!(
             "(memory {}{}{})",
@@ -243,7 +243,7 @@ pub fn entity_text(universe: &Types, ty: &EntityType) -> String {
             if m.shared { " shared" } else { "" }
         ),
         EntityType::Global(g) => {
-            let content = val_type_text(g.content_type);
+            let content = describe::val_type(universe, g.content_type);
             if g.mutable {
                 format!("(global (mut {content}))")
             } else {
@@ -254,9 +254,27 @@ pub fn entity_text(universe: &Types, ty: &EntityType) -> String {
 }
 
 fn func_text(universe: &Types, id: CoreTypeId) -> String {
-    match &universe[id].composite_type.inner {
-        CompositeInnerType::Func(f) => func_type_text(f.params(), f.results()),
-        other => format!("{other:?}"),
+    describe::func_type(universe, id)
+}
+
+/// What differs between two entity types whose spellings
+/// ([`entity_text`]) are alike, in words; `None` when the spellings show
+/// it. Only function and tag types can hide a difference (a rec group,
+/// `final`, a supertype); tables and globals refer to a type the same way
+/// their spelling does.
+pub fn hidden_difference(
+    universe: &Types,
+    expected: &EntityType,
+    found: &EntityType,
+) -> Option<String> {
+    match (expected, found) {
+        (EntityType::Func(a), EntityType::Func(b)) | (EntityType::Tag(a), EntityType::Tag(b)) => {
+            describe::difference(universe, *a, *b)
+        }
+        _ => (entity_text(universe, expected) == entity_text(universe, found)).then(|| {
+            "the two types are spelled alike but refer to types from different rec groups"
+                .to_string()
+        }),
     }
 }
 

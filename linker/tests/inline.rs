@@ -823,3 +823,35 @@ fn empty_rec_groups_are_skipped() {
         assert!(Shape::of(&linked.wasm).calls_of("run").is_empty());
     }
 }
+
+#[test]
+fn locals_count_toward_a_callees_size() {
+    // One instruction, forty thousand locals: copied into each of a
+    // thousand callers, every copy would re-zero all of them.
+    let builtin = format!(
+        r#"(module (func (export "wide") (result i32) {} i32.const 7))"#,
+        "(local i32)".repeat(40_000)
+    );
+    let mut app = String::from(r#"(module (import "b" "wide" (func $wide (result i32)))"#);
+    for i in 0..1000 {
+        app.push_str(&format!(
+            r#"(func (export "f{i}") (result i32) (call $wide))"#
+        ));
+    }
+    app.push(')');
+    let auto = link(InlineMode::Auto, &[("b", &builtin)], &app);
+    assert_eq!(auto.report.inlining.calls_inlined, 0);
+    let all = link(InlineMode::All, &[("b", &builtin)], &app);
+    // `all` may inline a few copies within its growth budget, not a thousand.
+    assert!(
+        all.report.inlining.calls_inlined < 10,
+        "{} calls inlined",
+        all.report.inlining.calls_inlined
+    );
+    assert!(all.wasm.len() < 8 << 20, "{} bytes", all.wasm.len());
+
+    // The same callee with a few locals is still small.
+    let narrow = r#"(module (func (export "wide") (result i32) (local i32 i64) i32.const 7))"#;
+    let auto = link(InlineMode::Auto, &[("b", narrow)], &app);
+    assert_eq!(auto.report.inlining.calls_inlined, 1000);
+}

@@ -18,6 +18,7 @@
 //! it, and the unlinked pair and the linked module must agree on every
 //! result, trap and host-visible effect.
 
+pub mod bytes_fuzz;
 pub mod fuzz;
 pub mod report;
 pub mod runner;

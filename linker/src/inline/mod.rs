@@ -206,6 +206,15 @@ fn transform(
             ref_funcs.extend(f.ref_funcs.iter().copied());
         }
     }
+    let hinted = module.slots.iter().any(
+        |slot| matches!(slot, module::Slot::Custom { name, .. } if *name == crate::hints::SECTION),
+    );
+    if hinted {
+        warnings.push(format!(
+            "dropped the `{}` section: inlining rewrote the code its offsets refer to (`--inline none` keeps it)",
+            crate::hints::SECTION
+        ));
+    }
     let maps = live.maps();
     let rebuilt = rebuild::rebuild(&rebuild::Inputs {
         module: &module,

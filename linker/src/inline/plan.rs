@@ -24,8 +24,15 @@
 //!    calls whose inlining would put code inside a handler it had left
 //!    stay calls (see `leaves_handler`).
 //!
+//! A callee's size counts its locals as well as its instructions: every
+//! local that is not a parameter is re-zeroed at every inlined copy (a
+//! constant and a `local.set`) and joins the caller's locals, so a
+//! one-instruction function with forty thousand locals is anything but
+//! small.
+//!
 //! `auto` inlines a non-recursive builtin callee whose flattened size is at
-//! most [`AUTO_MAX_CALLEE_INSTRUCTIONS`]. `all` inlines every non-recursive
+//! most [`AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions and
+//! [`AUTO_MAX_CALLEE_LOCALS`] locals. `all` inlines every non-recursive
 //! builtin callee, guarded against blow-up by [`ALL_GROWTH_FACTOR`] and
 //! [`ALL_GROWTH_SLACK_BYTES`]. Both modes respect the per-function limits
 //! [`MAX_FUNCTION_BYTES`] and [`MAX_FUNCTION_LOCALS`], so an output never
@@ -47,6 +54,20 @@ use crate::InlineMode;
 /// at most this much code plus the parameter stores, so `auto` can grow a
 /// module by at most a bounded amount per call site.
 pub const AUTO_MAX_CALLEE_INSTRUCTIONS: u64 = 64;
+
+/// `auto` inlines a builtin callee of at most this many locals besides its
+/// parameters, counted after the callee's own calls were inlined.
+///
+/// Each such local costs two instructions at every inlined copy (the zero
+/// constant and the `local.set` that re-zero it, since an inlined body
+/// must start with its locals zeroed as a call would) and one more local in
+/// every caller. 32 locals cost as much per site as the
+/// [`AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions allowed beside them, and
+/// are several times what a flattened accessor needs (`host-buf`'s `get`
+/// has a handful). Without this bound a tiny function declaring forty
+/// thousand locals would be copied into every caller, each copy zeroing
+/// all of them.
+pub const AUTO_MAX_CALLEE_LOCALS: u64 = 32;
 
 /// Under `all`, callees larger than `auto` would inline stop being inlined
 /// once the module's code would grow past this multiple of its size before
@@ -175,13 +196,14 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
                 continue;
             }
             let callee = sizes[g];
-            let small = callee.instructions <= AUTO_MAX_CALLEE_INSTRUCTIONS;
+            let params = u64::from(graph.params[g]);
+            let others = callee.locals - params;
+            let small = callee.instructions <= AUTO_MAX_CALLEE_INSTRUCTIONS
+                && others <= AUTO_MAX_CALLEE_LOCALS;
             if mode == InlineMode::Auto && !small {
                 continue;
             }
             let first_site = !pooled.contains(&g);
-            let params = u64::from(graph.params[g]);
-            let others = callee.locals - params;
             let grown = Size {
                 // The call becomes parameter stores, re-zeroed locals, a
                 // block and the body, whose `end` closes the block.

@@ -67,6 +67,9 @@ pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
     let mut declared_written = declare.is_empty();
     for slot in &module.slots {
         let id = match *slot {
+            // Its offsets and indices are those of the module before the
+            // rebuild (see `crate::hints`); `transform` warns.
+            Slot::Custom { name, .. } if name == crate::hints::SECTION => continue,
             Slot::Custom { name, data } => {
                 wasm_encoder::CustomSection {
                     name: Cow::Borrowed(name),

@@ -1,0 +1,3 @@
+(module
+  (type $box (struct))
+  (global (export "cell") (ref null $box) (struct.new $box)))

@@ -1,0 +1,57 @@
+//! A seeded smoke run of the byte-level robustness fuzzer: every
+//! `cargo test` links a few thousand mutated modules and random byte
+//! strings, as app and as builtin, in every inline mode, and each link must
+//! return a valid module or an error. Long runs use
+//! `fuzz-link --bytes --seconds N`; a broken input found here is written
+//! under the target directory's `tmp/bytes-fuzz-failures` and replayed with
+//! `fuzz-link --bytes --seed SEED --cases 1`.
+
+use spec_tests::bytes_fuzz;
+use std::sync::Mutex;
+
+/// Inputs per run.
+const INPUTS: u64 = 2_000;
+
+/// Fixed, so that CI runs the same inputs every time.
+const FIRST_SEED: u64 = 0xb17e_5000;
+
+#[test]
+fn no_input_breaks_the_linker() {
+    let dump_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bytes-fuzz-failures");
+    let broken = Mutex::new(Vec::new());
+    let record = |input: &bytes_fuzz::Input, message: &str| {
+        let place = bytes_fuzz::dump(input, message, &dump_dir)
+            .map_or("(not dumped)".to_string(), |p| p.display().to_string());
+        broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(format!("seed {} ({place}): {message}", input.seed));
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let totals = bytes_fuzz::run(FIRST_SEED, INPUTS, threads, &|| true, &record);
+    println!(
+        "bytes fuzz smoke: {} inputs, {} links valid, {} rejected, {} inputs broken",
+        totals.inputs, totals.linked, totals.rejected, totals.broken
+    );
+    let broken = broken.into_inner().unwrap_or_else(|p| p.into_inner());
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    assert_eq!(totals.inputs, INPUTS);
+    // Both outcomes must be common, or the inputs test little: all
+    // rejected means the mutations never get past the parsers, all linked
+    // means they never do damage.
+    let links = totals.linked + totals.rejected;
+    assert!(totals.linked * 10 >= links, "{totals:?}");
+    assert!(totals.rejected * 10 >= links, "{totals:?}");
+}
+
+#[test]
+fn corpus_modules_link_cleanly_before_mutation() {
+    // The corpus is the starting point of most inputs: each must parse and
+    // link as the app, or mutations start from an error.
+    for (i, text) in bytes_fuzz::CORPUS.iter().enumerate() {
+        let linked = wasm_prelink::Linker::new()
+            .builtin(bytes_fuzz::BUILTIN, bytes_fuzz::COMPANION_BUILTIN)
+            .and_then(|l| l.link(text.as_bytes()));
+        assert!(linked.is_ok(), "corpus module {i}: {:?}", linked.err());
+    }
+}
