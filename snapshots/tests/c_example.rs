@@ -284,7 +284,15 @@ fn as_component(
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
-            Err(_) => "trap".to_string(),
+            // Only a trap of the Wasm code is the native driver's "trap";
+            // a call refused because an earlier one trapped, or any other
+            // error, is not.
+            Err(error) => match error.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::CannotEnterComponent) | None => {
+                    format!("error: {error:#}")
+                }
+                Some(_) => "trap".to_string(),
+            },
         }
     };
     for prefix in command.prefix {
