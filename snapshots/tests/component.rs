@@ -3,12 +3,21 @@
 //! (`wasm_prelink::component::wrap`, what `--emit component` writes) and
 //! run on Wasmtime with its native intrinsics
 //! (`CodeBuilder::expose_unsafe_intrinsics`); its transcript must equal the
-//! reference run's (the unlinked modules in wasmtime).
+//! reference run's (the unlinked modules in wasmtime), as
+//! `snapshots::component::expected` reads it: a checked intrinsic out of
+//! bounds is a trap, and once a call traps every later call is refused
+//! (`CannotEnterComponent`), since the component model never lets a
+//! trapped instance run again. After a case's first trap its later calls
+//! are therefore only checked to be refused, while what it left in the host
+//! buffer is still compared.
 //!
 //! A case whose folder has a `component-unsupported.txt` cannot be
-//! wrapped, or uses what a component cannot carry (a memory or global the
-//! script reads, host items a component cannot import), in every inline
-//! mode or in those named on the marker's first line (`inline: none`). It
+//! wrapped, or uses what a component cannot carry (host memories, tables
+//! and globals, host functions that look at their caller, exported
+//! memories, tables and globals the script reads, functions with several
+//! results, references or `v128`, exceptions that leave the module, calls
+//! after a trap that change the host buffer), in every inline mode or in
+//! those named on the marker's first line (`inline: none`). It
 //! still runs; a covered mode must not agree and the test fails when it
 //! does, so the marker cannot go stale. Every other failure fails the test.
 //! Run one case with
@@ -16,6 +25,8 @@
 
 use snapshots::case::Case;
 use snapshots::component;
+use snapshots::script::Script;
+use snapshots::transcript::{Entry, FinalState, Transcript};
 use std::path::Path;
 use wasm_prelink::InlineMode;
 
@@ -133,4 +144,81 @@ fn wrapped_components_on_wasmtime_agree_with_the_reference() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// A transcript of `steps`, each `(step, outcome, log)`, after a successful
+/// instantiation.
+fn transcript(steps: &[(&str, &str, &[&str])]) -> Transcript {
+    let entry = |step: &str, outcome: &str, log: &[&str]| Entry {
+        step: step.into(),
+        outcome: outcome.into(),
+        log: log.iter().map(|line| line.to_string()).collect(),
+    };
+    let mut entries = vec![entry("instantiate", "ok", &[])];
+    entries.extend(steps.iter().map(|(s, o, l)| entry(s, o, l)));
+    Transcript {
+        entries,
+        final_state: FinalState {
+            buffer: vec![1, 2],
+            store_data_len: 2,
+            counter: 0,
+            memory: String::new(),
+            table: Vec::new(),
+        },
+    }
+}
+
+#[test]
+fn calls_after_the_first_trap_are_expected_to_be_refused() {
+    let script = Script::parse(
+        "invoke ok\ninvoke get 16\nbuffer 0 2\ninvoke log 1\ninvoke nothing\ninvoke add 1",
+    )
+    .expect("script");
+    let reference = transcript(&[
+        ("invoke ok", "i32 1", &["tick"]),
+        (
+            "invoke get 16",
+            "host error: checked native access out of bounds",
+            &[],
+        ),
+        ("buffer 0 2", "01 02", &[]),
+        ("invoke log 1", "ok", &["log_i32 1"]),
+        (
+            "invoke nothing",
+            "error: no exported function `nothing`",
+            &[],
+        ),
+        (
+            "invoke add 1",
+            "error: `invoke` gives 1 arguments, the function takes 2",
+            &[],
+        ),
+    ]);
+    let expected = transcript(&[
+        ("invoke ok", "i32 1", &["tick"]),
+        ("invoke get 16", "trap MemoryOutOfBounds", &[]),
+        ("buffer 0 2", "01 02", &[]),
+        ("invoke log 1", "trap CannotEnterComponent", &[]),
+        (
+            "invoke nothing",
+            "error: no exported function `nothing`",
+            &[],
+        ),
+        (
+            "invoke add 1",
+            "error: `invoke` gives 1 arguments, the function takes 2",
+            &[],
+        ),
+    ]);
+    assert_eq!(component::expected(&reference, &script), expected);
+}
+
+#[test]
+fn without_a_trap_the_reference_is_expected_unchanged() {
+    let script = Script::parse("invoke ok\ninvoke log 1").expect("script");
+    let reference = transcript(&[
+        ("invoke ok", "i32 1", &["tick"]),
+        ("invoke log 1", "ok", &["log_i32 1"]),
+    ]);
+    assert_eq!(component::expected(&reference, &script), reference);
 }
