@@ -300,6 +300,85 @@ fn left_out_exports_are_warned_about_one_by_one() {
     assert_eq!(result.unwrap(), [Val::S64(-5)]);
 }
 
+/// `canon lift` makes a final function type alone in its recursion group;
+/// a core export declared as a GC subtype or inside a recursion group has
+/// a different type of the same signature, so it is left out with a
+/// warning rather than giving an invalid component. (Text-format inline
+/// signatures reuse the first matching `sub` type, so ordinary-looking
+/// functions hit this in GC modules.)
+#[test]
+fn exports_of_subtyped_or_grouped_types_are_left_out() {
+    let dir = scratch("subtyped-exports");
+    std::fs::write(
+        dir.join("subtyped.wat"),
+        r#"(module
+            (type $open (sub (func (param i32) (result i32))))
+            (rec (type $grouped (func (param f32) (result f32))) (type (struct)))
+            (func (export "open") (param i32) (result i32) (local.get 0))
+            (func (export "grouped") (type $grouped) (local.get 0))
+            (func (export "plain") (param i64) (result i64) (local.get 0)))"#,
+    )
+    .expect("write");
+    let output = prelink(
+        &[
+            "link",
+            "subtyped.wat",
+            "--emit",
+            "component",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    let message = stderr(&output);
+    assert!(output.status.success(), "stderr: {message}");
+    for item in [
+        "warning: left out export function `open` (it has type `(func (param i32) (result i32))` declared as a GC subtype (`sub`)",
+        "warning: left out export function `grouped` (it has type `(func (param f32) (result f32))` declared in a recursion group with other types",
+    ] {
+        assert!(message.contains(item), "`{item}` missing from: {message}");
+    }
+    // The core module keeps its GC types, so the engine needs GC.
+    let mut config = wasmtime::Config::new();
+    config.wasm_gc(true).wasm_function_references(true);
+    let engine = Engine::new(&config).expect("engine");
+    let component = compile(&engine, &std::fs::read(dir.join("out.wasm")).expect("out"));
+    let (result, _) = call(&engine, &component, &[], "plain", &[Val::S64(7)]);
+    assert_eq!(result.unwrap(), [Val::S64(7)]);
+}
+
+/// An import of a subtyped function type cannot be `canon lower`ed into
+/// it; the error names the import instead of reporting an invalid
+/// component.
+#[test]
+fn imports_of_subtyped_types_are_named() {
+    let dir = scratch("subtyped-imports");
+    std::fs::write(
+        dir.join("subtyped.wat"),
+        r#"(module
+            (type $open (sub (func (param i32))))
+            (import "env" "log_i32" (func (type $open)))
+            (func (export "run")))"#,
+    )
+    .expect("write");
+    let output = prelink(
+        &[
+            "link",
+            "subtyped.wat",
+            "--emit",
+            "component",
+            "-o",
+            "out.wasm",
+        ],
+        &dir,
+    );
+    assert_fails(
+        &output,
+        &dir,
+        &["import `env::log_i32` has type `(func (param i32))` declared as a GC subtype (`sub`)"],
+    );
+}
+
 /// A reactor's `_initialize` runs when the component is instantiated,
 /// before any export, and is not itself exported.
 #[test]

@@ -24,6 +24,10 @@
 //!   runtime-unsupported.txt  optional: why the reference runtime cannot
 //!                        run the linked module (a feature it lacks); the
 //!                        runtime suite fails when the case runs and agrees
+//!   component-unsupported.txt  optional: why the linked module cannot run
+//!                        as a component (`crate::component`): what the
+//!                        wrapper or the component model cannot carry; the
+//!                        component suite fails when the case runs and agrees
 //! ```
 //!
 //! Text inputs are handed to the linker (and to wasmtime) as text, so the
@@ -78,6 +82,8 @@ pub struct Case {
     pub known_bug: Option<String>,
     /// Why the reference runtime cannot run this case, if it cannot.
     pub runtime_unsupported: Option<String>,
+    /// Why the linked module cannot run as a component, if it cannot.
+    pub component_unsupported: Option<String>,
 }
 
 impl Case {
@@ -115,6 +121,7 @@ impl Case {
         };
         let known_bug = read_optional(&dir.join("known-bug.txt"))?;
         let runtime_unsupported = read_optional(&dir.join("runtime-unsupported.txt"))?;
+        let component_unsupported = read_optional(&dir.join("component-unsupported.txt"))?;
         Ok(Case {
             name,
             app,
@@ -123,6 +130,7 @@ impl Case {
             script,
             known_bug,
             runtime_unsupported,
+            component_unsupported,
         })
     }
 

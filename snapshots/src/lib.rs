@@ -17,7 +17,10 @@
 //!    reference runtime with intrinsics lowered to native loads and stores
 //!    ([`runtime`]), and requires that transcript to equal the reference
 //!    too — the same script drives both engines through
-//!    [`transcript::Executor`].
+//!    [`transcript::Executor`];
+//! 5. wraps the linked module as a component and runs it on Wasmtime with
+//!    its native intrinsics (`expose_unsafe_intrinsics`, [`component`]),
+//!    against the same reference.
 //!
 //! The parts are reusable by other test crates:
 //!
@@ -29,6 +32,8 @@
 //! - [`case`] — case directories (inputs, builtin order, script) and the
 //!   unlinked and linked runs;
 //! - [`runtime`] — the same host and recorder on `wasm_prelink_runtime`;
+//! - [`component`] — the linked module wrapped as a component
+//!   (`--emit component`) on Wasmtime with its native intrinsics;
 //! - [`separate`] — separate instantiation of builtins, virtualizers laid
 //!   over host modules, and the app: the reference run.
 //!
@@ -36,7 +41,9 @@
 //! `tests/cases/`, snapshotting the merged WAT and the transcript),
 //! `tests/runtime.rs` (the same cases on the reference runtime; a case that
 //! needs what the runtime lacks says so in a `runtime-unsupported.txt`,
-//! which fails the test once the case passes) and `tests/errors.rs` (inputs
+//! which fails the test once the case passes), `tests/component.rs` (the
+//! same cases wrapped as components, with `component-unsupported.txt`
+//! markers held to the same rule) and `tests/errors.rs` (inputs
 //! that must not link, snapshotting the message).
 //! Snapshots are blessed with `cargo insta review` or `INSTA_UPDATE=always`,
 //! never edited by hand.
@@ -44,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod case;
+pub mod component;
 pub mod host;
 pub mod runtime;
 pub mod script;

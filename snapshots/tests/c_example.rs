@@ -2,11 +2,13 @@
 //!
 //! `examples/c-host-buf/build.sh` compiles the application and the C
 //! builtin to wasm32 and the same application natively. Every command of
-//! the application then runs four ways on the same input buffer — native,
+//! the application then runs five ways on the same input buffer — native,
 //! unlinked in wasmtime (the builtin instantiated separately and registered
-//! as `host-buf`), and the linked module under each inline mode — with the
-//! C builtin and with the WAT builtin of `examples/host-buf/`. Results,
-//! traps and the final buffer must be identical everywhere.
+//! as `host-buf`), the linked module under each inline mode, and that
+//! module wrapped as a component on Wasmtime with its native intrinsics
+//! (`--emit component`) — with the C builtin and with the WAT builtin of
+//! `examples/host-buf/`. Results, traps (the out-of-range `peek` included)
+//! and the final buffer must be identical everywhere.
 //!
 //! LLVM's module shape is the point: `__stack_pointer`, data segments in
 //! both modules, bulk-memory `memcpy`/`memset`, a function table, name and
@@ -16,9 +18,10 @@
 //! `clang lld wasi-libc libclang-rt-14-dev-wasm32`); without them it fails
 //! and says so, because a skipped end-to-end test proves nothing.
 
-use snapshots::host;
+use snapshots::{component, host};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use wasm_prelink::component::{wrap, ComponentOptions};
 use wasm_prelink::{InlineMode, Linker};
 use wasmtime::{Instance, Module, Val};
 
@@ -236,12 +239,78 @@ fn linked(merged: &Module, buffer: &[u8], command: &AppCommand) -> Outcome {
     run(&mut store, instance, command)
 }
 
+/// The linked module wrapped as a component (`--emit component`) on
+/// Wasmtime with its native intrinsics: `_initialize` runs during
+/// instantiation, then the prefix commands and the command, by their
+/// component names.
+fn as_component(
+    component: &wasmtime::component::Component,
+    wrapped: &wasm_prelink::component::Wrapped,
+    buffer: &[u8],
+    command: &AppCommand,
+) -> Outcome {
+    use wasmtime::component::{Type, Val};
+    let engine = host::engine();
+    let mut store = wasmtime::Store::new(engine, component::ComponentHost::new(buffer.to_vec()));
+    let instance = component::linker(engine)
+        .and_then(|linker| linker.instantiate(&mut store, component))
+        .expect("the component instantiates");
+    let mut call = |name: &str, args: &[u64]| -> String {
+        let export = wrapped
+            .export_name(name)
+            .unwrap_or_else(|| panic!("`{name}` is lifted"));
+        let func = instance
+            .get_func(&mut store, export)
+            .unwrap_or_else(|| panic!("no component export `{export}`"));
+        let ty = func.ty(&store);
+        let params: Vec<Val> = ty
+            .params()
+            .zip(args)
+            .map(|((_, ty), value)| match ty {
+                Type::S64 => Val::S64(*value as i64),
+                _ => Val::S32(*value as i32),
+            })
+            .collect();
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        match func.call(&mut store, &params, &mut results) {
+            Ok(()) => results
+                .iter()
+                .map(|v| match v {
+                    // Printed as the C driver prints them (see `run`).
+                    Val::S32(x) if name == "filter" => x.to_string(),
+                    Val::S32(x) => (*x as u32).to_string(),
+                    Val::S64(x) => (*x as u64).to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            // Only a trap of the Wasm code is the native driver's "trap";
+            // a call refused because an earlier one trapped, or any other
+            // error, is not.
+            Err(error) => match error.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::CannotEnterComponent) | None => {
+                    format!("error: {error:#}")
+                }
+                Some(_) => "trap".to_string(),
+            },
+        }
+    };
+    for prefix in command.prefix {
+        call(prefix, &[]);
+    }
+    let result = call(command.export, &command.args);
+    Outcome {
+        result,
+        buffer: store.data().buffer().to_vec(),
+    }
+}
+
 fn check_builtin(builtin: &[u8], builtin_name: &str) {
     let app = std::fs::read(built().join("app.wasm")).expect("app built");
     let buffer = input();
     let input_file = built().join(format!("input-{builtin_name}.bin"));
     std::fs::write(&input_file, &buffer).expect("input written");
-    let merged: Vec<(InlineMode, Module)> = [InlineMode::None, InlineMode::Auto, InlineMode::All]
+    let merged: Vec<_> = [InlineMode::None, InlineMode::Auto, InlineMode::All]
         .into_iter()
         .map(|mode| {
             let link = || {
@@ -259,7 +328,11 @@ fn check_builtin(builtin: &[u8], builtin_name: &str) {
                 "linking is deterministic ({mode:?})"
             );
             let module = Module::new(host::engine(), &first.wasm).expect("linked module compiles");
-            (mode, module)
+            let wrapped = wrap(&first.wasm, &ComponentOptions::default())
+                .unwrap_or_else(|e| panic!("wrapping the linked C app ({mode:?}): {e}"));
+            let component = component::compile(host::engine(), &wrapped.bytes)
+                .expect("the wrapped C app compiles");
+            (mode, module, wrapped, component)
         })
         .collect();
     let app_module = Module::new(host::engine(), &app).expect("app compiles");
@@ -275,11 +348,16 @@ fn check_builtin(builtin: &[u8], builtin_name: &str) {
             expected,
             "unlinked: {what}"
         );
-        for (mode, module) in &merged {
+        for (mode, module, wrapped, component) in &merged {
             assert_eq!(
                 linked(module, &buffer, &command),
                 expected,
                 "linked ({mode:?}): {what}"
+            );
+            assert_eq!(
+                as_component(component, wrapped, &buffer, &command),
+                expected,
+                "linked ({mode:?}) and wrapped as a component: {what}"
             );
         }
     }

@@ -13,13 +13,17 @@
 //!   the error names each of them;
 //! - a function export with such a type is lifted under its component name;
 //!   `_initialize` is not exported but run when the component is
-//!   instantiated; everything else is left out with a warning.
+//!   instantiated; everything else is left out with a warning;
+//! - a function whose core type is not the plain one `canon lift` and
+//!   `canon lower` make (a GC subtype, or a type in a recursion group with
+//!   others) cannot be imported (a problem) or exported (left out), since
+//!   the component's core instantiation would not match it.
 //!
 //! Names go through [`super::names`]; a name that cannot be mapped, or two
 //! that map to the same label in one scope, are problems too.
 
 use super::names::{component_name, Scope};
-use super::types::{core_signature_fits, signature_text, Signature};
+use super::types::{canonical_type_fits, core_signature_fits, signature_text, Signature};
 use super::{Problem, WASI_MODULE};
 use crate::intrinsics::{check_import, Intrinsic};
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
@@ -110,17 +114,21 @@ pub fn plan(
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import.map_err(|e| vec![Problem::invalid(e.to_string())])?;
-                    let signature = match import.ty {
+                    let (signature, canonical) = match import.ty {
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => {
                             let id = types.as_ref().core_function_at(func_index);
                             func_index += 1;
-                            Some(Signature::of(types[id].unwrap_func()))
+                            let signature = Signature::of(types[id].unwrap_func());
+                            let canonical = canonical_type_fits(types, id, &signature);
+                            (Some(signature), canonical)
                         }
-                        _ => None,
+                        _ => (None, Ok(())),
                     };
                     let item = format!("import `{}::{}`", import.module, import.name);
                     let result = if route == Route::Adapter && import.module == WASI_MODULE {
                         Ok(())
+                    } else if let Err(reason) = canonical {
+                        Err(reason)
                     } else if import.module == namespace {
                         intrinsic(import.name, signature.as_ref()).map(|i| intrinsics.push(i))
                     } else {
@@ -283,6 +291,10 @@ fn lift_exports(
         }
         let id = types.as_ref().core_function_at(*index);
         let signature = Signature::of(types[id].unwrap_func());
+        if let Err(reason) = canonical_type_fits(types, id, &signature) {
+            left_out.push(format!("function `{name}` (it {reason})"));
+            continue;
+        }
         if name == INITIALIZE && signature.params.is_empty() && signature.results.is_empty() {
             plan.initialize = true;
             continue;

@@ -96,6 +96,34 @@ pub fn core_signature_fits(signature: &Signature) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that the core function type `id` is the one `canon lift` and
+/// `canon lower` give a function of `signature`: final, without a
+/// supertype, alone in its recursion group. A GC subtype declaration
+/// (`(sub (func ...))`) or a recursion group shared with other types makes
+/// a different type with the same signature, which the component's core
+/// instantiation would reject as a mismatch; the error completes "it …".
+pub fn canonical_type_fits(
+    types: &wasmparser::types::Types,
+    id: wasmparser::types::CoreTypeId,
+    signature: &Signature,
+) -> Result<(), String> {
+    let sub = &types[id];
+    let types = types.as_ref();
+    let grouped = types.rec_group_elements(types.rec_group_id_of(id)).len() > 1;
+    let how = if grouped {
+        "in a recursion group with other types"
+    } else if !sub.is_final || !sub.supertype_idxs.is_empty() {
+        "as a GC subtype (`sub`)"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "has type `{}` declared {how}; a component function's core type is final and \
+         alone in its recursion group, so the two would not match",
+        signature_text(signature)
+    ))
+}
+
 /// Parameter names of component functions made from core ones: `p0`,
 /// `p1`, … (core parameters have no names a component could use).
 pub fn param_name(index: usize) -> String {
