@@ -7,7 +7,7 @@
 //! between accesses — a table lookup per byte for CRC-32, two remainders
 //! for Adler-32, a call through a function pointer per pixel for the image
 //! filter — and is compiled by clang, not written by hand. This module runs
-//! that program, unchanged, five ways:
+//! that program, unchanged, six ways:
 //!
 //! | variant | what runs |
 //! |---|---|
@@ -16,6 +16,7 @@
 //! | `prelink-c` | our runtime, `app.wasm` linked with the C builtin, `InlineMode::Auto`, lowering on |
 //! | `prelink-wat` | the same with `examples/host-buf/builtin.wat` |
 //! | `wasmtime-host` | wasmtime 48, the unlinked `app.wasm`, `get`/`set`/`len` as host functions |
+//! | `wasmtime-prelinked` | wasmtime 48, `app.wasm` linked with the C builtin (`InlineMode::Auto`), wrapped as a component (`--emit component`), the intrinsics exposed |
 //!
 //! The native variants are separate processes (`native-bench` and
 //! `native-bench-calls`, which `build.sh` writes next to the modules when
@@ -256,16 +257,19 @@ pub enum Kind {
     PrelinkWat,
     /// Wasmtime 48, unlinked, host functions.
     WasmtimeHost,
+    /// Wasmtime 48, linked with the C builtin and wrapped as a component.
+    WasmtimePrelinked,
 }
 
 impl Kind {
     /// Every variant, in report order.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Native,
         Kind::NativeCalls,
         Kind::PrelinkC,
         Kind::PrelinkWat,
         Kind::WasmtimeHost,
+        Kind::WasmtimePrelinked,
     ];
 
     /// What every ratio is relative to: the program as a C compiler
@@ -280,6 +284,7 @@ impl Kind {
             Kind::PrelinkC => "prelink-c",
             Kind::PrelinkWat => "prelink-wat",
             Kind::WasmtimeHost => "wasmtime-host",
+            Kind::WasmtimePrelinked => "wasmtime-prelinked",
         }
     }
 
@@ -291,6 +296,9 @@ impl Kind {
             Kind::PrelinkC => "our runtime, linked with the C builtin (auto inlining)",
             Kind::PrelinkWat => "our runtime, linked with the WAT builtin (auto inlining)",
             Kind::WasmtimeHost => "wasmtime 48, unlinked app, API as host functions",
+            Kind::WasmtimePrelinked => {
+                "wasmtime 48, linked with the C builtin, as a component (`--emit component`), intrinsics exposed"
+            }
         }
     }
 
@@ -341,6 +349,9 @@ pub fn build(
         Kind::PrelinkC => Box::new(Prelink::new(&example.linked(false)?, input)?),
         Kind::PrelinkWat => Box::new(Prelink::new(&example.linked(true)?, input)?),
         Kind::WasmtimeHost => Box::new(WasmtimeHost::new(&example.read("app.wasm")?, input)?),
+        Kind::WasmtimePrelinked => {
+            Box::new(WasmtimePrelinked::new(&example.linked(false)?, input)?)
+        }
     })
 }
 
@@ -518,6 +529,60 @@ impl Runner for WasmtimeHost {
                 Val::I64(x) => Ok(x),
                 other => Err(anyhow!("`{}` returned {other:?}", call.export)),
             })
+            .collect::<Result<Vec<_>>>()?;
+        c_result(call, &results, wide)
+    }
+
+    fn buffer(&mut self) -> Result<Vec<u8>> {
+        Ok(self.store.data().bytes().to_vec())
+    }
+}
+
+/// Wasmtime 48 on the app linked with the C builtin and wrapped as a
+/// component: Wasmtime lowers the intrinsics itself.
+struct WasmtimePrelinked {
+    store: wasmtime::Store<HostBuffer>,
+    instance: wasmtime::component::Instance,
+}
+
+impl WasmtimePrelinked {
+    fn new(linked: &[u8], input: &[u8]) -> Result<WasmtimePrelinked> {
+        use wasmtime::{component::Linker, Config, Engine, Store};
+        let engine = Engine::new(&Config::new())?;
+        let component = crate::variants::wasmtime_prelinked::compile(&engine, linked)?;
+        let mut store = Store::new(&engine, HostBuffer::new(input.to_vec()));
+        let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+        Ok(WasmtimePrelinked { store, instance })
+    }
+}
+
+impl Runner for WasmtimePrelinked {
+    fn call(&mut self, call: Call) -> Result<i64> {
+        use wasmtime::component::{Type, Val};
+        let func = self
+            .instance
+            .get_func(&mut self.store, call.export)
+            .ok_or_else(|| anyhow!("the wrapped app has no export `{}`", call.export))?;
+        let ty = func.ty(&self.store);
+        let wide = ty
+            .results()
+            .next()
+            .is_some_and(|t| matches!(t, Type::S64 | Type::U64));
+        let args: Vec<Val> = ty
+            .params()
+            .zip(call.args)
+            .map(|((_, ty), &arg)| match ty {
+                Type::U64 => Val::U64(arg),
+                Type::S64 => Val::S64(arg as i64),
+                Type::U32 => Val::U32(arg as u32),
+                _ => Val::S32(arg as i32),
+            })
+            .collect();
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        func.call(&mut self.store, &args, &mut results)?;
+        let results = results
+            .iter()
+            .map(crate::variants::wasmtime_prelinked::int)
             .collect::<Result<Vec<_>>>()?;
         c_result(call, &results, wide)
     }

@@ -549,6 +549,7 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
         let anchor = end_to_end_ns(inputs, workload, Kind::ANCHOR);
         for kind in [
             Kind::WasmtimeLinked,
+            Kind::WasmtimePrelinked,
             Kind::PrelinkInlined,
             Kind::PrelinkNoInline,
         ] {
@@ -568,7 +569,11 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
     for call in c_program::TIMED {
         let id = call.id();
         let theirs = c_program_ns(inputs.c_program, &id, c_program::Kind::WasmtimeHost);
-        for kind in [c_program::Kind::PrelinkC, c_program::Kind::PrelinkWat] {
+        for kind in [
+            c_program::Kind::PrelinkC,
+            c_program::Kind::PrelinkWat,
+            c_program::Kind::WasmtimePrelinked,
+        ] {
             if let (Some(ns), Some(t)) = (c_program_ns(inputs.c_program, &id, kind), theirs) {
                 if ns > t {
                     out.push(format!(

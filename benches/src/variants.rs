@@ -1,4 +1,4 @@
-//! The seven ways of running the host-buffer workloads, behind one trait.
+//! The eight ways of running the host-buffer workloads, behind one trait.
 //!
 //! The benchmark exists to compare how the same builtin code performs when
 //! it is bound in different ways, so every variant runs the *same* Wasm:
@@ -14,6 +14,7 @@
 //! | `wasmtime-component-host` | wasmtime component, the API as component host functions |
 //! | `wasmtime-builtins` | wasmtime component with the builtin as a compile-time builtin, intrinsics exposed, Cranelift inlining on — the anchor |
 //! | `wasmtime-linked` | wasmtime core module: our linked + inlined module, the intrinsics as host functions |
+//! | `wasmtime-prelinked` | wasmtime component: our linked + inlined module wrapped by `wasm_prelink::component` (`--emit component`), the intrinsics exposed, so Wasmtime lowers them itself |
 //! | `prelink-inlined` | our runtime on our linked + inlined module (stage 1 + stage 2) |
 //! | `prelink-no-inline` | our runtime on the module linked with `InlineMode::None` (stage 2 alone) |
 //! | `native` | Rust, the same accessors and bounds checks |
@@ -53,6 +54,9 @@ pub enum Kind {
     WasmtimeBuiltins,
     /// (4) wasmtime on our linked + inlined module.
     WasmtimeLinked,
+    /// (4b) wasmtime on our linked + inlined module wrapped as a component,
+    /// the intrinsics exposed.
+    WasmtimePrelinked,
     /// (5) our runtime on our linked + inlined module.
     PrelinkInlined,
     /// (6) our runtime on our linked, not inlined, module.
@@ -63,11 +67,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every variant, in report order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::WasmtimeCoreHost,
         Kind::WasmtimeComponentHost,
         Kind::WasmtimeBuiltins,
         Kind::WasmtimeLinked,
+        Kind::WasmtimePrelinked,
         Kind::PrelinkInlined,
         Kind::PrelinkNoInline,
         Kind::Native,
@@ -84,6 +89,7 @@ impl Kind {
             Kind::WasmtimeComponentHost => "wasmtime-component-host",
             Kind::WasmtimeBuiltins => "wasmtime-builtins",
             Kind::WasmtimeLinked => "wasmtime-linked",
+            Kind::WasmtimePrelinked => "wasmtime-prelinked",
             Kind::PrelinkInlined => "prelink-inlined",
             Kind::PrelinkNoInline => "prelink-no-inline",
             Kind::Native => "native",
@@ -100,6 +106,9 @@ impl Kind {
             }
             Kind::WasmtimeLinked => {
                 "wasmtime 48, our linked+inlined module, intrinsics as host functions"
+            }
+            Kind::WasmtimePrelinked => {
+                "wasmtime 48, our linked+inlined module as a component (`--emit component`), intrinsics exposed"
             }
             Kind::PrelinkInlined => "our runtime, linked+inlined module (stage 1 + 2)",
             Kind::PrelinkNoInline => "our runtime, linked without inlining (stage 2 only)",
@@ -132,6 +141,7 @@ pub fn build(kind: Kind, initial: &[u8]) -> Result<Box<dyn Variant>> {
         Kind::WasmtimeComponentHost => Box::new(wasmtime_component::host(buffer)?),
         Kind::WasmtimeBuiltins => Box::new(wasmtime_component::builtins(buffer)?),
         Kind::WasmtimeLinked => Box::new(wasmtime_core::linked(buffer)?),
+        Kind::WasmtimePrelinked => Box::new(wasmtime_prelinked::Prelinked::new(buffer)?),
         Kind::PrelinkInlined => Box::new(prelink::Prelink::new(buffer, InlineMode::Auto)?),
         Kind::PrelinkNoInline => Box::new(prelink::Prelink::new(buffer, InlineMode::None)?),
         Kind::Native => Box::new(Native(buffer)),
@@ -422,6 +432,113 @@ mod wasmtime_component {
         }
         fn peek(&mut self, index: u64) -> Result<u8> {
             Ok(self.peek.call(&mut self.store, (index,))?.0)
+        }
+        fn buffer(&self) -> &[u8] {
+            self.store.data().bytes()
+        }
+    }
+}
+
+/// Variant (4b): the component target. The same module as (4) and (5),
+/// wrapped the way `wasm-prelink link --emit component` wraps it, compiled
+/// by stock Wasmtime with the intrinsics exposed: Wasmtime's own lowering
+/// of the intrinsics on our Wasm-level inlining.
+pub mod wasmtime_prelinked {
+    use super::*;
+    use wasmtime::component::{Component, Func, Linker, Val};
+    use wasmtime::{CodeBuilder, Config, Engine, Store};
+
+    /// The linked app wrapped as a component, compiled with Wasmtime's
+    /// intrinsics served under `unsafe-intrinsics`. Shared by the C
+    /// program's benchmark.
+    pub fn compile(engine: &Engine, linked: &[u8]) -> Result<Component> {
+        let options = wasm_prelink::component::ComponentOptions::default();
+        let wrapped = wasm_prelink::component::wrap(linked, &options)?;
+        let mut builder = CodeBuilder::new(engine);
+        // SAFETY: the only code importing the intrinsics is the trusted
+        // builtin, which reads the store data as the `#[repr(C)]`
+        // `HostBuffer` record it is instantiated with (offsets asserted in
+        // `workload.rs`) and checks every buffer access against its length.
+        unsafe {
+            builder.expose_unsafe_intrinsics(INTRINSICS);
+        }
+        builder.wasm_binary(&wrapped.bytes, None)?;
+        Ok(builder.compile_component()?)
+    }
+
+    /// A wasmtime instance of the wrapped app with its exports looked up.
+    /// Calls go through [`Func::call`] with [`Val`]s, whose cost is one
+    /// call per workload, not per byte.
+    pub struct Prelinked {
+        store: Store<HostBuffer>,
+        increment_all: Func,
+        increment_random: Func,
+        peek: Func,
+    }
+
+    impl Prelinked {
+        /// Links the app with the builtin (`InlineMode::Auto`), wraps it,
+        /// compiles it and instantiates it over `buffer`.
+        pub fn new(buffer: HostBuffer) -> Result<Prelinked> {
+            let engine = Engine::new(&Config::new())?;
+            let component = compile(&engine, &linked_app(InlineMode::Auto)?)?;
+            let mut store = Store::new(&engine, buffer);
+            let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+            let mut export = |name: &str| {
+                instance
+                    .get_func(&mut store, name)
+                    .with_context(|| format!("the wrapped app has no export `{name}`"))
+            };
+            Ok(Prelinked {
+                increment_all: export("increment-all")?,
+                increment_random: export("increment-random")?,
+                peek: export("peek")?,
+                store,
+            })
+        }
+    }
+
+    /// A 64-bit argument as the export's parameter type (the wrapper
+    /// decides the signedness of a lifted `i64`).
+    pub fn arg64(func: &Func, store: &Store<HostBuffer>, index: usize, value: u64) -> Val {
+        match func.ty(store).params().nth(index).map(|(_, t)| t) {
+            Some(wasmtime::component::Type::U64) => Val::U64(value),
+            _ => Val::S64(value as i64),
+        }
+    }
+
+    /// An integer result, whatever its width and signedness.
+    pub fn int(value: &Val) -> Result<i64> {
+        Ok(match *value {
+            Val::S32(v) => i64::from(v),
+            Val::U32(v) => i64::from(v as i32),
+            Val::S64(v) => v,
+            Val::U64(v) => v as i64,
+            ref other => anyhow::bail!("an integer result was {other:?}"),
+        })
+    }
+
+    impl Variant for Prelinked {
+        fn run(&mut self, workload: Workload) -> Result<()> {
+            match workload {
+                Workload::InOrder => self.increment_all.call(&mut self.store, &[], &mut [])?,
+                Workload::Random => {
+                    let count = random_count(self.store.data().bytes());
+                    let f = &self.increment_random;
+                    let args = [
+                        arg64(f, &self.store, 0, count),
+                        arg64(f, &self.store, 1, RANDOM_SEED),
+                    ];
+                    f.call(&mut self.store, &args, &mut [])?
+                }
+            }
+            Ok(())
+        }
+        fn peek(&mut self, index: u64) -> Result<u8> {
+            let args = [arg64(&self.peek, &self.store, 0, index)];
+            let mut result = [Val::Bool(false)];
+            self.peek.call(&mut self.store, &args, &mut result)?;
+            Ok(int(&result[0])? as u8)
         }
         fn buffer(&self) -> &[u8] {
             self.store.data().bytes()

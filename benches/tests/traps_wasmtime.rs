@@ -16,6 +16,7 @@ fn wasmtime_variants_trap_out_of_range() {
         Kind::WasmtimeComponentHost,
         Kind::WasmtimeBuiltins,
         Kind::WasmtimeLinked,
+        Kind::WasmtimePrelinked,
     ] {
         check_traps_out_of_range(kind).unwrap_or_else(|e| panic!("{e}"));
     }

@@ -36,7 +36,7 @@ use wasm_prelink_runtime::{self as runtime, Engine, Error, FuncType, Module, Sto
 /// Size of the default host buffer.
 const DEFAULT_HOST_BUFFER: usize = 64 * 1024;
 
-mod timeout;
+pub(crate) mod timeout;
 
 #[derive(Args)]
 #[command(allow_negative_numbers = true)]
@@ -123,9 +123,6 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         None => vec![0; DEFAULT_HOST_BUFFER],
     };
     if args.engine == EngineKind::Wasmtime {
-        if timeout.is_some() {
-            bail!("`--timeout` is not supported with `--engine wasmtime` yet; use the reference engine");
-        }
         return crate::wasmtime_engine::run(crate::wasmtime_engine::Invocation {
             module: &args.module,
             wasm: &wasm,
@@ -133,6 +130,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             args: &args.args,
             buffer,
             buffer_out: args.host_buffer_out.as_deref(),
+            timeout: timeout.as_ref(),
         });
     }
 

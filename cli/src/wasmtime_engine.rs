@@ -28,7 +28,8 @@
 //! component and runs with the caller's environment and standard streams;
 //! its arguments are the module's path followed by the `ARG`s. A command
 //! (`--invoke _start`) runs through `wasi:cli/run`, and its exit status
-//! becomes ours.
+//! becomes ours — 0 or 1: the standard preview1 adapter turns `proc_exit`
+//! into WASI 0.2's `exit`, which carries only success or failure.
 
 use std::path::Path;
 
@@ -41,6 +42,7 @@ use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiVie
 
 use wasm_prelink::component::Wrapped;
 
+use crate::run::timeout::{Timeout, Watchdog};
 use crate::run::{display, parse_args};
 
 /// The name of the instance import Wasmtime serves with its intrinsics;
@@ -66,6 +68,8 @@ pub(crate) struct Invocation<'a> {
     pub(crate) buffer: Vec<u8>,
     /// Where to write the host buffer after the call.
     pub(crate) buffer_out: Option<&'a Path>,
+    /// `--timeout`: how long instantiation and the call may run.
+    pub(crate) timeout: Option<&'a Timeout>,
 }
 
 /// The program asked to exit with this status (WASI `proc_exit`, or a
@@ -135,8 +139,11 @@ impl WasiView for StoreData {
 /// Wraps, compiles, instantiates and calls; prints the results.
 pub(crate) fn run(mut call: Invocation<'_>) -> Result<()> {
     let module = call.module.display();
-    let wrapped = wrap(call.wasm).with_context(|| format!("cannot wrap `{module}`"))?;
-    let engine = Engine::new(&Config::new())?;
+    let wrapped = crate::component::wrap_module(call.wasm, wasm_prelink::DEFAULT_NAMESPACE)
+        .with_context(|| format!("cannot wrap `{module}`"))?;
+    let mut config = Config::new();
+    config.epoch_interruption(call.timeout.is_some());
+    let engine = Engine::new(&config)?;
     let component = compile(&engine, &wrapped.bytes)
         .with_context(|| format!("cannot compile `{module}` with Wasmtime"))?;
     let mut linker = Linker::<StoreData>::new(&engine);
@@ -148,24 +155,27 @@ pub(crate) fn run(mut call: Invocation<'_>) -> Result<()> {
         &engine,
         StoreData::new(std::mem::take(&mut call.buffer), wasi),
     );
+    // Armed before instantiation, so that a start function (or a
+    // reactor's `_initialize`) that does not return is stopped too: the
+    // same epoch scheme as the reference engine's (`run/timeout.rs`).
+    let _watchdog = call.timeout.map(|timeout| {
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        Watchdog::start(timeout.limit, move || engine.increment_epoch())
+    });
     // Errors before the call leave no buffer behind, as on the reference
     // engine; once the export ran, the buffer is written whatever it did.
     let target = prepare(&mut store, &linker, &component, &wrapped, &call)?;
-    let outcome = target.call(&mut store, call.export);
+    let outcome = target.call(&mut store, call.export, call.timeout);
     if let Some(path) = call.buffer_out {
-        std::fs::write(path, &store.data().buffer)
+        crate::output::write_file(path, &store.data().buffer)
             .with_context(|| format!("cannot write host buffer `{}`", path.display()))?;
     }
-    for value in outcome? {
-        println!("{}", display(value));
-    }
-    Ok(())
-}
-
-/// The wrapped component of `wasm` (see `wasm_prelink::component`).
-fn wrap(wasm: &[u8]) -> Result<Wrapped> {
-    let options = wasm_prelink::component::ComponentOptions::default();
-    Ok(wasm_prelink::component::wrap(wasm, &options)?)
+    let text: String = outcome?
+        .into_iter()
+        .map(|value| display(value) + "\n")
+        .collect();
+    crate::output::write_stdout(text.as_bytes())
 }
 
 /// Compiles the wrapped component with Wasmtime's intrinsics exposed under
@@ -220,10 +230,17 @@ fn prepare(
     wrapped: &Wrapped,
     call: &Invocation<'_>,
 ) -> Result<Target> {
-    let instance = linker
-        .instantiate(&mut *store, component)
-        .map_err(|e| describe_trap(e, "instantiation"))
-        .with_context(|| format!("cannot instantiate `{}`", call.module.display()))?;
+    let instance = match linker.instantiate(&mut *store, component) {
+        Ok(instance) => instance,
+        // A timeout names itself, as on the reference engine.
+        Err(e) if call.timeout.is_some() && is_interrupt(&e) => {
+            return Err(describe_trap(e, "instantiation", call.timeout))
+        }
+        Err(e) => {
+            return Err(describe_trap(e, "instantiation", call.timeout)
+                .context(format!("cannot instantiate `{}`", call.module.display())))
+        }
+    };
     if let Some(name) = wrapped.export_name(call.export) {
         if let Some(func) = instance.get_func(&mut *store, name) {
             return export_target(store, func, call);
@@ -269,15 +286,20 @@ fn export_target(
 
 impl Target {
     /// Calls the target; the core values it returned.
-    fn call(self, store: &mut Store<StoreData>, export: &str) -> Result<Vec<CoreVal>> {
+    fn call(
+        self,
+        store: &mut Store<StoreData>,
+        export: &str,
+        timeout: Option<&Timeout>,
+    ) -> Result<Vec<CoreVal>> {
         match self {
             Target::Export(func, params, results) => {
                 let mut out = vec![Val::Bool(false); results];
                 func.call(&mut *store, &params, &mut out)
-                    .map_err(|e| describe_trap(e, export))?;
+                    .map_err(|e| describe_trap(e, export, timeout))?;
                 out.into_iter().map(|v| lower(export, v)).collect()
             }
-            Target::Command(run) => run_command(store, run, export),
+            Target::Command(run) => run_command(store, run, export, timeout),
         }
     }
 }
@@ -327,7 +349,12 @@ fn command_run(store: &mut Store<StoreData>, instance: &Instance, name: &str) ->
 
 /// Runs a WASI command: no arguments besides the program's own, no
 /// results; a failing `run` is exit status 1, `proc_exit` its own status.
-fn run_command(store: &mut Store<StoreData>, run: Func, export: &str) -> Result<Vec<CoreVal>> {
+fn run_command(
+    store: &mut Store<StoreData>,
+    run: Func,
+    export: &str,
+    timeout: Option<&Timeout>,
+) -> Result<Vec<CoreVal>> {
     let mut result = [Val::Bool(false)];
     match run.call(&mut *store, &[], &mut result) {
         Ok(()) => match result {
@@ -337,13 +364,29 @@ fn run_command(store: &mut Store<StoreData>, run: Func, export: &str) -> Result<
         Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             Some(exit) if exit.0 == 0 => Ok(Vec::new()),
             Some(exit) => Err(ExitStatus(exit.0).into()),
-            None => Err(describe_trap(error, export)),
+            None => Err(describe_trap(error, export, timeout)),
         },
     }
 }
 
-/// A trap as the reference engine words it: "`EXPORT` trapped: KIND".
-fn describe_trap(error: wasmtime::Error, what: &str) -> anyhow::Error {
+/// Whether `error` is the trap epoch interruption raises.
+fn is_interrupt(error: &wasmtime::Error) -> bool {
+    matches!(
+        error.downcast_ref::<wasmtime::Trap>(),
+        Some(wasmtime::Trap::Interrupt)
+    )
+}
+
+/// A trap as the reference engine words it: "`EXPORT` trapped: KIND"; an
+/// interrupt, which only `--timeout` arms, as the timeout that caused it.
+fn describe_trap(error: wasmtime::Error, what: &str, timeout: Option<&Timeout>) -> anyhow::Error {
+    if let (true, Some(timeout)) = (is_interrupt(&error), timeout) {
+        return if what == "instantiation" {
+            timeout.expired("instantiating the module")
+        } else {
+            timeout.expired(&format!("`{what}`"))
+        };
+    }
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(&trap) => anyhow!("`{what}` trapped: {}", trap_name(trap)),
         None => error.into(),

@@ -299,3 +299,69 @@ fn the_c_example_agrees() {
         );
     }
 }
+
+/// A WASI command linked with a builtin that uses the intrinsics: on
+/// Wasmtime it goes through the preview1 adapter with the caller's
+/// standard streams and arguments and keeps its intrinsics import. The
+/// standard adapter turns `proc_exit` into WASI 0.2's `exit`, which carries
+/// success or failure only, so a non-zero status arrives as 1.
+#[test]
+fn a_wasi_command_runs_on_wasmtime_with_its_intrinsics() {
+    let dir = scratch("wasi-command");
+    let app = dir.join("app.wat");
+    let builtin = dir.join("builtin.wat");
+    std::fs::write(
+        &app,
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get"
+    (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "host-buf" "first" (func $first (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "first byte: ? args: ?\n")
+  (func (export "_start")
+    ;; The byte the builtin read through the intrinsics, as a digit.
+    (i32.store8 (i32.const 28) (i32.add (i32.const 48) (call $first)))
+    ;; The number of arguments: the program name and two more.
+    (drop (call $args_sizes_get (i32.const 64) (i32.const 68)))
+    (i32.store8 (i32.const 36) (i32.add (i32.const 48) (i32.load (i32.const 64))))
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 22))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.const 3))))"#,
+    )
+    .expect("write app");
+    std::fs::write(
+        &builtin,
+        r#"(module
+  (import "unsafe-intrinsics" "store-data-address" (func $data (result i64)))
+  (import "unsafe-intrinsics" "u64-native-load" (func $load64 (param i64) (result i64)))
+  (import "unsafe-intrinsics" "u8-native-load" (func $load8 (param i64) (result i32)))
+  (func (export "first") (result i32)
+    (call $load8 (call $load64 (call $data)))))"#,
+    )
+    .expect("write builtin");
+    let buffer = dir.join("buffer.bin");
+    std::fs::write(&buffer, [7u8, 1, 2]).expect("write buffer");
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        .arg("run")
+        .arg(&app)
+        .arg("--builtin")
+        .arg(format!("host-buf={}", builtin.display()))
+        .arg("--host-buffer")
+        .arg(&buffer)
+        .args(["--engine", "wasmtime", "--invoke", "_start", "a", "b"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "first byte: 7 args: 3\n",
+        "stderr: {stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+}

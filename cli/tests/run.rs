@@ -395,39 +395,52 @@ fn run_runaway(dir: &Path, export: &str, extra: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Both engines interrupt code the same way (epochs) and word it alike.
+const ENGINES: [&str; 2] = ["reference", "wasmtime"];
+
 #[test]
 fn a_timeout_stops_an_endless_loop() {
     let dir = scratch("timeout-loop");
-    assert_error(
-        &run_runaway(&dir, "spin", &["--timeout", "0.2"]),
-        "error: `spin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
-    );
-    // A call that returns is unaffected by the option.
-    let quick = run_runaway(&dir, "quick", &["--timeout", "30"]);
-    assert!(quick.status.success());
-    assert_eq!(stdout(&quick), "5\n");
+    for engine in ENGINES {
+        assert_error(
+            &run_runaway(&dir, "spin", &["--timeout", "0.2", "--engine", engine]),
+            "error: `spin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
+        );
+        // A call that returns is unaffected by the option.
+        let quick = run_runaway(&dir, "quick", &["--timeout", "30", "--engine", engine]);
+        assert!(
+            quick.status.success(),
+            "{engine}: {}",
+            String::from_utf8_lossy(&quick.stderr)
+        );
+        assert_eq!(stdout(&quick), "5\n", "{engine}");
+    }
 }
 
 #[test]
 fn a_timeout_stops_a_loop_inside_a_builtin_and_the_buffer_is_still_written() {
     let dir = scratch("timeout-builtin");
-    let out = dir.join("out.bin");
-    assert_error(
-        &run_runaway(
-            &dir,
-            "in-builtin",
-            &[
-                "--timeout",
-                "0.2",
-                "--host-buffer-out",
-                &out.to_string_lossy(),
-            ],
-        ),
-        "error: `in-builtin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
-    );
-    let buffer = std::fs::read(&out).expect("the host buffer was written");
-    assert_eq!(buffer.len(), 65536);
-    assert_eq!(buffer[0], 0x5a);
+    for engine in ENGINES {
+        let out = dir.join(format!("out-{engine}.bin"));
+        assert_error(
+            &run_runaway(
+                &dir,
+                "in-builtin",
+                &[
+                    "--timeout",
+                    "0.2",
+                    "--host-buffer-out",
+                    &out.to_string_lossy(),
+                    "--engine",
+                    engine,
+                ],
+            ),
+            "error: `in-builtin` did not finish within the timeout of 0.2 seconds (`--timeout 0.2`)",
+        );
+        let buffer = std::fs::read(&out).expect("the host buffer was written");
+        assert_eq!(buffer.len(), 65536, "{engine}");
+        assert_eq!(buffer[0], 0x5a, "{engine}");
+    }
 }
 
 #[test]
@@ -448,16 +461,18 @@ fn a_timeout_stops_a_start_function_that_does_not_return() {
         r#"(module (func $spin (loop $l (br $l))) (start $spin) (func (export "f")))"#,
     )
     .expect("write module");
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
-        .arg("run")
-        .arg(&module)
-        .args(["--invoke", "f", "--timeout", "0.1"])
-        .output()
-        .expect("the binary runs");
-    assert_error(
-        &output,
-        "error: instantiating the module did not finish within the timeout of 0.1 seconds (`--timeout 0.1`)",
-    );
+    for engine in ENGINES {
+        let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+            .arg("run")
+            .arg(&module)
+            .args(["--invoke", "f", "--timeout", "0.1", "--engine", engine])
+            .output()
+            .expect("the binary runs");
+        assert_error(
+            &output,
+            "error: instantiating the module did not finish within the timeout of 0.1 seconds (`--timeout 0.1`)",
+        );
+    }
 }
 
 #[test]
