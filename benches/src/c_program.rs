@@ -543,16 +543,23 @@ impl Runner for WasmtimeHost {
 struct WasmtimePrelinked {
     store: wasmtime::Store<HostBuffer>,
     instance: wasmtime::component::Instance,
+    /// What the wrapper made of the exports: component names differ from
+    /// the C names (`rle_encode` is lifted as `rle-encode`).
+    wrapped: wasm_prelink::component::Wrapped,
 }
 
 impl WasmtimePrelinked {
     fn new(linked: &[u8], input: &[u8]) -> Result<WasmtimePrelinked> {
         use wasmtime::{component::Linker, Config, Engine, Store};
         let engine = Engine::new(&Config::new())?;
-        let component = crate::variants::wasmtime_prelinked::compile(&engine, linked)?;
+        let (component, wrapped) = crate::variants::wasmtime_prelinked::compile(&engine, linked)?;
         let mut store = Store::new(&engine, HostBuffer::new(input.to_vec()));
         let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
-        Ok(WasmtimePrelinked { store, instance })
+        Ok(WasmtimePrelinked {
+            store,
+            instance,
+            wrapped,
+        })
     }
 }
 
@@ -560,8 +567,9 @@ impl Runner for WasmtimePrelinked {
     fn call(&mut self, call: Call) -> Result<i64> {
         use wasmtime::component::{Type, Val};
         let func = self
-            .instance
-            .get_func(&mut self.store, call.export)
+            .wrapped
+            .export_name(call.export)
+            .and_then(|name| self.instance.get_func(&mut self.store, name))
             .ok_or_else(|| anyhow!("the wrapped app has no export `{}`", call.export))?;
         let ty = func.ty(&self.store);
         let wide = ty

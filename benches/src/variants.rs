@@ -449,9 +449,13 @@ pub mod wasmtime_prelinked {
     use wasmtime::{CodeBuilder, Config, Engine, Store};
 
     /// The linked app wrapped as a component, compiled with Wasmtime's
-    /// intrinsics served under `unsafe-intrinsics`. Shared by the C
-    /// program's benchmark.
-    pub fn compile(engine: &Engine, linked: &[u8]) -> Result<Component> {
+    /// intrinsics served under `unsafe-intrinsics`, and the wrapper's
+    /// account of it (the component name of each core export). Shared by
+    /// the C program's benchmark.
+    pub fn compile(
+        engine: &Engine,
+        linked: &[u8],
+    ) -> Result<(Component, wasm_prelink::component::Wrapped)> {
         let options = wasm_prelink::component::ComponentOptions::default();
         let wrapped = wasm_prelink::component::wrap(linked, &options)?;
         let mut builder = CodeBuilder::new(engine);
@@ -463,7 +467,8 @@ pub mod wasmtime_prelinked {
             builder.expose_unsafe_intrinsics(INTRINSICS);
         }
         builder.wasm_binary(&wrapped.bytes, None)?;
-        Ok(builder.compile_component()?)
+        let component = builder.compile_component()?;
+        Ok((component, wrapped))
     }
 
     /// A wasmtime instance of the wrapped app with its exports looked up.
@@ -481,7 +486,7 @@ pub mod wasmtime_prelinked {
         /// compiles it and instantiates it over `buffer`.
         pub fn new(buffer: HostBuffer) -> Result<Prelinked> {
             let engine = Engine::new(&Config::new())?;
-            let component = compile(&engine, &linked_app(InlineMode::Auto)?)?;
+            let (component, _) = compile(&engine, &linked_app(InlineMode::Auto)?)?;
             let mut store = Store::new(&engine, buffer);
             let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
             let mut export = |name: &str| {
