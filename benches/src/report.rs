@@ -423,6 +423,38 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
     }
 
     let _ = writeln!(md, "\n## Linking and inlining throughput on real modules\n");
+    if inputs.throughput.is_empty() {
+        let _ = writeln!(
+            md,
+            "Not measured in this run: the script ran without its `throughput` phase \
+             (`BENCH_PHASES`). The \
+             tables of earlier runs are in this file's history."
+        );
+    } else {
+        throughput_section(&mut md, inputs.throughput);
+    }
+
+    let _ = writeln!(md, "\n## Where we lose\n");
+    let losses = losses(inputs);
+    if losses.is_empty() {
+        let _ = writeln!(md, "No comparison in this run went against wasm-prelink.");
+    }
+    for loss in losses {
+        let _ = writeln!(md, "- {loss}");
+    }
+    let _ = writeln!(md, "\n{}", inputs.analysis.trim());
+
+    let _ = writeln!(md, "\n## Reproducing\n");
+    let _ = writeln!(md, "```sh");
+    for (_, command) in meta.iter().filter(|(k, _)| k == "command") {
+        let _ = writeln!(md, "{command}");
+    }
+    let _ = writeln!(md, "```");
+    md
+}
+
+/// The throughput table, one row per module.
+fn throughput_section(md: &mut String, throughput: &Throughput) {
     let _ = writeln!(
         md,
         "Each module is linked with a synthetic builtin that implements every import of its \
@@ -440,7 +472,7 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
          link+inline: ours s (MB/s) | Binaryen s (MB/s) | ours vs Binaryen | peak MB: ours link / inline / wasm-merge / wasm-opt |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for ((bytes, module), tools) in inputs.throughput {
+    for ((bytes, module), tools) in throughput {
         let mb = *bytes as f64 / 1e6;
         let cell = |tool| {
             seconds(tools, tool).map_or("n/a".to_string(), |s| format!("{s:.2} ({:.1})", mb / s))
@@ -470,24 +502,6 @@ pub fn markdown(inputs: &Inputs<'_>) -> String {
         md,
         "\n\"× faster\" is Binaryen's time over ours: below 1× means Binaryen was faster."
     );
-
-    let _ = writeln!(md, "\n## Where we lose\n");
-    let losses = losses(inputs);
-    if losses.is_empty() {
-        let _ = writeln!(md, "No comparison in this run went against wasm-prelink.");
-    }
-    for loss in losses {
-        let _ = writeln!(md, "- {loss}");
-    }
-    let _ = writeln!(md, "\n{}", inputs.analysis.trim());
-
-    let _ = writeln!(md, "\n## Reproducing\n");
-    let _ = writeln!(md, "```sh");
-    for (_, command) in meta.iter().filter(|(k, _)| k == "command") {
-        let _ = writeln!(md, "{command}");
-    }
-    let _ = writeln!(md, "```");
-    md
 }
 
 fn c_program_ns(results: &CProgram, call: &str, kind: c_program::Kind) -> Option<f64> {
@@ -671,12 +685,20 @@ pub fn svg(inputs: &Inputs<'_>, path: &Path) -> Result<()> {
             .collect();
         let legend: Vec<(&str, RGBColor)> =
             tool_colors.iter().map(|(_, name, c)| (*name, *c)).collect();
-        bars(
-            &bottom,
-            "linking throughput: input MB/s (log, higher is better)",
-            &rows,
-            &legend,
-        )?;
+        if rows.is_empty() {
+            bottom.draw(&Text::new(
+                "linking throughput: not measured in this run",
+                (20, 40),
+                ("sans-serif", 18),
+            ))?;
+        } else {
+            bars(
+                &bottom,
+                "linking throughput: input MB/s (log, higher is better)",
+                &rows,
+                &legend,
+            )?;
+        }
         root.present()?;
         Ok(())
     };

@@ -48,6 +48,7 @@
 //! The same inputs always give the same bytes: no hash-map order reaches
 //! the output.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod code;

@@ -93,8 +93,8 @@ mod tests {
     /// A body of `depth - 1` nested `block`s inside the function's own.
     fn nested_blocks(depth: usize) -> Vec<u8> {
         let mut code = vec![0x00]; // no locals
-        code.extend(std::iter::repeat([0x02, 0x40]).take(depth - 1).flatten());
-        code.extend(std::iter::repeat(0x0b).take(depth));
+        code.extend(std::iter::repeat_n([0x02, 0x40], depth - 1).flatten());
+        code.extend(std::iter::repeat_n(0x0b, depth));
         code
     }
 

@@ -290,7 +290,7 @@ fn nested_ifs(depth: usize) -> Vec<u8> {
     for _ in 0..depth {
         code.extend([0x41, 0x01, 0x04, 0x40]); // i32.const 1, if (empty type)
     }
-    code.extend(std::iter::repeat(0x0b).take(depth + 1));
+    code.extend(std::iter::repeat_n(0x0b, depth + 1));
     let mut body = Vec::new();
     leb(&mut body, code.len() as u64);
     body.extend(code);

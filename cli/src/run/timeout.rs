@@ -30,7 +30,8 @@ pub(crate) fn parse(text: &str) -> Result<Timeout, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !(seconds > 0.0) {
+    // Written so that NaN is refused too.
+    if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!(
             "the timeout must be more than 0 seconds, not `{text}`"
         ));
