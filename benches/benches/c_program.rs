@@ -12,7 +12,8 @@
 //! result must equal native's, so a variant that skipped work fails here.
 //!
 //! At the end a table of median ns/byte and ratios to native is printed,
-//! with the load average before and after: the numbers the README quotes.
+//! with the load average before and after: the numbers `docs/performance.md`
+//! quotes until `BENCHMARKS.md` carries them.
 //!
 //! Environment: `BENCH_C_BYTES` the buffer size (default 8 MiB),
 //! `BENCH_SAMPLES` criterion's sample count (default 10, at least 10),
@@ -104,7 +105,8 @@ fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
-/// The markdown table the README quotes: ns/byte and × native per call.
+/// The markdown table `docs/performance.md` quotes: ns/byte and × native
+/// per call.
 fn table(results: &[(Call, Vec<Samples>)], bytes: usize) -> String {
     let mut out = String::from("| call |");
     for kind in Kind::ALL {

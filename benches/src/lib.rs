@@ -19,7 +19,7 @@
 //!   wasmtime with host functions — for `benches/c_program.rs`.
 //! - [`report`]: turns criterion's estimates and the throughput
 //!   measurements of `scripts/benchmarks.sh` into `BENCHMARKS.md` and the
-//!   SVG chart README shows.
+//!   SVG chart it shows.
 //!
 //! The criterion benchmark `benches/host_buffer.rs` times the variants; the
 //! linker-throughput side (our CLI vs `wasm-merge` and `wasm-opt

@@ -23,8 +23,8 @@
 //!
 //! Intrinsics are served only to a module this command linked itself, or
 //! to one the user trusts with `--allow-intrinsics` (see `crate::trusted`).
-//! error. `--timeout SECONDS` stops a call (or a start function) that runs
-//! longer, with the same exit status (see [`timeout`]).
+//! `--timeout SECONDS` stops a call (or a start function) that runs
+//! longer, with the same exit status, on either engine (see [`timeout`]).
 
 use std::path::PathBuf;
 

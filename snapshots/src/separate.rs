@@ -2,8 +2,8 @@
 //!
 //! Every input is compiled on its own and instantiated by wasmtime, and each
 //! import is bound by hand to the instance that provides it — written here
-//! from the rules of `DESIGN.md` and the virtualization issue, independently
-//! of the linker's planning code:
+//! from the rules of `docs/builtins.md` and `docs/virtualize.md`,
+//! independently of the linker's planning code:
 //!
 //! - an import from a *builtin*'s name is that builtin's export;
 //! - an import `N::f` where `N` is *virtualized* is the export `f` of the

@@ -202,7 +202,7 @@ fn virtualized_wasi_app_runs_the_same_unlinked_and_linked() {
     let virtualizer = read(&example().join("virtualizer.wat"));
 
     let unlinked = run_unlinked(&app, &memory, &virtualizer);
-    // Shown with `--nocapture`; README.md quotes it.
+    // Shown with `--nocapture`; `docs/virtualize.md` quotes it.
     println!(
         "unlinked:\n{}exit status {}",
         unlinked.stdout, unlinked.exit
