@@ -83,13 +83,15 @@ if phase e2e; then
 meta="$results/meta-e2e.txt"
 : >"$meta"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-e2e=(cargo bench -p benches --bench host_buffer)
+# `--workspace`: the feature set every other build of the workspace uses,
+# so Wasmtime and Cranelift are not compiled a second time for `-p benches`.
+e2e=(cargo bench --workspace --locked --bench host_buffer)
 command_line "BENCH_SAMPLES=${BENCH_SAMPLES:-30} BENCH_SECONDS=${BENCH_SECONDS:-3} ${e2e[*]}"
 rm -rf "$target/criterion/in-order" "$target/criterion/random"
 "${e2e[@]}"
 note load_e2e "$load_before → $(cut -d' ' -f1-3 /proc/loadavg)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-c_program=(cargo bench -p benches --bench c_program)
+c_program=(cargo bench --workspace --locked --bench c_program)
 command_line "BENCH_SAMPLES=${BENCH_SAMPLES:-10} BENCH_SECONDS=${BENCH_SECONDS:-3} ${c_program[*]}"
 rm -rf "$target"/criterion/c-*
 "${c_program[@]}"
@@ -167,9 +169,10 @@ fi
 
 # --- 3. the report -------------------------------------------------------------
 if phase report; then
-# Built as the tests build it: `cargo run` would unify features without the
-# dev-dependencies and rebuild wasmtime and Cranelift for a report writer.
-cargo test --release -p benches --no-run
+# Built with the benchmarks' feature set: `cargo run -p benches` would
+# unify features differently and rebuild wasmtime and Cranelift for a
+# report writer.
+cargo build --release --workspace --locked --bins --benches
 report=("$target/release/bench-report" --criterion "$target/criterion"
   --samples "$samples" --meta "$results/meta.txt" --analysis benches/data/analysis.md
   --markdown BENCHMARKS.md --svg docs/benchmarks.svg)

@@ -265,16 +265,18 @@ pub(crate) mod wasmtime_core {
             "store-data-address",
             |c: Caller<'_, HostBuffer>| c.data().address() as i64,
         )?;
-        // SAFETY (all three): the only module instantiated here is the app
-        // linked with the trusted builtin, which reads the `HostBuffer`
-        // record and accesses the buffer it describes within its length.
-        linker.func_wrap(INTRINSICS, "u64-native-load", |address: i64| unsafe {
-            host::u64_native_load(address as u64) as i64
+        // The only module instantiated here is the app linked with the
+        // trusted builtin, which reads the `HostBuffer` record and accesses
+        // the buffer it describes within its length.
+        linker.func_wrap(INTRINSICS, "u64-native-load", |address: i64| {
+            // SAFETY: the builtin loads only from the `HostBuffer` record.
+            unsafe { host::u64_native_load(address as u64) as i64 }
         })?;
         linker.func_wrap(
             INTRINSICS,
             "u8-checked-native-load",
             |base: i64, offset: i64, length: i64| -> wasmtime::Result<i32> {
+                // SAFETY: checked against the length the record gives.
                 let byte = unsafe {
                     host::u8_checked_native_load(base as u64, offset as u64, length as u64)?
                 };
@@ -285,6 +287,7 @@ pub(crate) mod wasmtime_core {
             INTRINSICS,
             "u8-checked-native-store",
             |base: i64, offset: i64, length: i64, value: i32| -> wasmtime::Result<()> {
+                // SAFETY: checked against the length the record gives.
                 unsafe {
                     host::u8_checked_native_store(
                         base as u64,

@@ -5,7 +5,7 @@
 //! which means nothing to the person whose import did not match. Here a
 //! referenced type is spelled out by its structure, the way the text format
 //! would inline it — `(ref null (struct (field i32)))` — down to
-//! [`MAX_DEPTH`] levels, below which it is `…`: a recursive type has no
+//! `MAX_DEPTH` levels, below which it is `…`: a recursive type has no
 //! finite spelling, and a message is no place for a large one anyway.
 //!
 //! Two types can print alike and still differ: Wasm's types are equal only

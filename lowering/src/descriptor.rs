@@ -8,7 +8,7 @@
 //! is a native store, and as far as any compiler can see it might write
 //! the pair itself. Only the runtime knows that it cannot, so the runtime
 //! says so, by declaring the size of a *descriptor* at the start of its
-//! store data ([`Config::store_data_descriptor`], whose documentation
+//! store data ([`crate::Config::store_data_descriptor`], whose documentation
 //! states the promise in full). From that promise this module decides two
 //! things for each function, once it is translated.
 //!

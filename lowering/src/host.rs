@@ -187,20 +187,24 @@ pub unsafe fn call(
     args: &[u64],
 ) -> Result<Option<u64>, CallError> {
     let size = intrinsic.access_bytes();
-    // SAFETY (all arms): forwarded to the caller.
     Ok(match (Shape::of(intrinsic), args) {
         (Shape::StoreDataAddress, []) => Some(store_data_address),
+        // SAFETY: the caller vouches for the address (this function's
+        // contract).
         (Shape::Load { .. }, &[address]) => Some(unsafe { load(address, size) }),
         (Shape::Store { .. }, &[address, value]) => {
+            // SAFETY: as for the load above.
             unsafe { store(address, size, value) };
             None
         }
         (Shape::CheckedLoad { .. }, &[base, offset, length]) => {
             let address = check_bounds(base, offset, length, size)?;
+            // SAFETY: in bounds of the region the caller vouches for.
             Some(unsafe { load(address, size) })
         }
         (Shape::CheckedStore { .. }, &[base, offset, length, value]) => {
             let address = check_bounds(base, offset, length, size)?;
+            // SAFETY: in bounds of the region the caller vouches for.
             unsafe { store(address, size, value) };
             None
         }

@@ -160,6 +160,7 @@ fn compare(compiled: &Compiled, intrinsic: Intrinsic, args: impl Fn(u64) -> Vec<
     // SAFETY: every case below stays inside its buffer (checked in-bounds
     // cases by construction, out-of-bounds ones run in a child process).
     let result = unsafe { compiled.call(lowered_base, &lowered_args) };
+    // SAFETY: as for the compiled call, on the other buffer.
     let expected = unsafe { host::call(intrinsic, hosted_base, &args(hosted_base)) }
         .expect("in-bounds host call");
     let expected = match intrinsic {
@@ -300,8 +301,8 @@ fn checked_accesses_out_of_bounds_trap() {
                 // The host implementation agrees that this is out of bounds.
                 let mut buffer = [0u8; BUFFER];
                 let base = buffer.as_mut_ptr() as u64;
-                // SAFETY: the check fails before any access.
                 let args = [base, offset, length, WIDE];
+                // SAFETY: the check fails before any access.
                 let host = unsafe { host::call(intrinsic, 0, &args[..intrinsic.params().len()]) };
                 assert!(
                     matches!(host, Err(host::CallError::Trap(_))),

@@ -39,7 +39,7 @@ pub const BUILTIN: &str = "lib";
 
 /// Modules carrying every custom section the linker reads or copies. The
 /// last import of each app-shaped module comes from [`BUILTIN`], so linking
-/// it with [`companion_builtin`] resolves something.
+/// it with [`COMPANION_BUILTIN`] resolves something.
 pub const CORPUS: &[&str] = &[
     // Names of every kind, on defined and imported items.
     r#"(module $named
