@@ -120,7 +120,7 @@ pub enum LinkError {
     #[error("{}", format_all(.0))]
     Unresolved(Vec<ResolveError>),
     /// A reference to an intrinsic could reach the app; every way is listed
-    /// (see [`crate::trust`]).
+    /// (see `linker/src/trust.rs`).
     #[error("{}", format_escapes(.0))]
     IntrinsicEscapes(Vec<Escape>),
     /// The linker produced an invalid module: a bug in the linker, never written out.

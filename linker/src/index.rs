@@ -91,11 +91,6 @@ impl<S: Space> IndexMap<S> {
     pub fn len(&self) -> usize {
         self.to_merged.len()
     }
-
-    /// Whether nothing is mapped.
-    pub fn is_empty(&self) -> bool {
-        self.to_merged.is_empty()
-    }
 }
 
 /// The complete translation of one input module into the merged numbering.

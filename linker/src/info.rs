@@ -286,36 +286,6 @@ impl<'a> ModuleInfo<'a> {
             .expect("a segment that was read once reads again")
     }
 
-    /// Number of types.
-    pub fn type_count(&self) -> u32 {
-        self.rec_groups.iter().map(|g| g.types().len() as u32).sum()
-    }
-
-    /// Total functions, imported and defined.
-    pub fn func_count(&self) -> u32 {
-        self.func_types.len() as u32
-    }
-
-    /// Total tables.
-    pub fn table_count(&self) -> u32 {
-        self.imported.tables + self.tables.len() as u32
-    }
-
-    /// Total memories.
-    pub fn memory_count(&self) -> u32 {
-        self.imported.memories + self.memories.len() as u32
-    }
-
-    /// Total globals.
-    pub fn global_count(&self) -> u32 {
-        self.imported.globals + self.globals.len() as u32
-    }
-
-    /// Total tags.
-    pub fn tag_count(&self) -> u32 {
-        self.imported.tags + self.tags.len() as u32
-    }
-
     /// Whether instantiating this module does anything observable beyond
     /// creating its items: active segments write into tables or memories and
     /// a start function runs code.

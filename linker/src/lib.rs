@@ -25,21 +25,21 @@
 //! effects in the same order. The pipeline is short and each phase has its
 //! own module:
 //!
-//! 1. **Read and validate** every input ([`validate`], [`info`]): text or
+//! 1. **Read and validate** every input ([`validate`], `info`): text or
 //!    binary, all standard Wasm 3.0 features, one shared type context so that
 //!    types of different modules can be compared by id.
-//! 2. **Plan** ([`plan`], [`types`]): instantiation order (builtins
+//! 2. **Plan** (`plan`, `types`): instantiation order (builtins
 //!    dependency-first, a cycle is an error), how every import is satisfied
 //!    (resolved to a builtin export and type-checked, kept as an intrinsic, or
 //!    forwarded to the host and shared when identical), whether the app
-//!    could obtain a reference to an intrinsic ([`trust`]: refused, every
+//!    could obtain a reference to an intrinsic (`trust`: refused, every
 //!    way listed), where every item lands
-//!    in the merged index spaces ([`index`]), and how segment initialization
+//!    in the merged index spaces (`index`), and how segment initialization
 //!    and start functions keep their separate-instantiation order.
-//! 3. **Emit** ([`emit`], [`code`], [`names`]): write the merged module from
+//! 3. **Emit** (`emit`, `code`, `names`): write the merged module from
 //!    the plan, copying function bodies byte for byte except where an index
 //!    moved, and merging name sections.
-//! 4. **Inline and remove dead code** ([`inline`], [`dce`]), unless
+//! 4. **Inline and remove dead code** (`inline`, `dce`), unless
 //!    `InlineMode::None`: builtin functions are copied into their callers
 //!    and builtin items nothing reaches any more are removed.
 //! 5. **Validate the output.** An invalid output is a linker bug and is never
@@ -51,26 +51,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod code;
+pub(crate) mod code;
 pub mod component;
-pub mod dce;
-pub mod describe;
-pub mod emit;
+pub(crate) mod dce;
+pub(crate) mod describe;
+pub(crate) mod emit;
 pub mod error;
-pub mod hints;
-pub mod index;
-pub mod info;
-pub mod inline;
-pub mod input;
-pub mod intrinsics;
-pub mod names;
-pub mod parallel;
-pub mod plan;
+pub(crate) mod hints;
+pub(crate) mod index;
+pub(crate) mod info;
+pub(crate) mod inline;
+pub(crate) mod input;
+pub(crate) mod intrinsics;
+pub(crate) mod names;
+pub(crate) mod parallel;
+pub(crate) mod plan;
 mod table_init;
-pub mod trust;
-pub mod types;
+pub(crate) mod trust;
+pub(crate) mod types;
 pub mod validate;
-pub mod virtualize;
+pub(crate) mod virtualize;
 
 pub use error::{Escape, InputName, LinkError, ResolveError, Route};
 pub use inline::InlineCounts;
@@ -86,14 +86,15 @@ pub enum InlineMode {
     /// Merge only: no inlining and no dead-code removal.
     None,
     /// Inline small, non-recursive builtin functions into their callers (at
-    /// most [`inline::plan::AUTO_MAX_CALLEE_INSTRUCTIONS`] instructions and
-    /// [`inline::plan::AUTO_MAX_CALLEE_LOCALS`] locals besides their
+    /// most 64 instructions (`AUTO_MAX_CALLEE_INSTRUCTIONS`) and
+    /// 32 locals (`AUTO_MAX_CALLEE_LOCALS`) besides their
     /// parameters, counted after their own inlining), then remove
     /// unreachable builtin code.
     #[default]
     Auto,
     /// Inline every non-recursive builtin function, within the growth
-    /// guards of [`inline::plan`], then remove unreachable builtin code.
+    /// guards of `linker/src/inline/plan.rs`, then remove unreachable
+    /// builtin code.
     All,
 }
 
@@ -230,7 +231,7 @@ impl Linker {
         Ok(self)
     }
 
-    /// Registers a virtualizer of host module `name` (see [`virtualize`]):
+    /// Registers a virtualizer of host module `name` (see `docs/virtualize.md`):
     /// app imports from `name` that `module` exports resolve to it, the
     /// others stay host imports, and `module`'s own imports from `name` go
     /// to the host — or, when `name` is virtualized several times, to the

@@ -46,8 +46,6 @@ pub struct MergedImport {
     pub module: ModuleId,
     /// Position of that import in the input's import section.
     pub import: usize,
-    /// The intrinsic, when this is one.
-    pub intrinsic: Option<Intrinsic>,
 }
 
 /// A defined item of some input, placed in the merged module.
@@ -263,7 +261,6 @@ pub fn plan(
                             imports.push(MergedImport {
                                 module: id,
                                 import: position,
-                                intrinsic: Some(intrinsic),
                             });
                             slot
                         });
@@ -293,7 +290,6 @@ pub fn plan(
                     imports.push(MergedImport {
                         module: id,
                         import: position,
-                        intrinsic: None,
                     });
                     shared_imports.insert(key, (imports.len() - 1, slot));
                     slot

@@ -3,7 +3,7 @@
 //! Validation is the largest single cost of a link (every input and the
 //! output are fully validated), and function bodies are independent once the
 //! module-level sections are known, so they are split across the machine's
-//! cores (see [`crate::parallel`]).
+//! cores (see `linker/src/parallel.rs`).
 
 use wasmparser::{
     BinaryReaderError, FuncToValidate, FunctionBody, Parser, ValidPayload, Validator,

@@ -261,23 +261,11 @@ impl<'a> Module<'a> {
         Ok(module)
     }
 
-    /// Total number of functions, imported and defined.
-    pub fn func_count(&self) -> u32 {
-        self.func_types.len() as u32
-    }
-
     /// The signature of function `func`.
     pub fn func_signature(&self, func: u32) -> &FuncType {
         let ty = self.func_types[func as usize];
         self.signatures[ty as usize]
             .as_ref()
             .expect("a function's type is a function type: the module validated")
-    }
-
-    /// The body of defined function `func` (a merged function index), if it
-    /// is defined rather than imported.
-    pub fn body(&self, func: u32) -> Option<&FunctionBody<'a>> {
-        func.checked_sub(self.imported.funcs)
-            .and_then(|defined| self.bodies.get(defined as usize))
     }
 }

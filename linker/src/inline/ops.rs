@@ -185,20 +185,6 @@ pub struct Spaces {
     pub data: bool,
 }
 
-impl Spaces {
-    /// Every space.
-    pub const ALL: Spaces = Spaces {
-        types: true,
-        funcs: true,
-        tables: true,
-        memories: true,
-        globals: true,
-        tags: true,
-        elems: true,
-        data: true,
-    };
-}
-
 /// Whether an immediate makes its instruction open a label.
 macro_rules! label_immediate {
     (blockty) => {
