@@ -73,6 +73,10 @@ pub struct ImportCounts {
     pub tags: u32,
 }
 
+/// Position of an input module in the linker's list (builtins in the order
+/// given, then the app).
+pub type ModuleId = usize;
+
 /// One parsed, validated input module.
 pub struct ModuleInfo<'a> {
     /// Which input this is.

@@ -39,7 +39,7 @@
 //! 3. **Emit** (`emit`, `code`, `names`): write the merged module from
 //!    the plan, copying function bodies byte for byte except where an index
 //!    moved, and merging name sections.
-//! 4. **Inline and remove dead code** (`inline`, `dce`), unless
+//! 4. **Inline and remove dead code** (`inline`, `inline::dce`), unless
 //!    `InlineMode::None`: builtin functions are copied into their callers
 //!    and builtin items nothing reaches any more are removed.
 //! 5. **Validate the output.** An invalid output is a linker bug and is never
@@ -53,7 +53,6 @@
 
 pub(crate) mod code;
 pub mod component;
-pub(crate) mod dce;
 pub(crate) mod describe;
 pub(crate) mod emit;
 pub mod error;

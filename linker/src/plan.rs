@@ -35,9 +35,8 @@ use crate::virtualize::Resolver;
 use std::collections::{BTreeMap, HashMap};
 use wasmparser::{DataKind, ElementKind, ExternalKind, TypeRef};
 
-/// Position of an input module in the linker's list (builtins in the order
-/// given, then the app).
-pub type ModuleId = usize;
+pub(crate) use crate::info::ModuleId;
+pub(crate) use crate::types::MergedTypeGroup;
 
 /// One import of the merged module, taken from an input.
 #[derive(Debug, Clone)]
@@ -102,20 +101,6 @@ pub enum StartPlan {
     Existing(u32),
     /// A synthesized function running these steps in order.
     Synthesized(Vec<StartStep>),
-}
-
-/// A rec group of the merged type section.
-#[derive(Debug, Clone, Copy)]
-pub enum MergedTypeGroup {
-    /// An input's rec group, re-encoded with that input's maps.
-    Input {
-        /// The input.
-        module: ModuleId,
-        /// Position of the group in the input's type section.
-        group: usize,
-    },
-    /// The `(func)` type the synthesized start function needs.
-    EmptyFunc,
 }
 
 /// Everything emission needs.

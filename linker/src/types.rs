@@ -18,8 +18,8 @@
 use crate::describe;
 use crate::error::LinkError;
 use crate::index::{IndexMap, ModuleMaps, Type};
+use crate::info::ModuleId;
 use crate::info::ModuleInfo;
-use crate::plan::{MergedTypeGroup, ModuleId};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
@@ -385,4 +385,18 @@ pub fn plan_types(
         }
     };
     Ok((groups, Some(start_type), deduplicated))
+}
+
+/// A rec group of the merged type section.
+#[derive(Debug, Clone, Copy)]
+pub enum MergedTypeGroup {
+    /// An input's rec group, re-encoded with that input's maps.
+    Input {
+        /// The input.
+        module: ModuleId,
+        /// Position of the group in the input's type section.
+        group: usize,
+    },
+    /// The `(func)` type the synthesized start function needs.
+    EmptyFunc,
 }

@@ -56,7 +56,7 @@ use cranelift_codegen::ir::{
     self, AliasRegion, Function, Inst, InstructionData, MemFlags, Opcode, Value,
 };
 
-use crate::redundant::{address_root, iconst, resolve, Record, Root};
+use crate::facts::{address_root, iconst, resolve, Record, Root};
 
 /// How many instructions of one address are followed before it is assumed
 /// to point anywhere. Addresses the plugin sees are short sums (base plus

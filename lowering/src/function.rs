@@ -23,9 +23,10 @@ use cranelift_codegen::ir;
 use cranelift_frontend::FunctionBuilder;
 use cranelift_wasm::{FuncIndex, WasmResult};
 
+use crate::facts::Record;
 use crate::hook::StoreDataAddress;
 use crate::lower::Lowering;
-use crate::redundant::{remove_redundant, Record};
+use crate::redundant::remove_redundant;
 
 /// The lowering of one function: [`Lowering::lower_call`] plus a record of
 /// what was emitted, for [`FunctionLowering::finish`].

@@ -83,6 +83,7 @@
 pub mod descriptor;
 pub mod env;
 pub mod error;
+mod facts;
 pub mod function;
 pub mod hook;
 pub mod host;

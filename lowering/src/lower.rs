@@ -52,10 +52,10 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_wasm::{FuncIndex, WasmError, WasmResult};
 
 use crate::error::Error;
+use crate::facts::{Check, Record};
 use crate::hook::StoreDataAddress;
 use crate::intrinsics::{clif_type, Intrinsic, Shape};
 use crate::module::{Intrinsics, DEFAULT_NAMESPACE};
-use crate::redundant::{Check, Record};
 
 /// Options of the lowering.
 #[derive(Clone, Debug, PartialEq, Eq)]

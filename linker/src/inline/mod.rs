@@ -28,7 +28,7 @@
 //!    under the mode's size rules. Only functions reachable before inlining
 //!    are considered.
 //! 4. **Apply** ([`apply`]): rewrite the chosen bodies, callees first.
-//! 5. **Remove dead code** ([`crate::dce`]) and **rebuild** the module under
+//! 5. **Remove dead code** ([`crate::inline::dce`]) and **rebuild** the module under
 //!    the final numbering ([`rebuild`], [`names`]).
 //!
 //! `--inline none` skips all of it: no inlining and no removal, the merged
@@ -38,6 +38,7 @@
 //! inspecting exactly what was merged.
 
 pub mod apply;
+pub mod dce;
 pub mod module;
 pub mod names;
 pub mod ops;
@@ -46,10 +47,10 @@ pub mod plan;
 pub mod rebuild;
 pub mod scan;
 
-use crate::dce::{self, Item};
 use crate::error::LinkError;
 use crate::plan::{ModuleId, Plan};
 use crate::InlineMode;
+use dce::Item;
 use std::collections::BTreeSet;
 use wasm_encoder::reencode::Reencode;
 

@@ -11,8 +11,8 @@
 //! writes every name under the final numbering, dropping those of removed
 //! items. Maps are ordered, so the section's bytes are deterministic.
 
-use crate::dce::Liveness;
 use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::inline::dce::Liveness;
 use std::collections::BTreeMap;
 use wasm_encoder::{IndirectNameMap, NameMap, NameSection};
 use wasmparser::{BinaryReader, Name, NameSectionReader};

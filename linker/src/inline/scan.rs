@@ -8,7 +8,7 @@
 //! body's references follow from its own facts and its callees' (see
 //! [`crate::inline`]), which is why call sites are kept apart from the
 //! other references. References are recorded only for removable targets
-//! (see [`crate::dce`]), and instructions are only decoded in full when
+//! (see [`crate::inline::dce`]), and instructions are only decoded in full when
 //! they may name one, so for the app's own functions — usually nearly all
 //! of the code — the scan costs little more than a parse.
 //!
@@ -17,8 +17,8 @@
 
 use super::ops::{self, Spaces};
 use super::origins::Origins;
-use crate::dce::{Collector, Item};
 use crate::error::LinkError;
+use crate::inline::dce::{Collector, Item};
 use wasm_encoder::reencode::Reencode;
 use wasmparser::{BinaryReader, FunctionBody, OperatorsReader, VisitOperator, VisitSimdOperator};
 
