@@ -59,12 +59,15 @@ if ((${#need_apt[@]})); then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
 binaryen_npm="$root/target/binaryen"
+wasm_merge="$binaryen_npm/node_modules/binaryen/bin/wasm-merge"
+wasm_opt="$binaryen_npm/node_modules/binaryen/bin/wasm-opt"
+# Binaryen is only needed to compare linking throughput.
+if phase throughput; then
 if [[ ! -x $binaryen_npm/node_modules/binaryen/bin/wasm-merge ]] ||
   ! grep -q "\"version\": \"$binaryen_version\"" "$binaryen_npm/node_modules/binaryen/package.json"; then
   npm install --prefix "$binaryen_npm" --no-audit --no-fund --silent "binaryen@$binaryen_version"
 fi
-wasm_merge="$binaryen_npm/node_modules/binaryen/bin/wasm-merge"
-wasm_opt="$binaryen_npm/node_modules/binaryen/bin/wasm-opt"
+fi
 
 note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 note commit "$(git rev-parse --short HEAD)"
@@ -73,9 +76,11 @@ note nproc "$(nproc)"
 note kernel "$(uname -sr)"
 note rustc "$(rustc -V)"
 note wasmtime "$(grep -A1 '^name = "wasmtime"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -1) (crates.io, Cranelift, default optimization level)"
-note wasm_merge "$("$wasm_merge" --version) — npm \`binaryen@$binaryen_version\`, Emscripten build run by Node"
-note wasm_opt "$("$wasm_opt" --version) — the same npm build"
-note node "$(node --version)"
+if phase throughput; then
+  note wasm_merge "$("$wasm_merge" --version) — npm \`binaryen@$binaryen_version\`, Emscripten build run by Node"
+  note wasm_opt "$("$wasm_opt" --version) — the same npm build"
+  note node "$(node --version)"
+fi
 [[ -n ${BENCH_NOISE:-} ]] && note noise "$BENCH_NOISE"
 
 # --- 1. host-data access ---------------------------------------------------
