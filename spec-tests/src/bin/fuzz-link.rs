@@ -109,6 +109,8 @@ fn main() -> ExitCode {
         );
         totals.cases += batch.cases;
         totals.passed += batch.passed;
+        totals.refused += batch.refused;
+        totals.refused_app_called += batch.refused_app_called;
         totals.failed += batch.failed;
         totals.inconclusive += batch.inconclusive;
         done += count;
