@@ -550,8 +550,8 @@ struct WasmtimePrelinked {
 
 impl WasmtimePrelinked {
     fn new(linked: &[u8], input: &[u8]) -> Result<WasmtimePrelinked> {
-        use wasmtime::{component::Linker, Config, Engine, Store};
-        let engine = Engine::new(&Config::new())?;
+        use wasmtime::{component::Linker, Store};
+        let engine = crate::variants::wasmtime_prelinked::engine()?;
         let (component, wrapped) = crate::variants::wasmtime_prelinked::compile(&engine, linked)?;
         let mut store = Store::new(&engine, HostBuffer::new(input.to_vec()));
         let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
