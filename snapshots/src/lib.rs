@@ -53,6 +53,7 @@
 pub mod case;
 pub mod component;
 pub mod host;
+pub mod marker;
 pub mod runtime;
 pub mod script;
 pub mod separate;

@@ -28,47 +28,11 @@ use snapshots::component;
 use snapshots::script::Script;
 use snapshots::transcript::{Entry, FinalState, Transcript};
 use std::path::Path;
-use wasm_prelink::InlineMode;
 
-const MODES: [(InlineMode, &str); 3] = [
-    (InlineMode::None, "none"),
-    (InlineMode::Auto, "auto"),
-    (InlineMode::All, "all"),
-];
+use snapshots::marker::{unsupported_modes, Outcome, MODES};
 
 /// The marker file of a case that cannot run as a component.
 const MARKER: &str = "component-unsupported.txt";
-
-/// What one case did as a component.
-enum Outcome {
-    /// Every mode agreed with the reference.
-    Agreed,
-    /// Listed as unsupported in some modes: those failed, the others agreed.
-    Unsupported {
-        /// How many modes agreed.
-        agreed: usize,
-    },
-}
-
-/// The inline modes a marker covers: the labels on its first line when
-/// that line is `inline: <mode>...`, otherwise all.
-fn unsupported_modes(marker: &str) -> Result<Vec<&str>, String> {
-    let first = marker.lines().next().unwrap_or("");
-    let Some(labels) = first.strip_prefix("inline:") else {
-        return Ok(MODES.iter().map(|(_, label)| *label).collect());
-    };
-    let labels: Vec<&str> = labels.split_whitespace().collect();
-    match labels
-        .iter()
-        .find(|l| !MODES.iter().any(|(_, label)| label == *l))
-    {
-        Some(unknown) => Err(format!(
-            "{MARKER} names the unknown inline mode `{unknown}`"
-        )),
-        None if labels.is_empty() => Err(format!("{MARKER}: `inline:` names no mode")),
-        None => Ok(labels),
-    }
-}
 
 /// Checks one case in every mode; returns what went wrong, if anything.
 fn check_case(dir: &Path) -> Result<Outcome, String> {
@@ -77,7 +41,7 @@ fn check_case(dir: &Path) -> Result<Outcome, String> {
         return Err("no script.txt".into());
     }
     let unsupported = match &case.component_unsupported {
-        Some(marker) => unsupported_modes(marker)?,
+        Some(marker) => unsupported_modes(marker, MARKER)?,
         None => Vec::new(),
     };
     let reference = case.run_unlinked();

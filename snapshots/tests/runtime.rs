@@ -15,46 +15,9 @@
 use snapshots::case::Case;
 use snapshots::runtime;
 use std::path::Path;
-use wasm_prelink::InlineMode;
 use wasm_prelink_runtime::Engine;
 
-const MODES: [(InlineMode, &str); 3] = [
-    (InlineMode::None, "none"),
-    (InlineMode::Auto, "auto"),
-    (InlineMode::All, "all"),
-];
-
-/// What one case did on the runtime.
-enum Outcome {
-    /// Every mode agreed with the reference.
-    Agreed,
-    /// Listed as unsupported in some modes: those failed, the others agreed.
-    Unsupported {
-        /// How many modes agreed.
-        agreed: usize,
-    },
-}
-
-/// The inline modes a `runtime-unsupported.txt` covers: the labels on its
-/// first line when that line is `inline: <mode>...` (a feature only some
-/// modes keep, such as a tag that only dead code uses), otherwise all.
-fn unsupported_modes(marker: &str) -> Result<Vec<&str>, String> {
-    let first = marker.lines().next().unwrap_or("");
-    let Some(labels) = first.strip_prefix("inline:") else {
-        return Ok(MODES.iter().map(|(_, label)| *label).collect());
-    };
-    let labels: Vec<&str> = labels.split_whitespace().collect();
-    match labels
-        .iter()
-        .find(|l| !MODES.iter().any(|(_, label)| label == *l))
-    {
-        Some(unknown) => Err(format!(
-            "runtime-unsupported.txt names the unknown inline mode `{unknown}`"
-        )),
-        None if labels.is_empty() => Err("runtime-unsupported.txt: `inline:` names no mode".into()),
-        None => Ok(labels),
-    }
-}
+use snapshots::marker::{unsupported_modes, Outcome, MODES};
 
 /// Checks one case in every mode; returns what went wrong, if anything.
 ///
@@ -66,7 +29,7 @@ fn check_case(engine: &Engine, dir: &Path) -> Result<Outcome, String> {
         return Err("no script.txt".into());
     }
     let unsupported = match &case.runtime_unsupported {
-        Some(marker) => unsupported_modes(marker)?,
+        Some(marker) => unsupported_modes(marker, "runtime-unsupported.txt")?,
         None => Vec::new(),
     };
     let reference = case.run_unlinked();
