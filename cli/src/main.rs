@@ -66,7 +66,12 @@ struct LinkArgs {
     /// Promise that the first BYTES bytes of the store data stay put while
     /// a function runs, and load them once per function (for engines that
     /// cannot know it, such as Wasmtime; see `docs/usage.md`).
-    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
     store_data_descriptor: u32,
     /// Write the text format instead of binary.
     #[arg(long)]

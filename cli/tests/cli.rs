@@ -668,3 +668,70 @@ fn control_characters_in_names_are_escaped() {
     assert_fails(&output, &dir, &["builtin `x\\u{1b}[2J`"]);
     assert!(!message.contains('\u{1b}'), "{message:?}");
 }
+
+#[test]
+fn bad_store_data_descriptors_are_rejected() {
+    let dir = example_scratch("descriptor-bad");
+    for bad in ["sixteen", "-1", "4294967296", ""] {
+        let output = prelink(
+            &[
+                "link",
+                "app.wat",
+                "--builtin",
+                "host-buf=builtin.wat",
+                "--store-data-descriptor",
+                bad,
+                "-o",
+                "out.wasm",
+            ],
+            &dir,
+        );
+        let message = stderr(&output);
+        assert!(!output.status.success(), "`{bad}` accepted");
+        assert!(message.contains("--store-data-descriptor"), "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(!dir.join("out.wasm").exists(), "`{bad}` wrote output");
+    }
+}
+
+/// The `descriptor:` line of `--stats` for a link of the example with a
+/// descriptor of `bytes`, if the pass hoisted anything.
+fn hoisted_with_descriptor(dir: &Path, bytes: &str) -> Option<String> {
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "host-buf=builtin.wat",
+            "--store-data-descriptor",
+            bytes,
+            "--stats",
+            "-o",
+            "out.wasm",
+        ],
+        dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    stderr(&output)
+        .lines()
+        .find(|line| line.starts_with("descriptor:"))
+        .map(str::to_owned)
+}
+
+#[test]
+fn a_store_data_descriptor_hoists_only_loads_that_fit_inside_it() {
+    let dir = example_scratch("descriptor-sizes");
+    // The builtin reads `ptr` at 0 and `len` at 8, eight bytes each: a
+    // 4-byte descriptor covers neither, 8 bytes only `ptr`, 16 both.
+    assert_eq!(hoisted_with_descriptor(&dir, "0"), None);
+    assert_eq!(hoisted_with_descriptor(&dir, "4"), None);
+    let ptr_only = hoisted_with_descriptor(&dir, "8").expect("ptr loads hoisted");
+    let both = hoisted_with_descriptor(&dir, "16").expect("both hoisted");
+    let loads = |line: &str| -> usize {
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in `{line}`"))
+    };
+    assert!(loads(&ptr_only) < loads(&both), "{ptr_only} / {both}");
+}

@@ -42,7 +42,10 @@
 //! 4. **Inline and remove dead code** (`inline`, `inline::dce`), unless
 //!    `InlineMode::None`: builtin functions are copied into their callers
 //!    and builtin items nothing reaches any more are removed.
-//! 5. **Validate the output.** An invalid output is a linker bug and is never
+//! 5. **Hoist descriptor loads** (`descriptor`), only when the embedder
+//!    vouches for a store-data descriptor: loads of it move to function
+//!    entry wherever nothing in the function can change it.
+//! 6. **Validate the output.** An invalid output is a linker bug and is never
 //!    returned.
 //!
 //! The same inputs always give the same bytes: no hash-map order reaches
