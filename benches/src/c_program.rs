@@ -266,17 +266,20 @@ pub enum Kind {
     WasmtimeHost,
     /// Wasmtime 48, linked with the C builtin and wrapped as a component.
     WasmtimePrelinked,
+    /// The same, the host-buffer record declared a store-data descriptor.
+    WasmtimePrelinkedDescriptor,
 }
 
 impl Kind {
     /// Every variant, in report order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Native,
         Kind::NativeCalls,
         Kind::PrelinkC,
         Kind::PrelinkWat,
         Kind::WasmtimeHost,
         Kind::WasmtimePrelinked,
+        Kind::WasmtimePrelinkedDescriptor,
     ];
 
     /// What every ratio is relative to: the program as a C compiler
@@ -292,6 +295,7 @@ impl Kind {
             Kind::PrelinkWat => "prelink-wat",
             Kind::WasmtimeHost => "wasmtime-host",
             Kind::WasmtimePrelinked => "wasmtime-prelinked",
+            Kind::WasmtimePrelinkedDescriptor => "wasmtime-prelinked-descriptor",
         }
     }
 
@@ -305,6 +309,9 @@ impl Kind {
             Kind::WasmtimeHost => "wasmtime 48, unlinked app, API as host functions",
             Kind::WasmtimePrelinked => {
                 "wasmtime 48, linked with the C builtin, as a component (`--emit component`), intrinsics exposed"
+            }
+            Kind::WasmtimePrelinkedDescriptor => {
+                "the same, linked with `--store-data-descriptor 16`"
             }
         }
     }
@@ -357,6 +364,9 @@ pub fn build(
         Kind::PrelinkWat => Box::new(Prelink::new(&example.linked(true)?, input)?),
         Kind::WasmtimeHost => Box::new(WasmtimeHost::new(&example.read("app.wasm")?, input)?),
         Kind::WasmtimePrelinked => {
+            Box::new(WasmtimePrelinked::new(&example.linked(false)?, input)?)
+        }
+        Kind::WasmtimePrelinkedDescriptor => {
             let linked =
                 example.linked_with_descriptor(false, crate::workload::DESCRIPTOR_BYTES)?;
             Box::new(WasmtimePrelinked::new(&linked, input)?)

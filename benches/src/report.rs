@@ -564,6 +564,7 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
         for kind in [
             Kind::WasmtimeLinked,
             Kind::WasmtimePrelinked,
+            Kind::WasmtimePrelinkedDescriptor,
             Kind::PrelinkInlined,
             Kind::PrelinkNoInline,
         ] {
@@ -587,6 +588,7 @@ pub fn losses(inputs: &Inputs<'_>) -> Vec<String> {
             c_program::Kind::PrelinkC,
             c_program::Kind::PrelinkWat,
             c_program::Kind::WasmtimePrelinked,
+            c_program::Kind::WasmtimePrelinkedDescriptor,
         ] {
             if let (Some(ns), Some(t)) = (c_program_ns(inputs.c_program, &id, kind), theirs) {
                 if ns > t {

@@ -1,4 +1,4 @@
-//! The eight ways of running the host-buffer workloads, behind one trait.
+//! The nine ways of running the host-buffer workloads, behind one trait.
 //!
 //! The benchmark exists to compare how the same builtin code performs when
 //! it is bound in different ways, so every variant runs the *same* Wasm:
@@ -15,6 +15,7 @@
 //! | `wasmtime-builtins` | wasmtime component with the builtin as a compile-time builtin, intrinsics exposed, Cranelift inlining on — the anchor |
 //! | `wasmtime-linked` | wasmtime core module: our linked + inlined module, the intrinsics as host functions |
 //! | `wasmtime-prelinked` | wasmtime component: our linked + inlined module wrapped by `wasm_prelink::component` (`--emit component`), the intrinsics exposed, so Wasmtime lowers them itself |
+//! | `wasmtime-prelinked-descriptor` | the same, linked with `--store-data-descriptor 16` (as `run --engine wasmtime` links): the buffer's pointer and length loaded once per call |
 //! | `prelink-inlined` | our runtime on our linked + inlined module (stage 1 + stage 2) |
 //! | `prelink-no-inline` | our runtime on the module linked with `InlineMode::None` (stage 2 alone) |
 //! | `native` | Rust, the same accessors and bounds checks |
@@ -57,6 +58,9 @@ pub enum Kind {
     /// (4b) wasmtime on our linked + inlined module wrapped as a component,
     /// the intrinsics exposed.
     WasmtimePrelinked,
+    /// (4c) the same, the host-buffer record declared a store-data
+    /// descriptor.
+    WasmtimePrelinkedDescriptor,
     /// (5) our runtime on our linked + inlined module.
     PrelinkInlined,
     /// (6) our runtime on our linked, not inlined, module.
@@ -67,12 +71,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every variant, in report order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::WasmtimeCoreHost,
         Kind::WasmtimeComponentHost,
         Kind::WasmtimeBuiltins,
         Kind::WasmtimeLinked,
         Kind::WasmtimePrelinked,
+        Kind::WasmtimePrelinkedDescriptor,
         Kind::PrelinkInlined,
         Kind::PrelinkNoInline,
         Kind::Native,
@@ -90,6 +95,7 @@ impl Kind {
             Kind::WasmtimeBuiltins => "wasmtime-builtins",
             Kind::WasmtimeLinked => "wasmtime-linked",
             Kind::WasmtimePrelinked => "wasmtime-prelinked",
+            Kind::WasmtimePrelinkedDescriptor => "wasmtime-prelinked-descriptor",
             Kind::PrelinkInlined => "prelink-inlined",
             Kind::PrelinkNoInline => "prelink-no-inline",
             Kind::Native => "native",
@@ -109,6 +115,9 @@ impl Kind {
             }
             Kind::WasmtimePrelinked => {
                 "wasmtime 48, our linked+inlined module as a component (`--emit component`), intrinsics exposed"
+            }
+            Kind::WasmtimePrelinkedDescriptor => {
+                "the same, linked with `--store-data-descriptor 16`"
             }
             Kind::PrelinkInlined => "our runtime, linked+inlined module (stage 1 + 2)",
             Kind::PrelinkNoInline => "our runtime, linked without inlining (stage 2 only)",
@@ -141,7 +150,11 @@ pub fn build(kind: Kind, initial: &[u8]) -> Result<Box<dyn Variant>> {
         Kind::WasmtimeComponentHost => Box::new(wasmtime_component::host(buffer)?),
         Kind::WasmtimeBuiltins => Box::new(wasmtime_component::builtins(buffer)?),
         Kind::WasmtimeLinked => Box::new(wasmtime_core::linked(buffer)?),
-        Kind::WasmtimePrelinked => Box::new(wasmtime_prelinked::Prelinked::new(buffer)?),
+        Kind::WasmtimePrelinked => Box::new(wasmtime_prelinked::Prelinked::new(buffer, 0)?),
+        Kind::WasmtimePrelinkedDescriptor => Box::new(wasmtime_prelinked::Prelinked::new(
+            buffer,
+            crate::workload::DESCRIPTOR_BYTES,
+        )?),
         Kind::PrelinkInlined => Box::new(prelink::Prelink::new(buffer, InlineMode::Auto)?),
         Kind::PrelinkNoInline => Box::new(prelink::Prelink::new(buffer, InlineMode::None)?),
         Kind::Native => Box::new(Native(buffer)),
@@ -502,13 +515,12 @@ pub mod wasmtime_prelinked {
     }
 
     impl Prelinked {
-        /// Links the app with the builtin (`InlineMode::Auto`, the
-        /// `HostBuffer` record declared a descriptor), wraps it, compiles it
-        /// and instantiates it over `buffer`.
-        pub fn new(buffer: HostBuffer) -> Result<Prelinked> {
+        /// Links the app with the builtin (`InlineMode::Auto`, a
+        /// store-data descriptor of `descriptor` bytes), wraps it, compiles
+        /// it and instantiates it over `buffer`.
+        pub fn new(buffer: HostBuffer, descriptor: u32) -> Result<Prelinked> {
             let engine = engine()?;
-            let linked =
-                linked_app_with_descriptor(InlineMode::Auto, crate::workload::DESCRIPTOR_BYTES)?;
+            let linked = linked_app_with_descriptor(InlineMode::Auto, descriptor)?;
             let (component, _) = compile(&engine, &linked)?;
             let mut store = Store::new(&engine, buffer);
             let instance = Linker::new(&engine).instantiate(&mut store, &component)?;

@@ -17,6 +17,7 @@ fn wasmtime_variants_trap_out_of_range() {
         Kind::WasmtimeBuiltins,
         Kind::WasmtimeLinked,
         Kind::WasmtimePrelinked,
+        Kind::WasmtimePrelinkedDescriptor,
     ] {
         check_traps_out_of_range(kind).unwrap_or_else(|e| panic!("{e}"));
     }
