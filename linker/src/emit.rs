@@ -9,6 +9,7 @@
 
 use crate::code::{self, Rewriter, Unchanged};
 use crate::error::LinkError;
+use crate::index::Idx;
 use crate::info::{rank, CustomSection, ModuleInfo};
 use crate::plan::{MergedTypeGroup, Placed, Plan, SegmentMode, StartPlan, StartStep};
 use std::borrow::Cow;
@@ -238,7 +239,7 @@ impl Emitter<'_, '_> {
         for placed in &plan.funcs {
             let module = &self.modules[placed.module];
             let ty = module.func_types[(module.imported.funcs + placed.index) as usize];
-            section.function(plan.maps[placed.module].types.get(ty));
+            section.function(plan.maps[placed.module].types.get(Idx::new(ty)).raw());
         }
         if let Some(ty) = plan.start_type.filter(|_| plan.start_func.is_some()) {
             section.function(ty);
@@ -340,17 +341,25 @@ impl Emitter<'_, '_> {
             |out| {
                 for export in exports {
                     let (kind, index) = match export.kind {
-                        ExternalKind::Func | ExternalKind::FuncExact => {
-                            (ExportKind::Func, maps.funcs.get(export.index))
+                        ExternalKind::Func | ExternalKind::FuncExact => (
+                            ExportKind::Func,
+                            maps.funcs.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Table => (
+                            ExportKind::Table,
+                            maps.tables.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Memory => (
+                            ExportKind::Memory,
+                            maps.memories.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Global => (
+                            ExportKind::Global,
+                            maps.globals.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Tag => {
+                            (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw())
                         }
-                        ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
-                        ExternalKind::Memory => {
-                            (ExportKind::Memory, maps.memories.get(export.index))
-                        }
-                        ExternalKind::Global => {
-                            (ExportKind::Global, maps.globals.get(export.index))
-                        }
-                        ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
                     };
                     export.name.encode(out);
                     kind.encode(out);
@@ -369,8 +378,11 @@ impl Emitter<'_, '_> {
             StartPlan::Existing(index) => Some(*index),
             StartPlan::Synthesized(_) => self.plan.start_func,
         };
-        if let Some(function_index) = start {
-            StartSection { function_index }.append_to(&mut self.out);
+        if let Some(start) = start {
+            StartSection {
+                function_index: start.raw(),
+            }
+            .append_to(&mut self.out);
         }
         Ok(())
     }
@@ -657,10 +669,10 @@ fn synthesized_start(
                 code::inline_const_expr(offset_expr, maps, &mut function)?;
                 Instruction::I32Const(0).encode(&mut function);
                 Instruction::I32Const(element_count(&element.items) as i32).encode(&mut function);
-                let elem_index = maps.elems.get(segment);
+                let elem_index = maps.elems.get(Idx::new(segment)).raw();
                 Instruction::TableInit {
                     elem_index,
-                    table: maps.tables.get(table_index.unwrap_or(0)),
+                    table: maps.tables.get(Idx::new(table_index.unwrap_or(0))).raw(),
                 }
                 .encode(&mut function);
                 Instruction::ElemDrop(elem_index).encode(&mut function);
@@ -678,9 +690,9 @@ fn synthesized_start(
                 code::inline_const_expr(offset_expr, maps, &mut function)?;
                 Instruction::I32Const(0).encode(&mut function);
                 Instruction::I32Const(data.data.len() as i32).encode(&mut function);
-                let data_index = maps.data.get(segment);
+                let data_index = maps.data.get(Idx::new(segment)).raw();
                 Instruction::MemoryInit {
-                    mem: maps.memories.get(*memory_index),
+                    mem: maps.memories.get(Idx::new(*memory_index)).raw(),
                     data_index,
                 }
                 .encode(&mut function);
@@ -690,7 +702,7 @@ fn synthesized_start(
                 let start = modules[module]
                     .start
                     .expect("only modules with a start function");
-                Instruction::Call(plan.maps[module].funcs.get(start)).encode(&mut function);
+                Instruction::Call(plan.maps[module].funcs.get(start).raw()).encode(&mut function);
             }
         }
     }

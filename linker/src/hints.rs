@@ -37,7 +37,7 @@
 //! longer that object: the offsets and indices they record have moved.
 //! They are dropped with a warning ([`is_object_file_section`]).
 
-use crate::index::ModuleMaps;
+use crate::index::{Idx, ModuleMaps};
 use crate::info::ModuleInfo;
 use wasm_encoder::Section;
 use wasmparser::{BinaryReader, BranchHintSectionReader, Operator, Parser, Payload};
@@ -95,7 +95,9 @@ pub fn read(
                 .collect::<Result<_, _>>()?;
             let ordinals = ordinals(app, defined, function.func, &offsets, &mut dropped);
             if !ordinals.is_empty() {
-                hints.funcs.push((maps.funcs.get(function.func), ordinals));
+                hints
+                    .funcs
+                    .push((maps.funcs.get(Idx::new(function.func)).raw(), ordinals));
             }
         }
         Ok(())

@@ -6,6 +6,7 @@
 //! raw bytes with the position they had relative to the standard sections.
 
 use crate::error::{InputName, LinkError};
+use crate::index::{Func, Idx};
 use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
@@ -104,7 +105,7 @@ pub struct ModuleInfo<'a> {
     /// Exports, in order.
     pub exports: Vec<Export<'a>>,
     /// The start function.
-    pub start: Option<u32>,
+    pub start: Option<Idx<Func>>,
     /// Element segments.
     pub elements: Vec<Element<'a>>,
     /// Where each data segment lies in the input. Only the range is kept:
@@ -234,7 +235,7 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::StartSection { func, .. } => {
                     last_rank = rank::START;
-                    info.start = Some(func);
+                    info.start = Some(Idx::new(func));
                 }
                 Payload::ElementSection(reader) => {
                     last_rank = rank::ELEMENT;

@@ -17,7 +17,7 @@
 //! many were and what the first one named. Nothing in a name section can
 //! stop a link.
 
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{Idx, IndexMap, ModuleMaps, Space};
 use crate::info::ModuleInfo;
 use crate::plan::Plan;
 use std::collections::{BTreeMap, HashSet};
@@ -120,13 +120,25 @@ pub fn merge(
             for export in &module.exports {
                 let named = format!("{prefix}{}", export.name);
                 let (map, index) = match export.kind {
-                    ExternalKind::Func | ExternalKind::FuncExact => {
-                        (&mut names.funcs, maps.funcs.get(export.index))
+                    ExternalKind::Func | ExternalKind::FuncExact => (
+                        &mut names.funcs,
+                        maps.funcs.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Table => (
+                        &mut names.tables,
+                        maps.tables.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Memory => (
+                        &mut names.memories,
+                        maps.memories.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Global => (
+                        &mut names.globals,
+                        maps.globals.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Tag => {
+                        (&mut names.tags, maps.tags.get(Idx::new(export.index)).raw())
                     }
-                    ExternalKind::Table => (&mut names.tables, maps.tables.get(export.index)),
-                    ExternalKind::Memory => (&mut names.memories, maps.memories.get(export.index)),
-                    ExternalKind::Global => (&mut names.globals, maps.globals.get(export.index)),
-                    ExternalKind::Tag => (&mut names.tags, maps.tags.get(export.index)),
                 };
                 map.entry(index).or_insert(named);
             }
@@ -134,7 +146,7 @@ pub fn merge(
                 let index = module.imported.funcs + i;
                 names
                     .funcs
-                    .entry(maps.funcs.get(index))
+                    .entry(maps.funcs.get(Idx::new(index)).raw())
                     .or_insert_with(|| format!("{prefix}func{index}"));
             }
         }
@@ -142,7 +154,7 @@ pub fn merge(
     if let Some(start) = plan.start_func {
         names
             .funcs
-            .entry(start)
+            .entry(start.raw())
             .or_insert_with(|| SYNTHESIZED_START.to_string());
     }
 
@@ -336,7 +348,7 @@ struct Translate<'t, S: Space> {
 impl<S: Space> Translate<'_, S> {
     fn get(&self, index: u32, dangling: &mut Dangling) -> Option<u32> {
         if (index as usize) < self.map.len() {
-            Some(self.map.get(index))
+            Some(self.map.get(Idx::new(index)).raw())
         } else {
             dangling.note(|| format!("{} {index}", self.noun));
             None

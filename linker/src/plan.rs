@@ -27,7 +27,7 @@
 //!    dropped) by a synthesized start function, in the original order.
 
 use crate::error::{LinkError, ResolveError};
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{Func, Idx, IndexMap, MergedIdx, ModuleMaps, Space};
 use crate::info::ModuleInfo;
 use crate::intrinsics::{self, Intrinsic};
 use crate::types::{self, EntityType};
@@ -97,8 +97,8 @@ pub enum StartStep {
 pub enum StartPlan {
     /// No start function.
     None,
-    /// One input's start function, unchanged (merged function index).
-    Existing(u32),
+    /// One input's start function, unchanged.
+    Existing(MergedIdx<Func>),
     /// A synthesized function running these steps in order.
     Synthesized(Vec<StartStep>),
 }
@@ -132,9 +132,9 @@ pub struct Plan {
     /// Merged index of the synthesized start function's type, if any.
     pub start_type: Option<u32>,
     /// Merged index of the synthesized start function, if any.
-    pub start_func: Option<u32>,
+    pub start_func: Option<MergedIdx<Func>>,
     /// Merged function indices of kept intrinsic imports.
-    pub intrinsic_funcs: BTreeMap<u32, Intrinsic>,
+    pub intrinsic_funcs: BTreeMap<MergedIdx<Func>, Intrinsic>,
     /// Builtins that neither the app nor another builtin imports from. They
     /// are still linked (their start functions may have effects), but a
     /// command-line user probably misspelled a name.
@@ -166,7 +166,7 @@ enum Binding {
     /// Resolved to an export of a builtin.
     Builtin {
         exporter: ModuleId,
-        kind: ExternalKind,
+        /// The export's index in the exporter, in the import's space.
         index: u32,
     },
 }
@@ -192,7 +192,8 @@ pub fn plan(
     build_maps(modules, &order, &imports, &layout, &mut maps);
     let effects = plan_start(modules, &order, &maps);
     let synthesized = matches!(effects.start, StartPlan::Synthesized(_));
-    let start_func = synthesized.then(|| imports.counts.funcs + layout.funcs.len() as u32);
+    let start_func =
+        synthesized.then(|| MergedIdx::new(imports.counts.funcs + layout.funcs.len() as u32));
     let elems = segment_modes(&layout.elems, &effects.deferred, |p| {
         matches!(
             modules[p.module].elements[p.index as usize].kind,
@@ -304,14 +305,14 @@ struct Imports {
     /// How many imports of each kind the merged module has.
     counts: KindCounts,
     /// The merged function index of every kept intrinsic.
-    intrinsic_slots: BTreeMap<Intrinsic, u32>,
+    intrinsic_slots: BTreeMap<Intrinsic, MergedIdx<Func>>,
     /// Per input, how each of its imports is satisfied.
     bindings: Vec<Vec<Binding>>,
 }
 
 impl Imports {
     /// Kept intrinsics by merged function index.
-    fn intrinsic_funcs(&self) -> BTreeMap<u32, Intrinsic> {
+    fn intrinsic_funcs(&self) -> BTreeMap<MergedIdx<Func>, Intrinsic> {
         self.intrinsic_slots
             .iter()
             .map(|(intrinsic, slot)| (*slot, *intrinsic))
@@ -447,9 +448,9 @@ impl<'m> Binder<'_, 'm> {
                         module: id,
                         import: position,
                     });
-                    planned.counts.next(Kind::Func)
+                    MergedIdx::new(planned.counts.next(Kind::Func))
                 });
-                Binding::Import(slot)
+                Binding::Import(slot.raw())
             }
             Err(problem) => {
                 self.errors.push(ResolveError {
@@ -574,7 +575,7 @@ fn build_maps(
 /// merged indices from `first`.
 fn push_defined<S: Space>(map: &mut IndexMap<S>, first: u32, count: usize) {
     for i in 0..count as u32 {
-        map.push(first + i);
+        map.push(MergedIdx::new(first + i));
     }
 }
 
@@ -586,31 +587,32 @@ fn map_imports(
     maps: &[ModuleMaps],
     map: &mut ModuleMaps,
 ) {
-    for (import, binding) in module.imports.iter().zip(bindings) {
-        let merged = match *binding {
-            Binding::Import(slot) => slot,
-            Binding::Builtin {
-                exporter,
-                kind,
-                index,
-            } => {
-                let exporter_maps = &maps[exporter];
-                match kind {
-                    ExternalKind::Func | ExternalKind::FuncExact => exporter_maps.funcs.get(index),
-                    ExternalKind::Table => exporter_maps.tables.get(index),
-                    ExternalKind::Memory => exporter_maps.memories.get(index),
-                    ExternalKind::Global => exporter_maps.globals.get(index),
-                    ExternalKind::Tag => exporter_maps.tags.get(index),
-                }
-            }
-        };
+    for (import, &binding) in module.imports.iter().zip(bindings) {
         match import.ty {
-            TypeRef::Func(_) | TypeRef::FuncExact(_) => map.funcs.push(merged),
-            TypeRef::Table(_) => map.tables.push(merged),
-            TypeRef::Memory(_) => map.memories.push(merged),
-            TypeRef::Global(_) => map.globals.push(merged),
-            TypeRef::Tag(_) => map.tags.push(merged),
+            TypeRef::Func(_) | TypeRef::FuncExact(_) => {
+                map.funcs.push(merged(binding, maps, |m| &m.funcs))
+            }
+            TypeRef::Table(_) => map.tables.push(merged(binding, maps, |m| &m.tables)),
+            TypeRef::Memory(_) => map.memories.push(merged(binding, maps, |m| &m.memories)),
+            TypeRef::Global(_) => map.globals.push(merged(binding, maps, |m| &m.globals)),
+            TypeRef::Tag(_) => map.tags.push(merged(binding, maps, |m| &m.tags)),
         }
+    }
+}
+
+/// Where an import bound as `binding` lands in space `S` of the merged
+/// module. A builtin's export was checked to be of the import's kind, so
+/// its index is one of the same space.
+fn merged<S: Space>(
+    binding: Binding,
+    maps: &[ModuleMaps],
+    space: impl Fn(&ModuleMaps) -> &IndexMap<S>,
+) -> MergedIdx<S> {
+    match binding {
+        Binding::Import(slot) => MergedIdx::new(slot),
+        Binding::Builtin {
+            exporter, index, ..
+        } => space(&maps[exporter]).get(Idx::new(index)),
     }
 }
 
@@ -799,7 +801,6 @@ fn resolve(
     }
     Binding::Builtin {
         exporter,
-        kind: export.kind,
         index: export.index,
     }
 }

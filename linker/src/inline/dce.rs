@@ -33,7 +33,7 @@
 //! exist only to allow `ref.func`; they are dropped like any unreferenced
 //! segment, and the rebuild declares whatever live code still needs.
 
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{FuncIdx, IndexMap, MergedIdx, ModuleMaps, Space};
 use crate::inline::module::Module;
 use crate::inline::origins::{Origin, Origins};
 use std::convert::Infallible;
@@ -45,8 +45,8 @@ use wasmparser::{DataKind, ElementItems, ElementKind, TableInit};
 pub enum Item {
     /// A type.
     Type(u32),
-    /// A function.
-    Func(u32),
+    /// A function (absolute index, imports first).
+    Func(FuncIdx),
     /// A table.
     Table(u32),
     /// A memory.
@@ -96,7 +96,7 @@ impl Reencode for Collector<'_> {
         Ok(self.note(&self.origins.types, ty, Item::Type(ty)))
     }
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.funcs, func, Item::Func(func)))
+        Ok(self.note(&self.origins.funcs, func, Item::Func(FuncIdx::new(func))))
     }
     fn table_index(&mut self, table: u32) -> Result<u32, ReencodeError<Infallible>> {
         Ok(self.note(&self.origins.tables, table, Item::Table(table)))
@@ -180,7 +180,7 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     let mut work: Vec<Item> = Vec::new();
     let spaces: [(&[Origin], ItemOf); 8] = [
         (&origins.types, Item::Type),
-        (&origins.funcs, Item::Func),
+        (&origins.funcs, |i| Item::Func(FuncIdx::new(i))),
         (&origins.tables, Item::Table),
         (&origins.memories, Item::Memory),
         (&origins.globals, Item::Global),
@@ -198,7 +198,7 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     for export in &module.exports {
         work.push(match export.kind {
             wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
-                Item::Func(export.index)
+                Item::Func(FuncIdx::new(export.index))
             }
             wasmparser::ExternalKind::Table => Item::Table(export.index),
             wasmparser::ExternalKind::Memory => Item::Memory(export.index),
@@ -224,7 +224,7 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     while let Some(item) = work.pop() {
         let flag = match item {
             Item::Type(i) => &mut live.types[i as usize],
-            Item::Func(i) => &mut live.funcs[i as usize],
+            Item::Func(i) => &mut live.funcs[i.raw() as usize],
             Item::Table(i) => &mut live.tables[i as usize],
             Item::Memory(i) => &mut live.memories[i as usize],
             Item::Global(i) => &mut live.globals[i as usize],
@@ -342,11 +342,11 @@ fn references(
         Item::Func(func) => {
             collector
                 .items
-                .push(Item::Type(module.func_types[func as usize]));
-            if let Some(defined) = func.checked_sub(imported.funcs) {
+                .push(Item::Type(module.func_types[func.raw() as usize]));
+            if let Some(defined) = imported.defined_func(func) {
                 collector
                     .items
-                    .extend_from_slice(&inputs.body_refs[defined as usize]);
+                    .extend_from_slice(&inputs.body_refs[defined.index()]);
             }
         }
         Item::Table(table) => match table.checked_sub(imported.tables) {
@@ -489,12 +489,12 @@ fn renumber<S: Space>(live: &[bool]) -> IndexMap<S> {
     let mut next = 0u32;
     for (index, &alive) in live.iter().enumerate() {
         if alive {
-            map.push(next);
+            map.push(MergedIdx::new(next));
             next += 1;
         } else if map.is_identity() {
-            map.push(index as u32);
+            map.push(MergedIdx::new(index as u32));
         } else {
-            map.push(u32::MAX);
+            map.push(MergedIdx::new(u32::MAX));
         }
     }
     map
@@ -503,19 +503,19 @@ fn renumber<S: Space>(live: &[bool]) -> IndexMap<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Func;
+    use crate::index::{Func, Idx};
 
     #[test]
     fn trailing_removals_keep_the_identity() {
         let map = renumber::<Func>(&[true, true, false, false]);
         assert!(map.is_identity());
-        assert_eq!(map.get(1), 1);
+        assert_eq!(map.get(Idx::new(1)), MergedIdx::new(1));
     }
 
     #[test]
     fn removals_in_the_middle_shift_later_items() {
         let map = renumber::<Func>(&[true, false, true]);
         assert!(!map.is_identity());
-        assert_eq!(map.get(2), 1);
+        assert_eq!(map.get(Idx::new(2)), MergedIdx::new(1));
     }
 }

@@ -13,6 +13,7 @@
 //! rebuilt module puts every custom section back where it stood.
 
 use crate::error::LinkError;
+use crate::index::{DefinedFuncIdx, FuncIdx};
 use wasmparser::{
     Data, Element, Export, FuncType, FunctionBody, Global, Import, MemoryType, Parser, Payload,
     RecGroup, Table, TagType, TypeRef,
@@ -79,6 +80,36 @@ pub struct Imported {
     pub tags: u32,
 }
 
+impl Imported {
+    /// The absolute index of defined function `defined`. With
+    /// [`Imported::defined_func`], the only place in the inliner where the
+    /// two numberings of functions meet.
+    pub fn func(self, defined: DefinedFuncIdx) -> FuncIdx {
+        defined.to_func(self.funcs)
+    }
+
+    /// The defined function `func` is, `None` for an imported one.
+    pub fn defined_func(self, func: FuncIdx) -> Option<DefinedFuncIdx> {
+        DefinedFuncIdx::of_func(func, self.funcs)
+    }
+
+    /// The entries of `per_func`, a table with one entry per function
+    /// (imports first), that belong to the defined functions: the result
+    /// is indexed by [`DefinedFuncIdx`].
+    pub fn defined_part<T>(self, per_func: &[T]) -> &[T] {
+        &per_func[self.funcs as usize..]
+    }
+
+    /// Every defined function of a module with `count` bodies, with its
+    /// absolute index.
+    pub fn defined_funcs(self, count: usize) -> impl Iterator<Item = (DefinedFuncIdx, FuncIdx)> {
+        (0..count as u32).map(move |i| {
+            let defined = DefinedFuncIdx::new(i);
+            (defined, self.func(defined))
+        })
+    }
+}
+
 /// The merged module as the inliner and dead-code removal see it.
 pub struct Module<'a> {
     /// Sections in their original order.
@@ -112,7 +143,7 @@ pub struct Module<'a> {
     /// Exports.
     pub exports: Vec<Export<'a>>,
     /// The start function.
-    pub start: Option<u32>,
+    pub start: Option<FuncIdx>,
     /// Element segments.
     pub elements: Vec<Element<'a>>,
     /// Data segments.
@@ -231,7 +262,7 @@ impl<'a> Module<'a> {
                         module.exports.push(export.map_err(internal)?);
                     }
                 }
-                Payload::StartSection { func, .. } => module.start = Some(func),
+                Payload::StartSection { func, .. } => module.start = Some(FuncIdx::new(func)),
                 Payload::ElementSection(reader) => {
                     for element in reader {
                         module.elements.push(element.map_err(internal)?);
@@ -262,8 +293,8 @@ impl<'a> Module<'a> {
     }
 
     /// The signature of function `func`.
-    pub fn func_signature(&self, func: u32) -> &FuncType {
-        let ty = self.func_types[func as usize];
+    pub fn func_signature(&self, func: FuncIdx) -> &FuncType {
+        let ty = self.func_types[func.raw() as usize];
         self.signatures[ty as usize]
             .as_ref()
             .expect("a function's type is a function type: the module validated")

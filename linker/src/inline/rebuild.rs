@@ -21,7 +21,7 @@ use super::apply::Applied;
 use super::module::{section, Module, Slot};
 use super::names::Names;
 use crate::code::{self, Rewriter, Unchanged};
-use crate::index::ModuleMaps;
+use crate::index::{Idx, ModuleMaps};
 use crate::inline::dce::Liveness;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -158,10 +158,11 @@ fn write_nonempty(out: &mut Vec<u8>, section: &impl Section, empty: bool) {
 fn functions(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let mut functions = FunctionSection::new();
-    let imported = module.imported.funcs as usize;
-    for (func, &ty) in module.func_types.iter().enumerate().skip(imported) {
-        if inputs.live.funcs[func] {
-            functions.function(inputs.maps.types.get(ty));
+    let imported = module.imported;
+    let types = imported.defined_part(&module.func_types);
+    for (&ty, &live) in types.iter().zip(imported.defined_part(&inputs.live.funcs)) {
+        if live {
+            functions.function(inputs.maps.types.get(Idx::new(ty)).raw());
         }
     }
     write_nonempty(out, &functions, functions.is_empty());
@@ -253,13 +254,23 @@ fn exports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let mut exports = ExportSection::new();
     for export in &inputs.module.exports {
         let (kind, index) = match export.kind {
-            ExternalKind::Func | ExternalKind::FuncExact => {
-                (ExportKind::Func, maps.funcs.get(export.index))
-            }
-            ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
-            ExternalKind::Memory => (ExportKind::Memory, maps.memories.get(export.index)),
-            ExternalKind::Global => (ExportKind::Global, maps.globals.get(export.index)),
-            ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
+            ExternalKind::Func | ExternalKind::FuncExact => (
+                ExportKind::Func,
+                maps.funcs.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Table => (
+                ExportKind::Table,
+                maps.tables.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Memory => (
+                ExportKind::Memory,
+                maps.memories.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Global => (
+                ExportKind::Global,
+                maps.globals.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw()),
         };
         exports.export(export.name, kind, index);
     }
@@ -271,7 +282,7 @@ fn exports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn start(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     if let Some(start) = inputs.module.start {
         StartSection {
-            function_index: inputs.maps.funcs.get(start),
+            function_index: inputs.maps.funcs.get(start).raw(),
         }
         .append_to(out);
     }
@@ -309,7 +320,7 @@ fn data(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
                     .const_expr(offset_expr.clone())
                     .map_err(reencode_failed)?;
                 data.active(
-                    maps.memories.get(*memory_index),
+                    maps.memories.get(Idx::new(*memory_index)).raw(),
                     &offset,
                     segment.data.iter().copied(),
                 );
@@ -383,8 +394,8 @@ fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let unchanged = Unchanged::of(inputs.maps);
-    let imported = module.imported.funcs as usize;
-    let count = inputs.live.funcs[imported..].iter().filter(|l| **l).count();
+    let live = module.imported.defined_part(&inputs.live.funcs);
+    let count = live.iter().filter(|l| **l).count();
     if count == 0 {
         return Ok(());
     }
@@ -395,7 +406,7 @@ fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failur
     (count as u32).encode(out);
     let mut body = Vec::new();
     for (i, original) in module.bodies.iter().enumerate() {
-        if !inputs.live.funcs[imported + i] {
+        if !live[i] {
             continue;
         }
         body.clear();
@@ -431,7 +442,7 @@ fn element_segment(
             owned_funcs = reader
                 .clone()
                 .into_iter()
-                .map(|f| f.map(|f| maps.funcs.get(f)))
+                .map(|f| f.map(|f| maps.funcs.get(Idx::new(f)).raw()))
                 .collect::<Result<_, _>>()
                 .map_err(|e| e.to_string())?;
             Elements::Functions(Cow::Borrowed(&owned_funcs))
@@ -454,7 +465,7 @@ fn element_segment(
         } => {
             // Active segments keep their table alive, and table 0 cannot
             // move, so the short encoding for it stays valid.
-            let table = table_index.map(|t| maps.tables.get(t));
+            let table = table_index.map(|t| maps.tables.get(Idx::new(t)).raw());
             let offset = rewriter
                 .const_expr(offset_expr.clone())
                 .map_err(reencode_failed)?;
@@ -474,7 +485,10 @@ fn declarative(section: &mut ElementSection, funcs: &[u32], maps: &ModuleMaps) {
     if funcs.is_empty() {
         return;
     }
-    let mapped: Vec<u32> = funcs.iter().map(|&f| maps.funcs.get(f)).collect();
+    let mapped: Vec<u32> = funcs
+        .iter()
+        .map(|&f| maps.funcs.get(Idx::new(f)).raw())
+        .collect();
     section.declared(Elements::Functions(Cow::Owned(mapped)));
 }
 
