@@ -220,78 +220,117 @@ fn link_import(
     items: &mut Items,
 ) -> Result<(), Mismatch> {
     let info = &module.info;
-    let mismatch = |reason: &str| Err(Mismatch::Reason(reason.to_owned()));
     match (import.index, definition) {
         (EntityIndex::Func(f), Extern::Func(func)) => {
-            let data = store
-                .inner
-                .funcs
-                .get(func.0)
-                .ok_or(Error::ForeignItem("function"))?;
-            let expected = module.func_type(f);
-            if &data.ty != expected {
-                return Err(Mismatch::Reason(format!(
-                    "expected {expected}, found {}",
-                    data.ty
-                )));
-            }
-            items.funcrefs.push(data.funcref);
+            items.funcrefs.push(import_func(store, module, f, func)?);
         }
         (EntityIndex::Memory(m), Extern::Memory(memory)) => {
             let declared = &info.memories[m.index()];
-            let actual = store
-                .inner
-                .memories
-                .get_mut(memory.0)
-                .ok_or(Error::ForeignItem("memory"))?;
-            let ty = actual.ty;
-            if ty.memory64 != declared.memory64
-                || !limits_match(ty.minimum, ty.maximum, declared.minimum, declared.maximum)
-            {
-                return mismatch("memory limits do not match");
-            }
-            items.memories.push(&mut **actual as *mut memory::Memory);
+            items.memories.push(import_memory(store, declared, memory)?);
         }
         (EntityIndex::Table(t), Extern::Table(table)) => {
             let declared = &info.tables[t.index()];
-            let actual = store
-                .inner
-                .tables
-                .get_mut(table.0)
-                .ok_or(Error::ForeignItem("table"))?;
-            let ty = actual.ty;
-            let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty));
-            if Some(ty.element) != element
-                || !limits_match(
-                    u64::from(ty.minimum),
-                    ty.maximum.map(u64::from),
-                    u64::from(declared.minimum),
-                    declared.maximum.map(u64::from),
-                )
-            {
-                return mismatch("table types do not match");
-            }
-            items.tables.push(&mut **actual as *mut table::Table);
+            items.tables.push(import_table(store, declared, table)?);
         }
         (EntityIndex::Global(g), Extern::Global(global)) => {
             let declared = &info.globals[g.index()].0;
-            let cell = store
-                .inner
-                .globals
-                .get_mut(global.0)
-                .ok_or(Error::ForeignItem("global"))?;
-            if Some(cell.ty.content) != ValType::from_wasm(&declared.wasm_ty)
-                || cell.ty.mutable != declared.mutability
-            {
-                return mismatch("global types do not match");
-            }
-            items.globals.push(&mut **cell as *mut GlobalCell);
+            items.globals.push(import_global(store, declared, global)?);
         }
         (_, found) => {
             return Err(Mismatch::Reason(format!("wrong kind of item: {found:?}")));
         }
     }
     Ok(())
+}
+
+/// The reference of a function imported as function `index`: its type
+/// must be the declared one.
+fn import_func(
+    store: &Store,
+    module: &ModuleInner,
+    index: FuncIndex,
+    func: Func,
+) -> Result<*const VMFuncRef, Mismatch> {
+    let data = store
+        .inner
+        .funcs
+        .get(func.0)
+        .ok_or(Error::ForeignItem("function"))?;
+    let expected = module.func_type(index);
+    if &data.ty != expected {
+        return Err(Mismatch::Reason(format!(
+            "expected {expected}, found {}",
+            data.ty
+        )));
+    }
+    Ok(data.funcref)
+}
+
+/// An imported memory: its limits must fit the declared ones.
+fn import_memory(
+    store: &mut Store,
+    declared: &cranelift_wasm::Memory,
+    memory: Memory,
+) -> Result<*mut memory::Memory, Mismatch> {
+    let actual = store
+        .inner
+        .memories
+        .get_mut(memory.0)
+        .ok_or(Error::ForeignItem("memory"))?;
+    let ty = actual.ty;
+    if ty.memory64 != declared.memory64
+        || !limits_match(ty.minimum, ty.maximum, declared.minimum, declared.maximum)
+    {
+        return Err(Mismatch::Reason("memory limits do not match".to_owned()));
+    }
+    Ok(&mut **actual as *mut memory::Memory)
+}
+
+/// An imported table: its element type must be the declared one and its
+/// limits must fit.
+fn import_table(
+    store: &mut Store,
+    declared: &cranelift_wasm::Table,
+    table: Table,
+) -> Result<*mut table::Table, Mismatch> {
+    let actual = store
+        .inner
+        .tables
+        .get_mut(table.0)
+        .ok_or(Error::ForeignItem("table"))?;
+    let ty = actual.ty;
+    let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty));
+    if Some(ty.element) != element
+        || !limits_match(
+            u64::from(ty.minimum),
+            ty.maximum.map(u64::from),
+            u64::from(declared.minimum),
+            declared.maximum.map(u64::from),
+        )
+    {
+        return Err(Mismatch::Reason("table types do not match".to_owned()));
+    }
+    Ok(&mut **actual as *mut table::Table)
+}
+
+/// An imported global: its content type and mutability must be the
+/// declared ones.
+fn import_global(
+    store: &mut Store,
+    declared: &cranelift_wasm::Global,
+    global: Global,
+) -> Result<*mut GlobalCell, Mismatch> {
+    let cell = store
+        .inner
+        .globals
+        .get_mut(global.0)
+        .ok_or(Error::ForeignItem("global"))?;
+    if Some(cell.ty.content) != ValType::from_wasm(&declared.wasm_ty)
+        || cell.ty.mutable != declared.mutability
+    {
+        return Err(Mismatch::Reason("global types do not match".to_owned()));
+    }
+    Ok(&mut **cell as *mut GlobalCell)
 }
 
 /// Creates the defined memories, after the imported ones.
