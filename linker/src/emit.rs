@@ -9,15 +9,15 @@
 
 use crate::code::{self, Rewriter, Unchanged};
 use crate::error::LinkError;
-use crate::index::Idx;
+use crate::index::{DefinedFuncIdx, Idx, ModuleMaps};
 use crate::info::{rank, CustomSection, ModuleInfo};
 use crate::plan::{MergedTypeGroup, Placed, Plan, SegmentMode, StartPlan, StartStep};
 use std::borrow::Cow;
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode,
-    ExportKind, ExportSection, FunctionSection, GlobalSection, ImportSection, MemorySection,
-    Section, StartSection, TableSection, TagSection, TypeSection,
+    ExportKind, ExportSection, FunctionSection, GlobalSection, ImportSection, Instruction,
+    MemorySection, Section, StartSection, TableSection, TagSection, TypeSection,
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, TableInit};
 
@@ -238,7 +238,8 @@ impl Emitter<'_, '_> {
         let mut section = FunctionSection::new();
         for placed in &plan.funcs {
             let module = &self.modules[placed.module];
-            let ty = module.func_types[(module.imported.funcs + placed.index) as usize];
+            let func = module.imported.func(DefinedFuncIdx::new(placed.index));
+            let ty = module.func_types[func.raw() as usize];
             section.function(plan.maps[placed.module].types.get(Idx::new(ty)).raw());
         }
         if let Some(ty) = plan.start_type.filter(|_| plan.start_func.is_some()) {
@@ -512,7 +513,7 @@ fn element_segment(
     section: &mut ElementSection,
     element: &wasmparser::Element<'_>,
     mode: SegmentMode,
-    maps: &crate::index::ModuleMaps,
+    maps: &ModuleMaps,
 ) -> Result<(), LinkError> {
     let mut rewriter = Rewriter::new(maps);
     let items = element_items(&mut rewriter, &element.items).map_err(LinkError::InvalidOutput)?;
@@ -557,7 +558,7 @@ fn data_segment(
     out: &mut Vec<u8>,
     data: &wasmparser::Data<'_>,
     mode: SegmentMode,
-    maps: &crate::index::ModuleMaps,
+    maps: &ModuleMaps,
 ) -> Result<(), LinkError> {
     let mut rewriter = Rewriter::new(maps);
     // The segment encodings of the binary format: flags 0 (active in
@@ -651,52 +652,17 @@ fn synthesized_start(
     steps: &[StartStep],
     body: &mut Vec<u8>,
 ) -> Result<(), code::RewriteError> {
-    use wasm_encoder::Instruction;
     let mut function = Vec::new();
     0u32.encode(&mut function); // no locals
     for step in steps {
         match *step {
             StartStep::InitElem { module, segment } => {
-                let maps = &plan.maps[module];
                 let element = &modules[module].elements[segment as usize];
-                let ElementKind::Active {
-                    table_index,
-                    offset_expr,
-                } = &element.kind
-                else {
-                    unreachable!("only active segments are deferred");
-                };
-                code::inline_const_expr(offset_expr, maps, &mut function)?;
-                Instruction::I32Const(0).encode(&mut function);
-                Instruction::I32Const(element_count(&element.items) as i32).encode(&mut function);
-                let elem_index = maps.elems.get(Idx::new(segment)).raw();
-                Instruction::TableInit {
-                    elem_index,
-                    table: maps.tables.get(Idx::new(table_index.unwrap_or(0))).raw(),
-                }
-                .encode(&mut function);
-                Instruction::ElemDrop(elem_index).encode(&mut function);
+                init_elem(element, segment, &plan.maps[module], &mut function)?;
             }
             StartStep::InitData { module, segment } => {
-                let maps = &plan.maps[module];
                 let data = modules[module].data(segment);
-                let DataKind::Active {
-                    memory_index,
-                    offset_expr,
-                } = &data.kind
-                else {
-                    unreachable!("only active segments are deferred");
-                };
-                code::inline_const_expr(offset_expr, maps, &mut function)?;
-                Instruction::I32Const(0).encode(&mut function);
-                Instruction::I32Const(data.data.len() as i32).encode(&mut function);
-                let data_index = maps.data.get(Idx::new(segment)).raw();
-                Instruction::MemoryInit {
-                    mem: maps.memories.get(Idx::new(*memory_index)).raw(),
-                    data_index,
-                }
-                .encode(&mut function);
-                Instruction::DataDrop(data_index).encode(&mut function);
+                init_data(&data, segment, &plan.maps[module], &mut function)?;
             }
             StartStep::CallStart { module } => {
                 let start = modules[module]
@@ -708,6 +674,60 @@ fn synthesized_start(
     }
     Instruction::End.encode(&mut function);
     body.extend_from_slice(&function);
+    Ok(())
+}
+
+/// `table.init` and `elem.drop` of deferred element segment `segment`.
+fn init_elem(
+    element: &wasmparser::Element<'_>,
+    segment: u32,
+    maps: &ModuleMaps,
+    function: &mut Vec<u8>,
+) -> Result<(), code::RewriteError> {
+    let ElementKind::Active {
+        table_index,
+        offset_expr,
+    } = &element.kind
+    else {
+        unreachable!("only active segments are deferred");
+    };
+    code::inline_const_expr(offset_expr, maps, function)?;
+    Instruction::I32Const(0).encode(function);
+    Instruction::I32Const(element_count(&element.items) as i32).encode(function);
+    let elem_index = maps.elems.get(Idx::new(segment)).raw();
+    Instruction::TableInit {
+        elem_index,
+        table: maps.tables.get(Idx::new(table_index.unwrap_or(0))).raw(),
+    }
+    .encode(function);
+    Instruction::ElemDrop(elem_index).encode(function);
+    Ok(())
+}
+
+/// `memory.init` and `data.drop` of deferred data segment `segment`.
+fn init_data(
+    data: &wasmparser::Data<'_>,
+    segment: u32,
+    maps: &ModuleMaps,
+    function: &mut Vec<u8>,
+) -> Result<(), code::RewriteError> {
+    let DataKind::Active {
+        memory_index,
+        offset_expr,
+    } = &data.kind
+    else {
+        unreachable!("only active segments are deferred");
+    };
+    code::inline_const_expr(offset_expr, maps, function)?;
+    Instruction::I32Const(0).encode(function);
+    Instruction::I32Const(data.data.len() as i32).encode(function);
+    let data_index = maps.data.get(Idx::new(segment)).raw();
+    Instruction::MemoryInit {
+        mem: maps.memories.get(Idx::new(*memory_index)).raw(),
+        data_index,
+    }
+    .encode(function);
+    Instruction::DataDrop(data_index).encode(function);
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! raw bytes with the position they had relative to the standard sections.
 
 use crate::error::{InputName, LinkError};
-use crate::index::{Func, Idx};
+use crate::index::{DefinedFuncIdx, Func, FuncIdx, Idx};
 use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
@@ -72,6 +72,36 @@ pub struct ImportCounts {
     pub globals: u32,
     /// Tags.
     pub tags: u32,
+}
+
+impl ImportCounts {
+    /// The absolute index of defined function `defined`. With
+    /// [`ImportCounts::defined_func`] and [`ImportCounts::defined_part`], the
+    /// only place where the two numberings of functions meet.
+    pub fn func(self, defined: DefinedFuncIdx) -> FuncIdx {
+        defined.to_func(self.funcs)
+    }
+
+    /// The defined function `func` is, `None` for an imported one.
+    pub fn defined_func(self, func: FuncIdx) -> Option<DefinedFuncIdx> {
+        DefinedFuncIdx::of_func(func, self.funcs)
+    }
+
+    /// The entries of `per_func`, a table with one entry per function
+    /// (imports first), that belong to the defined functions: the result
+    /// is indexed by [`DefinedFuncIdx`].
+    pub fn defined_part<T>(self, per_func: &[T]) -> &[T] {
+        &per_func[self.funcs as usize..]
+    }
+
+    /// Every defined function of a module with `count` bodies, with its
+    /// absolute index.
+    pub fn defined_funcs(self, count: usize) -> impl Iterator<Item = (DefinedFuncIdx, FuncIdx)> {
+        (0..count as u32).map(move |i| {
+            let defined = DefinedFuncIdx::new(i);
+            (defined, self.func(defined))
+        })
+    }
 }
 
 /// Position of an input module in the linker's list (builtins in the order

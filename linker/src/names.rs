@@ -17,7 +17,7 @@
 //! many were and what the first one named. Nothing in a name section can
 //! stop a link.
 
-use crate::index::{Idx, IndexMap, ModuleMaps, Space};
+use crate::index::{FuncIdx, Idx, IndexMap, ModuleMaps, Space};
 use crate::info::ModuleInfo;
 use crate::plan::Plan;
 use std::collections::{BTreeMap, HashSet};
@@ -142,12 +142,11 @@ pub fn merge(
                 };
                 map.entry(index).or_insert(named);
             }
-            for i in 0..module.bodies.len() as u32 {
-                let index = module.imported.funcs + i;
+            for (_, func) in module.imported.defined_funcs(module.bodies.len()) {
                 names
                     .funcs
-                    .entry(maps.funcs.get(Idx::new(index)).raw())
-                    .or_insert_with(|| format!("{prefix}func{index}"));
+                    .entry(maps.funcs.get(func).raw())
+                    .or_insert_with(|| format!("{prefix}func{}", func.raw()));
             }
         }
     }
@@ -292,10 +291,10 @@ impl<'m, 'a> Bounds<'m, 'a> {
             .unwrap_func()
             .params()
             .len() as u64;
-        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+        let Some(defined) = module.imported.defined_func(FuncIdx::new(func)) else {
             return params;
         };
-        let declared = module.bodies[defined as usize]
+        let declared = module.bodies[defined.index()]
             .get_locals_reader()
             .map(|reader| {
                 reader
@@ -311,10 +310,10 @@ impl<'m, 'a> Bounds<'m, 'a> {
     /// Labels (blocks, loops, ifs, try blocks) function `func` opens.
     fn labels(&self, func: u32) -> u64 {
         let module = self.module;
-        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+        let Some(defined) = module.imported.defined_func(FuncIdx::new(func)) else {
             return 0;
         };
-        let Ok(reader) = module.bodies[defined as usize].get_operators_reader() else {
+        let Ok(reader) = module.bodies[defined.index()].get_operators_reader() else {
             return 0;
         };
         reader

@@ -739,50 +739,50 @@ fn resolve(
     index_in_kind: u32,
     errors: &mut Vec<ResolveError>,
 ) -> Binding {
-    let importing = &modules[importer];
+    match matching_export(modules, resolver, importer, exporter, import, index_in_kind) {
+        Ok(index) => Binding::Builtin { exporter, index },
+        Err(problem) => {
+            errors.push(ResolveError {
+                importer: modules[importer].input.clone(),
+                import: format!("{}::{}", import.module, import.name),
+                problem,
+            });
+            Binding::Import(0)
+        }
+    }
+}
+
+/// The index of the export of `exporter` that `import` resolves to, or
+/// what is wrong: no such export, another kind, or a type that does not
+/// match by Wasm's import-matching rules.
+fn matching_export(
+    modules: &[ModuleInfo<'_>],
+    resolver: &Resolver<'_>,
+    importer: ModuleId,
+    exporter: ModuleId,
+    import: &wasmparser::Import<'_>,
+    index_in_kind: u32,
+) -> Result<u32, String> {
     let exporting = &modules[exporter];
     let provider = resolver.describe(exporter);
-    let mut fail = |problem: String| {
-        errors.push(ResolveError {
-            importer: importing.input.clone(),
-            import: format!("{}::{}", import.module, import.name),
-            problem,
-        });
-    };
-    let placeholder = Binding::Import(0);
     let Some(export) = exporting.export(import.name) else {
-        let mut available: Vec<&str> = exporting.exports.iter().map(|e| e.name).collect();
-        available.sort_unstable();
-        let listing = if available.is_empty() {
-            "it exports nothing".to_string()
-        } else {
-            format!(
-                "it exports {}",
-                available
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        fail(format!(
-            "cannot be resolved: {provider} has no export `{}` ({listing})",
-            import.name
+        return Err(format!(
+            "cannot be resolved: {provider} has no export `{}` ({})",
+            import.name,
+            export_listing(exporting)
         ));
-        return placeholder;
     };
     let wanted = Kind::of_import(import.ty);
     let found = Kind::of_export(export.kind);
     if wanted != found {
-        fail(format!(
+        return Err(format!(
             "expects a {}, but {provider} exports `{}` as a {}",
             wanted.name(),
             export.name,
             found.name()
         ));
-        return placeholder;
     }
-    let expected = types::entity_type(importing, import.ty, index_in_kind);
+    let expected = types::entity_type(&modules[importer], import.ty, index_in_kind);
     let actual = types::export_entity_type(exporting, export.kind, export.index);
     // Both modules were validated by one validator, so their type ids live in
     // one canonical space; the app was validated last and knows them all.
@@ -791,18 +791,25 @@ fn resolve(
         let hidden = types::hidden_difference(universe, &expected, &actual)
             .map(|difference| format!("; {difference}"))
             .unwrap_or_default();
-        fail(format!(
+        return Err(format!(
             "expects `{}`, but {provider} exports `{}` as `{}`{hidden}",
             types::entity_text(universe, &expected),
             export.name,
             types::entity_text(universe, &actual)
         ));
-        return placeholder;
     }
-    Binding::Builtin {
-        exporter,
-        index: export.index,
+    Ok(export.index)
+}
+
+/// What a module exports, for a message about a name it does not export.
+fn export_listing(exporting: &ModuleInfo<'_>) -> String {
+    let mut available: Vec<&str> = exporting.exports.iter().map(|e| e.name).collect();
+    if available.is_empty() {
+        return "it exports nothing".to_string();
     }
+    available.sort_unstable();
+    let names: Vec<String> = available.iter().map(|n| format!("`{n}`")).collect();
+    format!("it exports {}", names.join(", "))
 }
 
 /// Orders builtins dependencies-first, then the app; fails on a cycle.

@@ -13,7 +13,7 @@
 //! rebuilt module puts every custom section back where it stood.
 
 use crate::error::LinkError;
-use crate::index::{DefinedFuncIdx, FuncIdx};
+use crate::index::FuncIdx;
 use wasmparser::{
     Data, Element, Export, FuncType, FunctionBody, Global, Import, MemoryType, Parser, Payload,
     RecGroup, Table, TagType, TypeRef,
@@ -65,50 +65,9 @@ pub mod section {
     pub const TAG: u8 = 13;
 }
 
-/// How many items of each kind the merged module imports.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Imported {
-    /// Functions.
-    pub funcs: u32,
-    /// Tables.
-    pub tables: u32,
-    /// Memories.
-    pub memories: u32,
-    /// Globals.
-    pub globals: u32,
-    /// Tags.
-    pub tags: u32,
-}
-
-impl Imported {
-    /// The absolute index of defined function `defined`. With
-    /// [`Imported::defined_func`], the only place in the inliner where the
-    /// two numberings of functions meet.
-    pub fn func(self, defined: DefinedFuncIdx) -> FuncIdx {
-        defined.to_func(self.funcs)
-    }
-
-    /// The defined function `func` is, `None` for an imported one.
-    pub fn defined_func(self, func: FuncIdx) -> Option<DefinedFuncIdx> {
-        DefinedFuncIdx::of_func(func, self.funcs)
-    }
-
-    /// The entries of `per_func`, a table with one entry per function
-    /// (imports first), that belong to the defined functions: the result
-    /// is indexed by [`DefinedFuncIdx`].
-    pub fn defined_part<T>(self, per_func: &[T]) -> &[T] {
-        &per_func[self.funcs as usize..]
-    }
-
-    /// Every defined function of a module with `count` bodies, with its
-    /// absolute index.
-    pub fn defined_funcs(self, count: usize) -> impl Iterator<Item = (DefinedFuncIdx, FuncIdx)> {
-        (0..count as u32).map(move |i| {
-            let defined = DefinedFuncIdx::new(i);
-            (defined, self.func(defined))
-        })
-    }
-}
+/// How many items of each kind the merged module imports, with the
+/// conversions between absolute and defined function indices.
+pub type Imported = crate::info::ImportCounts;
 
 /// The merged module as the inliner and dead-code removal see it.
 pub struct Module<'a> {
