@@ -134,8 +134,8 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         });
     }
 
-    let config = runtime::Config::new().epoch_interruption(timeout.is_some());
-    let engine = Engine::new(config)?;
+    // No epoch checks: `--timeout` interrupts by signal (see `timeout`).
+    let engine = Engine::new(runtime::Config::new())?;
     let module = Module::new(&engine, &wasm)
         .with_context(|| format!("cannot compile `{}`", args.module.display()))?;
     let ty = export_type(&module, &args.invoke)?;
@@ -145,9 +145,8 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     // Armed before instantiation, so that a start function that does not
     // return is stopped too.
     let _watchdog = timeout.as_ref().map(|timeout| {
-        store.set_epoch_deadline(1);
-        let engine = engine.clone();
-        timeout::Watchdog::start(timeout.limit, move || engine.increment_epoch())
+        let handle = store.interrupt_handle();
+        timeout::Watchdog::start(timeout.limit, move || handle.interrupt())
     });
     let instance = match runtime::Linker::new().instantiate(&mut store, &module) {
         Err(Error::Trap(runtime::Trap::Interrupt)) => {

@@ -159,8 +159,8 @@ pub(crate) fn run(mut call: Invocation<'_>) -> Result<()> {
         StoreData::new(std::mem::take(&mut call.buffer), wasi),
     );
     // Armed before instantiation, so that a start function (or a
-    // reactor's `_initialize`) that does not return is stopped too: the
-    // same epoch scheme as the reference engine's (`run/timeout.rs`).
+    // reactor's `_initialize`) that does not return is stopped too, by
+    // Wasmtime's epochs (see `run/timeout.rs`).
     let _watchdog = call.timeout.map(|timeout| {
         store.set_epoch_deadline(1);
         let engine = engine.clone();

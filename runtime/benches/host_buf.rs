@@ -4,9 +4,12 @@
 //! Compared in one run:
 //! * this runtime on the app linked with the builtin and inlined (stage 1),
 //!   intrinsics lowered to native accesses (stage 2);
+//! * the same with an interrupt handle out and a watchdog thread waiting
+//!   to use it (`Store::interrupt_handle`, what `wasm-prelink run
+//!   --timeout` does): nothing in the compiled code, a lock per call;
 //! * the same with epoch interruption on (`Config::epoch_interruption`,
-//!   what `wasm-prelink run --timeout` compiles with): a load, a compare
-//!   and a branch at the loop header;
+//!   Wasmtime's scheme): a load, a compare and a branch at the loop
+//!   header;
 //! * the same, with lowering off (intrinsics served by host functions);
 //! * wasmtime 48 on the unlinked app, `get`/`set`/`len` as host functions
 //!   (`func_wrap`);
@@ -96,7 +99,16 @@ fn measure(mut f: impl FnMut()) -> Timing {
     }
 }
 
-fn ours(lowering: bool, epoch_interruption: bool) -> Timing {
+/// How a variant can be stopped.
+#[derive(Clone, Copy, PartialEq)]
+enum Interruption {
+    None,
+    Handle,
+    Epoch,
+}
+
+fn ours(lowering: bool, interruption: Interruption) -> Timing {
+    let epoch_interruption = interruption == Interruption::Epoch;
     let linked = PreLinker::new()
         .inline(InlineMode::Auto)
         .builtin("host-buf", example("builtin.wat"))
@@ -129,9 +141,23 @@ fn ours(lowering: bool, epoch_interruption: bool) -> Timing {
         .instantiate(&mut store, &module)
         .expect("instantiates");
     let func = instance.get_func(&store, "increment-all").expect("export");
+    // A watchdog that never fires, as under a generous `--timeout`.
+    let (cancel, cancelled) = std::sync::mpsc::channel::<()>();
+    let watchdog = (interruption == Interruption::Handle).then(|| {
+        let handle = store.interrupt_handle();
+        std::thread::spawn(move || {
+            if cancelled.recv().is_err() {
+                handle.interrupt();
+            }
+        })
+    });
     let timing = measure(|| {
         func.call(&mut store, &[]).expect("runs");
     });
+    let _ = cancel.send(());
+    if let Some(watchdog) = watchdog {
+        watchdog.join().expect("watchdog");
+    }
     assert!(store
         .host_buffer()
         .iter()
@@ -224,9 +250,10 @@ fn native() -> Timing {
 }
 
 fn main() {
-    let lowered = ours(true, false);
-    let epoch = ours(true, true);
-    let unlowered = ours(false, false);
+    let lowered = ours(true, Interruption::None);
+    let handle = ours(true, Interruption::Handle);
+    let epoch = ours(true, Interruption::Epoch);
+    let unlowered = ours(false, Interruption::None);
     let wasmtime = wasmtime_host_calls();
     let native = native();
     println!(
@@ -234,6 +261,7 @@ fn main() {
     );
     for (what, t) in [
         ("wasm-prelink runtime, linked + inlined + lowered:", lowered),
+        ("the same, with an interrupt handle (--timeout):  ", handle),
         ("the same, with epoch interruption:               ", epoch),
         (
             "wasm-prelink runtime, linked, lowering off:       ",
@@ -248,9 +276,10 @@ fn main() {
         println!("  {what} {:8.3} {:8.3}", t.best, t.median);
     }
     println!(
-        "  ratios (best): wasmtime / ours = {:.1}x, ours / native = {:.2}x, epoch checks / none = {:.3}x",
+        "  ratios (best): wasmtime / ours = {:.1}x, ours / native = {:.2}x, interrupt handle / none = {:.3}x, epoch checks / none = {:.3}x",
         wasmtime.best / lowered.best,
         lowered.best / native.best,
+        handle.best / lowered.best,
         epoch.best / lowered.best
     );
 }

@@ -53,9 +53,11 @@ pub enum Trap {
         /// The faulting address the operating system reported.
         address: u64,
     },
-    /// The store's epoch deadline passed while Wasm ran (see
+    /// The call was stopped from outside: by an
+    /// [`InterruptHandle`](crate::InterruptHandle), or because the store's
+    /// epoch deadline passed (see
     /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
-    #[error("interrupted: the epoch deadline was reached")]
+    #[error("interrupted")]
     Interrupt,
     /// A host function returned an error.
     #[error("host function failed: {0}")]

@@ -116,12 +116,20 @@ pub(crate) extern "C" fn host_call(ctx: *const HostFuncCtx, values: *mut ValRaw)
         .zip(values.iter())
         .map(|(&ty, &raw)| Val::from_raw(raw, ty))
         .collect();
+    let host = crate::trap::HostCall::enter();
     let outcome = catch_unwind(AssertUnwindSafe(|| match &ctx.func {
         HostImpl::Closure(func) => func(&args),
         HostImpl::WithStore(func) => crate::store::with_active_store(|store| func(store, &args)),
         HostImpl::Intrinsic { .. } => unreachable!("intrinsics returned above"),
     }))
     .unwrap_or_else(|_| Err(Trap::Host("host function panicked".to_owned())));
+    // An interrupt that arrived while the host function ran stops the call
+    // here: the Wasm it would return to may never reach another check.
+    let outcome = if host.leave() {
+        Err(Trap::Interrupt)
+    } else {
+        outcome
+    };
     match outcome {
         Ok(results)
             if results.len() == ctx.ty.results.len()

@@ -86,7 +86,7 @@ pub(crate) struct FuncEnv<'a> {
     config: TargetFrontendConfig,
     heaps: PrimaryMap<Heap, HeapData>,
     vmctx: Option<ir::GlobalValue>,
-    /// Whether to emit epoch checks (see [`crate::interrupt`]).
+    /// Whether to emit epoch checks (see [`crate::interrupt::epoch`]).
     epoch_interruption: bool,
     /// The values the function's epoch checks share, once made at entry.
     epoch: Option<EpochCheck>,
@@ -114,7 +114,7 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// Makes the translation check the store's epoch deadline at the
-    /// function's entry and every loop header (see [`crate::interrupt`]).
+    /// function's entry and every loop header (see [`crate::interrupt::epoch`]).
     pub fn with_epoch_interruption(mut self, enable: bool) -> Self {
         self.epoch_interruption = enable;
         self

@@ -91,6 +91,7 @@ pub use engine::{Config, Engine};
 pub use error::{Error, Trap};
 pub use func::{Func, HostFn, HostFnWithStore};
 pub use instance::Instance;
+pub use interrupt::handle::InterruptHandle;
 pub use linker::Linker;
 pub use memory::MemoryType;
 pub use module::Module;

@@ -15,11 +15,13 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::{Error, Trap};
 use crate::func::{Func, FuncData, HostFuncCtx, HostImpl};
 use crate::instance::{Instance, InstanceData};
+use crate::interrupt::{self, handle::InterruptHandle};
 use crate::memory::{self, MemoryType};
 use crate::module::ModuleInner;
 use crate::table::{self, TableType};
@@ -159,6 +161,8 @@ pub(crate) struct StoreInner {
     /// Every function-reference address handed out, so references coming
     /// back from the host can be checked.
     pub funcref_addrs: HashSet<usize>,
+    /// What the store's interrupt handles share, once one was asked for.
+    interrupt: Option<Arc<interrupt::handle::Shared>>,
 }
 
 /// Owns instances and their state, and the host buffer.
@@ -180,6 +184,22 @@ impl Store {
     /// entered afterwards, not the frames already running.
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
         self.inner.ctx.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
+    /// A handle that stops this store's running call from any thread, with
+    /// [`Trap::Interrupt`]. Unlike epoch interruption it needs no support
+    /// in compiled code, so it costs running Wasm nothing; see
+    /// [`InterruptHandle::interrupt`] for when the call stops.
+    ///
+    /// Interrupts arrive as a real-time signal (the first the C library
+    /// leaves to applications); the runtime installs its handler for it
+    /// here, passing on to an earlier handler the signals that are not
+    /// its own.
+    pub fn interrupt_handle(&mut self) -> InterruptHandle {
+        self.inner
+            .interrupt
+            .get_or_insert_with(Default::default)
+            .handle()
     }
 
     /// An empty store with an empty host buffer.
@@ -204,6 +224,7 @@ impl Store {
                 host_funcs: Vec::new(),
                 host_funcrefs: Vec::new(),
                 funcref_addrs: HashSet::new(),
+                interrupt: None,
             },
         };
         store.set_host_buffer(Vec::new());
@@ -347,13 +368,22 @@ impl Store {
         let values_ptr: *mut u8 = values.as_mut_ptr().cast();
         let this: *mut Store = self;
         let code = ActiveCode(std::ptr::addr_of!(self.inner.code));
+        let interrupt = self.inner.interrupt.clone();
+        // Registered before the request is looked at, so that a request
+        // made after the look is signalled to this thread.
+        let _running = interrupt.as_deref().map(interrupt::handle::Shared::enter);
+        if interrupt.as_ref().is_some_and(|i| i.take_request()) {
+            return Err(Error::Trap(Trap::Interrupt));
+        }
         let previous = ACTIVE_STORE.with(|active| active.replace(this));
         // SAFETY: `funcref` was created by this store and stays valid while
         // it lives; the trampoline matches `ty`, the value array has room
         // for every argument and result.
-        let result = trap::catch(&code, || unsafe {
-            entry((*funcref).vmctx, (*funcref).code, values_ptr)
-        });
+        let result = trap::catch(
+            &code,
+            interrupt.as_deref().map(interrupt::handle::Shared::flag),
+            || unsafe { entry((*funcref).vmctx, (*funcref).code, values_ptr) },
+        );
         ACTIVE_STORE.with(|active| active.set(previous));
         result.map_err(Error::Trap)?;
         let results: Vec<Val> = values

@@ -84,13 +84,13 @@ pub(crate) struct VMStoreContext {
     /// The lowest stack address Wasm frames may use; function prologues
     /// compare the stack pointer against it (`stack_limit` in Cranelift).
     pub stack_limit: usize,
-    /// The engine's epoch counter (see [`crate::interrupt`]); it lives as
+    /// The engine's epoch counter (see [`crate::interrupt::epoch`]); it lives as
     /// long as the engine, which the store keeps.
     pub epoch: *const std::sync::atomic::AtomicU64,
     /// The epoch at which running Wasm traps with `Interrupt`.
     pub epoch_deadline: u64,
     /// Written by the slow path of an epoch check, read by nothing; see
-    /// [`crate::interrupt`] for why the store is there.
+    /// [`crate::interrupt::epoch`] for why the store is there.
     pub epoch_seen: u64,
 }
 

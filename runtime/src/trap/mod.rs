@@ -26,12 +26,20 @@
 //! no other way to find the interrupted call. It is a stack (each entry
 //! points to the previous one), so host functions may call back into Wasm.
 //!
+//! The same handler serves interrupts ([`crate::interrupt::handle`]): the
+//! interrupt signal unwinds in the same way when it lands in compiled Wasm
+//! code while the call's store has a request pending, and is otherwise left
+//! for the runtime's next check. While a host function runs, its call is
+//! marked (see [`HostCall`]), so the handler does not even look at the code
+//! registry, which such a function may be changing.
+//!
 //! Stack overflow is not a fault here: compiled functions compare the stack
 //! pointer against a limit in their prologue ([`stack_limit`]) and trap
 //! with an ordinary trap instruction while there is still stack left.
 
 use std::cell::Cell;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use cranelift_codegen::ir::TrapCode;
@@ -66,6 +74,12 @@ struct CallState<'a> {
     /// call.
     fault: Cell<Option<u64>>,
     host_error: Cell<Option<Trap>>,
+    /// The interrupt request flag of the call's store, when it has handed
+    /// out an interrupt handle.
+    interrupt: Option<&'a AtomicBool>,
+    /// How many host functions of this call are running (nested ones
+    /// included): the interrupt signal must not unwind through them.
+    in_host: Cell<u32>,
     previous: *const CallState<'static>,
 }
 
@@ -85,10 +99,50 @@ pub(crate) fn set_host_error(trap: Trap) {
     }
 }
 
+/// A host function of the current call is running, until this is dropped.
+///
+/// Dropping it answers whether an interrupt was requested meanwhile (and
+/// takes the request): the host adapter then traps instead of returning to
+/// Wasm that might never reach another check.
+pub(crate) struct HostCall {
+    state: *const CallState<'static>,
+}
+
+impl HostCall {
+    /// Marks the innermost call of this thread as running host code.
+    pub(crate) fn enter() -> HostCall {
+        let state = CURRENT.with(Cell::get);
+        // SAFETY: a non-null `CURRENT` is a live `CallState` (see `catch`),
+        // and it stays live for the host function, which runs inside it.
+        if let Some(state) = unsafe { state.as_ref() } {
+            state.in_host.set(state.in_host.get() + 1);
+        }
+        HostCall { state }
+    }
+
+    /// Leaves host code; true when an interrupt was requested, which this
+    /// consumes.
+    pub(crate) fn leave(self) -> bool {
+        // SAFETY: as in `enter`: the call outlives its host functions.
+        let Some(state) = (unsafe { self.state.as_ref() }) else {
+            return false;
+        };
+        state.in_host.set(state.in_host.get() - 1);
+        state
+            .interrupt
+            .is_some_and(|flag| flag.swap(false, Ordering::SeqCst))
+    }
+}
+
 /// Runs `f` (which enters compiled code) and returns the trap it raised.
 ///
-/// `code` must know every code range `f` may run.
-pub(crate) fn catch<F: FnOnce()>(code: &dyn TrapLookup, f: F) -> Result<(), Trap> {
+/// `code` must know every code range `f` may run; `interrupt` is the flag
+/// of the store's interrupt handles, if it has any.
+pub(crate) fn catch<F: FnOnce()>(
+    code: &dyn TrapLookup,
+    interrupt: Option<&AtomicBool>,
+    f: F,
+) -> Result<(), Trap> {
     install_handlers();
     let state = CallState {
         jmp_buf: Cell::new(std::ptr::null_mut()),
@@ -96,6 +150,8 @@ pub(crate) fn catch<F: FnOnce()>(code: &dyn TrapLookup, f: F) -> Result<(), Trap
         trap: Cell::new(None),
         fault: Cell::new(None),
         host_error: Cell::new(None),
+        interrupt,
+        in_host: Cell::new(0),
         previous: CURRENT.with(Cell::get),
     };
     let mut payload = (Some(f), &state as *const CallState<'_>);
@@ -187,10 +243,32 @@ const SIGNALS: [libc::c_int; 5] = [
 /// Wasm traps. Written once, before the handlers are installed.
 static mut PREVIOUS: [std::mem::MaybeUninit<libc::sigaction>; 5] =
     [const { std::mem::MaybeUninit::uninit() }; 5];
+/// The disposition of the interrupt signal found before ours.
+static mut PREVIOUS_INTERRUPT: std::mem::MaybeUninit<libc::sigaction> =
+    std::mem::MaybeUninit::uninit();
 static INSTALL: Once = Once::new();
 
-fn install_handlers() {
+/// Installs the handlers of traps and of interrupts, once per process.
+pub(crate) fn install_handlers() {
     INSTALL.call_once(|| {
+        // SAFETY: as below, for the interrupt signal. `SA_RESTART` makes
+        // a system call of a host function that the signal interrupts
+        // resume instead of failing with `EINTR`; `SA_NODEFER` keeps the
+        // signal unblocked after the handler jumps away (the jump does not
+        // restore the mask).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = interrupt_handler as *const () as usize;
+            action.sa_flags =
+                libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            let previous = std::ptr::addr_of_mut!(PREVIOUS_INTERRUPT);
+            libc::sigaction(
+                crate::interrupt::handle::signal(),
+                &action,
+                (*previous).as_mut_ptr(),
+            );
+        }
         for (i, &signal) in SIGNALS.iter().enumerate() {
             // SAFETY: `PREVIOUS` is written only here, inside `Once`, before
             // the handler that reads it is installed.
@@ -243,6 +321,42 @@ extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
                 info,
                 context,
             );
+        }
+    }
+}
+
+/// The handler of the interrupt signal (see [`crate::interrupt::handle`]).
+extern "C" fn interrupt_handler(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut c_void,
+) {
+    let state = CURRENT.with(Cell::get);
+    // SAFETY: as in `handler`. The code registry is only consulted while no
+    // host function runs, so nothing is changing it.
+    unsafe {
+        if let Some(state) = state.as_ref() {
+            if let Some(flag) = state.interrupt {
+                if state.in_host.get() == 0
+                    && flag.load(Ordering::SeqCst)
+                    && state.code.is_wasm_code(program_counter(context))
+                {
+                    flag.store(false, Ordering::SeqCst);
+                    state.trap.set(Some(TrapCode::Interrupt));
+                    wasm_prelink_unwind(state.jmp_buf.get());
+                }
+                // Ours, to be taken at the runtime's next check.
+                return;
+            }
+        }
+        // Not a call that can be interrupted: the signal may be another
+        // library's. A default or ignored disposition is not put back, as
+        // it is for faults: a late interrupt signal must never kill the
+        // process.
+        let previous = &*(*std::ptr::addr_of!(PREVIOUS_INTERRUPT)).as_ptr();
+        let action = previous.sa_sigaction;
+        if action != libc::SIG_DFL && action != libc::SIG_IGN {
+            forward(signal, previous, info, context);
         }
     }
 }
