@@ -238,7 +238,7 @@ impl Emitter<'_, '_> {
         let mut section = FunctionSection::new();
         for placed in &plan.funcs {
             let module = &self.modules[placed.module];
-            let func = module.imported.func(DefinedFuncIdx::new(placed.index));
+            let func = module.imported.absolute(DefinedFuncIdx::new(placed.index));
             let ty = module.func_types[func.raw() as usize];
             section.function(plan.maps[placed.module].types.get(Idx::new(ty)).raw());
         }

@@ -81,7 +81,7 @@ pub fn read(
             let function = function?;
             let Some(defined) = app
                 .imported
-                .defined_func(FuncIdx::new(function.func))
+                .defined(FuncIdx::new(function.func))
                 .filter(|d| d.index() < app.bodies.len())
             else {
                 dropped

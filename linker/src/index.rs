@@ -121,40 +121,25 @@ index_type! {
 /// exports and element segments name.
 pub type FuncIdx = Idx<Func>;
 
-/// A function's position among the *defined* functions (imports excluded):
-/// what indexes the function and code sections and everything kept per
-/// body. Told apart from [`FuncIdx`] so that the offset between the two is
-/// added or subtracted in one place, the owning module's conversion
-/// methods, and never forgotten or applied twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DefinedFuncIdx(u32);
+index_type! {
+    /// An item's position among the *defined* items of space `S` (imports
+    /// excluded): what indexes the function, table, memory, global and tag
+    /// sections, and everything kept per body. Told apart from [`Idx`],
+    /// which counts the imports first, so that the offset between the two
+    /// is added or subtracted in one place (`ImportCounts::absolute` and
+    /// `ImportCounts::defined`), never forgotten or applied twice.
+    DefinedIdx
+}
 
-impl DefinedFuncIdx {
-    /// The `index`-th defined function.
-    pub const fn new(index: u32) -> Self {
-        DefinedFuncIdx(index)
-    }
-
-    /// The position, for indexing a per-body table.
+impl<S: Space> DefinedIdx<S> {
+    /// The position, for indexing a per-definition table.
     pub const fn index(self) -> usize {
-        self.0 as usize
-    }
-
-    /// The absolute index of this defined function in a module importing
-    /// `imported` functions.
-    pub const fn to_func(self, imported: u32) -> FuncIdx {
-        Idx::new(imported + self.0)
-    }
-
-    /// The defined function `func` is, in a module importing `imported`
-    /// functions, or `None` for an imported one.
-    pub const fn of_func(func: FuncIdx, imported: u32) -> Option<DefinedFuncIdx> {
-        match func.raw().checked_sub(imported) {
-            Some(defined) => Some(DefinedFuncIdx(defined)),
-            None => None,
-        }
+        self.raw() as usize
     }
 }
+
+/// A function's position among the defined functions.
+pub type DefinedFuncIdx = DefinedIdx<Func>;
 
 /// Translates the indices of one input module's space `S` to the merged module's.
 #[derive(Debug, Clone)]
@@ -232,23 +217,6 @@ pub struct ModuleMaps {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn defined_and_absolute_function_indices_convert_both_ways() {
-        // Two imports: absolute 0 and 1 are imports, absolute 2 is the
-        // first defined function.
-        assert_eq!(DefinedFuncIdx::of_func(FuncIdx::new(1), 2), None);
-        assert_eq!(
-            DefinedFuncIdx::of_func(FuncIdx::new(2), 2),
-            Some(DefinedFuncIdx::new(0))
-        );
-        assert_eq!(DefinedFuncIdx::new(3).to_func(2), FuncIdx::new(5));
-        let defined = DefinedFuncIdx::new(7);
-        assert_eq!(
-            DefinedFuncIdx::of_func(defined.to_func(4), 4),
-            Some(defined)
-        );
-    }
 
     #[test]
     fn identity_is_tracked() {

@@ -291,7 +291,7 @@ impl<'m, 'a> Bounds<'m, 'a> {
             .unwrap_func()
             .params()
             .len() as u64;
-        let Some(defined) = module.imported.defined_func(FuncIdx::new(func)) else {
+        let Some(defined) = module.imported.defined(FuncIdx::new(func)) else {
             return params;
         };
         let declared = module.bodies[defined.index()]
@@ -310,7 +310,7 @@ impl<'m, 'a> Bounds<'m, 'a> {
     /// Labels (blocks, loops, ifs, try blocks) function `func` opens.
     fn labels(&self, func: u32) -> u64 {
         let module = self.module;
-        let Some(defined) = module.imported.defined_func(FuncIdx::new(func)) else {
+        let Some(defined) = module.imported.defined(FuncIdx::new(func)) else {
             return 0;
         };
         let Ok(reader) = module.bodies[defined.index()].get_operators_reader() else {

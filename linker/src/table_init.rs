@@ -20,7 +20,7 @@
 
 use crate::code::{internal, Rewriter};
 use crate::error::LinkError;
-use crate::index::Idx;
+use crate::index::{DefinedIdx, Global, Idx};
 use crate::info::ModuleInfo;
 use crate::plan::{ModuleId, Plan};
 use wasm_encoder::reencode::Reencode;
@@ -89,7 +89,10 @@ impl Context<'_, '_> {
                             let global = &owner.globals[placed.index as usize];
                             let name = format!(
                                 "global {} of {}",
-                                owner.imported.globals + placed.index,
+                                owner
+                                    .imported
+                                    .absolute(DefinedIdx::<Global>::new(placed.index))
+                                    .raw(),
                                 owner.input
                             );
                             self.append(placed.module, &global.init_expr, Some(&name), out)?;

@@ -126,7 +126,7 @@ pub fn apply(
         };
         let rewritten = rewrite_function(&sources, origins, &templates, rewrite, names)?;
         let f = rewrite.func.index();
-        own_labels.insert(module.imported.func(rewrite.func), rewritten.own_labels);
+        own_labels.insert(module.imported.absolute(rewrite.func), rewritten.own_labels);
         applied.bodies[f] = Some(rewritten.body);
         applied.block_types[f] = rewritten.block_types;
         applied.inlined[f] = rewrite.inline.iter().filter(|i| **i).count() as u32;
@@ -203,7 +203,7 @@ impl Sources<'_, '_> {
 fn callee_body(module: &Module<'_>, callee: FuncIdx) -> Result<DefinedFuncIdx, String> {
     module
         .imported
-        .defined_func(callee)
+        .defined(callee)
         .ok_or_else(|| format!("inlined callee {callee:?} is an import"))
 }
 
@@ -443,7 +443,7 @@ fn rewrite_function(
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let (module, facts) = (sources.module, sources.facts);
     let defined = rewrite.func.index();
-    let func = module.imported.func(rewrite.func);
+    let func = module.imported.absolute(rewrite.func);
     let body = &module.bodies[defined];
     let bytes = body.as_bytes();
     let base = body.range().start;

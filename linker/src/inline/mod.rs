@@ -48,6 +48,7 @@ pub mod rebuild;
 pub mod scan;
 
 use crate::error::LinkError;
+use crate::index::{Func, Idx};
 use crate::plan::{ModuleId, Plan};
 use crate::InlineMode;
 use dce::Item;
@@ -129,7 +130,7 @@ fn transform(
         .defined_funcs(defined)
         .map(|(_, func)| origins.is_builtin_func(func))
         .collect();
-    let live_before: Vec<bool> = imported.defined_part(&before.funcs).to_vec();
+    let live_before: Vec<bool> = imported.defined_part::<Func, _>(&before.funcs).to_vec();
     let decisions = plan::plan(
         &plan::Graph {
             facts: &facts,
@@ -195,7 +196,7 @@ fn transform(
     counts.calls_inlined = applied
         .inlined
         .iter()
-        .zip(imported.defined_part(&live.funcs))
+        .zip(imported.defined_part::<Func, _>(&live.funcs))
         .filter(|(_, live)| **live)
         .map(|(n, _)| *n as usize)
         .sum();
@@ -204,7 +205,10 @@ fn transform(
         return Ok((None, warnings));
     }
     let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
-    for (f, live) in facts.iter().zip(imported.defined_part(&live.funcs)) {
+    for (f, live) in facts
+        .iter()
+        .zip(imported.defined_part::<Func, _>(&live.funcs))
+    {
         if *live {
             ref_funcs.extend(f.ref_funcs.iter().copied());
         }
@@ -253,7 +257,7 @@ fn references_after_inlining(
         for (site, &inline) in facts[f].sites.iter().zip(&rewrite.inline) {
             if inline {
                 let callee = imported
-                    .defined_func(site.callee)
+                    .defined(site.callee)
                     .expect("call sites name defined functions");
                 inlined.insert(callee.index());
             } else {
@@ -268,7 +272,7 @@ fn references_after_inlining(
             applied.block_types[f]
                 .iter()
                 .filter(|&&ty| origins.types.get(ty as usize).is_none_or(|o| o.removable()))
-                .map(|&ty| Item::Type(ty)),
+                .map(|&ty| Item::Type(Idx::new(ty))),
         );
         refs.sort_unstable();
         refs.dedup();

@@ -150,7 +150,7 @@ impl Graph<'_> {
     /// functions, which are all defined.
     fn callee(&self, site: &Site) -> usize {
         self.imported
-            .defined_func(site.callee)
+            .defined(site.callee)
             .expect("call sites name defined functions")
             .index()
     }

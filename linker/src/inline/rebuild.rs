@@ -21,7 +21,7 @@ use super::apply::Applied;
 use super::module::{section, Module, Slot};
 use super::names::Names;
 use crate::code::{self, Rewriter, Unchanged};
-use crate::index::{Idx, ModuleMaps};
+use crate::index::{Func, Global, Idx, Memory, ModuleMaps, Table, Tag};
 use crate::inline::dce::Liveness;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -159,8 +159,11 @@ fn functions(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> 
     let module = inputs.module;
     let mut functions = FunctionSection::new();
     let imported = module.imported;
-    let types = imported.defined_part(&module.func_types);
-    for (&ty, &live) in types.iter().zip(imported.defined_part(&inputs.live.funcs)) {
+    let types = imported.defined_part::<Func, _>(&module.func_types);
+    for (&ty, &live) in types
+        .iter()
+        .zip(imported.defined_part::<Func, _>(&inputs.live.funcs))
+    {
         if live {
             functions.function(inputs.maps.types.get(Idx::new(ty)).raw());
         }
@@ -173,9 +176,11 @@ fn functions(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> 
 fn tables(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let mut tables = TableSection::new();
-    let imported = module.imported.tables as usize;
+    let live = module
+        .imported
+        .defined_part::<Table, _>(&inputs.live.tables);
     for (i, table) in module.tables.iter().enumerate() {
-        if !inputs.live.tables[imported + i] {
+        if !live[i] {
             continue;
         }
         let mut rewriter = Rewriter::new(inputs.maps);
@@ -196,9 +201,11 @@ fn tables(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn memories(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let mut memories = MemorySection::new();
-    let imported = module.imported.memories as usize;
+    let live = module
+        .imported
+        .defined_part::<Memory, _>(&inputs.live.memories);
     for (i, memory) in module.memories.iter().enumerate() {
-        if inputs.live.memories[imported + i] {
+        if live[i] {
             memories.memory(
                 Rewriter::new(inputs.maps)
                     .memory_type(*memory)
@@ -214,9 +221,9 @@ fn memories(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn tags(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let mut tags = TagSection::new();
-    let imported = module.imported.tags as usize;
+    let live = module.imported.defined_part::<Tag, _>(&inputs.live.tags);
     for (i, tag) in module.tags.iter().enumerate() {
-        if inputs.live.tags[imported + i] {
+        if live[i] {
             tags.tag(
                 Rewriter::new(inputs.maps)
                     .tag_type(*tag)
@@ -232,9 +239,11 @@ fn tags(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn globals(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let mut globals = GlobalSection::new();
-    let imported = module.imported.globals as usize;
+    let live = module
+        .imported
+        .defined_part::<Global, _>(&inputs.live.globals);
     for (i, global) in module.globals.iter().enumerate() {
-        if !inputs.live.globals[imported + i] {
+        if !live[i] {
             continue;
         }
         let mut rewriter = Rewriter::new(inputs.maps);
@@ -394,7 +403,7 @@ fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let unchanged = Unchanged::of(inputs.maps);
-    let live = module.imported.defined_part(&inputs.live.funcs);
+    let live = module.imported.defined_part::<Func, _>(&inputs.live.funcs);
     let count = live.iter().filter(|l| **l).count();
     if count == 0 {
         return Ok(());
@@ -515,15 +524,15 @@ fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
             }
         }
     }
-    let imported_globals = module.imported.globals as usize;
-    for (i, global) in module.globals.iter().enumerate() {
-        if live.globals[imported_globals + i] {
+    let live_globals = module.imported.defined_part::<Global, _>(&live.globals);
+    for (global, &live) in module.globals.iter().zip(live_globals) {
+        if live {
             let _ = declared.const_expr(global.init_expr.clone());
         }
     }
-    let imported_tables = module.imported.tables as usize;
-    for (i, table) in module.tables.iter().enumerate() {
-        if let (true, TableInit::Expr(expr)) = (live.tables[imported_tables + i], &table.init) {
+    let live_tables = module.imported.defined_part::<Table, _>(&live.tables);
+    for (table, &live) in module.tables.iter().zip(live_tables) {
+        if let (true, TableInit::Expr(expr)) = (live, &table.init) {
             let _ = declared.const_expr(expr.clone());
         }
     }
