@@ -48,7 +48,7 @@ pub mod rebuild;
 pub mod scan;
 
 use crate::error::LinkError;
-use crate::index::{Func, Idx};
+use crate::index::{Func, FuncIdx, Idx};
 use crate::plan::{ModuleId, Plan};
 use crate::InlineMode;
 use dce::Item;
@@ -204,7 +204,7 @@ fn transform(
     if !changed && !live.removes_anything() {
         return Ok((None, warnings));
     }
-    let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
+    let mut ref_funcs: BTreeSet<FuncIdx> = BTreeSet::new();
     for (f, live) in facts
         .iter()
         .zip(imported.defined_part::<Func, _>(&live.funcs))

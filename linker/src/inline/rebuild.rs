@@ -21,7 +21,7 @@ use super::apply::Applied;
 use super::module::{section, Module, Slot};
 use super::names::Names;
 use crate::code::{self, Rewriter, Unchanged};
-use crate::index::{Func, Global, Idx, Memory, ModuleMaps, Table, Tag};
+use crate::index::{Func, FuncIdx, Global, Idx, Memory, ModuleMaps, Table, Tag};
 use crate::inline::dce::Liveness;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -47,7 +47,7 @@ pub struct Inputs<'a, 'm> {
     /// Names, in merged numbering.
     pub names: Option<&'a Names>,
     /// Functions live code takes the address of (merged numbering).
-    pub ref_funcs: &'a BTreeSet<u32>,
+    pub ref_funcs: &'a BTreeSet<FuncIdx>,
 }
 
 type Failure = String;
@@ -96,7 +96,7 @@ struct Writer<'a, 'i, 'm> {
     out: Vec<u8>,
     /// Functions to declare in a declarative element segment (see
     /// [`undeclared`]); emptied once written.
-    undeclared: Vec<u32>,
+    undeclared: Vec<FuncIdx>,
 }
 
 impl Writer<'_, '_, '_> {
@@ -300,7 +300,11 @@ fn start(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 
 /// The element section: the live segments, then the declarations in
 /// `declare`.
-fn elements(inputs: &Inputs<'_, '_>, declare: &[u32], out: &mut Vec<u8>) -> Result<(), Failure> {
+fn elements(
+    inputs: &Inputs<'_, '_>,
+    declare: &[FuncIdx],
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
     let mut elements = ElementSection::new();
     for (i, element) in inputs.module.elements.iter().enumerate() {
         if inputs.live.elems[i] {
@@ -490,19 +494,16 @@ fn element_segment(
     Ok(())
 }
 
-fn declarative(section: &mut ElementSection, funcs: &[u32], maps: &ModuleMaps) {
+fn declarative(section: &mut ElementSection, funcs: &[FuncIdx], maps: &ModuleMaps) {
     if funcs.is_empty() {
         return;
     }
-    let mapped: Vec<u32> = funcs
-        .iter()
-        .map(|&f| maps.funcs.get(Idx::new(f)).raw())
-        .collect();
+    let mapped: Vec<u32> = funcs.iter().map(|&f| maps.funcs.get(f).raw()).collect();
     section.declared(Elements::Functions(Cow::Owned(mapped)));
 }
 
 /// Functions live code takes with `ref.func` that no kept item declares.
-fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
+fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<FuncIdx> {
     if inputs.ref_funcs.is_empty() {
         return Vec::new();
     }
@@ -515,7 +516,9 @@ fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
         }
         match &element.items {
             ElementItems::Functions(reader) => {
-                declared.0.extend(reader.clone().into_iter().flatten());
+                declared
+                    .0
+                    .extend(reader.clone().into_iter().flatten().map(FuncIdx::new));
             }
             ElementItems::Expressions(_, reader) => {
                 for expr in reader.clone().into_iter().flatten() {
@@ -538,26 +541,26 @@ fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
     }
     for export in &module.exports {
         if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact) {
-            declared.0.insert(export.index);
+            declared.0.insert(FuncIdx::new(export.index));
         }
     }
     inputs
         .ref_funcs
         .iter()
         .copied()
-        .filter(|f| live.funcs[*f as usize] && !declared.0.contains(f))
+        .filter(|f| live.funcs[f.raw() as usize] && !declared.0.contains(f))
         .collect()
 }
 
 /// Collects the functions a constant expression names.
 #[derive(Default)]
-struct FuncRefs(BTreeSet<u32>);
+struct FuncRefs(BTreeSet<FuncIdx>);
 
 impl Reencode for FuncRefs {
     type Error = Infallible;
 
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        self.0.insert(func);
+        self.0.insert(FuncIdx::new(func));
         Ok(func)
     }
 }

@@ -52,7 +52,7 @@ pub struct Facts {
     /// types included), sorted, without repeats.
     pub refs: Vec<Item>,
     /// Functions taken by `ref.func`, sorted, without repeats.
-    pub ref_funcs: Vec<u32>,
+    pub ref_funcs: Vec<FuncIdx>,
     /// Whether a tail call (`return_call`, `return_call_indirect`,
     /// `return_call_ref`) lies where a handler of the function is active.
     /// Such a tail call leaves the handler before the callee runs, which an
@@ -211,7 +211,7 @@ impl Scanner<'_> {
     /// that dead-code removal drops, and the rebuild must then declare it
     /// again.
     fn ref_func(&mut self, func: u32) -> bool {
-        self.facts.ref_funcs.push(func);
+        self.facts.ref_funcs.push(FuncIdx::new(func));
         self.spaces.funcs
     }
 }
