@@ -12,8 +12,10 @@
 //! the numbering it writes (the merged module's; after inlining, the final
 //! module's). `maps.funcs.get(global)` and `maps.funcs.get(merged_func)` do
 //! not compile, and neither does pushing an input index as a merged one.
-//! Raw `u32`s remain only where wasmparser hands indices in and
-//! wasm-encoder takes them out.
+//! Within one numbering, a [`DefinedIdx<S>`] counts only the defined items
+//! of a space that can be imported, where an [`Idx<S>`] counts the imports
+//! first; the two convert only through `ImportCounts`. Raw `u32`s remain
+//! where wasmparser hands indices in and wasm-encoder takes them out.
 //!
 //! All maps are built before any byte is emitted (the plan), and emission only
 //! reads them.
