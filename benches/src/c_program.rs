@@ -223,6 +223,12 @@ impl Example {
     /// The application linked with the C builtin (`wat_builtin: false`) or
     /// the WAT one, with `InlineMode::Auto`.
     pub fn linked(&self, wat_builtin: bool) -> Result<Vec<u8>> {
+        self.linked_with_descriptor(wat_builtin, 0)
+    }
+
+    /// The same, for a host that vouches for a store-data descriptor of
+    /// `bytes` bytes (see `variants::linked_app_with_descriptor`).
+    pub fn linked_with_descriptor(&self, wat_builtin: bool, bytes: u32) -> Result<Vec<u8>> {
         let builtin = if wat_builtin {
             WAT_BUILTIN.as_bytes().to_vec()
         } else {
@@ -231,6 +237,7 @@ impl Example {
         let linked = wasm_prelink::Linker::new()
             .builtin(API, builtin)?
             .inline(InlineMode::Auto)
+            .store_data_descriptor(bytes)
             .link(&self.read("app.wasm")?)?;
         Ok(linked.wasm)
     }
@@ -350,7 +357,9 @@ pub fn build(
         Kind::PrelinkWat => Box::new(Prelink::new(&example.linked(true)?, input)?),
         Kind::WasmtimeHost => Box::new(WasmtimeHost::new(&example.read("app.wasm")?, input)?),
         Kind::WasmtimePrelinked => {
-            Box::new(WasmtimePrelinked::new(&example.linked(false)?, input)?)
+            let linked =
+                example.linked_with_descriptor(false, crate::workload::DESCRIPTOR_BYTES)?;
+            Box::new(WasmtimePrelinked::new(&linked, input)?)
         }
     })
 }

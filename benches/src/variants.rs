@@ -150,9 +150,17 @@ pub fn build(kind: Kind, initial: &[u8]) -> Result<Box<dyn Variant>> {
 
 /// The app linked with the builtin by our linker.
 pub fn linked_app(inline: InlineMode) -> Result<Vec<u8>> {
+    linked_app_with_descriptor(inline, 0)
+}
+
+/// The app linked for a host that vouches for a store-data descriptor of
+/// `bytes` bytes, with its loads hoisted to function entry (what
+/// `wasm-prelink run --engine wasmtime` does for Wasmtime).
+pub fn linked_app_with_descriptor(inline: InlineMode, bytes: u32) -> Result<Vec<u8>> {
     let linked = wasm_prelink::Linker::new()
         .builtin(API, BUILTIN_WAT)?
         .inline(inline)
+        .store_data_descriptor(bytes)
         .link(APP_WAT.as_bytes())?;
     Ok(linked.wasm)
 }
@@ -494,11 +502,14 @@ pub mod wasmtime_prelinked {
     }
 
     impl Prelinked {
-        /// Links the app with the builtin (`InlineMode::Auto`), wraps it,
-        /// compiles it and instantiates it over `buffer`.
+        /// Links the app with the builtin (`InlineMode::Auto`, the
+        /// `HostBuffer` record declared a descriptor), wraps it, compiles it
+        /// and instantiates it over `buffer`.
         pub fn new(buffer: HostBuffer) -> Result<Prelinked> {
             let engine = engine()?;
-            let (component, _) = compile(&engine, &linked_app(InlineMode::Auto)?)?;
+            let linked =
+                linked_app_with_descriptor(InlineMode::Auto, crate::workload::DESCRIPTOR_BYTES)?;
+            let (component, _) = compile(&engine, &linked)?;
             let mut store = Store::new(&engine, buffer);
             let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
             let mut export = |name: &str| {

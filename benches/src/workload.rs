@@ -146,9 +146,16 @@ pub struct HostBuffer {
 }
 
 // The builtin's field offsets (examples/host-buf/builtin.wat).
+/// The store-data descriptor a [`HostBuffer`] keeps the promise of
+/// (`wasm_prelink::Linker::store_data_descriptor`): `ptr` and `len`, which
+/// no host function changes while Wasm runs and which point outside the
+/// record.
+pub const DESCRIPTOR_BYTES: u32 = 16;
+
 const _: () = {
     assert!(std::mem::offset_of!(HostBuffer, ptr) == 0);
     assert!(std::mem::offset_of!(HostBuffer, len) == 8);
+    assert!(std::mem::offset_of!(HostBuffer, len) + 8 == DESCRIPTOR_BYTES as usize);
 };
 
 impl HostBuffer {

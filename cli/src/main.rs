@@ -63,6 +63,16 @@ struct LinkArgs {
     /// component whose intrinsics Wasmtime (48 or later) compiles natively.
     #[arg(long, value_name = "module|component", default_value = "module")]
     emit: Emit,
+    /// Promise that the first BYTES bytes of the store data stay put while
+    /// a function runs, and load them once per function (for engines that
+    /// cannot know it, such as Wasmtime; see `docs/usage.md`).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    store_data_descriptor: u32,
     /// Write the text format instead of binary.
     #[arg(long)]
     wat: bool,
@@ -111,7 +121,8 @@ fn link(args: LinkArgs) -> Result<()> {
     }
     let linker = Linker::new()
         .inline(args.inline)
-        .intrinsics_namespace(&args.intrinsics);
+        .intrinsics_namespace(&args.intrinsics)
+        .store_data_descriptor(args.store_data_descriptor);
     let linker = inputs::add_builtins(linker, &extra)?;
     let app = inputs::read_input(&args.app).context("cannot read the app")?;
     // Named in the message about a misspelled builtin; read before the app's
@@ -200,6 +211,13 @@ fn print_stats(report: &wasm_prelink::Report) {
             inlined.items_removed,
             inlined.bytes_before,
             inlined.bytes_after
+        );
+    }
+    let hoisted = &report.descriptor;
+    if hoisted.loads_hoisted > 0 {
+        eprintln!(
+            "descriptor: {} loads in {} functions read once at entry",
+            hoisted.loads_hoisted, hoisted.functions
         );
     }
     let phases: Vec<String> = report

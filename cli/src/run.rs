@@ -101,7 +101,16 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             .with_context(|| format!("cannot parse `{}`", args.module.display()))?
             .into_owned()
     } else {
-        let linker = crate::inputs::add_builtins(Linker::new().inline(InlineMode::Auto), &extra)?;
+        // Wasmtime's store data keeps the `{ ptr, len }` promise of a
+        // descriptor; our runtime's lowering knows it already.
+        let descriptor = match args.engine {
+            EngineKind::Wasmtime => crate::wasmtime_engine::DESCRIPTOR_BYTES,
+            EngineKind::Reference => 0,
+        };
+        let linker = Linker::new()
+            .inline(InlineMode::Auto)
+            .store_data_descriptor(descriptor);
+        let linker = crate::inputs::add_builtins(linker, &extra)?;
         match linker.link_owned(input) {
             Ok(linked) => linked.wasm,
             Err(error) => {

@@ -105,6 +105,11 @@ struct StoreData {
     table: ResourceTable,
 }
 
+/// The store data's descriptor (see `wasm_prelink::Linker::
+/// store_data_descriptor`): the record, which stays put while Wasm runs
+/// (no host function here writes it) and points into a buffer outside it.
+pub(crate) const DESCRIPTOR_BYTES: u32 = std::mem::size_of::<BufferRecord>() as u32;
+
 // What the builtins assume about the layout, checked when compiling.
 const _: () = {
     assert!(std::mem::offset_of!(StoreData, record) == 0);

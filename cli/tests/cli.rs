@@ -1,66 +1,15 @@
 //! The command line as a user meets it: exit codes, messages that name the
 //! input and the item, and output files that are written whole or not at all.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn example(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/host-buf")
-        .join(file)
-}
-
-fn prelink(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A scratch directory holding the example's inputs and whatever a test adds.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wasm-prelink-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::copy(example("app.wat"), dir.join("app.wat")).expect("copy app");
-    std::fs::copy(example("builtin.wat"), dir.join("builtin.wat")).expect("copy builtin");
-    dir
-}
-
-/// Asserts a failed run: exit status 1, every `needle` in the message, no
-/// output file and no leftover temporary file.
-fn assert_fails(output: &Output, dir: &Path, needles: &[&str]) {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
-    assert!(message.starts_with("error: "), "stderr: {message}");
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "`{needle}` missing from: {message}"
-        );
-    }
-    assert!(!message.contains("panicked"), "stderr: {message}");
-    assert!(!dir.join("out.wasm").exists(), "a failed link wrote output");
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".pending"))
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "temporary files left behind: {leftovers:?}"
-    );
-}
+use support::{assert_fails, assert_no_leftovers, example_scratch, prelink, stderr, wasm_prelink};
 
 #[test]
 fn links_the_example_into_a_valid_module() {
-    let dir = scratch("example");
+    let dir = example_scratch("example");
     let output = prelink(
         &[
             "link",
@@ -92,8 +41,8 @@ fn links_the_example_into_a_valid_module() {
 
 #[test]
 fn prints_text_with_wat_and_reads_stdin() {
-    let dir = scratch("stdin");
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let dir = example_scratch("stdin");
+    let output = wasm_prelink()
         .args([
             "link",
             "-",
@@ -118,7 +67,7 @@ fn prints_text_with_wat_and_reads_stdin() {
 
 #[test]
 fn writes_binary_to_a_pipe() {
-    let dir = scratch("pipe");
+    let dir = example_scratch("pipe");
     let output = prelink(
         &["link", "app.wat", "--builtin", "host-buf=builtin.wat"],
         &dir,
@@ -129,7 +78,7 @@ fn writes_binary_to_a_pipe() {
 
 #[test]
 fn identical_inputs_give_identical_bytes() {
-    let dir = scratch("determinism");
+    let dir = example_scratch("determinism");
     let first = prelink(
         &["link", "app.wat", "--builtin", "host-buf=builtin.wat"],
         &dir,
@@ -144,7 +93,7 @@ fn identical_inputs_give_identical_bytes() {
 
 #[test]
 fn missing_file_names_the_file() {
-    let dir = scratch("missing");
+    let dir = example_scratch("missing");
     let output = prelink(
         &[
             "link",
@@ -163,7 +112,7 @@ fn missing_file_names_the_file() {
 
 #[test]
 fn malformed_builtin_spec() {
-    let dir = scratch("spec");
+    let dir = example_scratch("spec");
     let output = prelink(
         &[
             "link",
@@ -196,7 +145,7 @@ fn malformed_builtin_spec() {
 
 #[test]
 fn invalid_text_names_the_input() {
-    let dir = scratch("invalid-wat");
+    let dir = example_scratch("invalid-wat");
     std::fs::write(
         dir.join("broken.wat"),
         "(module (func (result i32) i32.const))",
@@ -225,7 +174,7 @@ fn invalid_text_names_the_input() {
 
 #[test]
 fn truncated_binary_names_the_input() {
-    let dir = scratch("truncated");
+    let dir = example_scratch("truncated");
     let full = prelink(
         &[
             "link",
@@ -249,7 +198,7 @@ fn truncated_binary_names_the_input() {
 
 #[test]
 fn unknown_builtin_name_is_an_error() {
-    let dir = scratch("unknown-name");
+    let dir = example_scratch("unknown-name");
     let output = prelink(
         &[
             "link",
@@ -275,7 +224,7 @@ fn unknown_builtin_name_is_an_error() {
 
 #[test]
 fn missing_builtin_leaves_imports_to_the_host_but_a_missing_export_fails() {
-    let dir = scratch("missing-export");
+    let dir = example_scratch("missing-export");
     std::fs::write(
         dir.join("partial.wat"),
         r#"(module (func (export "get") (param i64) (result i32) i32.const 0))"#,
@@ -307,7 +256,7 @@ fn missing_builtin_leaves_imports_to_the_host_but_a_missing_export_fails() {
 
 #[test]
 fn type_mismatch_shows_both_types() {
-    let dir = scratch("mismatch");
+    let dir = example_scratch("mismatch");
     std::fs::write(
         dir.join("wrong.wat"),
         r#"(module
@@ -339,7 +288,7 @@ fn type_mismatch_shows_both_types() {
 
 #[test]
 fn app_may_not_import_intrinsics() {
-    let dir = scratch("intrinsics");
+    let dir = example_scratch("intrinsics");
     std::fs::write(
         dir.join("sneaky.wat"),
         r#"(module (import "unsafe-intrinsics" "u8-native-load" (func (param i64) (result i32))))"#,
@@ -368,7 +317,7 @@ fn app_may_not_import_intrinsics() {
 
 #[test]
 fn builtin_cycle_is_named() {
-    let dir = scratch("cycle");
+    let dir = example_scratch("cycle");
     std::fs::write(
         dir.join("a.wat"),
         r#"(module (import "b" "f" (func)) (func (export "f")))"#,
@@ -402,7 +351,7 @@ fn builtin_cycle_is_named() {
 
 #[test]
 fn failed_link_keeps_the_previous_output() {
-    let dir = scratch("keep");
+    let dir = example_scratch("keep");
     std::fs::write(dir.join("out.wasm"), b"previous").expect("write");
     std::fs::write(dir.join("broken.wat"), "(module").expect("write");
     let output = prelink(&["link", "broken.wat", "-o", "out.wasm"], &dir);
@@ -415,7 +364,7 @@ fn failed_link_keeps_the_previous_output() {
 
 #[test]
 fn bad_inline_mode_is_rejected() {
-    let dir = scratch("inline-mode");
+    let dir = example_scratch("inline-mode");
     let output = prelink(&["link", "app.wat", "--inline", "sometimes"], &dir);
     assert!(!output.status.success());
     assert!(
@@ -427,10 +376,9 @@ fn bad_inline_mode_is_rejected() {
 
 /// Runs the command with `stdout` as its standard output.
 fn prelink_to(args: &[&str], dir: &Path, stdout: Stdio) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    wasm_prelink()
         .args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
         .stdout(stdout)
         .output()
         .expect("the binary runs")
@@ -447,7 +395,7 @@ fn link_example_to(out: &str, dir: &Path) -> Output {
 #[test]
 fn output_to_a_device_is_written_into_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
-    let dir = scratch("dev-null");
+    let dir = example_scratch("dev-null");
     let output = link_example_to("/dev/null", &dir);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let meta = std::fs::metadata("/dev/null").expect("/dev/null");
@@ -457,7 +405,7 @@ fn output_to_a_device_is_written_into_not_replaced() {
 #[test]
 fn output_to_a_fifo_reaches_its_reader() {
     use std::os::unix::fs::FileTypeExt;
-    let dir = scratch("fifo");
+    let dir = example_scratch("fifo");
     let fifo = dir.join("pipe");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
@@ -475,7 +423,7 @@ fn output_to_a_fifo_reaches_its_reader() {
 
 #[test]
 fn output_through_a_symlink_writes_its_target() {
-    let dir = scratch("symlink");
+    let dir = example_scratch("symlink");
     std::fs::create_dir(dir.join("real")).expect("dir");
     std::fs::write(dir.join("real/target.wasm"), b"old").expect("write");
     std::os::unix::fs::symlink("real/target.wasm", dir.join("link.wasm")).expect("symlink");
@@ -498,7 +446,7 @@ fn output_through_a_symlink_writes_its_target() {
 #[test]
 fn replacing_a_file_keeps_its_mode_and_leaves_other_hard_links_alone() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = scratch("mode");
+    let dir = example_scratch("mode");
     std::fs::write(dir.join("out.wasm"), b"old").expect("write");
     std::fs::set_permissions(dir.join("out.wasm"), std::fs::Permissions::from_mode(0o640))
         .expect("chmod");
@@ -521,7 +469,7 @@ fn replacing_a_file_keeps_its_mode_and_leaves_other_hard_links_alone() {
 
 #[test]
 fn output_naming_an_input_is_refused_before_writing() {
-    let dir = scratch("overwrite-input");
+    let dir = example_scratch("overwrite-input");
     let original = std::fs::read(dir.join("app.wat")).expect("app");
     std::fs::hard_link(dir.join("builtin.wat"), dir.join("alias.wat")).expect("hard link");
     std::os::unix::fs::symlink("app.wat", dir.join("app-link.wat")).expect("symlink");
@@ -548,7 +496,7 @@ fn output_naming_an_input_is_refused_before_writing() {
 
 #[test]
 fn standard_output_errors_are_errors() {
-    let dir = scratch("stdout-errors");
+    let dir = example_scratch("stdout-errors");
     // A reader that is gone: EPIPE.
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
@@ -612,7 +560,7 @@ fn standard_output_errors_are_errors() {
 
 #[test]
 fn a_file_size_limit_leaves_no_temporary_file() {
-    let dir = scratch("ulimit");
+    let dir = example_scratch("ulimit");
     let program = env!("CARGO_BIN_EXE_wasm-prelink");
     // One block of the shell's `ulimit -f` is at most 1 KiB; the text of
     // the linked example is several.
@@ -637,7 +585,7 @@ fn a_file_size_limit_leaves_no_temporary_file() {
 
 #[test]
 fn standard_input_given_twice_is_refused() {
-    let dir = scratch("stdin-twice");
+    let dir = example_scratch("stdin-twice");
     let output = prelink(
         &["link", "-", "--builtin", "host-buf=-", "-o", "out.wasm"],
         &dir,
@@ -682,7 +630,7 @@ fn standard_input_given_twice_is_refused() {
 
 #[test]
 fn inputs_that_are_not_modules_say_what_they_are() {
-    let dir = scratch("not-modules");
+    let dir = example_scratch("not-modules");
     std::fs::write(dir.join("empty.wasm"), b"").expect("write");
     std::fs::write(dir.join("short.wasm"), b"\0as").expect("write");
     std::fs::write(dir.join("bom.wat"), b"\xef\xbb\xbf(module)").expect("write");
@@ -702,7 +650,7 @@ fn inputs_that_are_not_modules_say_what_they_are() {
 
 #[test]
 fn control_characters_in_names_are_escaped() {
-    let dir = scratch("control-characters");
+    let dir = example_scratch("control-characters");
     let output = prelink(
         &[
             "link",
@@ -721,15 +669,69 @@ fn control_characters_in_names_are_escaped() {
     assert!(!message.contains('\u{1b}'), "{message:?}");
 }
 
-/// Asserts that no temporary file is left in `dir`.
-fn assert_no_leftovers(dir: &Path) {
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".pending"))
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "temporary files left behind: {leftovers:?}"
+#[test]
+fn bad_store_data_descriptors_are_rejected() {
+    let dir = example_scratch("descriptor-bad");
+    for bad in ["sixteen", "-1", "4294967296", ""] {
+        let output = prelink(
+            &[
+                "link",
+                "app.wat",
+                "--builtin",
+                "host-buf=builtin.wat",
+                "--store-data-descriptor",
+                bad,
+                "-o",
+                "out.wasm",
+            ],
+            &dir,
+        );
+        let message = stderr(&output);
+        assert!(!output.status.success(), "`{bad}` accepted");
+        assert!(message.contains("--store-data-descriptor"), "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(!dir.join("out.wasm").exists(), "`{bad}` wrote output");
+    }
+}
+
+/// The `descriptor:` line of `--stats` for a link of the example with a
+/// descriptor of `bytes`, if the pass hoisted anything.
+fn hoisted_with_descriptor(dir: &Path, bytes: &str) -> Option<String> {
+    let output = prelink(
+        &[
+            "link",
+            "app.wat",
+            "--builtin",
+            "host-buf=builtin.wat",
+            "--store-data-descriptor",
+            bytes,
+            "--stats",
+            "-o",
+            "out.wasm",
+        ],
+        dir,
     );
+    assert!(output.status.success(), "{}", stderr(&output));
+    stderr(&output)
+        .lines()
+        .find(|line| line.starts_with("descriptor:"))
+        .map(str::to_owned)
+}
+
+#[test]
+fn a_store_data_descriptor_hoists_only_loads_that_fit_inside_it() {
+    let dir = example_scratch("descriptor-sizes");
+    // The builtin reads `ptr` at 0 and `len` at 8, eight bytes each: a
+    // 4-byte descriptor covers neither, 8 bytes only `ptr`, 16 both.
+    assert_eq!(hoisted_with_descriptor(&dir, "0"), None);
+    assert_eq!(hoisted_with_descriptor(&dir, "4"), None);
+    let ptr_only = hoisted_with_descriptor(&dir, "8").expect("ptr loads hoisted");
+    let both = hoisted_with_descriptor(&dir, "16").expect("both hoisted");
+    let loads = |line: &str| -> usize {
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in `{line}`"))
+    };
+    assert!(loads(&ptr_only) < loads(&both), "{ptr_only} / {both}");
 }

@@ -2,64 +2,11 @@
 //! Wasmtime 48 with its native intrinsics, and the errors for modules a
 //! component cannot express.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use support::{assert_fails, example, example_scratch, prelink, stderr};
 use wasmtime::component::{Component, Linker, Val};
 use wasmtime::{CodeBuilder, Engine, Store};
-
-fn example(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/host-buf")
-        .join(file)
-}
-
-fn prelink(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A scratch directory holding the example's inputs.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wasm-prelink-component-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::copy(example("app.wat"), dir.join("app.wat")).expect("copy app");
-    std::fs::copy(example("builtin.wat"), dir.join("builtin.wat")).expect("copy builtin");
-    dir
-}
-
-/// Asserts a failed run: exit status 1, every `needle` in the message, no
-/// output file and no leftover temporary file.
-fn assert_fails(output: &Output, dir: &Path, needles: &[&str]) {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
-    assert!(message.starts_with("error: "), "stderr: {message}");
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "`{needle}` missing from: {message}"
-        );
-    }
-    assert!(!message.contains("panicked"), "stderr: {message}");
-    assert!(!dir.join("out.wasm").exists(), "a failed link wrote output");
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".pending"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-}
 
 /// The host-buffer store data: `{ ptr, len }` first, as the builtin reads it.
 #[repr(C)]
@@ -122,7 +69,7 @@ fn call(
 
 #[test]
 fn the_example_runs_as_a_component_with_native_intrinsics() {
-    let dir = scratch("example");
+    let dir = example_scratch("example");
     let output = prelink(
         &[
             "link",
@@ -159,7 +106,7 @@ fn the_example_runs_as_a_component_with_native_intrinsics() {
 
 #[test]
 fn wat_prints_the_component_with_wasmtime_intrinsic_types() {
-    let dir = scratch("wat");
+    let dir = example_scratch("wat");
     let output = prelink(
         &[
             "link",
@@ -194,7 +141,7 @@ fn wat_prints_the_component_with_wasmtime_intrinsic_types() {
 /// Every import a component cannot express is named in one error.
 #[test]
 fn inexpressible_imports_are_all_named() {
-    let dir = scratch("bad-imports");
+    let dir = example_scratch("bad-imports");
     std::fs::write(
         dir.join("bad.wat"),
         r#"(module
@@ -234,7 +181,7 @@ fn inexpressible_imports_are_all_named() {
 
 #[test]
 fn names_without_a_component_name_are_errors() {
-    let dir = scratch("bad-names");
+    let dir = example_scratch("bad-names");
     std::fs::write(
         dir.join("names.wat"),
         r#"(module
@@ -262,7 +209,7 @@ fn names_without_a_component_name_are_errors() {
 
 #[test]
 fn left_out_exports_are_warned_about_one_by_one() {
-    let dir = scratch("left-out");
+    let dir = example_scratch("left-out");
     std::fs::write(
         dir.join("exports.wat"),
         r#"(module
@@ -308,7 +255,7 @@ fn left_out_exports_are_warned_about_one_by_one() {
 /// functions hit this in GC modules.)
 #[test]
 fn exports_of_subtyped_or_grouped_types_are_left_out() {
-    let dir = scratch("subtyped-exports");
+    let dir = example_scratch("subtyped-exports");
     std::fs::write(
         dir.join("subtyped.wat"),
         r#"(module
@@ -352,7 +299,7 @@ fn exports_of_subtyped_or_grouped_types_are_left_out() {
 /// component.
 #[test]
 fn imports_of_subtyped_types_are_named() {
-    let dir = scratch("subtyped-imports");
+    let dir = example_scratch("subtyped-imports");
     std::fs::write(
         dir.join("subtyped.wat"),
         r#"(module
@@ -383,7 +330,7 @@ fn imports_of_subtyped_types_are_named() {
 /// before any export, and is not itself exported.
 #[test]
 fn initialize_runs_before_any_export() {
-    let dir = scratch("reactor");
+    let dir = example_scratch("reactor");
     std::fs::write(
         dir.join("reactor.wat"),
         r#"(module
@@ -418,7 +365,7 @@ fn initialize_runs_before_any_export() {
 
 #[test]
 fn a_bad_intrinsics_namespace_import_is_named() {
-    let dir = scratch("bad-intrinsic");
+    let dir = example_scratch("bad-intrinsic");
     std::fs::write(
         dir.join("app.wat"),
         r#"(module
@@ -459,7 +406,7 @@ impl wasmtime_wasi::WasiView for WasiHost {
 /// becomes a WASI 0.2 command, and the intrinsics import survives.
 #[test]
 fn a_wasi_command_becomes_a_wasi_component_that_keeps_the_intrinsics() {
-    let dir = scratch("wasi");
+    let dir = example_scratch("wasi");
     std::fs::write(
         dir.join("hello.wat"),
         r#"(module
@@ -555,7 +502,7 @@ fn with_metadata(wat: &str, wit: &str) -> Vec<u8> {
 /// the app's the export.
 #[test]
 fn builtin_component_type_metadata_is_kept_through_linking() {
-    let dir = scratch("metadata");
+    let dir = example_scratch("metadata");
     let builtin = with_metadata(
         &std::fs::read_to_string(example("builtin.wat")).expect("builtin"),
         "package example:builtin;

@@ -5,24 +5,11 @@
 //! tests prove the Wasmtime path (link, wrap, compile with the intrinsics
 //! exposed, call through the component) changes nothing a user can see.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
 
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("wasm-prelink-engine-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use std::path::Path;
+use std::process::Command;
+use support::{repo, scratch, wasm_prelink};
 
 /// What one engine did.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,12 +25,11 @@ struct Outcome {
 fn run_on(engine: &str, dir: &Path, args: &[&str]) -> Outcome {
     let out = dir.join(format!("buffer-{engine}.bin"));
     let _ = std::fs::remove_file(&out);
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let output = wasm_prelink()
         .arg("run")
         .args(args)
         .args(["--engine", engine, "--host-buffer-out"])
         .arg(&out)
-        .stdin(Stdio::null())
         .output()
         .expect("the binary runs");
     Outcome {
@@ -345,7 +331,7 @@ fn a_wasi_command_runs_on_wasmtime_with_its_intrinsics() {
     .expect("write builtin");
     let buffer = dir.join("buffer.bin");
     std::fs::write(&buffer, [7u8, 1, 2]).expect("write buffer");
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let output = wasm_prelink()
         .arg("run")
         .arg(&app)
         .arg("--builtin")
@@ -353,7 +339,6 @@ fn a_wasi_command_runs_on_wasmtime_with_its_intrinsics() {
         .arg("--host-buffer")
         .arg(&buffer)
         .args(["--engine", "wasmtime", "--invoke", "_start", "a", "b"])
-        .stdin(Stdio::null())
         .output()
         .expect("the binary runs");
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -2,28 +2,16 @@
 //! buffer in and out, traps and bad arguments as one-line errors with exit
 //! status 1.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn example(file: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/host-buf")
-        .join(file)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wasm-prelink-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use std::path::Path;
+use std::process::Output;
+use support::{assert_error, example, prelink, scratch, stdout, wasm_prelink};
 
 /// Runs the host-buf example's `export` with `extra` arguments.
 fn run(export: &str, extra: &[&str]) -> Output {
     let builtin = format!("host-buf={}", example("builtin.wat"));
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    wasm_prelink()
         .args([
             "run",
             &example("app.wat"),
@@ -33,20 +21,8 @@ fn run(export: &str, extra: &[&str]) -> Output {
             export,
         ])
         .args(extra)
-        .stdin(Stdio::null())
         .output()
         .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn assert_error(output: &Output, expected: &str) {
-    let message = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
-    assert_eq!(message.trim_end(), expected);
-    assert!(output.stdout.is_empty());
 }
 
 #[test]
@@ -115,7 +91,7 @@ fn traps_of_plain_modules_report_their_kind() {
     )
     .expect("write module");
     let prelink = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        wasm_prelink()
             .arg("run")
             .arg(&module)
             .args(args)
@@ -160,7 +136,7 @@ fn bad_arguments_are_errors_that_name_them() {
 
 #[test]
 fn missing_files_are_errors_that_name_them() {
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let output = wasm_prelink()
         .args(["run", "no-such-module.wasm", "--invoke", "f"])
         .output()
         .expect("the binary runs");
@@ -172,7 +148,7 @@ fn missing_files_are_errors_that_name_them() {
         &run("checksum", &["--host-buffer", "no-such-buffer.bin"]),
         "error: cannot read host buffer `no-such-buffer.bin`: No such file or directory (os error 2)",
     );
-    let builtin_missing = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let builtin_missing = wasm_prelink()
         .args([
             "run",
             &example("app.wat"),
@@ -191,7 +167,7 @@ fn missing_files_are_errors_that_name_them() {
 
 #[test]
 fn an_unlinked_app_reports_its_missing_import() {
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let output = wasm_prelink()
         .args(["run", &example("app.wat"), "--invoke", "checksum"])
         .output()
         .expect("the binary runs");
@@ -212,14 +188,6 @@ const SELF_SERVED: &str = r#"(module
   (func (export "len") (result i64)
     (call $load (i64.add (call $sda) (i64.const 8)))))"#;
 
-fn prelink(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
 #[test]
 fn a_plain_module_importing_intrinsics_runs_only_when_allowed() {
     let dir = scratch("self-served");
@@ -227,14 +195,17 @@ fn a_plain_module_importing_intrinsics_runs_only_when_allowed() {
     std::fs::write(&module, SELF_SERVED).expect("write module");
     let path = module.to_string_lossy();
     assert_error(
-        &prelink(&["run", &path, "--invoke", "len"]),
+        &prelink(&["run", &path, "--invoke", "len"], &dir),
         &format!(
             "error: `{path}` imports the intrinsics `unsafe-intrinsics::store-data-address`, \
              `unsafe-intrinsics::u64-native-load`, and `run` serves intrinsics only to a module \
              it links itself; pass `--allow-intrinsics` if you trust this module"
         ),
     );
-    let allowed = prelink(&["run", &path, "--allow-intrinsics", "--invoke", "len"]);
+    let allowed = prelink(
+        &["run", &path, "--allow-intrinsics", "--invoke", "len"],
+        &dir,
+    );
     assert!(allowed.status.success(), "{allowed:?}");
     assert_eq!(stdout(&allowed), "65536\n");
 }
@@ -244,28 +215,34 @@ fn a_prelinked_module_runs_only_when_allowed() {
     let dir = scratch("prelinked");
     let linked = dir.join("linked.wasm");
     let builtin = format!("host-buf={}", example("builtin.wat"));
-    let link = prelink(&[
-        "link",
-        &example("app.wat"),
-        "--builtin",
-        &builtin,
-        "-o",
-        &linked.to_string_lossy(),
-    ]);
+    let link = prelink(
+        &[
+            "link",
+            &example("app.wat"),
+            "--builtin",
+            &builtin,
+            "-o",
+            &linked.to_string_lossy(),
+        ],
+        &dir,
+    );
     assert!(link.status.success(), "{link:?}");
     let input = dir.join("in.bin");
     std::fs::write(&input, [1u8, 2, 255, 7]).expect("write input");
     let path = linked.to_string_lossy();
     let buffer = input.to_string_lossy();
 
-    let refused = prelink(&[
-        "run",
-        &path,
-        "--host-buffer",
-        &buffer,
-        "--invoke",
-        "checksum",
-    ]);
+    let refused = prelink(
+        &[
+            "run",
+            &path,
+            "--host-buffer",
+            &buffer,
+            "--invoke",
+            "checksum",
+        ],
+        &dir,
+    );
     let message = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "stderr: {message}");
     assert!(refused.stdout.is_empty());
@@ -276,15 +253,18 @@ fn a_prelinked_module_runs_only_when_allowed() {
     assert!(message.contains("`unsafe-intrinsics::"), "{message}");
     assert!(message.contains("`--allow-intrinsics`"), "{message}");
 
-    let allowed = prelink(&[
-        "run",
-        &path,
-        "--allow-intrinsics",
-        "--host-buffer",
-        &buffer,
-        "--invoke",
-        "checksum",
-    ]);
+    let allowed = prelink(
+        &[
+            "run",
+            &path,
+            "--allow-intrinsics",
+            "--host-buffer",
+            &buffer,
+            "--invoke",
+            "checksum",
+        ],
+        &dir,
+    );
     assert!(allowed.status.success(), "{allowed:?}");
     assert_eq!(stdout(&allowed), "265\n");
 }
@@ -304,7 +284,7 @@ fn an_app_importing_intrinsics_is_refused_even_with_builtins() {
     let path = app.to_string_lossy();
     let builtin = format!("host-buf={}", example("builtin.wat"));
     for allow in [&[][..], &["--allow-intrinsics"][..]] {
-        let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        let output = wasm_prelink()
             .args(["run", &path, "--builtin", &builtin])
             .args(allow)
             .args(["--invoke", "peek", "0"])
@@ -345,7 +325,7 @@ fn a_builtin_leaking_an_intrinsic_is_refused() {
     let path = app.to_string_lossy();
     let spec = format!("leaky={}", builtin.to_string_lossy());
     assert_error(
-        &prelink(&["run", &path, "--builtin", &spec, "--invoke", "peek", "0"]),
+        &prelink(&["run", &path, "--builtin", &spec, "--invoke", "peek", "0"], &dir),
         &format!(
             "error: cannot link `{path}` with builtin `leaky` from `{}`: the app could obtain an \
              intrinsic: export `tab` of \
@@ -383,14 +363,13 @@ fn run_runaway(dir: &Path, export: &str, extra: &[&str]) -> Output {
     let builtin = dir.join("builtin.wat");
     std::fs::write(&app, RUNAWAY_APP).expect("write app");
     std::fs::write(&builtin, RUNAWAY_BUILTIN).expect("write builtin");
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    wasm_prelink()
         .arg("run")
         .arg(&app)
         .arg("--builtin")
         .arg(format!("runaway={}", builtin.display()))
         .args(["--invoke", export])
         .args(extra)
-        .stdin(Stdio::null())
         .output()
         .expect("the binary runs")
 }
@@ -462,7 +441,7 @@ fn a_timeout_stops_a_start_function_that_does_not_return() {
     )
     .expect("write module");
     for engine in ENGINES {
-        let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+        let output = wasm_prelink()
             .arg("run")
             .arg(&module)
             .args(["--invoke", "f", "--timeout", "0.1", "--engine", engine])

@@ -2,16 +2,9 @@
 //! could obtain an intrinsic fails with every way listed, exit status 1, and
 //! no output file — also when one existed before.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("wasm-prelink-trust-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use support::{assert_error, scratch, wasm_prelink};
 
 #[test]
 fn a_leaky_builtin_fails_the_link_and_writes_nothing() {
@@ -36,7 +29,7 @@ fn a_leaky_builtin_fails_the_link_and_writes_nothing() {
     .expect("write builtin");
     let previous = b"an earlier output".to_vec();
     std::fs::write(&out, &previous).expect("write previous output");
-    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
+    let output = wasm_prelink()
         .arg("link")
         .arg(&app)
         .arg("--builtin")
@@ -45,13 +38,10 @@ fn a_leaky_builtin_fails_the_link_and_writes_nothing() {
         .arg(&out)
         .output()
         .expect("the binary runs");
-    let message = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
-    assert!(output.stdout.is_empty());
     let intrinsic = "takes a reference to the intrinsic `unsafe-intrinsics::u8-native-load`";
-    assert_eq!(
-        message.trim_end(),
-        format!(
+    assert_error(
+        &output,
+        &format!(
             "error: cannot link `{}` with builtin `leaky` from `{}`: the app could obtain an \
              intrinsic in 2 ways:\n  \
              - export `tab` of builtin `leaky` is `(table 1 funcref)`, which can carry function \
@@ -60,7 +50,7 @@ fn a_leaky_builtin_fails_the_link_and_writes_nothing() {
              function references, and builtin `leaky` {intrinsic}",
             app.display(),
             builtin.display()
-        )
+        ),
     );
     assert_eq!(std::fs::read(&out).expect("output kept"), previous);
     let leftovers: Vec<_> = std::fs::read_dir(&dir)

@@ -3,35 +3,15 @@
 //! naming the option, the input and the item, with exit status 1 and no
 //! output file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn prelink(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-prelink"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use std::path::PathBuf;
+use support::{assert_fails, example, prelink, stderr, stdout};
 
 /// An app of host module `env`, a virtualizer overriding one function, a
 /// second layer over it, and the host-buf example's builtin.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wasm-prelink-virtualize-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = support::scratch(name);
     let files = [
         (
             "app.wat",
@@ -64,22 +44,6 @@ fn scratch(name: &str) -> PathBuf {
         std::fs::write(dir.join(file), text).expect("write input");
     }
     dir
-}
-
-/// Asserts a failed link: exit status 1, every `needle` in the one-line
-/// message, no panic and no output file.
-fn assert_fails(output: &Output, dir: &Path, needles: &[&str]) {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "stderr: {message}");
-    assert!(message.starts_with("error: "), "stderr: {message}");
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "`{needle}` missing from: {message}"
-        );
-    }
-    assert!(!message.contains("panicked"), "stderr: {message}");
-    assert!(!dir.join("out.wasm").exists(), "a failed link wrote output");
 }
 
 /// The imports of a linked module printed with `--wat`, in order.
@@ -158,7 +122,6 @@ fn layers_stack_in_the_order_given() {
 #[test]
 fn run_links_virtualizers_first() {
     let dir = scratch("run");
-    let host_buf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/host-buf");
     std::fs::write(
         dir.join("plus-one.wat"),
         r#"(module
@@ -168,12 +131,12 @@ fn run_links_virtualizers_first() {
     )
     .expect("write input");
     std::fs::write(dir.join("buffer.bin"), [1u8, 2, 255, 7]).expect("write buffer");
-    let app = host_buf.join("app.wat");
-    let bottom = format!("host-buf={}", host_buf.join("builtin.wat").display());
+    let app = example("app.wat");
+    let bottom = format!("host-buf={}", example("builtin.wat"));
     let args = |layers: &[&str]| {
         let mut args = vec![
             "run".to_string(),
-            app.display().to_string(),
+            app.clone(),
             "--host-buffer".into(),
             "buffer.bin".into(),
             "--invoke".into(),

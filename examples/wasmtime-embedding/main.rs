@@ -41,6 +41,14 @@
 //!   does both, and the fields are private so nothing else can.
 //! - **Only trusted code gets the intrinsics.** Only a module linked here
 //!   from a builtin the host wrote is compiled with them exposed.
+//! - **The descriptor.** The link declares `ptr` and `bytes` a store-data
+//!   descriptor (`Linker::store_data_descriptor(16)`), so the app's loops
+//!   load them once per call rather than once per reading. That adds three
+//!   promises: the two words are readable while the store exists; while a
+//!   Wasm function runs they change only through its own native stores or
+//!   during the calls it makes (never from another thread); and no address
+//!   computed from them points back into them (the readings live in their
+//!   own heap block). `Sensor::replace` keeps all three.
 //!
 //! Run it with `cargo run -p cli --example wasmtime_embedding`; the test
 //! at the bottom runs it and checks what it prints.
@@ -73,8 +81,12 @@ struct Sensor {
     readings: Vec<u16>,
 }
 
+/// `ptr` and `bytes`: the part of `Sensor` declared a store-data descriptor.
+const DESCRIPTOR_BYTES: u32 = 16;
+
 // The offsets `builtin.wat` uses.
 const _: () = {
+    assert!(std::mem::offset_of!(Sensor, bytes) + 8 == DESCRIPTOR_BYTES as usize);
     assert!(std::mem::offset_of!(Sensor, ptr) == 0);
     assert!(std::mem::offset_of!(Sensor, bytes) == 8);
     assert!(std::mem::offset_of!(Sensor, max) == 16);
@@ -106,6 +118,7 @@ impl Sensor {
 fn compile(engine: &Engine) -> Result<Component> {
     let linked = wasm_prelink::Linker::new()
         .builtin(API, BUILTIN)?
+        .store_data_descriptor(DESCRIPTOR_BYTES)
         .link(APP.as_bytes())
         .context("cannot link the app")?;
     let options = wasm_prelink::component::ComponentOptions::default();

@@ -42,7 +42,10 @@
 //! 4. **Inline and remove dead code** (`inline`, `inline::dce`), unless
 //!    `InlineMode::None`: builtin functions are copied into their callers
 //!    and builtin items nothing reaches any more are removed.
-//! 5. **Validate the output.** An invalid output is a linker bug and is never
+//! 5. **Hoist descriptor loads** (`descriptor`), only when the embedder
+//!    vouches for a store-data descriptor: loads of it move to function
+//!    entry wherever nothing in the function can change it.
+//! 6. **Validate the output.** An invalid output is a linker bug and is never
 //!    returned.
 //!
 //! The same inputs always give the same bytes: no hash-map order reaches
@@ -54,6 +57,7 @@
 pub(crate) mod code;
 pub mod component;
 pub(crate) mod describe;
+pub(crate) mod descriptor;
 pub(crate) mod emit;
 pub mod error;
 pub(crate) mod hints;
@@ -71,6 +75,7 @@ pub(crate) mod types;
 pub mod validate;
 pub(crate) mod virtualize;
 
+pub use descriptor::DescriptorCounts;
 pub use error::{Escape, InputName, LinkError, ResolveError, Route};
 pub use inline::InlineCounts;
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
@@ -136,6 +141,9 @@ pub struct Report {
     pub start_synthesized: bool,
     /// What inlining and dead-code removal did.
     pub inlining: InlineCounts,
+    /// What hoisting descriptor loads did (see
+    /// [`Linker::store_data_descriptor`]).
+    pub descriptor: DescriptorCounts,
     /// Total size of all inputs in binary form.
     pub bytes_in: usize,
     /// Size of the output.
@@ -196,6 +204,9 @@ pub struct Linker {
     virtualizers: Vec<(String, Vec<u8>)>,
     inline: InlineMode,
     namespace: String,
+    /// The size of the store-data descriptor the embedder vouches for; 0
+    /// for none.
+    descriptor: u32,
 }
 
 impl Default for Linker {
@@ -213,6 +224,7 @@ impl Linker {
             virtualizers: Vec::new(),
             inline: InlineMode::default(),
             namespace: DEFAULT_NAMESPACE.to_string(),
+            descriptor: 0,
         }
     }
 
@@ -281,6 +293,25 @@ impl Linker {
     /// Sets the module name intrinsics are imported from.
     pub fn intrinsics_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
+        self
+    }
+
+    /// Declares, for the embedder, that the first `bytes` bytes at the
+    /// store-data address are a *descriptor* that stays put while a
+    /// function runs, and hoists the loads of it to function entry (see
+    /// `descriptor.rs`). Engines that lower intrinsics without knowing
+    /// this (Wasmtime's) then load a buffer's pointer and length once per
+    /// call instead of once per access.
+    ///
+    /// The embedder promises, and nothing checks, exactly what our runtime
+    /// promises its lowering plugin: the bytes are readable while the
+    /// store exists; while a function runs they change only through that
+    /// function's native stores or the calls it makes (never from another
+    /// thread); and no address computed from a value read out of them
+    /// points back into them. `wasm-prelink run --engine wasmtime` keeps it
+    /// for its `{ ptr, len }` store data. The default, 0, assumes nothing.
+    pub fn store_data_descriptor(mut self, bytes: u32) -> Self {
+        self.descriptor = bytes;
         self
     }
 
@@ -392,6 +423,7 @@ impl Linker {
                 .collect(),
             start_synthesized: plan.start_func.is_some(),
             inlining: InlineCounts::default(),
+            descriptor: DescriptorCounts::default(),
             bytes_in,
             bytes_out: 0,
             warnings: Vec::new(),
@@ -410,6 +442,15 @@ impl Linker {
         drop(plan);
         warnings.extend(inline_warnings);
         report.inlining = inlining;
+        let wasm = if self.descriptor > 0 {
+            let (wasm, counts) =
+                descriptor::hoist(wasm, &self.namespace, self.descriptor, &mut warnings)?;
+            report.descriptor = counts;
+            phase("hoist descriptor loads");
+            wasm
+        } else {
+            wasm
+        };
         report.bytes_out = wasm.len();
         report.warnings = warnings;
 

@@ -136,7 +136,13 @@ impl Case {
 
     /// Links the case with the default intrinsics namespace.
     pub fn link(&self, mode: InlineMode) -> Result<Linked, LinkError> {
-        let mut linker = Linker::new().inline(mode);
+        self.link_with_descriptor(mode, 0)
+    }
+
+    /// Links the case for a host that vouches for a store-data descriptor
+    /// of `bytes` bytes (`Linker::store_data_descriptor`).
+    pub fn link_with_descriptor(&self, mode: InlineMode, bytes: u32) -> Result<Linked, LinkError> {
+        let mut linker = Linker::new().inline(mode).store_data_descriptor(bytes);
         for (name, input) in &self.builtins {
             linker = linker.builtin(name, &input.bytes)?;
         }

@@ -164,12 +164,35 @@ where
     )
 }
 
+/// The store-data descriptor [`ComponentHost`] vouches for: its
+/// `{ ptr, len }` record, which no host function writes and which points
+/// outside itself.
+pub const DESCRIPTOR_BYTES: u32 = std::mem::size_of::<StoreData>() as u32;
+
 /// Links `case` in `mode`, wraps it, runs the component and compares the
-/// transcript with the [`expected`] form of `reference`.
+/// transcript with the [`expected`] form of `reference`; twice, once as
+/// linked for any host and once with the loads of the host's store-data
+/// descriptor hoisted (as `wasm-prelink run --engine wasmtime` links).
 pub fn check(case: &Case, mode: InlineMode, reference: &Transcript) -> Result<(), Mismatch> {
-    let fail = |problem: String| Mismatch { mode, problem };
+    check_linked(case, mode, 0, reference)?;
+    check_linked(case, mode, DESCRIPTOR_BYTES, reference)
+}
+
+fn check_linked(
+    case: &Case,
+    mode: InlineMode,
+    descriptor: u32,
+    reference: &Transcript,
+) -> Result<(), Mismatch> {
+    let fail = |problem: String| Mismatch {
+        mode,
+        problem: match descriptor {
+            0 => problem,
+            bytes => format!("with a {bytes}-byte store-data descriptor: {problem}"),
+        },
+    };
     let linked = case
-        .link(mode)
+        .link_with_descriptor(mode, descriptor)
         .map_err(|e| fail(format!("link failed: {e}")))?;
     let wrapped = wrap(&linked.wasm, &ComponentOptions::default())
         .map_err(|e| fail(format!("cannot be wrapped: {e}")))?;

@@ -7,10 +7,13 @@
 //! transcript snapshot is the reference run's, so it pins what the *program*
 //! does — a change there means a case changed, not the linker.
 //!
-//! Every case is checked before the test fails, and failures are listed
-//! together. A case with a `known-bug.txt` must fail; if it passes, the
-//! marker is stale and the test fails too. Run one case with
-//! `INSTA_GLOB_FILTER=<case> cargo test -p snapshots --test cases`.
+//! Each case is one test, named after its folder (see `harness`). A case
+//! with a `known-bug.txt` must fail; if it passes, the marker is stale and
+//! the test fails too. A snapshot that differs fails the case after its
+//! other snapshots are compared. Run one case with
+//! `cargo test --workspace --locked --test cases -- <case>`.
+
+mod harness;
 
 use snapshots::case::{check, Case};
 use std::path::Path;
@@ -30,22 +33,40 @@ fn check_case(dir: &Path) -> Result<(), String> {
     }
     let unlinked = case.run_unlinked();
     let mut problems = Vec::new();
+    let mut differing = Vec::new();
     for (mode, label) in MODES {
         match check(&case, mode, &unlinked) {
-            Ok(checked) => match mode {
-                InlineMode::None => {
+            Ok(checked) => differing.extend(match mode {
+                InlineMode::None => harness::snapshot("merged-none", || {
                     insta::assert_snapshot!("merged-none", checked.report + &checked.wat)
-                }
-                InlineMode::Auto => {
+                }),
+                InlineMode::Auto => harness::snapshot("merged-auto", || {
                     insta::assert_snapshot!("merged-auto", checked.report + &checked.wat)
-                }
-                InlineMode::All => {}
-            },
+                }),
+                InlineMode::All => None,
+            }),
             Err(mismatch) => problems.push(format!("inline {label}: {}", mismatch.problem)),
         }
     }
-    insta::assert_snapshot!("transcript", unlinked.to_string());
-    match (problems.is_empty(), &case.known_bug) {
+    differing.extend(harness::snapshot("transcript", || {
+        insta::assert_snapshot!("transcript", unlinked.to_string())
+    }));
+    let mut failures: Vec<String> = verdict(problems, case.known_bug.as_deref())
+        .err()
+        .into_iter()
+        .collect();
+    failures.extend(differing);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// The case's verdict from the problems of its linked runs: none unless it
+/// has a `known-bug.txt` (text `known_bug`), then at least one.
+fn verdict(problems: Vec<String>, known_bug: Option<&str>) -> Result<(), String> {
+    match (problems.is_empty(), known_bug) {
         (true, None) => Ok(()),
         (false, None) => Err(problems.join("\n")),
         (false, Some(_)) => Ok(()),
@@ -55,26 +76,10 @@ fn check_case(dir: &Path) -> Result<(), String> {
     }
 }
 
-#[test]
-fn linked_and_unlinked_runs_agree() {
-    let mut failures = Vec::new();
-    let mut count = 0;
-    insta::glob!("cases", "?*", |dir| {
-        count += 1;
-        if let Err(problem) = check_case(dir) {
-            let name = dir.file_name().unwrap_or_default().to_string_lossy();
-            let failure = format!("case `{name}`:\n{problem}");
-            // Printed now as well: a snapshot failure ends the glob with a
-            // panic before the summary below is reached.
-            eprintln!("{failure}\n");
-            failures.push(failure);
-        }
-    });
-    assert!(count > 0, "no cases found");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} cases failed:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+fn main() {
+    let trials = harness::case_dirs("cases")
+        .into_iter()
+        .map(|dir| harness::trial(dir, check_case))
+        .collect();
+    harness::run(trials).1.exit();
 }

@@ -20,15 +20,22 @@
 //! those named on the marker's first line (`inline: none`). It
 //! still runs; a covered mode must not agree and the test fails when it
 //! does, so the marker cannot go stale. Every other failure fails the test.
-//! Run one case with
-//! `INSTA_GLOB_FILTER=<case> cargo test -p snapshots --test component`.
+//! Each case is one test, named after its folder (see `harness`); after the
+//! cases a last line counts what ran. Run one case with
+//! `cargo test --workspace --locked --test component -- <case>` (which also
+//! runs the command line's `component` tests whose names match).
+
+mod harness;
+mod marked;
 
 use snapshots::case::Case;
 use snapshots::component;
 use snapshots::script::Script;
 use snapshots::transcript::{Entry, FinalState, Transcript};
 use std::path::Path;
+use std::sync::Arc;
 
+use libtest_mimic::Trial;
 use snapshots::marker::{unsupported_modes, Outcome, MODES};
 
 /// The marker file of a case that cannot run as a component.
@@ -71,43 +78,44 @@ fn check_case(dir: &Path) -> Result<Outcome, String> {
     })
 }
 
-#[test]
-fn wrapped_components_on_wasmtime_agree_with_the_reference() {
-    let mut failures = Vec::new();
-    let (mut count, mut agreed, mut unsupported, mut runs) = (0, 0, 0, 0);
-    insta::glob!("cases", "?*", |dir| {
-        count += 1;
-        let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        match check_case(dir) {
-            Ok(Outcome::Agreed) => {
-                agreed += 1;
-                runs += MODES.len();
-            }
-            Ok(Outcome::Unsupported { agreed }) => {
-                unsupported += 1;
-                runs += agreed;
-            }
-            Err(problem) => {
-                let failure = format!("case `{name}`:\n{problem}");
-                eprintln!("{failure}\n");
-                failures.push(failure);
-            }
-        }
-    });
-    assert!(count > 0, "no cases found");
-    println!(
-        "component: {runs} wrapped runs agreed with the reference: {agreed} of {count} cases \
-         in all {} inline modes, the rest in the modes their {MARKER} leaves; {unsupported} \
-         cases listed as unsupported; {} cases failed",
-        MODES.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {count} cases failed as components:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+fn main() {
+    let tally = Arc::new(marked::Tally::default());
+    let mut trials: Vec<Trial> = harness::case_dirs("cases")
+        .into_iter()
+        .map(|dir| {
+            let tally = Arc::clone(&tally);
+            harness::trial(dir, move |dir| tally.record(check_case(dir)))
+        })
+        .collect();
+    trials.extend([
+        Trial::test(
+            "calls_after_the_first_trap_are_expected_to_be_refused",
+            || {
+                calls_after_the_first_trap_are_expected_to_be_refused();
+                Ok(())
+            },
+        ),
+        Trial::test("without_a_trap_the_reference_is_expected_unchanged", || {
+            without_a_trap_the_reference_is_expected_unchanged();
+            Ok(())
+        }),
+    ]);
+    let (args, conclusion) = harness::run(trials);
+    if !args.list {
+        let c = tally.counts();
+        println!(
+            "component: {} wrapped runs agreed with the reference: {} of {} cases in all {} \
+             inline modes, the rest in the modes their {MARKER} leaves; {} cases listed as \
+             unsupported; {} cases failed",
+            c.runs,
+            c.agreed,
+            c.cases,
+            MODES.len(),
+            c.unsupported,
+            c.failed
+        );
+    }
+    conclusion.exit();
 }
 
 /// A transcript of `steps`, each `(step, outcome, log)`, after a successful
@@ -132,7 +140,6 @@ fn transcript(steps: &[(&str, &str, &[&str])]) -> Transcript {
     }
 }
 
-#[test]
 fn calls_after_the_first_trap_are_expected_to_be_refused() {
     let script = Script::parse(
         "invoke ok\ninvoke get 16\nbuffer 0 2\ninvoke log 1\ninvoke nothing\ninvoke add 1",
@@ -177,7 +184,6 @@ fn calls_after_the_first_trap_are_expected_to_be_refused() {
     assert_eq!(component::expected(&reference, &script), expected);
 }
 
-#[test]
 fn without_a_trap_the_reference_is_expected_unchanged() {
     let script = Script::parse("invoke ok\ninvoke log 1").expect("script");
     let reference = transcript(&[

@@ -5,6 +5,11 @@
 //!
 //! Every case is linked in every inline mode and must fail the same way in
 //! each: refusing an input never depends on how much is inlined afterwards.
+//!
+//! Each case is one test, named after its folder (see `harness`). Run one
+//! case with `cargo test --workspace --locked --test errors -- <case>`.
+
+mod harness;
 
 use snapshots::case::Case;
 use std::path::Path;
@@ -29,21 +34,16 @@ fn check_error(dir: &Path) -> Result<(), String> {
             MODES[0]
         ));
     }
-    insta::assert_snapshot!("error", first);
-    Ok(())
+    match harness::snapshot("error", || insta::assert_snapshot!("error", first)) {
+        Some(differs) => Err(differs),
+        None => Ok(()),
+    }
 }
 
-#[test]
-fn bad_inputs_are_rejected_with_a_clear_message() {
-    let mut failures = Vec::new();
-    let mut count = 0;
-    insta::glob!("errors", "?*", |dir| {
-        count += 1;
-        if let Err(problem) = check_error(dir) {
-            let name = dir.file_name().unwrap_or_default().to_string_lossy();
-            failures.push(format!("case `{name}`: {problem}"));
-        }
-    });
-    assert!(count > 0, "no error cases found");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+fn main() {
+    let trials = harness::case_dirs("errors")
+        .into_iter()
+        .map(|dir| harness::trial(dir, check_error))
+        .collect();
+    harness::run(trials).1.exit();
 }

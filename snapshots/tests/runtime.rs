@@ -8,13 +8,17 @@
 //! the marker's first line (`inline: none`). It still runs; a covered mode
 //! must not agree and the test fails when it does, so the list cannot go
 //! stale. Every other failure, a module the runtime refuses to compile
-//! included, fails the test. The last line printed counts what ran (shown
-//! with `--nocapture`). Run one case with
-//! `INSTA_GLOB_FILTER=<case> cargo test -p snapshots --test runtime`.
+//! included, fails the test. Each case is one test, named after its folder
+//! (see `harness`); after the cases a last line counts what ran. Run one
+//! case with `cargo test --workspace --locked --test runtime -- <case>`.
+
+mod harness;
+mod marked;
 
 use snapshots::case::Case;
 use snapshots::runtime;
 use std::path::Path;
+use std::sync::Arc;
 use wasm_prelink_runtime::Engine;
 
 use snapshots::marker::{unsupported_modes, Outcome, MODES};
@@ -59,42 +63,30 @@ fn check_case(engine: &Engine, dir: &Path) -> Result<Outcome, String> {
     })
 }
 
-#[test]
-fn linked_runs_on_the_runtime_agree_with_the_reference() {
+fn main() {
     let engine = runtime::engine().expect("runtime engine");
-    let mut failures = Vec::new();
-    let (mut count, mut agreed, mut unsupported, mut runs) = (0, 0, 0, 0);
-    insta::glob!("cases", "?*", |dir| {
-        count += 1;
-        let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        match check_case(&engine, dir) {
-            Ok(Outcome::Agreed) => {
-                agreed += 1;
-                runs += MODES.len();
-            }
-            Ok(Outcome::Unsupported { agreed }) => {
-                unsupported += 1;
-                runs += agreed;
-            }
-            Err(problem) => {
-                let failure = format!("case `{name}`:\n{problem}");
-                eprintln!("{failure}\n");
-                failures.push(failure);
-            }
-        }
-    });
-    assert!(count > 0, "no cases found");
-    println!(
-        "runtime: {runs} linked runs agreed with the reference: {agreed} of {count} cases in \
-         all {} inline modes, the rest in the modes their runtime-unsupported.txt leaves; \
-         {unsupported} cases listed as unsupported; {} cases failed",
-        MODES.len(),
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {count} cases failed on the runtime:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    let tally = Arc::new(marked::Tally::default());
+    let trials = harness::case_dirs("cases")
+        .into_iter()
+        .map(|dir| {
+            let (engine, tally) = (engine.clone(), Arc::clone(&tally));
+            harness::trial(dir, move |dir| tally.record(check_case(&engine, dir)))
+        })
+        .collect();
+    let (args, conclusion) = harness::run(trials);
+    if !args.list {
+        let c = tally.counts();
+        println!(
+            "runtime: {} linked runs agreed with the reference: {} of {} cases in all {} \
+             inline modes, the rest in the modes their runtime-unsupported.txt leaves; {} cases \
+             listed as unsupported; {} cases failed",
+            c.runs,
+            c.agreed,
+            c.cases,
+            MODES.len(),
+            c.unsupported,
+            c.failed
+        );
+    }
+    conclusion.exit();
 }

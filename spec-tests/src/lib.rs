@@ -29,17 +29,9 @@ pub mod values;
 
 use report::FileResult;
 use runner::ModuleCache;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use suite::WastFile;
 use transform::Transform;
 use wasmtime::{Config, Engine, OptLevel};
-
-/// Stack of each worker thread. wasmtime runs wasm on the calling thread's
-/// stack and stops it at its own limit (512 KiB by default), so the host
-/// stack must comfortably exceed that for `assert_exhaustion` to trap
-/// instead of crashing the process.
-const WORKER_STACK: usize = 16 << 20;
 
 /// The engine every file runs on: every feature the suite exercises.
 /// Cranelift does not optimize: the suite compiles thousands of small
@@ -67,34 +59,6 @@ pub fn wasm3_config() -> Config {
         .wasm_extended_const(true)
         .cranelift_opt_level(OptLevel::None);
     config
-}
-
-/// Runs `files` in every column on `threads` worker threads. Each worker
-/// takes a whole file and runs its columns in order, so the columns of a
-/// file share one cache of compiled modules.
-pub fn run_suite(engine: &Engine, files: &[WastFile], threads: usize) -> Vec<FileResult> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            let worker = || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(file) = files.get(i) else { break };
-                let result = run_file(engine, file);
-                results
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push(result);
-            };
-            std::thread::Builder::new()
-                .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, worker)
-                .unwrap_or_else(|e| panic!("cannot start a worker thread: {e}"));
-        }
-    });
-    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by(|a, b| a.path.cmp(&b.path));
-    results
 }
 
 /// Runs one file in every column.
