@@ -11,7 +11,7 @@
 //! so a new instruction is classified at compile time or fails to build —
 //! there is no list of opcodes to keep up to date.
 
-use crate::index::ModuleMaps;
+use crate::index::{Idx, ModuleMaps};
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::Encode;
@@ -36,32 +36,35 @@ impl<'a> Rewriter<'a> {
     }
 }
 
+/// The boundary of the typed index spaces: wasm-encoder's reencoder hands
+/// each immediate over as a raw index of the input and takes the merged one
+/// back raw.
 impl Reencode for Rewriter<'_> {
     type Error = Infallible;
 
     fn type_index(&mut self, ty: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.types.get(ty))
+        Ok(self.maps.types.get(Idx::new(ty)).raw())
     }
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.funcs.get(func))
+        Ok(self.maps.funcs.get(Idx::new(func)).raw())
     }
     fn table_index(&mut self, table: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.tables.get(table))
+        Ok(self.maps.tables.get(Idx::new(table)).raw())
     }
     fn memory_index(&mut self, memory: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.memories.get(memory))
+        Ok(self.maps.memories.get(Idx::new(memory)).raw())
     }
     fn global_index(&mut self, global: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.globals.get(global))
+        Ok(self.maps.globals.get(Idx::new(global)).raw())
     }
     fn tag_index(&mut self, tag: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.tags.get(tag))
+        Ok(self.maps.tags.get(Idx::new(tag)).raw())
     }
     fn data_index(&mut self, data: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.data.get(data))
+        Ok(self.maps.data.get(Idx::new(data)).raw())
     }
     fn element_index(&mut self, element: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.maps.elems.get(element))
+        Ok(self.maps.elems.get(Idx::new(element)).raw())
     }
 }
 

@@ -9,14 +9,15 @@
 
 use crate::code::{self, Rewriter, Unchanged};
 use crate::error::LinkError;
-use crate::info::{rank, ModuleInfo};
-use crate::plan::{MergedTypeGroup, Plan, SegmentMode, StartPlan, StartStep};
+use crate::index::{DefinedFuncIdx, Idx, ModuleMaps};
+use crate::info::{rank, CustomSection, ModuleInfo};
+use crate::plan::{MergedTypeGroup, Placed, Plan, SegmentMode, StartPlan, StartStep};
 use std::borrow::Cow;
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode,
-    ExportKind, ExportSection, FunctionSection, GlobalSection, ImportSection, MemorySection,
-    Section, StartSection, TableSection, TagSection, TypeSection,
+    ExportKind, ExportSection, FunctionSection, GlobalSection, ImportSection, Instruction,
+    MemorySection, Section, StartSection, TableSection, TagSection, TypeSection,
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, TableInit};
 
@@ -34,34 +35,81 @@ pub fn emit(
     name_section: Option<&wasm_encoder::NameSection>,
     output_hint: usize,
 ) -> Result<(Vec<u8>, Vec<String>), LinkError> {
-    let app = modules.len() - 1;
     let mut warnings = Vec::new();
+    let customs = Customs::sort(modules, &mut warnings);
     let mut out = Vec::with_capacity(output_hint);
     out.extend_from_slice(&wasm_encoder::Module::HEADER);
-    let internal = LinkError::InvalidOutput;
-    let reencode_failed = |e: wasm_encoder::reencode::Error<std::convert::Infallible>| {
-        LinkError::InvalidOutput(e.to_string())
+    let mut emitter = Emitter {
+        modules,
+        plan,
+        customs: &customs,
+        out,
     };
+    emitter.customs_after(rank::START_OF_MODULE);
+    emitter.then_customs(rank::TYPE, Emitter::type_section)?;
+    emitter.then_customs(rank::IMPORT, Emitter::import_section)?;
+    emitter.then_customs(rank::FUNCTION, Emitter::function_section)?;
+    emitter.then_customs(rank::TABLE, Emitter::table_section)?;
+    emitter.then_customs(rank::MEMORY, Emitter::memory_section)?;
+    emitter.then_customs(rank::TAG, Emitter::tag_section)?;
+    emitter.then_customs(rank::GLOBAL, Emitter::global_section)?;
+    emitter.then_customs(rank::EXPORT, Emitter::export_section)?;
+    emitter.then_customs(rank::START, Emitter::start_section)?;
+    emitter.then_customs(rank::ELEMENT, Emitter::element_section)?;
+    emitter.then_customs(rank::DATA_COUNT, Emitter::data_count_section)?;
+    emitter.then_customs(rank::CODE, Emitter::code_section)?;
+    emitter.data_section()?;
+    if let Some(names) = name_section {
+        names.append_to(&mut emitter.out);
+    }
+    emitter.customs_after(rank::DATA);
+    for custom in &customs.builtin_component_types {
+        append_custom(&mut emitter.out, custom);
+    }
+    Ok((emitter.out, warnings))
+}
 
-    // Custom sections of the app, grouped by the standard section they follow.
-    let mut customs: Vec<Vec<&crate::info::CustomSection<'_>>> =
-        vec![Vec::new(); rank::DATA as usize + 1];
+/// The custom sections that go into the merged module.
+struct Customs<'a> {
+    /// The app's kept custom sections, grouped by the rank of the standard
+    /// section they follow.
+    after: Vec<Vec<&'a CustomSection<'a>>>,
+    /// The builtins' wit-bindgen metadata, which goes at the end.
+    builtin_component_types: Vec<&'a CustomSection<'a>>,
+}
+
+impl<'a> Customs<'a> {
+    /// Sorts the inputs' custom sections into kept and dropped ones,
+    /// warning about the dropped ones.
+    fn sort<'m: 'a>(modules: &'a [ModuleInfo<'m>], warnings: &mut Vec<String>) -> Customs<'a> {
+        let (app, builtins) = modules.split_last().expect("the app is last");
+        Customs {
+            after: app_customs(app, warnings),
+            builtin_component_types: builtin_customs(builtins, warnings),
+        }
+    }
+}
+
+/// The app's custom sections, grouped by the standard section they follow.
+/// Debug info and object-file sections are dropped: the code offsets and
+/// indices they record have moved.
+fn app_customs<'a, 'm: 'a>(
+    app: &'a ModuleInfo<'m>,
+    warnings: &mut Vec<String>,
+) -> Vec<Vec<&'a CustomSection<'a>>> {
+    let mut customs = vec![Vec::new(); rank::DATA as usize + 1];
     let mut dropped = Vec::new();
     let mut object_file = Vec::new();
-    for custom in &modules[app].customs {
+    for custom in &app.customs {
         let shown = || format!("`{}`", crate::error::printable(custom.name));
         if custom.name.starts_with(".debug_") || custom.name == "sourceMappingURL" {
             dropped.push(shown());
-            continue;
-        }
-        if crate::hints::is_object_file_section(custom.name) {
+        } else if crate::hints::is_object_file_section(custom.name) {
             object_file.push(shown());
-            continue;
+        } else if custom.name != crate::hints::SECTION {
+            // The hints section is translated and inserted by `crate::hints`.
+            customs[custom.after as usize].push(custom);
         }
-        if custom.name == crate::hints::SECTION {
-            continue; // Translated and inserted by `crate::hints`.
-        }
-        customs[custom.after as usize].push(custom);
     }
     if !dropped.is_empty() {
         warnings.push(format!(
@@ -75,342 +123,473 @@ pub fn emit(
             object_file.join(", ")
         ));
     }
-    // wit-bindgen metadata of builtins describes imports the merged module
-    // still has (a builtin's own imports are forwarded), so `wit-component`
-    // needs it; it goes at the end, after the app's, in builtin order.
-    let builtin_component_types: Vec<&crate::info::CustomSection<'_>> = modules[..app]
+    customs
+}
+
+/// The builtins' kept custom sections. Their wit-bindgen metadata describes
+/// imports the merged module still has (a builtin's own imports are
+/// forwarded), so `wit-component` needs it; it goes at the end, after the
+/// app's, in builtin order. The rest is dropped.
+fn builtin_customs<'a, 'm: 'a>(
+    builtins: &'a [ModuleInfo<'m>],
+    warnings: &mut Vec<String>,
+) -> Vec<&'a CustomSection<'a>> {
+    let (kept, dropped): (Vec<_>, Vec<_>) = builtins
         .iter()
         .flat_map(|m| &m.customs)
-        .filter(|c| is_component_type(c.name))
-        .collect();
-    let dropped_builtin_customs: usize = modules[..app]
-        .iter()
-        .flat_map(|m| &m.customs)
-        .filter(|c| !is_component_type(c.name))
-        .count();
-    if dropped_builtin_customs > 0 {
+        .partition(|c| is_component_type(c.name));
+    if !dropped.is_empty() {
         warnings.push(format!(
-            "dropped {dropped_builtin_customs} custom section(s) of builtins (only their names are merged)"
+            "dropped {} custom section(s) of builtins (only their names are merged)",
+            dropped.len()
         ));
     }
-    let emit_customs = |out: &mut Vec<u8>, after: u8| {
-        for custom in &customs[after as usize] {
-            wasm_encoder::CustomSection {
-                name: Cow::Borrowed(custom.name),
-                data: Cow::Borrowed(custom.data),
-            }
-            .append_to(out);
-        }
-    };
-    emit_customs(&mut out, rank::START_OF_MODULE);
+    kept
+}
 
-    // Types.
-    if !plan.type_groups.is_empty() {
+fn append_custom(out: &mut Vec<u8>, custom: &CustomSection<'_>) {
+    wasm_encoder::CustomSection {
+        name: Cow::Borrowed(custom.name),
+        data: Cow::Borrowed(custom.data),
+    }
+    .append_to(out);
+}
+
+fn reencode_failed(e: wasm_encoder::reencode::Error<std::convert::Infallible>) -> LinkError {
+    LinkError::InvalidOutput(e.to_string())
+}
+
+/// What every section writer reads, and the output it appends to.
+struct Emitter<'a, 'm> {
+    modules: &'a [ModuleInfo<'m>],
+    plan: &'a Plan,
+    customs: &'a Customs<'a>,
+    out: Vec<u8>,
+}
+
+impl Emitter<'_, '_> {
+    /// Writes a section, then the app's custom sections that followed it.
+    fn then_customs(
+        &mut self,
+        after: u8,
+        section: impl FnOnce(&mut Self) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError> {
+        section(self)?;
+        self.customs_after(after);
+        Ok(())
+    }
+
+    /// The app's custom sections that followed the standard section `after`.
+    fn customs_after(&mut self, after: u8) {
+        for custom in &self.customs.after[after as usize] {
+            append_custom(&mut self.out, custom);
+        }
+    }
+
+    /// The type section: the planned rec groups, each input's rewritten
+    /// into merged type indices.
+    fn type_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.type_groups.is_empty() {
+            return Ok(());
+        }
         let mut section = TypeSection::new();
-        for group in &plan.type_groups {
+        for group in &self.plan.type_groups {
             match *group {
                 MergedTypeGroup::Input { module, group } => {
-                    Rewriter::new(&plan.maps[module])
+                    Rewriter::new(&self.plan.maps[module])
                         .parse_recursive_type_group(
                             section.ty(),
-                            modules[module].rec_groups[group].clone(),
+                            self.modules[module].rec_groups[group].clone(),
                         )
                         .map_err(reencode_failed)?;
                 }
                 MergedTypeGroup::EmptyFunc => section.ty().function([], []),
             }
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::TYPE);
 
-    // Imports.
-    if !plan.imports.is_empty() {
+    /// The import section: each planned import's declaration, its type
+    /// mapped.
+    fn import_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.imports.is_empty() {
+            return Ok(());
+        }
         let mut section = ImportSection::new();
-        for merged in &plan.imports {
-            let import = &modules[merged.module].imports[merged.import];
-            let ty = Rewriter::new(&plan.maps[merged.module])
+        for merged in &self.plan.imports {
+            let import = &self.modules[merged.module].imports[merged.import];
+            let ty = Rewriter::new(&self.plan.maps[merged.module])
                 .entity_type(import.ty)
                 .map_err(reencode_failed)?;
             section.import(import.module, import.name, ty);
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::IMPORT);
 
-    // Functions.
-    if !plan.funcs.is_empty() || plan.start_func.is_some() {
+    /// The function section: the type of every placed function, then of the
+    /// synthesized start function.
+    fn function_section(&mut self) -> Result<(), LinkError> {
+        let plan = self.plan;
+        if plan.funcs.is_empty() && plan.start_func.is_none() {
+            return Ok(());
+        }
         let mut section = FunctionSection::new();
         for placed in &plan.funcs {
-            let module = &modules[placed.module];
-            let ty = module.func_types[(module.imported.funcs + placed.index) as usize];
-            section.function(plan.maps[placed.module].types.get(ty));
+            let module = &self.modules[placed.module];
+            let func = module.imported.absolute(DefinedFuncIdx::new(placed.index));
+            let ty = module.func_types[func.raw() as usize];
+            section.function(plan.maps[placed.module].types.get(Idx::new(ty)).raw());
         }
         if let Some(ty) = plan.start_type.filter(|_| plan.start_func.is_some()) {
             section.function(ty);
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::FUNCTION);
 
-    // Tables.
-    if !plan.tables.is_empty() {
+    /// The table section, with initializer expressions rewritten.
+    fn table_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.tables.is_empty() {
+            return Ok(());
+        }
         let mut section = TableSection::new();
-        for placed in &plan.tables {
-            let table = &modules[placed.module].tables[placed.index as usize];
-            let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
+        for placed in &self.plan.tables {
+            let table = &self.modules[placed.module].tables[placed.index as usize];
+            let mut rewriter = Rewriter::new(&self.plan.maps[placed.module]);
             let ty = rewriter.table_type(table.ty).map_err(reencode_failed)?;
             match &table.init {
                 TableInit::RefNull => section.table(ty),
                 TableInit::Expr(expr) => section.table_with_init(
                     ty,
-                    &crate::table_init::rewrite(modules, plan, placed.module, expr)?,
+                    &crate::table_init::rewrite(self.modules, self.plan, placed.module, expr)?,
                 ),
             };
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::TABLE);
 
-    // Memories.
-    if !plan.memories.is_empty() {
+    /// The memory section.
+    fn memory_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.memories.is_empty() {
+            return Ok(());
+        }
         let mut section = MemorySection::new();
-        for placed in &plan.memories {
-            let memory = modules[placed.module].memories[placed.index as usize];
+        for placed in &self.plan.memories {
+            let memory = self.modules[placed.module].memories[placed.index as usize];
             section.memory(
-                Rewriter::new(&plan.maps[placed.module])
+                Rewriter::new(&self.plan.maps[placed.module])
                     .memory_type(memory)
                     .map_err(reencode_failed)?,
             );
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::MEMORY);
 
-    // Tags.
-    if !plan.tags.is_empty() {
+    /// The tag section.
+    fn tag_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.tags.is_empty() {
+            return Ok(());
+        }
         let mut section = TagSection::new();
-        for placed in &plan.tags {
-            let tag = modules[placed.module].tags[placed.index as usize];
+        for placed in &self.plan.tags {
+            let tag = self.modules[placed.module].tags[placed.index as usize];
             section.tag(
-                Rewriter::new(&plan.maps[placed.module])
+                Rewriter::new(&self.plan.maps[placed.module])
                     .tag_type(tag)
                     .map_err(reencode_failed)?,
             );
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::TAG);
 
-    // Globals.
-    if !plan.globals.is_empty() {
+    /// The global section, with initializer expressions rewritten.
+    fn global_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.globals.is_empty() {
+            return Ok(());
+        }
         let mut section = GlobalSection::new();
-        for placed in &plan.globals {
-            let global = &modules[placed.module].globals[placed.index as usize];
-            let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
+        for placed in &self.plan.globals {
+            let global = &self.modules[placed.module].globals[placed.index as usize];
+            let mut rewriter = Rewriter::new(&self.plan.maps[placed.module]);
             let ty = rewriter.global_type(global.ty).map_err(reencode_failed)?;
             let init = rewriter
                 .const_expr(global.init_expr.clone())
                 .map_err(reencode_failed)?;
             section.global(ty, &init);
         }
-        section.append_to(&mut out);
+        section.append_to(&mut self.out);
+        Ok(())
     }
-    emit_customs(&mut out, rank::GLOBAL);
 
-    // Exports: the app's, in its order. Builtins' exports are internal.
-    if !modules[app].exports.is_empty() {
-        let maps = &plan.maps[app];
-        let exports = &modules[app].exports;
-        streamed_section(&mut out, ExportSection::new().id(), exports.len(), |out| {
-            for export in exports {
-                let (kind, index) = match export.kind {
-                    ExternalKind::Func | ExternalKind::FuncExact => {
-                        (ExportKind::Func, maps.funcs.get(export.index))
-                    }
-                    ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
-                    ExternalKind::Memory => (ExportKind::Memory, maps.memories.get(export.index)),
-                    ExternalKind::Global => (ExportKind::Global, maps.globals.get(export.index)),
-                    ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
-                };
-                export.name.encode(out);
-                kind.encode(out);
-                index.encode(out);
-            }
-            Ok(())
-        })?;
-    }
-    emit_customs(&mut out, rank::EXPORT);
-
-    // Start.
-    let start = match &plan.start {
-        StartPlan::None => None,
-        StartPlan::Existing(index) => Some(*index),
-        StartPlan::Synthesized(_) => plan.start_func,
-    };
-    if let Some(function_index) = start {
-        StartSection { function_index }.append_to(&mut out);
-    }
-    emit_customs(&mut out, rank::START);
-
-    // Element segments.
-    if !plan.elems.is_empty() {
-        let mut section = ElementSection::new();
-        for (placed, mode) in &plan.elems {
-            let element = &modules[placed.module].elements[placed.index as usize];
-            let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
-            let items = element_items(&mut rewriter, &element.items).map_err(internal)?;
-            let items = match &items {
-                ItemsOwned::Functions(f) => Elements::Functions(Cow::Borrowed(f)),
-                ItemsOwned::Expressions(ty, e) => Elements::Expressions(*ty, Cow::Borrowed(e)),
-            };
-            match (&element.kind, mode) {
-                (
-                    ElementKind::Active {
-                        table_index,
-                        offset_expr,
-                    },
-                    SegmentMode::AsIs,
-                ) => {
-                    let table = rewriter
-                        .table_index(table_index.unwrap_or(0))
-                        .map_err(reencode_failed)?;
-                    // Keep the short encoding for table 0 when the input used it.
-                    let table = if table_index.is_none() && table == 0 {
-                        None
-                    } else {
-                        Some(table)
-                    };
-                    let offset = rewriter
-                        .const_expr(offset_expr.clone())
-                        .map_err(reencode_failed)?;
-                    section.active(table, &offset, items);
-                }
-                (ElementKind::Active { .. }, SegmentMode::Deferred) | (ElementKind::Passive, _) => {
-                    section.passive(items);
-                }
-                (ElementKind::Declared, _) => {
-                    section.declared(items);
-                }
-            }
+    /// The export section: the app's exports, in its order. Builtins'
+    /// exports are internal. Streamed, since an export list can be large.
+    fn export_section(&mut self) -> Result<(), LinkError> {
+        let app = self.modules.len() - 1;
+        let exports = &self.modules[app].exports;
+        if exports.is_empty() {
+            return Ok(());
         }
-        section.append_to(&mut out);
-    }
-    emit_customs(&mut out, rank::ELEMENT);
-
-    // Data count: needed when any code may name a data segment.
-    let deferred_data = plan
-        .data
-        .iter()
-        .any(|(_, mode)| *mode == SegmentMode::Deferred);
-    if deferred_data || modules.iter().any(|m| m.has_data_count) {
-        DataCountSection {
-            count: plan.data.len() as u32,
-        }
-        .append_to(&mut out);
-    }
-    emit_customs(&mut out, rank::DATA_COUNT);
-
-    // Code.
-    let function_count = plan.funcs.len() + usize::from(plan.start_func.is_some());
-    if function_count > 0 {
-        streamed_section(&mut out, CodeSection::new().id(), function_count, |out| {
-            let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
-            let size_of = |placed: &crate::plan::Placed| {
-                modules[placed.module].bodies[placed.index as usize]
-                    .as_bytes()
-                    .len()
-            };
-            // Each range becomes its run of size-prefixed bodies; the runs are
-            // appended in order, so the bytes do not depend on the split. A
-            // wave's runs are dropped once appended: only about a
-            // `CODE_WAVES`th of the code section exists twice at any time.
-            let ranges =
-                crate::parallel::split_in_waves(plan.funcs.iter().map(size_of), CODE_WAVES);
-            for wave in ranges.chunks(crate::parallel::workers()) {
-                let runs = crate::parallel::map(wave.to_vec(), |range| {
-                    let funcs = &plan.funcs[range];
-                    let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
-                    let mut body = Vec::new();
-                    for placed in funcs {
-                        body.clear();
-                        code::rewrite_body(
-                            &modules[placed.module].bodies[placed.index as usize],
-                            &plan.maps[placed.module],
-                            &unchanged[placed.module],
-                            &mut body,
-                        )?;
-                        body.len().encode(&mut run);
-                        run.extend_from_slice(&body);
-                    }
-                    Ok::<_, code::RewriteError>(run)
-                });
-                for run in runs {
-                    out.extend_from_slice(&run.map_err(internal)?);
-                }
-            }
-            if let StartPlan::Synthesized(steps) = &plan.start {
-                let mut body = Vec::new();
-                synthesized_start(modules, plan, steps, &mut body).map_err(internal)?;
-                body.len().encode(out);
-                out.extend_from_slice(&body);
-            }
-            Ok(())
-        })?;
-    }
-    emit_customs(&mut out, rank::CODE);
-
-    // Data segments, streamed like the code: their bytes are most of some
-    // modules, and building the section apart would hold them twice.
-    if !plan.data.is_empty() {
-        streamed_section(&mut out, DataSection::new().id(), plan.data.len(), |out| {
-            for (placed, mode) in &plan.data {
-                let data = modules[placed.module].data(placed.index);
-                let mut rewriter = Rewriter::new(&plan.maps[placed.module]);
-                // The segment encodings of the binary format: flags 0 (active in
-                // memory 0), 2 (active, memory index follows) or 1 (passive).
-                match (&data.kind, mode) {
-                    (
-                        DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        },
-                        SegmentMode::AsIs,
-                    ) => {
-                        let memory = rewriter
-                            .memory_index(*memory_index)
-                            .map_err(reencode_failed)?;
-                        if memory == 0 {
-                            out.push(0x00);
-                        } else {
-                            out.push(0x02);
-                            memory.encode(out);
+        let maps = &self.plan.maps[app];
+        streamed_section(
+            &mut self.out,
+            ExportSection::new().id(),
+            exports.len(),
+            |out| {
+                for export in exports {
+                    let (kind, index) = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => (
+                            ExportKind::Func,
+                            maps.funcs.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Table => (
+                            ExportKind::Table,
+                            maps.tables.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Memory => (
+                            ExportKind::Memory,
+                            maps.memories.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Global => (
+                            ExportKind::Global,
+                            maps.globals.get(Idx::new(export.index)).raw(),
+                        ),
+                        ExternalKind::Tag => {
+                            (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw())
                         }
-                        rewriter
-                            .const_expr(offset_expr.clone())
-                            .map_err(reencode_failed)?
-                            .encode(out);
-                    }
-                    _ => out.push(0x01),
+                    };
+                    export.name.encode(out);
+                    kind.encode(out);
+                    index.encode(out);
                 }
-                data.data.len().encode(out);
-                out.extend_from_slice(data.data);
+                Ok(())
+            },
+        )
+    }
+
+    /// The start section: an input's start function kept as it is, or the
+    /// synthesized one.
+    fn start_section(&mut self) -> Result<(), LinkError> {
+        let start = match &self.plan.start {
+            StartPlan::None => None,
+            StartPlan::Existing(index) => Some(*index),
+            StartPlan::Synthesized(_) => self.plan.start_func,
+        };
+        if let Some(start) = start {
+            StartSection {
+                function_index: start.raw(),
             }
-            Ok(())
-        })?;
-    }
-    if let Some(names) = name_section {
-        names.append_to(&mut out);
-    }
-    emit_customs(&mut out, rank::DATA);
-    for custom in builtin_component_types {
-        wasm_encoder::CustomSection {
-            name: Cow::Borrowed(custom.name),
-            data: Cow::Borrowed(custom.data),
+            .append_to(&mut self.out);
         }
-        .append_to(&mut out);
+        Ok(())
     }
-    Ok((out, warnings))
+
+    /// The element section; deferred active segments turn passive.
+    fn element_section(&mut self) -> Result<(), LinkError> {
+        if self.plan.elems.is_empty() {
+            return Ok(());
+        }
+        let mut section = ElementSection::new();
+        for (placed, mode) in &self.plan.elems {
+            let element = &self.modules[placed.module].elements[placed.index as usize];
+            let maps = &self.plan.maps[placed.module];
+            element_segment(&mut section, element, *mode, maps)?;
+        }
+        section.append_to(&mut self.out);
+        Ok(())
+    }
+
+    /// The data count section, needed when any code may name a data
+    /// segment: an input's code did, or the synthesized start function does.
+    fn data_count_section(&mut self) -> Result<(), LinkError> {
+        let plan = self.plan;
+        let deferred_data = plan
+            .data
+            .iter()
+            .any(|(_, mode)| *mode == SegmentMode::Deferred);
+        if deferred_data || self.modules.iter().any(|m| m.has_data_count) {
+            DataCountSection {
+                count: plan.data.len() as u32,
+            }
+            .append_to(&mut self.out);
+        }
+        Ok(())
+    }
+
+    /// The code section, streamed into the output: every placed body
+    /// rewritten (in parallel, see [`code_runs`]), then the synthesized
+    /// start function.
+    fn code_section(&mut self) -> Result<(), LinkError> {
+        let (modules, plan) = (self.modules, self.plan);
+        let function_count = plan.funcs.len() + usize::from(plan.start_func.is_some());
+        if function_count == 0 {
+            return Ok(());
+        }
+        streamed_section(
+            &mut self.out,
+            CodeSection::new().id(),
+            function_count,
+            |out| {
+                code_runs(modules, plan, out)?;
+                if let StartPlan::Synthesized(steps) = &plan.start {
+                    let mut body = Vec::new();
+                    synthesized_start(modules, plan, steps, &mut body)
+                        .map_err(LinkError::InvalidOutput)?;
+                    body.len().encode(out);
+                    out.extend_from_slice(&body);
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// The data section, streamed like the code: their bytes are most of
+    /// some modules, and building the section apart would hold them twice.
+    fn data_section(&mut self) -> Result<(), LinkError> {
+        let (modules, plan) = (self.modules, self.plan);
+        if plan.data.is_empty() {
+            return Ok(());
+        }
+        streamed_section(
+            &mut self.out,
+            DataSection::new().id(),
+            plan.data.len(),
+            |out| {
+                for (placed, mode) in &plan.data {
+                    let data = modules[placed.module].data(placed.index);
+                    data_segment(out, &data, *mode, &plan.maps[placed.module])?;
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+/// Rewrites every placed body into `out`, size-prefixed. Each range becomes
+/// its run of size-prefixed bodies; the runs are appended in order, so the
+/// bytes do not depend on the split. A wave's runs are dropped once
+/// appended: only about a `CODE_WAVES`th of the code section exists twice
+/// at any time.
+fn code_runs(modules: &[ModuleInfo<'_>], plan: &Plan, out: &mut Vec<u8>) -> Result<(), LinkError> {
+    let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
+    let size_of = |placed: &Placed| {
+        modules[placed.module].bodies[placed.index as usize]
+            .as_bytes()
+            .len()
+    };
+    let ranges = crate::parallel::split_in_waves(plan.funcs.iter().map(size_of), CODE_WAVES);
+    for wave in ranges.chunks(crate::parallel::workers()) {
+        let runs = crate::parallel::map(wave.to_vec(), |range| {
+            let funcs = &plan.funcs[range];
+            let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
+            let mut body = Vec::new();
+            for placed in funcs {
+                body.clear();
+                code::rewrite_body(
+                    &modules[placed.module].bodies[placed.index as usize],
+                    &plan.maps[placed.module],
+                    &unchanged[placed.module],
+                    &mut body,
+                )?;
+                body.len().encode(&mut run);
+                run.extend_from_slice(&body);
+            }
+            Ok::<_, code::RewriteError>(run)
+        });
+        for run in runs {
+            out.extend_from_slice(&run.map_err(LinkError::InvalidOutput)?);
+        }
+    }
+    Ok(())
+}
+
+/// One element segment, its items and offset rewritten; a deferred active
+/// segment is written passive.
+fn element_segment(
+    section: &mut ElementSection,
+    element: &wasmparser::Element<'_>,
+    mode: SegmentMode,
+    maps: &ModuleMaps,
+) -> Result<(), LinkError> {
+    let mut rewriter = Rewriter::new(maps);
+    let items = element_items(&mut rewriter, &element.items).map_err(LinkError::InvalidOutput)?;
+    let items = match &items {
+        ItemsOwned::Functions(f) => Elements::Functions(Cow::Borrowed(f)),
+        ItemsOwned::Expressions(ty, e) => Elements::Expressions(*ty, Cow::Borrowed(e)),
+    };
+    match (&element.kind, mode) {
+        (
+            ElementKind::Active {
+                table_index,
+                offset_expr,
+            },
+            SegmentMode::AsIs,
+        ) => {
+            let table = rewriter
+                .table_index(table_index.unwrap_or(0))
+                .map_err(reencode_failed)?;
+            // Keep the short encoding for table 0 when the input used it.
+            let table = if table_index.is_none() && table == 0 {
+                None
+            } else {
+                Some(table)
+            };
+            let offset = rewriter
+                .const_expr(offset_expr.clone())
+                .map_err(reencode_failed)?;
+            section.active(table, &offset, items);
+        }
+        (ElementKind::Active { .. }, SegmentMode::Deferred) | (ElementKind::Passive, _) => {
+            section.passive(items);
+        }
+        (ElementKind::Declared, _) => {
+            section.declared(items);
+        }
+    };
+    Ok(())
+}
+
+/// One data segment, written straight into the streamed section.
+fn data_segment(
+    out: &mut Vec<u8>,
+    data: &wasmparser::Data<'_>,
+    mode: SegmentMode,
+    maps: &ModuleMaps,
+) -> Result<(), LinkError> {
+    let mut rewriter = Rewriter::new(maps);
+    // The segment encodings of the binary format: flags 0 (active in
+    // memory 0), 2 (active, memory index follows) or 1 (passive).
+    match (&data.kind, mode) {
+        (
+            DataKind::Active {
+                memory_index,
+                offset_expr,
+            },
+            SegmentMode::AsIs,
+        ) => {
+            let memory = rewriter
+                .memory_index(*memory_index)
+                .map_err(reencode_failed)?;
+            if memory == 0 {
+                out.push(0x00);
+            } else {
+                out.push(0x02);
+                memory.encode(out);
+            }
+            rewriter
+                .const_expr(offset_expr.clone())
+                .map_err(reencode_failed)?
+                .encode(out);
+        }
+        _ => out.push(0x01),
+    }
+    data.data.len().encode(out);
+    out.extend_from_slice(data.data);
+    Ok(())
 }
 
 /// Whether a custom section is component-model metadata (`component-type`,
@@ -473,63 +652,82 @@ fn synthesized_start(
     steps: &[StartStep],
     body: &mut Vec<u8>,
 ) -> Result<(), code::RewriteError> {
-    use wasm_encoder::Instruction;
     let mut function = Vec::new();
     0u32.encode(&mut function); // no locals
     for step in steps {
         match *step {
             StartStep::InitElem { module, segment } => {
-                let maps = &plan.maps[module];
                 let element = &modules[module].elements[segment as usize];
-                let ElementKind::Active {
-                    table_index,
-                    offset_expr,
-                } = &element.kind
-                else {
-                    unreachable!("only active segments are deferred");
-                };
-                code::inline_const_expr(offset_expr, maps, &mut function)?;
-                Instruction::I32Const(0).encode(&mut function);
-                Instruction::I32Const(element_count(&element.items) as i32).encode(&mut function);
-                let elem_index = maps.elems.get(segment);
-                Instruction::TableInit {
-                    elem_index,
-                    table: maps.tables.get(table_index.unwrap_or(0)),
-                }
-                .encode(&mut function);
-                Instruction::ElemDrop(elem_index).encode(&mut function);
+                init_elem(element, segment, &plan.maps[module], &mut function)?;
             }
             StartStep::InitData { module, segment } => {
-                let maps = &plan.maps[module];
                 let data = modules[module].data(segment);
-                let DataKind::Active {
-                    memory_index,
-                    offset_expr,
-                } = &data.kind
-                else {
-                    unreachable!("only active segments are deferred");
-                };
-                code::inline_const_expr(offset_expr, maps, &mut function)?;
-                Instruction::I32Const(0).encode(&mut function);
-                Instruction::I32Const(data.data.len() as i32).encode(&mut function);
-                let data_index = maps.data.get(segment);
-                Instruction::MemoryInit {
-                    mem: maps.memories.get(*memory_index),
-                    data_index,
-                }
-                .encode(&mut function);
-                Instruction::DataDrop(data_index).encode(&mut function);
+                init_data(&data, segment, &plan.maps[module], &mut function)?;
             }
             StartStep::CallStart { module } => {
                 let start = modules[module]
                     .start
                     .expect("only modules with a start function");
-                Instruction::Call(plan.maps[module].funcs.get(start)).encode(&mut function);
+                Instruction::Call(plan.maps[module].funcs.get(start).raw()).encode(&mut function);
             }
         }
     }
     Instruction::End.encode(&mut function);
     body.extend_from_slice(&function);
+    Ok(())
+}
+
+/// `table.init` and `elem.drop` of deferred element segment `segment`.
+fn init_elem(
+    element: &wasmparser::Element<'_>,
+    segment: u32,
+    maps: &ModuleMaps,
+    function: &mut Vec<u8>,
+) -> Result<(), code::RewriteError> {
+    let ElementKind::Active {
+        table_index,
+        offset_expr,
+    } = &element.kind
+    else {
+        unreachable!("only active segments are deferred");
+    };
+    code::inline_const_expr(offset_expr, maps, function)?;
+    Instruction::I32Const(0).encode(function);
+    Instruction::I32Const(element_count(&element.items) as i32).encode(function);
+    let elem_index = maps.elems.get(Idx::new(segment)).raw();
+    Instruction::TableInit {
+        elem_index,
+        table: maps.tables.get(Idx::new(table_index.unwrap_or(0))).raw(),
+    }
+    .encode(function);
+    Instruction::ElemDrop(elem_index).encode(function);
+    Ok(())
+}
+
+/// `memory.init` and `data.drop` of deferred data segment `segment`.
+fn init_data(
+    data: &wasmparser::Data<'_>,
+    segment: u32,
+    maps: &ModuleMaps,
+    function: &mut Vec<u8>,
+) -> Result<(), code::RewriteError> {
+    let DataKind::Active {
+        memory_index,
+        offset_expr,
+    } = &data.kind
+    else {
+        unreachable!("only active segments are deferred");
+    };
+    code::inline_const_expr(offset_expr, maps, function)?;
+    Instruction::I32Const(0).encode(function);
+    Instruction::I32Const(data.data.len() as i32).encode(function);
+    let data_index = maps.data.get(Idx::new(segment)).raw();
+    Instruction::MemoryInit {
+        mem: maps.memories.get(Idx::new(*memory_index)).raw(),
+        data_index,
+    }
+    .encode(function);
+    Instruction::DataDrop(data_index).encode(function);
     Ok(())
 }
 

@@ -37,7 +37,7 @@
 //! longer that object: the offsets and indices they record have moved.
 //! They are dropped with a warning ([`is_object_file_section`]).
 
-use crate::index::ModuleMaps;
+use crate::index::{DefinedFuncIdx, FuncIdx, Idx, ModuleMaps};
 use crate::info::ModuleInfo;
 use wasm_encoder::Section;
 use wasmparser::{BinaryReader, BranchHintSectionReader, Operator, Parser, Payload};
@@ -79,10 +79,10 @@ pub fn read(
     let read = BranchHintSectionReader::new(reader).and_then(|functions| {
         for function in functions {
             let function = function?;
-            let Some(defined) = function
-                .func
-                .checked_sub(app.imported.funcs)
-                .filter(|&d| (d as usize) < app.bodies.len())
+            let Some(defined) = app
+                .imported
+                .defined(FuncIdx::new(function.func))
+                .filter(|d| d.index() < app.bodies.len())
             else {
                 dropped
                     .note(|| format!("function {}, which the app does not define", function.func));
@@ -95,7 +95,9 @@ pub fn read(
                 .collect::<Result<_, _>>()?;
             let ordinals = ordinals(app, defined, function.func, &offsets, &mut dropped);
             if !ordinals.is_empty() {
-                hints.funcs.push((maps.funcs.get(function.func), ordinals));
+                hints
+                    .funcs
+                    .push((maps.funcs.get(Idx::new(function.func)).raw(), ordinals));
             }
         }
         Ok(())
@@ -138,12 +140,12 @@ impl Dropped {
 /// `defined` (index `func`), keeping only hints on an `if` or `br_if`.
 fn ordinals(
     app: &ModuleInfo<'_>,
-    defined: u32,
+    defined: DefinedFuncIdx,
     func: u32,
     offsets: &[(u32, bool)],
     dropped: &mut Dropped,
 ) -> Vec<(u32, bool)> {
-    let body = &app.bodies[defined as usize];
+    let body = &app.bodies[defined.index()];
     let start = body.range().start;
     let mut found = Vec::new();
     let mut wanted = offsets.iter().peekable();

@@ -7,6 +7,16 @@
 //! a type parameter: an [`IndexMap<Func>`] translates one module's function
 //! indices into merged ones and cannot be applied to a global index.
 //!
+//! The indices are typed too: an [`Idx<S>`] is an index of space `S` in
+//! the numbering a map reads (an input module's), a [`MergedIdx<S>`] one in
+//! the numbering it writes (the merged module's; after inlining, the final
+//! module's). `maps.funcs.get(global)` and `maps.funcs.get(merged_func)` do
+//! not compile, and neither does pushing an input index as a merged one.
+//! Within one numbering, a [`DefinedIdx<S>`] counts only the defined items
+//! of a space that can be imported, where an [`Idx<S>`] counts the imports
+//! first; the two convert only through `ImportCounts`. Raw `u32`s remain
+//! where wasmparser hands indices in and wasm-encoder takes them out.
+//!
 //! All maps are built before any byte is emitted (the plan), and emission only
 //! reads them.
 
@@ -40,10 +50,103 @@ spaces! {
     Data = "data",
 }
 
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<S: Space>(u32, PhantomData<fn() -> S>);
+
+        impl<S: Space> $name<S> {
+            /// The index whose number is `index`, as read from (or about to
+            /// be written to) a binary.
+            pub const fn new(index: u32) -> Self {
+                $name(index, PhantomData)
+            }
+
+            /// The index's number, for a binary encoder or a position in a
+            /// per-index table.
+            pub const fn raw(self) -> u32 {
+                self.0
+            }
+        }
+
+        // Written out rather than derived: a derive would require the
+        // marker type `S` to implement each trait as well.
+        impl<S: Space> Clone for $name<S> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<S: Space> Copy for $name<S> {}
+        impl<S: Space> PartialEq for $name<S> {
+            fn eq(&self, other: &Self) -> bool {
+                self.0 == other.0
+            }
+        }
+        impl<S: Space> Eq for $name<S> {}
+        impl<S: Space> PartialOrd for $name<S> {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl<S: Space> Ord for $name<S> {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.0.cmp(&other.0)
+            }
+        }
+        impl<S: Space> std::hash::Hash for $name<S> {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state)
+            }
+        }
+        impl<S: Space> std::fmt::Debug for $name<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{} {}", S::NAME, self.0)
+            }
+        }
+    };
+}
+
+index_type! {
+    /// An index of space `S` in the numbering an [`IndexMap`] translates
+    /// from: an input module's (or, after inlining, the merged module's).
+    /// For functions this is the absolute index, imports first.
+    Idx
+}
+
+index_type! {
+    /// An index of space `S` in the numbering an [`IndexMap`] translates
+    /// to: the merged module's (or, after inlining, the final module's).
+    MergedIdx
+}
+
+/// A function index counting imports first: what `call`, `ref.func`,
+/// exports and element segments name.
+pub type FuncIdx = Idx<Func>;
+
+index_type! {
+    /// An item's position among the *defined* items of space `S` (imports
+    /// excluded): what indexes the function, table, memory, global and tag
+    /// sections, and everything kept per body. Told apart from [`Idx`],
+    /// which counts the imports first, so that the offset between the two
+    /// is added or subtracted in one place (`ImportCounts::absolute` and
+    /// `ImportCounts::defined`), never forgotten or applied twice.
+    DefinedIdx
+}
+
+impl<S: Space> DefinedIdx<S> {
+    /// The position, for indexing a per-definition table.
+    pub const fn index(self) -> usize {
+        self.raw() as usize
+    }
+}
+
+/// A function's position among the defined functions.
+pub type DefinedFuncIdx = DefinedIdx<Func>;
+
 /// Translates the indices of one input module's space `S` to the merged module's.
 #[derive(Debug, Clone)]
 pub struct IndexMap<S: Space> {
-    to_merged: Vec<u32>,
+    to_merged: Vec<MergedIdx<S>>,
     identity: bool,
     _space: PhantomData<S>,
 }
@@ -60,8 +163,8 @@ impl<S: Space> Default for IndexMap<S> {
 
 impl<S: Space> IndexMap<S> {
     /// Records where the next input index goes in the merged module.
-    pub fn push(&mut self, merged: u32) {
-        if merged as usize != self.to_merged.len() {
+    pub fn push(&mut self, merged: MergedIdx<S>) {
+        if merged.raw() as usize != self.to_merged.len() {
             self.identity = false;
         }
         self.to_merged.push(merged);
@@ -71,12 +174,11 @@ impl<S: Space> IndexMap<S> {
     ///
     /// Inputs are validated before planning, so every index they contain is
     /// in range; an out-of-range index is a linker bug and panics loudly.
-    pub fn get(&self, index: u32) -> u32 {
-        match self.to_merged.get(index as usize) {
+    pub fn get(&self, index: Idx<S>) -> MergedIdx<S> {
+        match self.to_merged.get(index.raw() as usize) {
             Some(merged) => *merged,
             None => panic!(
-                "{} index {index} out of range ({} entries): inputs are validated, so this is a linker bug",
-                S::NAME,
+                "{index:?} out of range ({} entries): inputs are validated, so this is a linker bug",
                 self.to_merged.len()
             ),
         }
@@ -121,11 +223,11 @@ mod tests {
     #[test]
     fn identity_is_tracked() {
         let mut map = IndexMap::<Func>::default();
-        map.push(0);
-        map.push(1);
+        map.push(MergedIdx::new(0));
+        map.push(MergedIdx::new(1));
         assert!(map.is_identity());
-        map.push(7);
+        map.push(MergedIdx::new(7));
         assert!(!map.is_identity());
-        assert_eq!(map.get(2), 7);
+        assert_eq!(map.get(Idx::new(2)), MergedIdx::new(7));
     }
 }

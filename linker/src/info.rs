@@ -6,6 +6,7 @@
 //! raw bytes with the position they had relative to the standard sections.
 
 use crate::error::{InputName, LinkError};
+use crate::index::{self, DefinedFuncIdx, DefinedIdx, FuncIdx, Idx, Space};
 use std::ops::Range;
 use wasmparser::types::Types;
 use wasmparser::{
@@ -73,6 +74,62 @@ pub struct ImportCounts {
     pub tags: u32,
 }
 
+/// A space whose items can be imported: its absolute indices count the
+/// imports first, then the definitions.
+pub trait Importable: Space {
+    /// How many items of the space a module with `counts` imports.
+    fn imported(counts: &ImportCounts) -> u32;
+}
+
+macro_rules! importable {
+    ($($space:ident => $field:ident,)*) => {$(
+        impl Importable for index::$space {
+            fn imported(counts: &ImportCounts) -> u32 {
+                counts.$field
+            }
+        }
+    )*};
+}
+
+importable! {
+    Func => funcs,
+    Table => tables,
+    Memory => memories,
+    Global => globals,
+    Tag => tags,
+}
+
+impl ImportCounts {
+    /// The absolute index of defined item `defined`. With
+    /// [`ImportCounts::defined`] and [`ImportCounts::defined_part`], the
+    /// only place where the two numberings of a space meet.
+    pub fn absolute<S: Importable>(self, defined: DefinedIdx<S>) -> Idx<S> {
+        Idx::new(S::imported(&self) + defined.raw())
+    }
+
+    /// The defined item `index` is, `None` for an imported one.
+    pub fn defined<S: Importable>(self, index: Idx<S>) -> Option<DefinedIdx<S>> {
+        let defined = index.raw().checked_sub(S::imported(&self))?;
+        Some(DefinedIdx::new(defined))
+    }
+
+    /// The entries of `per_item`, a table with one entry per item of space
+    /// `S` (imports first), that belong to the defined items: the result
+    /// is indexed by [`DefinedIdx<S>`].
+    pub fn defined_part<S: Importable, T>(self, per_item: &[T]) -> &[T] {
+        &per_item[S::imported(&self) as usize..]
+    }
+
+    /// Every defined function of a module with `count` bodies, with its
+    /// absolute index.
+    pub fn defined_funcs(self, count: usize) -> impl Iterator<Item = (DefinedFuncIdx, FuncIdx)> {
+        (0..count as u32).map(move |i| {
+            let defined = DefinedFuncIdx::new(i);
+            (defined, self.absolute(defined))
+        })
+    }
+}
+
 /// Position of an input module in the linker's list (builtins in the order
 /// given, then the app).
 pub type ModuleId = usize;
@@ -104,7 +161,7 @@ pub struct ModuleInfo<'a> {
     /// Exports, in order.
     pub exports: Vec<Export<'a>>,
     /// The start function.
-    pub start: Option<u32>,
+    pub start: Option<FuncIdx>,
     /// Element segments.
     pub elements: Vec<Element<'a>>,
     /// Where each data segment lies in the input. Only the range is kept:
@@ -234,7 +291,7 @@ impl<'a> ModuleInfo<'a> {
                 }
                 Payload::StartSection { func, .. } => {
                     last_rank = rank::START;
-                    info.start = Some(func);
+                    info.start = Some(Idx::new(func));
                 }
                 Payload::ElementSection(reader) => {
                     last_rank = rank::ELEMENT;
@@ -306,5 +363,34 @@ impl<'a> ModuleInfo<'a> {
     /// The export called `name`, if any.
     pub fn export(&self, name: &str) -> Option<&Export<'a>> {
         self.exports.iter().find(|e| e.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defined_and_absolute_indices_convert_both_ways() {
+        let imported = ImportCounts {
+            funcs: 2,
+            globals: 4,
+            ..ImportCounts::default()
+        };
+        // Functions 0 and 1 are imports; 2 is the first defined one.
+        assert_eq!(imported.defined(FuncIdx::new(1)), None);
+        assert_eq!(
+            imported.defined(FuncIdx::new(2)),
+            Some(DefinedFuncIdx::new(0))
+        );
+        assert_eq!(imported.absolute(DefinedFuncIdx::new(3)), FuncIdx::new(5));
+        // Each space counts its own imports.
+        let global = DefinedIdx::<index::Global>::new(1);
+        assert_eq!(imported.absolute(global), Idx::new(5));
+        assert_eq!(imported.defined(imported.absolute(global)), Some(global));
+        assert_eq!(
+            imported.defined_part::<index::Global, _>(&[0, 1, 2, 3, 4, 5]),
+            &[4, 5]
+        );
     }
 }

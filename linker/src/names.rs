@@ -17,7 +17,7 @@
 //! many were and what the first one named. Nothing in a name section can
 //! stop a link.
 
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{FuncIdx, Idx, IndexMap, ModuleMaps, Space};
 use crate::info::ModuleInfo;
 use crate::plan::Plan;
 use std::collections::{BTreeMap, HashSet};
@@ -120,29 +120,40 @@ pub fn merge(
             for export in &module.exports {
                 let named = format!("{prefix}{}", export.name);
                 let (map, index) = match export.kind {
-                    ExternalKind::Func | ExternalKind::FuncExact => {
-                        (&mut names.funcs, maps.funcs.get(export.index))
+                    ExternalKind::Func | ExternalKind::FuncExact => (
+                        &mut names.funcs,
+                        maps.funcs.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Table => (
+                        &mut names.tables,
+                        maps.tables.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Memory => (
+                        &mut names.memories,
+                        maps.memories.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Global => (
+                        &mut names.globals,
+                        maps.globals.get(Idx::new(export.index)).raw(),
+                    ),
+                    ExternalKind::Tag => {
+                        (&mut names.tags, maps.tags.get(Idx::new(export.index)).raw())
                     }
-                    ExternalKind::Table => (&mut names.tables, maps.tables.get(export.index)),
-                    ExternalKind::Memory => (&mut names.memories, maps.memories.get(export.index)),
-                    ExternalKind::Global => (&mut names.globals, maps.globals.get(export.index)),
-                    ExternalKind::Tag => (&mut names.tags, maps.tags.get(export.index)),
                 };
                 map.entry(index).or_insert(named);
             }
-            for i in 0..module.bodies.len() as u32 {
-                let index = module.imported.funcs + i;
+            for (_, func) in module.imported.defined_funcs(module.bodies.len()) {
                 names
                     .funcs
-                    .entry(maps.funcs.get(index))
-                    .or_insert_with(|| format!("{prefix}func{index}"));
+                    .entry(maps.funcs.get(func).raw())
+                    .or_insert_with(|| format!("{prefix}func{}", func.raw()));
             }
         }
     }
     if let Some(start) = plan.start_func {
         names
             .funcs
-            .entry(start)
+            .entry(start.raw())
             .or_insert_with(|| SYNTHESIZED_START.to_string());
     }
 
@@ -280,10 +291,10 @@ impl<'m, 'a> Bounds<'m, 'a> {
             .unwrap_func()
             .params()
             .len() as u64;
-        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+        let Some(defined) = module.imported.defined(FuncIdx::new(func)) else {
             return params;
         };
-        let declared = module.bodies[defined as usize]
+        let declared = module.bodies[defined.index()]
             .get_locals_reader()
             .map(|reader| {
                 reader
@@ -299,10 +310,10 @@ impl<'m, 'a> Bounds<'m, 'a> {
     /// Labels (blocks, loops, ifs, try blocks) function `func` opens.
     fn labels(&self, func: u32) -> u64 {
         let module = self.module;
-        let Some(defined) = func.checked_sub(module.imported.funcs) else {
+        let Some(defined) = module.imported.defined(FuncIdx::new(func)) else {
             return 0;
         };
-        let Ok(reader) = module.bodies[defined as usize].get_operators_reader() else {
+        let Ok(reader) = module.bodies[defined.index()].get_operators_reader() else {
             return 0;
         };
         reader
@@ -336,7 +347,7 @@ struct Translate<'t, S: Space> {
 impl<S: Space> Translate<'_, S> {
     fn get(&self, index: u32, dangling: &mut Dangling) -> Option<u32> {
         if (index as usize) < self.map.len() {
-            Some(self.map.get(index))
+            Some(self.map.get(Idx::new(index)).raw())
         } else {
             dangling.note(|| format!("{} {index}", self.noun));
             None

@@ -20,6 +20,7 @@
 
 use crate::code::{internal, Rewriter};
 use crate::error::LinkError;
+use crate::index::{DefinedIdx, Global, Idx};
 use crate::info::ModuleInfo;
 use crate::plan::{ModuleId, Plan};
 use wasm_encoder::reencode::Reencode;
@@ -76,7 +77,10 @@ impl Context<'_, '_> {
             match op {
                 Operator::End if ops.eof() => return Ok(()),
                 Operator::GlobalGet { global_index } => {
-                    let merged = self.plan.maps[module].globals.get(global_index);
+                    let merged = self.plan.maps[module]
+                        .globals
+                        .get(Idx::new(global_index))
+                        .raw();
                     match merged.checked_sub(self.imported_globals) {
                         None => wasm_encoder::Instruction::GlobalGet(merged).encode(out),
                         Some(defined) => {
@@ -85,7 +89,10 @@ impl Context<'_, '_> {
                             let global = &owner.globals[placed.index as usize];
                             let name = format!(
                                 "global {} of {}",
-                                owner.imported.globals + placed.index,
+                                owner
+                                    .imported
+                                    .absolute(DefinedIdx::<Global>::new(placed.index))
+                                    .raw(),
                                 owner.input
                             );
                             self.append(placed.module, &global.init_expr, Some(&name), out)?;

@@ -17,7 +17,7 @@
 
 use crate::describe;
 use crate::error::LinkError;
-use crate::index::{IndexMap, ModuleMaps, Type};
+use crate::index::{Idx, IndexMap, MergedIdx, ModuleMaps, Type};
 use crate::info::ModuleId;
 use crate::info::ModuleInfo;
 use std::collections::HashMap;
@@ -295,7 +295,7 @@ impl Reencode for TypeKeyer<'_> {
             self.self_reference = true;
             return Ok(ty - self.group_start);
         }
-        Ok(self.map.get(ty))
+        Ok(self.map.get(Idx::new(ty)).raw())
     }
 }
 
@@ -355,7 +355,7 @@ pub fn plan_types(
             let key = dedup_key(&maps[id].types, input_index, group);
             if !is_app {
                 if let Some(&merged) = key.as_ref().and_then(|k| existing.get(k)) {
-                    maps[id].types.push(merged);
+                    maps[id].types.push(MergedIdx::new(merged));
                     input_index += 1;
                     deduplicated += 1;
                     continue;
@@ -369,7 +369,7 @@ pub fn plan_types(
                 group: group_index,
             });
             for _ in 0..size {
-                maps[id].types.push(next_type);
+                maps[id].types.push(MergedIdx::new(next_type));
                 next_type += 1;
             }
             input_index += size;

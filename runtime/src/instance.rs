@@ -13,7 +13,7 @@ use cranelift_wasm::{ConstExpr, ConstOp, FuncIndex};
 
 use crate::error::{Error, Trap};
 use crate::func::Func;
-use crate::info::EntityIndex;
+use crate::info::{EntityIndex, Import, ModuleInfo};
 use crate::memory::{self, MemoryType};
 use crate::module::{Module, ModuleInner};
 use crate::store::{Extern, Global, GlobalCell, GlobalType, Memory, Store, Table};
@@ -86,227 +86,16 @@ impl Instance {
             return Err(Error::ForeignItem("module"));
         }
         store.register_module(&module);
-        let info = &module.info;
-        if imports.len() != info.imports.len() {
-            return Err(Error::Compile(format!(
-                "{} imports given, the module has {}",
-                imports.len(),
-                info.imports.len()
-            )));
-        }
-        let mut funcrefs = Vec::with_capacity(info.funcs.len());
-        let mut memories = Vec::new();
-        let mut tables = Vec::new();
-        let mut globals: Vec<*mut GlobalCell> = Vec::new();
-        for (import, &definition) in info.imports.iter().zip(imports) {
-            let mismatch = |reason: String| Error::IncompatibleImport {
-                module: import.module.clone(),
-                name: import.name.clone(),
-                reason,
-            };
-            match (import.index, definition) {
-                (EntityIndex::Func(f), Extern::Func(func)) => {
-                    let data = store
-                        .inner
-                        .funcs
-                        .get(func.0)
-                        .ok_or(Error::ForeignItem("function"))?;
-                    let expected = module.func_type(f);
-                    if &data.ty != expected {
-                        return Err(mismatch(format!("expected {expected}, found {}", data.ty)));
-                    }
-                    funcrefs.push(data.funcref);
-                }
-                (EntityIndex::Memory(m), Extern::Memory(memory)) => {
-                    let declared = &info.memories[m.index()];
-                    let actual = store
-                        .inner
-                        .memories
-                        .get_mut(memory.0)
-                        .ok_or(Error::ForeignItem("memory"))?;
-                    let ty = actual.ty;
-                    if ty.memory64 != declared.memory64
-                        || !limits_match(ty.minimum, ty.maximum, declared.minimum, declared.maximum)
-                    {
-                        return Err(mismatch("memory limits do not match".to_owned()));
-                    }
-                    memories.push(&mut **actual as *mut memory::Memory);
-                }
-                (EntityIndex::Table(t), Extern::Table(table)) => {
-                    let declared = &info.tables[t.index()];
-                    let actual = store
-                        .inner
-                        .tables
-                        .get_mut(table.0)
-                        .ok_or(Error::ForeignItem("table"))?;
-                    let ty = actual.ty;
-                    let element =
-                        ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty));
-                    if Some(ty.element) != element
-                        || !limits_match(
-                            u64::from(ty.minimum),
-                            ty.maximum.map(u64::from),
-                            u64::from(declared.minimum),
-                            declared.maximum.map(u64::from),
-                        )
-                    {
-                        return Err(mismatch("table types do not match".to_owned()));
-                    }
-                    tables.push(&mut **actual as *mut table::Table);
-                }
-                (EntityIndex::Global(g), Extern::Global(global)) => {
-                    let declared = &info.globals[g.index()].0;
-                    let cell = store
-                        .inner
-                        .globals
-                        .get_mut(global.0)
-                        .ok_or(Error::ForeignItem("global"))?;
-                    if Some(cell.ty.content) != ValType::from_wasm(&declared.wasm_ty)
-                        || cell.ty.mutable != declared.mutability
-                    {
-                        return Err(mismatch("global types do not match".to_owned()));
-                    }
-                    globals.push(&mut **cell as *mut GlobalCell);
-                }
-                (_, found) => {
-                    return Err(mismatch(format!("wrong kind of item: {found:?}")));
-                }
-            }
-        }
-
-        for declared in &info.memories[memories.len()..] {
-            let memory = Memory::new(
-                store,
-                MemoryType {
-                    minimum: declared.minimum,
-                    maximum: declared.maximum,
-                    memory64: declared.memory64,
-                },
-            )?;
-            memories.push(&mut *store.inner.memories[memory.0] as *mut memory::Memory);
-        }
-        for declared in &info.tables[tables.len()..] {
-            let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty))
-                .ok_or_else(|| Error::Compile("unsupported table type".to_owned()))?;
-            let table = Table::new(
-                store,
-                TableType {
-                    element,
-                    minimum: declared.minimum,
-                    maximum: declared.maximum,
-                },
-                Val::default_for(element),
-            )?;
-            tables.push(&mut *store.inner.tables[table.0] as *mut table::Table);
-        }
-
-        // The vmctx and the defined functions' references point at each
-        // other; allocate both, then fill them in.
-        let offsets = module.offsets;
-        let mut vmctx = vec![0usize; offsets.words()].into_boxed_slice();
-        let vmctx_ptr: *mut u8 = vmctx.as_mut_ptr().cast();
-        let own_funcrefs: Box<[VMFuncRef]> = (info.imported_funcs..info.funcs.len() as u32)
-            .map(|i| {
-                let index = FuncIndex::from_u32(i);
-                VMFuncRef {
-                    code: module.code(index),
-                    vmctx: vmctx_ptr,
-                    type_id: module.func_type_id(index),
-                }
-            })
-            .collect();
-        funcrefs.extend(own_funcrefs.iter().map(|f| f as *const VMFuncRef));
-        for &f in &funcrefs {
-            store.inner.funcref_addrs.insert(f as usize);
-        }
-
-        let mut instance = Box::new(InstanceData {
-            module: module.clone(),
-            vmctx,
-            memories,
-            tables,
-            funcrefs,
-            _own_funcrefs: own_funcrefs,
-            dropped_data: vec![false; info.data.len()],
-            dropped_elems: vec![false; info.elems.len()],
-            exports: Vec::new(),
-        });
-
-        // Defined globals, whose initializers may read imported globals and
-        // take function references.
-        for (global, init) in &info.globals[globals.len()..] {
-            let content = ValType::from_wasm(&global.wasm_ty)
-                .ok_or_else(|| Error::Compile("unsupported global type".to_owned()))?;
-            let init = init
-                .as_ref()
-                .ok_or_else(|| Error::Compile("global without initializer".to_owned()))?;
-            let value = eval_const(init, &globals, &instance)?;
-            store.inner.globals.push(Box::new(GlobalCell {
-                value,
-                ty: GlobalType {
-                    content,
-                    mutable: global.mutability,
-                },
-            }));
-            let cell = store
-                .inner
-                .globals
-                .last_mut()
-                .map(|c| &mut **c as *mut GlobalCell);
-            globals.extend(cell);
-        }
-
+        let mut items = link_imports(store, &module, imports)?;
+        create_memories(store, &module.info, &mut items.memories)?;
+        create_tables(store, &module.info, &mut items.tables)?;
+        let mut instance =
+            allocate_instance(store, &module, items.funcrefs, items.memories, items.tables);
+        let mut globals = items.globals;
+        create_globals(store, &instance, &mut globals)?;
         fill_defined_tables(&mut instance, &globals)?;
-
-        // Fill in the vmctx.
-        let words = &mut instance.vmctx;
-        let word = |offset: i32| offset as usize / 8;
-        words[word(VMCTX_STORE)] = &*store.inner.ctx as *const _ as usize;
-        words[word(VMCTX_STORE_DATA)] = &*store.inner.data as *const _ as usize;
-        for i in 0..info.funcs.len() {
-            words[word(offsets.func(FuncIndex::from_u32(i as u32)))] =
-                instance.funcrefs[i] as usize;
-        }
-        for (i, &m) in instance.memories.iter().enumerate() {
-            // SAFETY: `m` points to a memory boxed in the store.
-            let vm = unsafe { &*(*m).vm };
-            words[word(offsets.memory_base(i as u32))] = vm.base as usize;
-            words[word(offsets.memory_def(i as u32))] = vm as *const _ as usize;
-        }
-        for (i, &t) in instance.tables.iter().enumerate() {
-            // SAFETY: `t` points to a table boxed in the store.
-            words[word(offsets.table(i as u32))] = unsafe { &*(*t).vm } as *const _ as usize;
-        }
-        for (i, &g) in globals.iter().enumerate() {
-            words[word(offsets.global(i as u32))] = g as usize;
-        }
-        let instance_ptr: *mut InstanceData = &mut *instance;
-        instance.vmctx[word(VMCTX_INSTANCE)] = instance_ptr as usize;
-
-        // Exports.
-        let mut exports = Vec::with_capacity(info.exports.len());
-        for (name, index) in &info.exports {
-            let export = match *index {
-                EntityIndex::Func(f) => {
-                    let funcref = instance.funcrefs[f.index()];
-                    Extern::Func(store.push_func(funcref, module.func_type(f).clone()))
-                }
-                EntityIndex::Memory(m) => Extern::Memory(Memory(find_index(
-                    &store.inner.memories,
-                    instance.memories[m.index()],
-                ))),
-                EntityIndex::Table(t) => Extern::Table(Table(find_index(
-                    &store.inner.tables,
-                    instance.tables[t.index()],
-                ))),
-                EntityIndex::Global(g) => {
-                    Extern::Global(Global(find_index(&store.inner.globals, globals[g.index()])))
-                }
-            };
-            exports.push((name.clone(), export));
-        }
-        instance.exports = exports;
-
+        fill_vmctx(store, &mut instance, &globals);
+        instance.exports = collect_exports(store, &instance, &globals);
         store.inner.instances.push(instance);
         let handle = Instance(store.inner.instances.len() - 1);
         initialize(store, handle, &globals)?;
@@ -364,6 +153,359 @@ impl Instance {
             other => other,
         })
     }
+}
+
+/// The items of an instance in its index spaces, imported ones first.
+struct Items {
+    funcrefs: Vec<*const VMFuncRef>,
+    memories: Vec<*mut memory::Memory>,
+    tables: Vec<*mut table::Table>,
+    globals: Vec<*mut GlobalCell>,
+}
+
+/// Checks each of `imports` against the module's import of the same
+/// position, and collects the imported items.
+fn link_imports(
+    store: &mut Store,
+    module: &ModuleInner,
+    imports: &[Extern],
+) -> Result<Items, Error> {
+    let info = &module.info;
+    if imports.len() != info.imports.len() {
+        return Err(Error::Compile(format!(
+            "{} imports given, the module has {}",
+            imports.len(),
+            info.imports.len()
+        )));
+    }
+    let mut items = Items {
+        funcrefs: Vec::with_capacity(info.funcs.len()),
+        memories: Vec::new(),
+        tables: Vec::new(),
+        globals: Vec::new(),
+    };
+    for (import, &definition) in info.imports.iter().zip(imports) {
+        link_import(store, module, import, definition, &mut items).map_err(|e| match e {
+            Mismatch::Reason(reason) => Error::IncompatibleImport {
+                module: import.module.clone(),
+                name: import.name.clone(),
+                reason,
+            },
+            Mismatch::Error(error) => error,
+        })?;
+    }
+    Ok(items)
+}
+
+/// Why an import was refused: a reason its definition does not match, or an
+/// error that is not about the match (a foreign item).
+enum Mismatch {
+    Reason(String),
+    Error(Error),
+}
+
+impl From<Error> for Mismatch {
+    fn from(error: Error) -> Mismatch {
+        Mismatch::Error(error)
+    }
+}
+
+/// Checks one import's definition against Wasm's import-matching rules and
+/// adds the item to `items`.
+fn link_import(
+    store: &mut Store,
+    module: &ModuleInner,
+    import: &Import,
+    definition: Extern,
+    items: &mut Items,
+) -> Result<(), Mismatch> {
+    let info = &module.info;
+    match (import.index, definition) {
+        (EntityIndex::Func(f), Extern::Func(func)) => {
+            items.funcrefs.push(import_func(store, module, f, func)?);
+        }
+        (EntityIndex::Memory(m), Extern::Memory(memory)) => {
+            let declared = &info.memories[m.index()];
+            items.memories.push(import_memory(store, declared, memory)?);
+        }
+        (EntityIndex::Table(t), Extern::Table(table)) => {
+            let declared = &info.tables[t.index()];
+            items.tables.push(import_table(store, declared, table)?);
+        }
+        (EntityIndex::Global(g), Extern::Global(global)) => {
+            let declared = &info.globals[g.index()].0;
+            items.globals.push(import_global(store, declared, global)?);
+        }
+        (_, found) => {
+            return Err(Mismatch::Reason(format!("wrong kind of item: {found:?}")));
+        }
+    }
+    Ok(())
+}
+
+/// The reference of a function imported as function `index`: its type
+/// must be the declared one.
+fn import_func(
+    store: &Store,
+    module: &ModuleInner,
+    index: FuncIndex,
+    func: Func,
+) -> Result<*const VMFuncRef, Mismatch> {
+    let data = store
+        .inner
+        .funcs
+        .get(func.0)
+        .ok_or(Error::ForeignItem("function"))?;
+    let expected = module.func_type(index);
+    if &data.ty != expected {
+        return Err(Mismatch::Reason(format!(
+            "expected {expected}, found {}",
+            data.ty
+        )));
+    }
+    Ok(data.funcref)
+}
+
+/// An imported memory: its limits must fit the declared ones.
+fn import_memory(
+    store: &mut Store,
+    declared: &cranelift_wasm::Memory,
+    memory: Memory,
+) -> Result<*mut memory::Memory, Mismatch> {
+    let actual = store
+        .inner
+        .memories
+        .get_mut(memory.0)
+        .ok_or(Error::ForeignItem("memory"))?;
+    let ty = actual.ty;
+    if ty.memory64 != declared.memory64
+        || !limits_match(ty.minimum, ty.maximum, declared.minimum, declared.maximum)
+    {
+        return Err(Mismatch::Reason("memory limits do not match".to_owned()));
+    }
+    Ok(&mut **actual as *mut memory::Memory)
+}
+
+/// An imported table: its element type must be the declared one and its
+/// limits must fit.
+fn import_table(
+    store: &mut Store,
+    declared: &cranelift_wasm::Table,
+    table: Table,
+) -> Result<*mut table::Table, Mismatch> {
+    let actual = store
+        .inner
+        .tables
+        .get_mut(table.0)
+        .ok_or(Error::ForeignItem("table"))?;
+    let ty = actual.ty;
+    let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty));
+    if Some(ty.element) != element
+        || !limits_match(
+            u64::from(ty.minimum),
+            ty.maximum.map(u64::from),
+            u64::from(declared.minimum),
+            declared.maximum.map(u64::from),
+        )
+    {
+        return Err(Mismatch::Reason("table types do not match".to_owned()));
+    }
+    Ok(&mut **actual as *mut table::Table)
+}
+
+/// An imported global: its content type and mutability must be the
+/// declared ones.
+fn import_global(
+    store: &mut Store,
+    declared: &cranelift_wasm::Global,
+    global: Global,
+) -> Result<*mut GlobalCell, Mismatch> {
+    let cell = store
+        .inner
+        .globals
+        .get_mut(global.0)
+        .ok_or(Error::ForeignItem("global"))?;
+    if Some(cell.ty.content) != ValType::from_wasm(&declared.wasm_ty)
+        || cell.ty.mutable != declared.mutability
+    {
+        return Err(Mismatch::Reason("global types do not match".to_owned()));
+    }
+    Ok(&mut **cell as *mut GlobalCell)
+}
+
+/// Creates the defined memories, after the imported ones.
+fn create_memories(
+    store: &mut Store,
+    info: &ModuleInfo,
+    memories: &mut Vec<*mut memory::Memory>,
+) -> Result<(), Error> {
+    for declared in &info.memories[memories.len()..] {
+        let memory = Memory::new(
+            store,
+            MemoryType {
+                minimum: declared.minimum,
+                maximum: declared.maximum,
+                memory64: declared.memory64,
+            },
+        )?;
+        memories.push(&mut *store.inner.memories[memory.0] as *mut memory::Memory);
+    }
+    Ok(())
+}
+
+/// Creates the defined tables, after the imported ones, all null: an
+/// initializer expression is evaluated later, by [`fill_defined_tables`].
+fn create_tables(
+    store: &mut Store,
+    info: &ModuleInfo,
+    tables: &mut Vec<*mut table::Table>,
+) -> Result<(), Error> {
+    for declared in &info.tables[tables.len()..] {
+        let element = ValType::from_wasm(&cranelift_wasm::WasmValType::Ref(declared.wasm_ty))
+            .ok_or_else(|| Error::Compile("unsupported table type".to_owned()))?;
+        let table = Table::new(
+            store,
+            TableType {
+                element,
+                minimum: declared.minimum,
+                maximum: declared.maximum,
+            },
+            Val::default_for(element),
+        )?;
+        tables.push(&mut *store.inner.tables[table.0] as *mut table::Table);
+    }
+    Ok(())
+}
+
+/// Allocates the instance with its vmctx and the defined functions'
+/// references. The two point at each other: both are allocated here, the
+/// vmctx filled in by [`fill_vmctx`] once the globals exist.
+fn allocate_instance(
+    store: &mut Store,
+    module: &Rc<ModuleInner>,
+    mut funcrefs: Vec<*const VMFuncRef>,
+    memories: Vec<*mut memory::Memory>,
+    tables: Vec<*mut table::Table>,
+) -> Box<InstanceData> {
+    let info = &module.info;
+    let mut vmctx = vec![0usize; module.offsets.words()].into_boxed_slice();
+    let vmctx_ptr: *mut u8 = vmctx.as_mut_ptr().cast();
+    let own_funcrefs: Box<[VMFuncRef]> = (info.imported_funcs..info.funcs.len() as u32)
+        .map(|i| {
+            let index = FuncIndex::from_u32(i);
+            VMFuncRef {
+                code: module.code(index),
+                vmctx: vmctx_ptr,
+                type_id: module.func_type_id(index),
+            }
+        })
+        .collect();
+    funcrefs.extend(own_funcrefs.iter().map(|f| f as *const VMFuncRef));
+    for &f in &funcrefs {
+        store.inner.funcref_addrs.insert(f as usize);
+    }
+    Box::new(InstanceData {
+        module: module.clone(),
+        vmctx,
+        memories,
+        tables,
+        funcrefs,
+        _own_funcrefs: own_funcrefs,
+        dropped_data: vec![false; info.data.len()],
+        dropped_elems: vec![false; info.elems.len()],
+        exports: Vec::new(),
+    })
+}
+
+/// Creates the defined globals, after the imported ones; their
+/// initializers may read imported globals and take function references.
+fn create_globals(
+    store: &mut Store,
+    instance: &InstanceData,
+    globals: &mut Vec<*mut GlobalCell>,
+) -> Result<(), Error> {
+    let module = instance.module.clone();
+    for (global, init) in &module.info.globals[globals.len()..] {
+        let content = ValType::from_wasm(&global.wasm_ty)
+            .ok_or_else(|| Error::Compile("unsupported global type".to_owned()))?;
+        let init = init
+            .as_ref()
+            .ok_or_else(|| Error::Compile("global without initializer".to_owned()))?;
+        let value = eval_const(init, globals, instance)?;
+        store.inner.globals.push(Box::new(GlobalCell {
+            value,
+            ty: GlobalType {
+                content,
+                mutable: global.mutability,
+            },
+        }));
+        let cell = store
+            .inner
+            .globals
+            .last_mut()
+            .map(|c| &mut **c as *mut GlobalCell);
+        globals.extend(cell);
+    }
+    Ok(())
+}
+
+/// Fills in the vmctx: the store, every function reference, memory, table
+/// and global, and the instance itself.
+fn fill_vmctx(store: &Store, instance: &mut InstanceData, globals: &[*mut GlobalCell]) {
+    let offsets = instance.module.offsets;
+    let instance_ptr: *mut InstanceData = instance;
+    let words = &mut instance.vmctx;
+    let word = |offset: i32| offset as usize / 8;
+    words[word(VMCTX_STORE)] = &*store.inner.ctx as *const _ as usize;
+    words[word(VMCTX_STORE_DATA)] = &*store.inner.data as *const _ as usize;
+    for (i, &funcref) in instance.funcrefs.iter().enumerate() {
+        words[word(offsets.func(FuncIndex::from_u32(i as u32)))] = funcref as usize;
+    }
+    for (i, &m) in instance.memories.iter().enumerate() {
+        // SAFETY: `m` points to a memory boxed in the store.
+        let vm = unsafe { &*(*m).vm };
+        words[word(offsets.memory_base(i as u32))] = vm.base as usize;
+        words[word(offsets.memory_def(i as u32))] = vm as *const _ as usize;
+    }
+    for (i, &t) in instance.tables.iter().enumerate() {
+        // SAFETY: `t` points to a table boxed in the store.
+        words[word(offsets.table(i as u32))] = unsafe { &*(*t).vm } as *const _ as usize;
+    }
+    for (i, &g) in globals.iter().enumerate() {
+        words[word(offsets.global(i as u32))] = g as usize;
+    }
+    words[word(VMCTX_INSTANCE)] = instance_ptr as usize;
+}
+
+/// The instance's exports, each as a handle to its item in the store.
+fn collect_exports(
+    store: &mut Store,
+    instance: &InstanceData,
+    globals: &[*mut GlobalCell],
+) -> Vec<(String, Extern)> {
+    let module = &instance.module;
+    let mut exports = Vec::with_capacity(module.info.exports.len());
+    for (name, index) in &module.info.exports {
+        let export = match *index {
+            EntityIndex::Func(f) => {
+                let funcref = instance.funcrefs[f.index()];
+                Extern::Func(store.push_func(funcref, module.func_type(f).clone()))
+            }
+            EntityIndex::Memory(m) => Extern::Memory(Memory(find_index(
+                &store.inner.memories,
+                instance.memories[m.index()],
+            ))),
+            EntityIndex::Table(t) => Extern::Table(Table(find_index(
+                &store.inner.tables,
+                instance.tables[t.index()],
+            ))),
+            EntityIndex::Global(g) => {
+                Extern::Global(Global(find_index(&store.inner.globals, globals[g.index()])))
+            }
+        };
+        exports.push((name.clone(), export));
+    }
+    exports
 }
 
 /// Wasm import matching of limits: the actual minimum is at least the

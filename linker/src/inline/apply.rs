@@ -52,6 +52,7 @@ use super::ops;
 use super::origins::Origins;
 use super::plan::{InlinePlan, Rewrite};
 use super::scan::Facts;
+use crate::index::{DefinedFuncIdx, FuncIdx};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -94,12 +95,12 @@ pub fn apply(
     let mut templates: Vec<Option<Template>> = (0..count).map(|_| None).collect();
     for rewrite in &plan.rewrites {
         // Templates of this function's callees, made from their final bodies.
-        for (site, inline) in facts[rewrite.func as usize]
+        for (site, inline) in facts[rewrite.func.index()]
             .sites
             .iter()
             .zip(&rewrite.inline)
         {
-            let defined = (site.callee - module.imported.funcs) as usize;
+            let defined = callee_body(module, site.callee)?.index();
             if *inline && templates[defined].is_none() {
                 let sources = Sources {
                     module,
@@ -124,8 +125,8 @@ pub fn apply(
             named,
         };
         let rewritten = rewrite_function(&sources, origins, &templates, rewrite, names)?;
-        let f = rewrite.func as usize;
-        own_labels.insert(module.imported.funcs + rewrite.func, rewritten.own_labels);
+        let f = rewrite.func.index();
+        own_labels.insert(module.imported.absolute(rewrite.func), rewritten.own_labels);
         applied.bodies[f] = Some(rewritten.body);
         applied.block_types[f] = rewritten.block_types;
         applied.inlined[f] = rewrite.inline.iter().filter(|i| **i).count() as u32;
@@ -178,7 +179,7 @@ struct Sources<'a, 'm> {
     bodies: &'a [Option<Vec<u8>>],
     /// For each rewritten function, the new numbers of the labels its own
     /// code opens (as opposed to those of the code inlined into it).
-    own_labels: &'a BTreeMap<u32, BTreeSet<u32>>,
+    own_labels: &'a BTreeMap<FuncIdx, BTreeSet<u32>>,
     /// Whether the inputs named any locals or labels. Only then are names
     /// added for what inlining brings in: a module built with debug names
     /// stays debuggable, while a stripped one does not gain a name section
@@ -189,12 +190,21 @@ struct Sources<'a, 'm> {
 
 impl Sources<'_, '_> {
     /// The current body of defined function `defined`.
-    fn body(&self, defined: usize) -> FunctionBody<'_> {
-        match &self.bodies[defined] {
+    fn body(&self, defined: DefinedFuncIdx) -> FunctionBody<'_> {
+        match &self.bodies[defined.index()] {
             Some(bytes) => FunctionBody::new(BinaryReader::new(bytes, 0)),
-            None => self.module.bodies[defined].clone(),
+            None => self.module.bodies[defined.index()].clone(),
         }
     }
+}
+
+/// The defined function an inlined callee is. Only builtin functions are
+/// inlined, and those are all defined; anything else is a planning bug.
+fn callee_body(module: &Module<'_>, callee: FuncIdx) -> Result<DefinedFuncIdx, String> {
+    module
+        .imported
+        .defined(callee)
+        .ok_or_else(|| format!("inlined callee {callee:?} is an import"))
 }
 
 /// One stretch of a callee's instructions.
@@ -241,20 +251,20 @@ struct Template {
 impl Template {
     fn new(
         sources: &Sources<'_, '_>,
-        callee: u32,
+        callee: FuncIdx,
         block_types: &mut BlockTypes,
         names: &Names,
     ) -> Result<Template, String> {
         let err = |e: wasmparser::BinaryReaderError| e.to_string();
         let module = sources.module;
-        let defined = (callee - module.imported.funcs) as usize;
+        let defined = callee_body(module, callee)?;
         let body = sources.body(defined);
         let signature = module.func_signature(callee);
         let name = names
             .funcs
-            .get(&callee)
+            .get(&callee.raw())
             .cloned()
-            .unwrap_or_else(|| format!("func{callee}"));
+            .unwrap_or_else(|| format!("func{}", callee.raw()));
 
         let mut locals: Vec<ValType> = signature.params().to_vec();
         let mut reader = body.get_locals_reader().map_err(err)?;
@@ -264,8 +274,8 @@ impl Template {
         }
         // Locals the callee got from its own inlining are already
         // qualified by their callee; its own get its name.
-        let own_locals = sources.facts[defined].locals as usize;
-        let given = names.locals.get(&callee);
+        let own_locals = sources.facts[defined.index()].locals as usize;
+        let given = names.locals.get(&callee.raw());
         let local_names = (0..locals.len())
             .map(|i| match given.and_then(|m| m.get(&(i as u32))) {
                 Some(local) if i >= own_locals => local.clone(),
@@ -288,7 +298,7 @@ impl Template {
             many => {
                 // The callee's own type fits when it has no parameters.
                 let index = if signature.params().is_empty() {
-                    module.func_types[callee as usize]
+                    module.func_types[callee.raw() as usize]
                 } else {
                     block_types.index_of(many)
                 };
@@ -355,11 +365,11 @@ impl Template {
 
         let own = |label: u32| match sources.own_labels.get(&callee) {
             Some(own) => own.contains(&label),
-            None => label < sources.facts[defined].labels,
+            None => label < sources.facts[defined.index()].labels,
         };
         let label_names = names
             .labels
-            .get(&callee)
+            .get(&callee.raw())
             .map(|labels| {
                 labels
                     .iter()
@@ -394,7 +404,7 @@ impl Template {
 /// One call site being inlined.
 #[derive(Clone, Copy)]
 struct Call {
-    callee: u32,
+    callee: FuncIdx,
     tail: bool,
     in_loop: bool,
 }
@@ -406,7 +416,7 @@ struct Caller {
     next_local: u32,
     new_locals: Vec<ValType>,
     /// Callee (merged index) to the caller locals holding its locals.
-    pools: BTreeMap<u32, Vec<u32>>,
+    pools: BTreeMap<FuncIdx, Vec<u32>>,
     local_names: BTreeMap<u32, String>,
     label_names: BTreeMap<u32, String>,
     next_label: u32,
@@ -432,14 +442,14 @@ fn rewrite_function(
 ) -> Result<Rewritten, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let (module, facts) = (sources.module, sources.facts);
-    let defined = rewrite.func as usize;
-    let func = module.imported.funcs + rewrite.func;
+    let defined = rewrite.func.index();
+    let func = module.imported.absolute(rewrite.func);
     let body = &module.bodies[defined];
     let bytes = body.as_bytes();
     let base = body.range().start;
     let at = |position: u64| (position - base) as usize;
-    let label_names = names.labels.remove(&func);
-    let local_names = names.locals.remove(&func);
+    let label_names = names.labels.remove(&func.raw());
+    let local_names = names.locals.remove(&func.raw());
     let label_names = label_names.unwrap_or_default();
     let local_names = local_names.unwrap_or_default();
     let mut caller = Caller {
@@ -464,15 +474,15 @@ fn rewrite_function(
         let position = reader.original_position();
         let op = reader.read().map_err(err)?;
         let call = match op {
-            Operator::Call { function_index } => Some((function_index, false)),
-            Operator::ReturnCall { function_index } => Some((function_index, true)),
+            Operator::Call { function_index } => Some((FuncIdx::new(function_index), false)),
+            Operator::ReturnCall { function_index } => Some((FuncIdx::new(function_index), true)),
             _ => None,
         };
         if let Some((callee, tail)) = call.filter(|(c, _)| origins.is_builtin_func(*c)) {
             let planned = facts[defined].sites.get(site).copied();
             if planned.map(|s| (s.callee, s.tail)) != Some((callee, tail)) {
                 return Err(format!(
-                    "call site {site} of function {func} is not the one the plan saw"
+                    "call site {site} of {func:?} is not the one the plan saw"
                 ));
             }
             let inline = rewrite.inline[site];
@@ -507,7 +517,7 @@ fn rewrite_function(
     }
     if site != rewrite.inline.len() {
         return Err(format!(
-            "function {func} has {site} call sites, the plan expected {}",
+            "{func:?} has {site} call sites, the plan expected {}",
             rewrite.inline.len()
         ));
     }
@@ -545,10 +555,10 @@ fn rewrite_function(
     out.extend_from_slice(&code);
 
     if !caller.local_names.is_empty() {
-        names.locals.insert(func, caller.local_names);
+        names.locals.insert(func.raw(), caller.local_names);
     }
     if !caller.label_names.is_empty() {
-        names.labels.insert(func, caller.label_names);
+        names.labels.insert(func.raw(), caller.label_names);
     }
     Ok(Rewritten {
         body: out,
@@ -570,10 +580,10 @@ fn inline_site(
         tail,
         in_loop,
     } = call;
-    let defined = (callee - sources.module.imported.funcs) as usize;
-    let template = templates[defined]
+    let defined = callee_body(sources.module, callee)?;
+    let template = templates[defined.index()]
         .as_ref()
-        .ok_or_else(|| format!("no template for function {callee}"))?;
+        .ok_or_else(|| format!("no template for {callee:?}"))?;
 
     let first_site = !caller.pools.contains_key(&callee);
     if first_site {
@@ -616,7 +626,7 @@ fn inline_site(
                     .read()
                     .map_err(|e| e.to_string())?;
                 ops::remap_local(&op, &map)
-                    .ok_or_else(|| format!("function {callee}: a local instruction moved"))?
+                    .ok_or_else(|| format!("{callee:?}: a local instruction moved"))?
                     .encode(code);
             }
             Piece::Return { depth } => Instruction::Br(*depth).encode(code),

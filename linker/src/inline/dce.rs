@@ -33,7 +33,10 @@
 //! exist only to allow `ref.func`; they are dropped like any unreferenced
 //! segment, and the rebuild declares whatever live code still needs.
 
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{
+    Data, DefinedIdx, Elem, FuncIdx, Global, Idx, IndexMap, Memory, MergedIdx, ModuleMaps, Space,
+    Table, Tag, Type,
+};
 use crate::inline::module::Module;
 use crate::inline::origins::{Origin, Origins};
 use std::convert::Infallible;
@@ -44,21 +47,21 @@ use wasmparser::{DataKind, ElementItems, ElementKind, TableInit};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Item {
     /// A type.
-    Type(u32),
-    /// A function.
-    Func(u32),
+    Type(Idx<Type>),
+    /// A function (absolute index, imports first).
+    Func(FuncIdx),
     /// A table.
-    Table(u32),
+    Table(Idx<Table>),
     /// A memory.
-    Memory(u32),
+    Memory(Idx<Memory>),
     /// A global.
-    Global(u32),
+    Global(Idx<Global>),
     /// A tag.
-    Tag(u32),
+    Tag(Idx<Tag>),
     /// An element segment.
-    Elem(u32),
+    Elem(Idx<Elem>),
     /// A data segment.
-    Data(u32),
+    Data(Idx<Data>),
 }
 
 /// Records the removable items that whatever it re-encodes refers to.
@@ -93,28 +96,36 @@ impl Reencode for Collector<'_> {
     type Error = Infallible;
 
     fn type_index(&mut self, ty: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.types, ty, Item::Type(ty)))
+        Ok(self.note(&self.origins.types, ty, Item::Type(Idx::new(ty))))
     }
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.funcs, func, Item::Func(func)))
+        Ok(self.note(&self.origins.funcs, func, Item::Func(FuncIdx::new(func))))
     }
     fn table_index(&mut self, table: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.tables, table, Item::Table(table)))
+        Ok(self.note(&self.origins.tables, table, Item::Table(Idx::new(table))))
     }
     fn memory_index(&mut self, memory: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.memories, memory, Item::Memory(memory)))
+        Ok(self.note(
+            &self.origins.memories,
+            memory,
+            Item::Memory(Idx::new(memory)),
+        ))
     }
     fn global_index(&mut self, global: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.globals, global, Item::Global(global)))
+        Ok(self.note(
+            &self.origins.globals,
+            global,
+            Item::Global(Idx::new(global)),
+        ))
     }
     fn tag_index(&mut self, tag: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.tags, tag, Item::Tag(tag)))
+        Ok(self.note(&self.origins.tags, tag, Item::Tag(Idx::new(tag))))
     }
     fn data_index(&mut self, data: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.data, data, Item::Data(data)))
+        Ok(self.note(&self.origins.data, data, Item::Data(Idx::new(data))))
     }
     fn element_index(&mut self, elem: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self.note(&self.origins.elems, elem, Item::Elem(elem)))
+        Ok(self.note(&self.origins.elems, elem, Item::Elem(Idx::new(elem))))
     }
 }
 
@@ -179,14 +190,14 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     };
     let mut work: Vec<Item> = Vec::new();
     let spaces: [(&[Origin], ItemOf); 8] = [
-        (&origins.types, Item::Type),
-        (&origins.funcs, Item::Func),
-        (&origins.tables, Item::Table),
-        (&origins.memories, Item::Memory),
-        (&origins.globals, Item::Global),
-        (&origins.tags, Item::Tag),
-        (&origins.elems, Item::Elem),
-        (&origins.data, Item::Data),
+        (&origins.types, |i| Item::Type(Idx::new(i))),
+        (&origins.funcs, |i| Item::Func(FuncIdx::new(i))),
+        (&origins.tables, |i| Item::Table(Idx::new(i))),
+        (&origins.memories, |i| Item::Memory(Idx::new(i))),
+        (&origins.globals, |i| Item::Global(Idx::new(i))),
+        (&origins.tags, |i| Item::Tag(Idx::new(i))),
+        (&origins.elems, |i| Item::Elem(Idx::new(i))),
+        (&origins.data, |i| Item::Data(Idx::new(i))),
     ];
     for (space, item) in spaces {
         for (index, origin) in space.iter().enumerate() {
@@ -198,23 +209,23 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     for export in &module.exports {
         work.push(match export.kind {
             wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
-                Item::Func(export.index)
+                Item::Func(FuncIdx::new(export.index))
             }
-            wasmparser::ExternalKind::Table => Item::Table(export.index),
-            wasmparser::ExternalKind::Memory => Item::Memory(export.index),
-            wasmparser::ExternalKind::Global => Item::Global(export.index),
-            wasmparser::ExternalKind::Tag => Item::Tag(export.index),
+            wasmparser::ExternalKind::Table => Item::Table(Idx::new(export.index)),
+            wasmparser::ExternalKind::Memory => Item::Memory(Idx::new(export.index)),
+            wasmparser::ExternalKind::Global => Item::Global(Idx::new(export.index)),
+            wasmparser::ExternalKind::Tag => Item::Tag(Idx::new(export.index)),
         });
     }
     work.extend(module.start.map(Item::Func));
     for (index, element) in module.elements.iter().enumerate() {
         if matches!(element.kind, ElementKind::Active { .. }) {
-            work.push(Item::Elem(index as u32));
+            work.push(Item::Elem(Idx::new(index as u32)));
         }
     }
     for (index, data) in module.data.iter().enumerate() {
         if matches!(data.kind, DataKind::Active { .. }) {
-            work.push(Item::Data(index as u32));
+            work.push(Item::Data(Idx::new(index as u32)));
         }
     }
     work.extend(may_trap_when_instantiated(module));
@@ -223,14 +234,14 @@ pub fn analyze(module: &Module<'_>, origins: &Origins, inputs: &Inputs<'_>) -> L
     let mut collector = Collector::new(origins);
     while let Some(item) = work.pop() {
         let flag = match item {
-            Item::Type(i) => &mut live.types[i as usize],
-            Item::Func(i) => &mut live.funcs[i as usize],
-            Item::Table(i) => &mut live.tables[i as usize],
-            Item::Memory(i) => &mut live.memories[i as usize],
-            Item::Global(i) => &mut live.globals[i as usize],
-            Item::Tag(i) => &mut live.tags[i as usize],
-            Item::Elem(i) => &mut live.elems[i as usize],
-            Item::Data(i) => &mut live.data[i as usize],
+            Item::Type(i) => &mut live.types[i.raw() as usize],
+            Item::Func(i) => &mut live.funcs[i.raw() as usize],
+            Item::Table(i) => &mut live.tables[i.raw() as usize],
+            Item::Memory(i) => &mut live.memories[i.raw() as usize],
+            Item::Global(i) => &mut live.globals[i.raw() as usize],
+            Item::Tag(i) => &mut live.tags[i.raw() as usize],
+            Item::Elem(i) => &mut live.elems[i.raw() as usize],
+            Item::Data(i) => &mut live.data[i.raw() as usize],
         };
         if *flag {
             continue;
@@ -253,13 +264,17 @@ fn may_trap_when_instantiated(module: &Module<'_>) -> Vec<Item> {
     for (defined, table) in module.tables.iter().enumerate() {
         if let TableInit::Expr(expr) = &table.init {
             if allocates(expr) {
-                items.push(Item::Table(module.imported.tables + defined as u32));
+                items.push(Item::Table(
+                    module.imported.absolute(DefinedIdx::new(defined as u32)),
+                ));
             }
         }
     }
     for (defined, global) in module.globals.iter().enumerate() {
         if allocates(&global.init_expr) {
-            items.push(Item::Global(module.imported.globals + defined as u32));
+            items.push(Item::Global(
+                module.imported.absolute(DefinedIdx::new(defined as u32)),
+            ));
         }
     }
     for (index, element) in module.elements.iter().enumerate() {
@@ -269,7 +284,7 @@ fn may_trap_when_instantiated(module: &Module<'_>) -> Vec<Item> {
                 .into_iter()
                 .any(|e| e.map_or(true, |e| allocates(&e)))
             {
-                items.push(Item::Elem(index as u32));
+                items.push(Item::Elem(Idx::new(index as u32)));
             }
         }
     }
@@ -318,6 +333,7 @@ fn references(
     let imported = module.imported;
     match item {
         Item::Type(ty) => {
+            let ty = ty.raw();
             let Some(&group) = module.type_group.get(ty as usize) else {
                 // An appended type.
                 let appended = ty as usize - module.type_group.len();
@@ -329,9 +345,11 @@ fn references(
             let start = group_start[group as usize];
             // Every type of the group lives with it.
             let size = module.groups[group as usize].types().len() as u32;
-            collector
-                .items
-                .extend((start..start + size).filter(|&t| t != ty).map(Item::Type));
+            collector.items.extend(
+                (start..start + size)
+                    .filter(|&t| t != ty)
+                    .map(|t| Item::Type(Idx::new(t))),
+            );
             if let Some(sub_type) = module.groups[group as usize]
                 .types()
                 .nth((ty - start) as usize)
@@ -342,16 +360,16 @@ fn references(
         Item::Func(func) => {
             collector
                 .items
-                .push(Item::Type(module.func_types[func as usize]));
-            if let Some(defined) = func.checked_sub(imported.funcs) {
+                .push(Item::Type(Idx::new(module.func_types[func.raw() as usize])));
+            if let Some(defined) = imported.defined(func) {
                 collector
                     .items
-                    .extend_from_slice(&inputs.body_refs[defined as usize]);
+                    .extend_from_slice(&inputs.body_refs[defined.index()]);
             }
         }
-        Item::Table(table) => match table.checked_sub(imported.tables) {
+        Item::Table(table) => match imported.defined(table) {
             Some(defined) => {
-                let table = &module.tables[defined as usize];
+                let table = &module.tables[defined.index()];
                 let _ = collector.table_type(table.ty);
                 if let TableInit::Expr(expr) = &table.init {
                     let _ = collector.const_expr(expr.clone());
@@ -360,22 +378,22 @@ fn references(
             None => import_references(module, &module.table_imports, table, collector),
         },
         Item::Memory(_) => {}
-        Item::Global(global) => match global.checked_sub(imported.globals) {
+        Item::Global(global) => match imported.defined(global) {
             Some(defined) => {
-                let global = &module.globals[defined as usize];
+                let global = &module.globals[defined.index()];
                 let _ = collector.global_type(global.ty);
                 let _ = collector.const_expr(global.init_expr.clone());
             }
             None => import_references(module, &module.global_imports, global, collector),
         },
-        Item::Tag(tag) => match tag.checked_sub(imported.tags) {
+        Item::Tag(tag) => match imported.defined(tag) {
             Some(defined) => {
-                let _ = collector.tag_type(module.tags[defined as usize]);
+                let _ = collector.tag_type(module.tags[defined.index()]);
             }
             None => import_references(module, &module.tag_imports, tag, collector),
         },
         Item::Elem(elem) => {
-            let element = &module.elements[elem as usize];
+            let element = &module.elements[elem.raw() as usize];
             match &element.items {
                 ElementItems::Functions(reader) => {
                     for func in reader.clone().into_iter().flatten() {
@@ -402,7 +420,7 @@ fn references(
             if let DataKind::Active {
                 memory_index,
                 offset_expr,
-            } = &module.data[data as usize].kind
+            } = &module.data[data.raw() as usize].kind
             {
                 let _ = collector.memory_index(*memory_index);
                 let _ = collector.const_expr(offset_expr.clone());
@@ -413,13 +431,13 @@ fn references(
 
 /// References of the `index`-th imported item of a kind whose imports
 /// stand at `positions` of the import section: those of its type.
-fn import_references(
+fn import_references<S: Space>(
     module: &Module<'_>,
     positions: &[usize],
-    index: u32,
+    index: Idx<S>,
     collector: &mut Collector<'_>,
 ) {
-    if let Some(&position) = positions.get(index as usize) {
+    if let Some(&position) = positions.get(index.raw() as usize) {
         let _ = collector.entity_type(module.imports[position].ty);
     }
 }
@@ -489,12 +507,12 @@ fn renumber<S: Space>(live: &[bool]) -> IndexMap<S> {
     let mut next = 0u32;
     for (index, &alive) in live.iter().enumerate() {
         if alive {
-            map.push(next);
+            map.push(MergedIdx::new(next));
             next += 1;
         } else if map.is_identity() {
-            map.push(index as u32);
+            map.push(MergedIdx::new(index as u32));
         } else {
-            map.push(u32::MAX);
+            map.push(MergedIdx::new(u32::MAX));
         }
     }
     map
@@ -503,19 +521,19 @@ fn renumber<S: Space>(live: &[bool]) -> IndexMap<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Func;
+    use crate::index::{Func, Idx};
 
     #[test]
     fn trailing_removals_keep_the_identity() {
         let map = renumber::<Func>(&[true, true, false, false]);
         assert!(map.is_identity());
-        assert_eq!(map.get(1), 1);
+        assert_eq!(map.get(Idx::new(1)), MergedIdx::new(1));
     }
 
     #[test]
     fn removals_in_the_middle_shift_later_items() {
         let map = renumber::<Func>(&[true, false, true]);
         assert!(!map.is_identity());
-        assert_eq!(map.get(2), 1);
+        assert_eq!(map.get(Idx::new(2)), MergedIdx::new(1));
     }
 }

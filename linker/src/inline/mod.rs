@@ -48,6 +48,7 @@ pub mod rebuild;
 pub mod scan;
 
 use crate::error::LinkError;
+use crate::index::{Func, FuncIdx, Idx};
 use crate::plan::{ModuleId, Plan};
 use crate::InlineMode;
 use dce::Item;
@@ -106,10 +107,11 @@ fn transform(
     let internal = |stage: &str, e: String| LinkError::InvalidOutput(format!("{stage}: {e}"));
     let module = module::Module::read(wasm)?;
     let origins = origins::Origins::of(plan, app, &module)?;
-    let imported = module.imported.funcs;
+    let imported = module.imported;
     let defined = module.bodies.len();
-    let params: Vec<u32> = (0..defined as u32)
-        .map(|i| module.func_signature(imported + i).params().len() as u32)
+    let params: Vec<u32> = imported
+        .defined_funcs(defined)
+        .map(|(_, func)| module.func_signature(func).params().len() as u32)
         .collect();
     let mut facts = scan::scan_all(&module.bodies, &params, &origins)?;
 
@@ -124,10 +126,11 @@ fn transform(
             appended_types: &[],
         },
     );
-    let builtin: Vec<bool> = (0..defined as u32)
-        .map(|i| origins.is_builtin_func(imported + i))
+    let builtin: Vec<bool> = imported
+        .defined_funcs(defined)
+        .map(|(_, func)| origins.is_builtin_func(func))
         .collect();
-    let live_before: Vec<bool> = before.funcs[imported as usize..].to_vec();
+    let live_before: Vec<bool> = imported.defined_part::<Func, _>(&before.funcs).to_vec();
     let decisions = plan::plan(
         &plan::Graph {
             facts: &facts,
@@ -193,17 +196,20 @@ fn transform(
     counts.calls_inlined = applied
         .inlined
         .iter()
-        .enumerate()
-        .filter(|(i, _)| live.funcs[imported as usize + i])
-        .map(|(_, n)| *n as usize)
+        .zip(imported.defined_part::<Func, _>(&live.funcs))
+        .filter(|(_, live)| **live)
+        .map(|(n, _)| *n as usize)
         .sum();
     let changed = applied.bodies.iter().any(Option::is_some);
     if !changed && !live.removes_anything() {
         return Ok((None, warnings));
     }
-    let mut ref_funcs: BTreeSet<u32> = BTreeSet::new();
-    for (i, f) in facts.iter().enumerate() {
-        if live.funcs[imported as usize + i] {
+    let mut ref_funcs: BTreeSet<FuncIdx> = BTreeSet::new();
+    for (f, live) in facts
+        .iter()
+        .zip(imported.defined_part::<Func, _>(&live.funcs))
+    {
+        if *live {
             ref_funcs.extend(f.ref_funcs.iter().copied());
         }
     }
@@ -239,18 +245,21 @@ fn references_after_inlining(
     decisions: &plan::InlinePlan,
     applied: &apply::Applied,
     origins: &origins::Origins,
-    imported: u32,
+    imported: module::Imported,
     facts: &mut [scan::Facts],
     body_refs: &mut [Vec<Item>],
 ) {
     for rewrite in &decisions.rewrites {
-        let f = rewrite.func as usize;
+        let f = rewrite.func.index();
         let mut refs = facts[f].refs.clone();
         let mut taken = facts[f].ref_funcs.clone();
         let mut inlined = BTreeSet::new();
         for (site, &inline) in facts[f].sites.iter().zip(&rewrite.inline) {
             if inline {
-                inlined.insert((site.callee - imported) as usize);
+                let callee = imported
+                    .defined(site.callee)
+                    .expect("call sites name defined functions");
+                inlined.insert(callee.index());
             } else {
                 refs.push(Item::Func(site.callee));
             }
@@ -263,7 +272,7 @@ fn references_after_inlining(
             applied.block_types[f]
                 .iter()
                 .filter(|&&ty| origins.types.get(ty as usize).is_none_or(|o| o.removable()))
-                .map(|&ty| Item::Type(ty)),
+                .map(|&ty| Item::Type(Idx::new(ty))),
         );
         refs.sort_unstable();
         refs.dedup();

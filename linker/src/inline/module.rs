@@ -13,6 +13,7 @@
 //! rebuilt module puts every custom section back where it stood.
 
 use crate::error::LinkError;
+use crate::index::FuncIdx;
 use wasmparser::{
     Data, Element, Export, FuncType, FunctionBody, Global, Import, MemoryType, Parser, Payload,
     RecGroup, Table, TagType, TypeRef,
@@ -64,20 +65,9 @@ pub mod section {
     pub const TAG: u8 = 13;
 }
 
-/// How many items of each kind the merged module imports.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Imported {
-    /// Functions.
-    pub funcs: u32,
-    /// Tables.
-    pub tables: u32,
-    /// Memories.
-    pub memories: u32,
-    /// Globals.
-    pub globals: u32,
-    /// Tags.
-    pub tags: u32,
-}
+/// How many items of each kind the merged module imports, with the
+/// conversions between absolute and defined function indices.
+pub type Imported = crate::info::ImportCounts;
 
 /// The merged module as the inliner and dead-code removal see it.
 pub struct Module<'a> {
@@ -112,7 +102,7 @@ pub struct Module<'a> {
     /// Exports.
     pub exports: Vec<Export<'a>>,
     /// The start function.
-    pub start: Option<u32>,
+    pub start: Option<FuncIdx>,
     /// Element segments.
     pub elements: Vec<Element<'a>>,
     /// Data segments.
@@ -231,7 +221,7 @@ impl<'a> Module<'a> {
                         module.exports.push(export.map_err(internal)?);
                     }
                 }
-                Payload::StartSection { func, .. } => module.start = Some(func),
+                Payload::StartSection { func, .. } => module.start = Some(FuncIdx::new(func)),
                 Payload::ElementSection(reader) => {
                     for element in reader {
                         module.elements.push(element.map_err(internal)?);
@@ -262,8 +252,8 @@ impl<'a> Module<'a> {
     }
 
     /// The signature of function `func`.
-    pub fn func_signature(&self, func: u32) -> &FuncType {
-        let ty = self.func_types[func as usize];
+    pub fn func_signature(&self, func: FuncIdx) -> &FuncType {
+        let ty = self.func_types[func.raw() as usize];
         self.signatures[ty as usize]
             .as_ref()
             .expect("a function's type is a function type: the module validated")

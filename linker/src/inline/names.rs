@@ -11,7 +11,7 @@
 //! writes every name under the final numbering, dropping those of removed
 //! items. Maps are ordered, so the section's bytes are deterministic.
 
-use crate::index::{IndexMap, ModuleMaps, Space};
+use crate::index::{Idx, IndexMap, ModuleMaps, Space};
 use crate::inline::dce::Liveness;
 use std::collections::BTreeMap;
 use wasm_encoder::{IndirectNameMap, NameMap, NameSection};
@@ -138,7 +138,7 @@ fn flat<S: Space>(map: &BTreeMap<u32, String>, live: &[bool], to: &IndexMap<S>) 
     let mut names = NameMap::new();
     for (&index, name) in map {
         if live.get(index as usize) == Some(&true) {
-            names.append(to.get(index), name);
+            names.append(to.get(Idx::new(index)).raw(), name);
         }
     }
     names
@@ -161,7 +161,7 @@ fn indirect<S: Space>(
         for (&i, name) in inner {
             names.append(i, name);
         }
-        outer.append(to.get(index), &names);
+        outer.append(to.get(Idx::new(index)).raw(), &names);
         any = true;
     }
     any.then_some(outer)

@@ -13,6 +13,7 @@
 
 use super::module::Module;
 use crate::error::LinkError;
+use crate::index::FuncIdx;
 use crate::plan::{MergedTypeGroup, ModuleId, Placed, Plan};
 
 /// Provenance of one item of the merged module.
@@ -90,7 +91,7 @@ impl Origins {
 
         let mut funcs = vec![Origin::Host; module.imported.funcs as usize];
         for &index in plan.intrinsic_funcs.keys() {
-            if let Some(origin) = funcs.get_mut(index as usize) {
+            if let Some(origin) = funcs.get_mut(index.raw() as usize) {
                 *origin = Origin::Intrinsic;
             }
         }
@@ -154,7 +155,7 @@ impl Origins {
 
     /// Whether function `func` is a defined builtin function: the only kind
     /// the inliner copies into callers.
-    pub fn is_builtin_func(&self, func: u32) -> bool {
-        self.funcs.get(func as usize) == Some(&Origin::Builtin)
+    pub fn is_builtin_func(&self, func: FuncIdx) -> bool {
+        self.funcs.get(func.raw() as usize) == Some(&Origin::Builtin)
     }
 }

@@ -38,7 +38,9 @@
 //! [`MAX_FUNCTION_BYTES`] and [`MAX_FUNCTION_LOCALS`], so an output never
 //! exceeds what engines accept.
 
-use super::scan::Facts;
+use super::module::Imported;
+use super::scan::{Facts, Site};
+use crate::index::DefinedFuncIdx;
 use crate::InlineMode;
 
 /// `auto` inlines a builtin callee of at most this many instructions,
@@ -105,8 +107,8 @@ pub const MAX_FUNCTION_LOCALS: u64 = 50_000;
 /// The inlining decisions for one function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
-    /// Position of the function among the defined functions.
-    pub func: u32,
+    /// The function rewritten.
+    pub func: DefinedFuncIdx,
     /// For each of its call sites (see [`Facts::sites`]), whether it is inlined.
     pub inline: Vec<bool>,
 }
@@ -137,8 +139,21 @@ pub struct Graph<'a> {
     pub live: &'a [bool],
     /// Parameter count of each defined function.
     pub params: &'a [u32],
-    /// Number of imported functions (call sites name merged indices).
-    pub imported: u32,
+    /// The imports, to tell call sites' absolute callees apart from the
+    /// defined functions everything else here is indexed by.
+    pub imported: Imported,
+}
+
+impl Graph<'_> {
+    /// The defined function a call site calls, as a position in the
+    /// per-function tables. Sites are only recorded for calls of builtin
+    /// functions, which are all defined.
+    fn callee(&self, site: &Site) -> usize {
+        self.imported
+            .defined(site.callee)
+            .expect("call sites name defined functions")
+            .index()
+    }
 }
 
 /// Decides which call sites are inlined.
@@ -147,12 +162,7 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         return InlinePlan::default();
     }
     let count = graph.facts.len();
-    let callees = |f: usize| {
-        graph.facts[f]
-            .sites
-            .iter()
-            .map(|s| (s.callee - graph.imported) as usize)
-    };
+    let callees = |f: usize| graph.facts[f].sites.iter().map(|s| graph.callee(s));
     let components = tarjan(count, |f| graph.builtin[f] && graph.live[f], &callees);
     let mut recursive = vec![false; count];
     for component in &components {
@@ -191,7 +201,7 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         let mut inline = vec![false; graph.facts[f].sites.len()];
         let mut pooled: Vec<usize> = Vec::new();
         for (k, site) in graph.facts[f].sites.iter().enumerate() {
-            let g = (site.callee - graph.imported) as usize;
+            let g = graph.callee(site);
             if recursive[g] || leaves_handler(site, tail_call_in_handler[g]) {
                 continue;
             }
@@ -236,7 +246,7 @@ pub fn plan(graph: &Graph<'_>, mode: InlineMode) -> InlinePlan {
         sizes[f] = size;
         if inline.contains(&true) {
             rewrites.push(Rewrite {
-                func: f as u32,
+                func: DefinedFuncIdx::new(f as u32),
                 inline,
             });
         }

@@ -21,7 +21,7 @@ use super::apply::Applied;
 use super::module::{section, Module, Slot};
 use super::names::Names;
 use crate::code::{self, Rewriter, Unchanged};
-use crate::index::ModuleMaps;
+use crate::index::{Func, FuncIdx, Global, Idx, Memory, ModuleMaps, Table, Tag};
 use crate::inline::dce::Liveness;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -47,7 +47,7 @@ pub struct Inputs<'a, 'm> {
     /// Names, in merged numbering.
     pub names: Option<&'a Names>,
     /// Functions live code takes the address of (merged numbering).
-    pub ref_funcs: &'a BTreeSet<u32>,
+    pub ref_funcs: &'a BTreeSet<FuncIdx>,
 }
 
 type Failure = String;
@@ -56,209 +56,295 @@ fn reencode_failed(e: ReencodeError<Infallible>) -> Failure {
     e.to_string()
 }
 
-/// Writes the final module.
+/// Writes the final module: every section of the merged module again, in
+/// its place, under the final numbering.
 pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
     let module = inputs.module;
-    let live = inputs.live;
-    let maps = inputs.maps;
     let mut out = Vec::with_capacity(module.bodies.iter().map(|b| b.as_bytes().len()).sum());
     out.extend_from_slice(&wasm_encoder::Module::HEADER);
-    let declare = undeclared(inputs);
-    let mut declared_written = declare.is_empty();
+    let mut writer = Writer {
+        inputs,
+        out,
+        undeclared: undeclared(inputs),
+    };
     for slot in &module.slots {
-        let id = match *slot {
+        match *slot {
             // Its offsets and indices are those of the module before the
             // rebuild (see `crate::hints`); `transform` warns.
-            Slot::Custom { name, .. } if name == crate::hints::SECTION => continue,
-            Slot::Custom { name, data } => {
-                wasm_encoder::CustomSection {
-                    name: Cow::Borrowed(name),
-                    data: Cow::Borrowed(data),
-                }
-                .append_to(&mut out);
-                continue;
+            Slot::Custom { name, .. } if name == crate::hints::SECTION => {}
+            Slot::Custom { name, data } => wasm_encoder::CustomSection {
+                name: Cow::Borrowed(name),
+                data: Cow::Borrowed(data),
             }
+            .append_to(&mut writer.out),
             Slot::Names => {
-                if let Some(section) = inputs.names.and_then(|n| n.write(live, maps)) {
-                    section.append_to(&mut out);
+                if let Some(section) = inputs.names.and_then(|n| n.write(inputs.live, inputs.maps))
+                {
+                    section.append_to(&mut writer.out);
                 }
-                continue;
             }
-            Slot::Standard(id) => id,
-        };
+            Slot::Standard(id) => writer.standard(id)?,
+        }
+    }
+    writer.declare_rest();
+    Ok(writer.out)
+}
+
+/// The output, and the `ref.func` declarations still to be written.
+struct Writer<'a, 'i, 'm> {
+    inputs: &'a Inputs<'i, 'm>,
+    out: Vec<u8>,
+    /// Functions to declare in a declarative element segment (see
+    /// [`undeclared`]); emptied once written.
+    undeclared: Vec<FuncIdx>,
+}
+
+impl Writer<'_, '_, '_> {
+    /// Writes standard section `id`.
+    fn standard(&mut self, id: u8) -> Result<(), Failure> {
         // A declaration-only element section goes where the element
         // section would have stood.
-        if !declared_written && matches!(id, section::DATA_COUNT | section::CODE | section::DATA) {
-            let mut elements = ElementSection::new();
-            declarative(&mut elements, &declare, maps);
-            elements.append_to(&mut out);
-            declared_written = true;
+        if matches!(id, section::DATA_COUNT | section::CODE | section::DATA) {
+            self.declare_rest();
         }
+        let (inputs, out) = (self.inputs, &mut self.out);
         match id {
-            section::TYPE => types(inputs, &mut out)?,
-            section::IMPORT => imports(inputs, &mut out)?,
-            section::FUNCTION => {
-                let mut functions = FunctionSection::new();
-                let imported = module.imported.funcs as usize;
-                for (func, &ty) in module.func_types.iter().enumerate().skip(imported) {
-                    if live.funcs[func] {
-                        functions.function(maps.types.get(ty));
-                    }
-                }
-                write_nonempty(&mut out, &functions, functions.is_empty());
-            }
-            section::TABLE => {
-                let mut tables = TableSection::new();
-                let imported = module.imported.tables as usize;
-                for (i, table) in module.tables.iter().enumerate() {
-                    if !live.tables[imported + i] {
-                        continue;
-                    }
-                    let mut rewriter = Rewriter::new(maps);
-                    let ty = rewriter.table_type(table.ty).map_err(reencode_failed)?;
-                    match &table.init {
-                        TableInit::RefNull => tables.table(ty),
-                        TableInit::Expr(expr) => tables.table_with_init(
-                            ty,
-                            &rewriter.const_expr(expr.clone()).map_err(reencode_failed)?,
-                        ),
-                    };
-                }
-                write_nonempty(&mut out, &tables, tables.is_empty());
-            }
-            section::MEMORY => {
-                let mut memories = MemorySection::new();
-                let imported = module.imported.memories as usize;
-                for (i, memory) in module.memories.iter().enumerate() {
-                    if live.memories[imported + i] {
-                        memories.memory(
-                            Rewriter::new(maps)
-                                .memory_type(*memory)
-                                .map_err(reencode_failed)?,
-                        );
-                    }
-                }
-                write_nonempty(&mut out, &memories, memories.is_empty());
-            }
-            section::TAG => {
-                let mut tags = TagSection::new();
-                let imported = module.imported.tags as usize;
-                for (i, tag) in module.tags.iter().enumerate() {
-                    if live.tags[imported + i] {
-                        tags.tag(
-                            Rewriter::new(maps)
-                                .tag_type(*tag)
-                                .map_err(reencode_failed)?,
-                        );
-                    }
-                }
-                write_nonempty(&mut out, &tags, tags.is_empty());
-            }
-            section::GLOBAL => {
-                let mut globals = GlobalSection::new();
-                let imported = module.imported.globals as usize;
-                for (i, global) in module.globals.iter().enumerate() {
-                    if !live.globals[imported + i] {
-                        continue;
-                    }
-                    let mut rewriter = Rewriter::new(maps);
-                    let ty = rewriter.global_type(global.ty).map_err(reencode_failed)?;
-                    let init = rewriter
-                        .const_expr(global.init_expr.clone())
-                        .map_err(reencode_failed)?;
-                    globals.global(ty, &init);
-                }
-                write_nonempty(&mut out, &globals, globals.is_empty());
-            }
-            section::EXPORT => {
-                let mut exports = ExportSection::new();
-                for export in &module.exports {
-                    let (kind, index) = match export.kind {
-                        ExternalKind::Func | ExternalKind::FuncExact => {
-                            (ExportKind::Func, maps.funcs.get(export.index))
-                        }
-                        ExternalKind::Table => (ExportKind::Table, maps.tables.get(export.index)),
-                        ExternalKind::Memory => {
-                            (ExportKind::Memory, maps.memories.get(export.index))
-                        }
-                        ExternalKind::Global => {
-                            (ExportKind::Global, maps.globals.get(export.index))
-                        }
-                        ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(export.index)),
-                    };
-                    exports.export(export.name, kind, index);
-                }
-                exports.append_to(&mut out);
-            }
-            section::START => {
-                if let Some(start) = module.start {
-                    StartSection {
-                        function_index: maps.funcs.get(start),
-                    }
-                    .append_to(&mut out);
-                }
-            }
+            section::TYPE => types(inputs, out),
+            section::IMPORT => imports(inputs, out),
+            section::FUNCTION => functions(inputs, out),
+            section::TABLE => tables(inputs, out),
+            section::MEMORY => memories(inputs, out),
+            section::TAG => tags(inputs, out),
+            section::GLOBAL => globals(inputs, out),
+            section::EXPORT => exports(inputs, out),
+            section::START => start(inputs, out),
             section::ELEMENT => {
-                let mut elements = ElementSection::new();
-                for (i, element) in module.elements.iter().enumerate() {
-                    if live.elems[i] {
-                        element_segment(&mut elements, element, maps)?;
-                    }
-                }
-                if !declared_written {
-                    declarative(&mut elements, &declare, maps);
-                    declared_written = true;
-                }
-                write_nonempty(&mut out, &elements, elements.is_empty());
+                let declare = std::mem::take(&mut self.undeclared);
+                elements(inputs, &declare, out)
             }
-            section::DATA_COUNT => DataCountSection {
-                count: live.data.iter().filter(|l| **l).count() as u32,
-            }
-            .append_to(&mut out),
-            section::CODE => code_section(inputs, &mut out)?,
-            section::DATA => {
-                let mut data = DataSection::new();
-                for (i, segment) in module.data.iter().enumerate() {
-                    if !live.data[i] {
-                        continue;
-                    }
-                    match &segment.kind {
-                        DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } => {
-                            let mut rewriter = Rewriter::new(maps);
-                            let offset = rewriter
-                                .const_expr(offset_expr.clone())
-                                .map_err(reencode_failed)?;
-                            data.active(
-                                maps.memories.get(*memory_index),
-                                &offset,
-                                segment.data.iter().copied(),
-                            );
-                        }
-                        DataKind::Passive => {
-                            data.passive(segment.data.iter().copied());
-                        }
-                    }
+            section::DATA_COUNT => {
+                DataCountSection {
+                    count: inputs.live.data.iter().filter(|l| **l).count() as u32,
                 }
-                write_nonempty(&mut out, &data, data.is_empty());
+                .append_to(out);
+                Ok(())
             }
-            other => return Err(format!("unexpected section {other} in the merged module")),
+            section::CODE => code_section(inputs, out),
+            section::DATA => data(inputs, out),
+            other => Err(format!("unexpected section {other} in the merged module")),
         }
     }
-    if !declared_written {
+
+    /// Writes the declarations not yet written, if any, in an element
+    /// section of their own.
+    fn declare_rest(&mut self) {
+        if self.undeclared.is_empty() {
+            return;
+        }
         let mut elements = ElementSection::new();
-        declarative(&mut elements, &declare, maps);
-        elements.append_to(&mut out);
+        declarative(&mut elements, &self.undeclared, self.inputs.maps);
+        elements.append_to(&mut self.out);
+        self.undeclared.clear();
     }
-    Ok(out)
 }
 
 fn write_nonempty(out: &mut Vec<u8>, section: &impl Section, empty: bool) {
     if !empty {
         section.append_to(out);
     }
+}
+
+/// The function section: the types of the live defined functions.
+fn functions(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut functions = FunctionSection::new();
+    let imported = module.imported;
+    let types = imported.defined_part::<Func, _>(&module.func_types);
+    for (&ty, &live) in types
+        .iter()
+        .zip(imported.defined_part::<Func, _>(&inputs.live.funcs))
+    {
+        if live {
+            functions.function(inputs.maps.types.get(Idx::new(ty)).raw());
+        }
+    }
+    write_nonempty(out, &functions, functions.is_empty());
+    Ok(())
+}
+
+/// The table section: the live defined tables.
+fn tables(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut tables = TableSection::new();
+    let live = module
+        .imported
+        .defined_part::<Table, _>(&inputs.live.tables);
+    for (i, table) in module.tables.iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        let mut rewriter = Rewriter::new(inputs.maps);
+        let ty = rewriter.table_type(table.ty).map_err(reencode_failed)?;
+        match &table.init {
+            TableInit::RefNull => tables.table(ty),
+            TableInit::Expr(expr) => tables.table_with_init(
+                ty,
+                &rewriter.const_expr(expr.clone()).map_err(reencode_failed)?,
+            ),
+        };
+    }
+    write_nonempty(out, &tables, tables.is_empty());
+    Ok(())
+}
+
+/// The memory section: the live defined memories.
+fn memories(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut memories = MemorySection::new();
+    let live = module
+        .imported
+        .defined_part::<Memory, _>(&inputs.live.memories);
+    for (i, memory) in module.memories.iter().enumerate() {
+        if live[i] {
+            memories.memory(
+                Rewriter::new(inputs.maps)
+                    .memory_type(*memory)
+                    .map_err(reencode_failed)?,
+            );
+        }
+    }
+    write_nonempty(out, &memories, memories.is_empty());
+    Ok(())
+}
+
+/// The tag section: the live defined tags.
+fn tags(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut tags = TagSection::new();
+    let live = module.imported.defined_part::<Tag, _>(&inputs.live.tags);
+    for (i, tag) in module.tags.iter().enumerate() {
+        if live[i] {
+            tags.tag(
+                Rewriter::new(inputs.maps)
+                    .tag_type(*tag)
+                    .map_err(reencode_failed)?,
+            );
+        }
+    }
+    write_nonempty(out, &tags, tags.is_empty());
+    Ok(())
+}
+
+/// The global section: the live defined globals.
+fn globals(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let module = inputs.module;
+    let mut globals = GlobalSection::new();
+    let live = module
+        .imported
+        .defined_part::<Global, _>(&inputs.live.globals);
+    for (i, global) in module.globals.iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        let mut rewriter = Rewriter::new(inputs.maps);
+        let ty = rewriter.global_type(global.ty).map_err(reencode_failed)?;
+        let init = rewriter
+            .const_expr(global.init_expr.clone())
+            .map_err(reencode_failed)?;
+        globals.global(ty, &init);
+    }
+    write_nonempty(out, &globals, globals.is_empty());
+    Ok(())
+}
+
+/// The export section: every export (exports keep their items alive).
+fn exports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let maps = inputs.maps;
+    let mut exports = ExportSection::new();
+    for export in &inputs.module.exports {
+        let (kind, index) = match export.kind {
+            ExternalKind::Func | ExternalKind::FuncExact => (
+                ExportKind::Func,
+                maps.funcs.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Table => (
+                ExportKind::Table,
+                maps.tables.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Memory => (
+                ExportKind::Memory,
+                maps.memories.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Global => (
+                ExportKind::Global,
+                maps.globals.get(Idx::new(export.index)).raw(),
+            ),
+            ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw()),
+        };
+        exports.export(export.name, kind, index);
+    }
+    exports.append_to(out);
+    Ok(())
+}
+
+/// The start section, if the merged module has one.
+fn start(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    if let Some(start) = inputs.module.start {
+        StartSection {
+            function_index: inputs.maps.funcs.get(start).raw(),
+        }
+        .append_to(out);
+    }
+    Ok(())
+}
+
+/// The element section: the live segments, then the declarations in
+/// `declare`.
+fn elements(
+    inputs: &Inputs<'_, '_>,
+    declare: &[FuncIdx],
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    let mut elements = ElementSection::new();
+    for (i, element) in inputs.module.elements.iter().enumerate() {
+        if inputs.live.elems[i] {
+            element_segment(&mut elements, element, inputs.maps)?;
+        }
+    }
+    declarative(&mut elements, declare, inputs.maps);
+    write_nonempty(out, &elements, elements.is_empty());
+    Ok(())
+}
+
+/// The data section: the live segments.
+fn data(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let maps = inputs.maps;
+    let mut data = DataSection::new();
+    for (i, segment) in inputs.module.data.iter().enumerate() {
+        if !inputs.live.data[i] {
+            continue;
+        }
+        match &segment.kind {
+            DataKind::Active {
+                memory_index,
+                offset_expr,
+            } => {
+                let offset = Rewriter::new(maps)
+                    .const_expr(offset_expr.clone())
+                    .map_err(reencode_failed)?;
+                data.active(
+                    maps.memories.get(Idx::new(*memory_index)).raw(),
+                    &offset,
+                    segment.data.iter().copied(),
+                );
+            }
+            DataKind::Passive => {
+                data.passive(segment.data.iter().copied());
+            }
+        }
+    }
+    write_nonempty(out, &data, data.is_empty());
+    Ok(())
 }
 
 /// The type section: live rec groups, then the inliner's live block types.
@@ -321,8 +407,8 @@ fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let module = inputs.module;
     let unchanged = Unchanged::of(inputs.maps);
-    let imported = module.imported.funcs as usize;
-    let count = inputs.live.funcs[imported..].iter().filter(|l| **l).count();
+    let live = module.imported.defined_part::<Func, _>(&inputs.live.funcs);
+    let count = live.iter().filter(|l| **l).count();
     if count == 0 {
         return Ok(());
     }
@@ -333,7 +419,7 @@ fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failur
     (count as u32).encode(out);
     let mut body = Vec::new();
     for (i, original) in module.bodies.iter().enumerate() {
-        if !inputs.live.funcs[imported + i] {
+        if !live[i] {
             continue;
         }
         body.clear();
@@ -369,7 +455,7 @@ fn element_segment(
             owned_funcs = reader
                 .clone()
                 .into_iter()
-                .map(|f| f.map(|f| maps.funcs.get(f)))
+                .map(|f| f.map(|f| maps.funcs.get(Idx::new(f)).raw()))
                 .collect::<Result<_, _>>()
                 .map_err(|e| e.to_string())?;
             Elements::Functions(Cow::Borrowed(&owned_funcs))
@@ -392,7 +478,7 @@ fn element_segment(
         } => {
             // Active segments keep their table alive, and table 0 cannot
             // move, so the short encoding for it stays valid.
-            let table = table_index.map(|t| maps.tables.get(t));
+            let table = table_index.map(|t| maps.tables.get(Idx::new(t)).raw());
             let offset = rewriter
                 .const_expr(offset_expr.clone())
                 .map_err(reencode_failed)?;
@@ -408,16 +494,16 @@ fn element_segment(
     Ok(())
 }
 
-fn declarative(section: &mut ElementSection, funcs: &[u32], maps: &ModuleMaps) {
+fn declarative(section: &mut ElementSection, funcs: &[FuncIdx], maps: &ModuleMaps) {
     if funcs.is_empty() {
         return;
     }
-    let mapped: Vec<u32> = funcs.iter().map(|&f| maps.funcs.get(f)).collect();
+    let mapped: Vec<u32> = funcs.iter().map(|&f| maps.funcs.get(f).raw()).collect();
     section.declared(Elements::Functions(Cow::Owned(mapped)));
 }
 
 /// Functions live code takes with `ref.func` that no kept item declares.
-fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
+fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<FuncIdx> {
     if inputs.ref_funcs.is_empty() {
         return Vec::new();
     }
@@ -430,7 +516,9 @@ fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
         }
         match &element.items {
             ElementItems::Functions(reader) => {
-                declared.0.extend(reader.clone().into_iter().flatten());
+                declared
+                    .0
+                    .extend(reader.clone().into_iter().flatten().map(FuncIdx::new));
             }
             ElementItems::Expressions(_, reader) => {
                 for expr in reader.clone().into_iter().flatten() {
@@ -439,40 +527,40 @@ fn undeclared(inputs: &Inputs<'_, '_>) -> Vec<u32> {
             }
         }
     }
-    let imported_globals = module.imported.globals as usize;
-    for (i, global) in module.globals.iter().enumerate() {
-        if live.globals[imported_globals + i] {
+    let live_globals = module.imported.defined_part::<Global, _>(&live.globals);
+    for (global, &live) in module.globals.iter().zip(live_globals) {
+        if live {
             let _ = declared.const_expr(global.init_expr.clone());
         }
     }
-    let imported_tables = module.imported.tables as usize;
-    for (i, table) in module.tables.iter().enumerate() {
-        if let (true, TableInit::Expr(expr)) = (live.tables[imported_tables + i], &table.init) {
+    let live_tables = module.imported.defined_part::<Table, _>(&live.tables);
+    for (table, &live) in module.tables.iter().zip(live_tables) {
+        if let (true, TableInit::Expr(expr)) = (live, &table.init) {
             let _ = declared.const_expr(expr.clone());
         }
     }
     for export in &module.exports {
         if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact) {
-            declared.0.insert(export.index);
+            declared.0.insert(FuncIdx::new(export.index));
         }
     }
     inputs
         .ref_funcs
         .iter()
         .copied()
-        .filter(|f| live.funcs[*f as usize] && !declared.0.contains(f))
+        .filter(|f| live.funcs[f.raw() as usize] && !declared.0.contains(f))
         .collect()
 }
 
 /// Collects the functions a constant expression names.
 #[derive(Default)]
-struct FuncRefs(BTreeSet<u32>);
+struct FuncRefs(BTreeSet<FuncIdx>);
 
 impl Reencode for FuncRefs {
     type Error = Infallible;
 
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        self.0.insert(func);
+        self.0.insert(FuncIdx::new(func));
         Ok(func)
     }
 }

@@ -18,6 +18,7 @@
 use super::ops::{self, Spaces};
 use super::origins::Origins;
 use crate::error::LinkError;
+use crate::index::FuncIdx;
 use crate::inline::dce::{Collector, Item};
 use wasm_encoder::reencode::Reencode;
 use wasmparser::{BinaryReader, FunctionBody, OperatorsReader, VisitOperator, VisitSimdOperator};
@@ -26,7 +27,7 @@ use wasmparser::{BinaryReader, FunctionBody, OperatorsReader, VisitOperator, Vis
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Site {
     /// The function called.
-    pub callee: u32,
+    pub callee: FuncIdx,
     /// Whether it is a `return_call`.
     pub tail: bool,
     /// Whether it lies where an exception handler of its function is
@@ -51,7 +52,7 @@ pub struct Facts {
     /// types included), sorted, without repeats.
     pub refs: Vec<Item>,
     /// Functions taken by `ref.func`, sorted, without repeats.
-    pub ref_funcs: Vec<u32>,
+    pub ref_funcs: Vec<FuncIdx>,
     /// Whether a tail call (`return_call`, `return_call_indirect`,
     /// `return_call_ref`) lies where a handler of the function is active.
     /// Such a tail call leaves the handler before the callee runs, which an
@@ -164,6 +165,7 @@ macro_rules! nesting {
 impl Scanner<'_> {
     /// A direct call: a call site when the callee is a builtin function.
     fn call(&mut self, callee: u32, tail: bool) -> bool {
+        let callee = FuncIdx::new(callee);
         if tail {
             self.nest(Nesting::TailCall);
         }
@@ -209,7 +211,7 @@ impl Scanner<'_> {
     /// that dead-code removal drops, and the rebuild must then declare it
     /// again.
     fn ref_func(&mut self, func: u32) -> bool {
-        self.facts.ref_funcs.push(func);
+        self.facts.ref_funcs.push(FuncIdx::new(func));
         self.spaces.funcs
     }
 }
