@@ -3,7 +3,7 @@
 //!
 //! cranelift-wasm translates operators and calls back here for everything
 //! that depends on the runtime's data layout (see [`crate::vm`]). The
-//! lowering plugin wraps this environment (see [`crate::compile`]) and
+//! lowering plugin wraps this environment (see `crate::module`) and
 //! takes over only direct calls to intrinsic imports.
 //!
 //! Choices that matter for speed:

@@ -3,7 +3,7 @@
 //!
 //! An [`InterruptHandle`] holds a request flag and the thread, if any, that
 //! is running Wasm of its store. [`InterruptHandle::interrupt`] sets the
-//! flag and sends that thread [`SIGNAL`] with `pthread_kill`. The trap
+//! flag and sends that thread the [`signal`] with `pthread_kill`. The trap
 //! machinery's handler (`crate::trap`) looks at where the signal landed:
 //!
 //! * in compiled Wasm code: it clears the flag and unwinds to the call's
