@@ -84,6 +84,36 @@ pub const CORPUS: &[&str] = &[
         (@custom "sourceMappingURL" "app.wasm.map")
         (import "lib" "f" (func $f (param i32) (result i32)))
         (func (export "run") (param i32) (result i32) (call $f (local.get 0))))"#,
+    // A builtin reading and writing the store data in the shapes the
+    // descriptor pass follows: sequences, blocks, locals, a branch table,
+    // a store through an address traced to the descriptor and, behind a
+    // call the inliner leaves alone (a recursive function), one that is
+    // not.
+    r#"(module
+        (import "unsafe-intrinsics" "store-data-address" (func $sda (result i64)))
+        (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+        (import "unsafe-intrinsics" "u64-native-store" (func $store (param i64 i64)))
+        (import "unsafe-intrinsics" "u8-checked-native-load" (func $get (param i64 i64 i64) (result i32)))
+        (import "unsafe-intrinsics" "u8-checked-native-store" (func $set (param i64 i64 i64 i32)))
+        (func $len (result i64) (call $load (i64.add (call $sda) (i64.const 8))))
+        (func (export "run") (param $n i32) (result i32) (local $i i64) (local $sum i32)
+          (block $done
+            (loop $next
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $sum (i32.add (local.get $sum)
+                (call $get (call $load (call $sda))
+                  (local.get $i)
+                  (block (result i64) (call $load (i64.add (call $sda) (i64.const 8)))))))
+              (call $set (call $load (call $sda)) (local.get $i) (call $len) (local.get $sum))
+              (local.set $i (i64.add (local.get $i) (i64.const 1)))
+              (br_table $next $done (local.get $n))))
+          (call $store (i64.add (call $load (call $sda)) (local.get $i)) (i64.const 0))
+          (local.get $sum))
+        (func $shrink (export "shrink") (param $times i32) (local $at i64)
+          (local.set $at (i64.add (call $sda) (i64.const 8)))
+          (call $store (local.get $at) (i64.sub (call $load (local.get $at)) (i64.const 1)))
+          (if (local.get $times)
+            (then (call $shrink (i32.sub (local.get $times) (i32.const 1)))))))"#,
 ];
 
 /// The builtin every app-shaped input is linked with: it exports what the
@@ -334,7 +364,9 @@ enum Role {
 /// `Err` for a panic or a broken output.
 fn link_once(bytes: &[u8], role: Role, mode: InlineMode) -> Result<bool, String> {
     let attempt = catch_unwind(AssertUnwindSafe(|| {
-        let linker = Linker::new().inline(mode);
+        // The descriptor pass runs on every link too, on whatever the
+        // mutations made of the store-data accesses above.
+        let linker = Linker::new().inline(mode).store_data_descriptor(16);
         match role {
             Role::App => linker
                 .builtin(BUILTIN, COMPANION_BUILTIN)
