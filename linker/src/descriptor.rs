@@ -292,6 +292,12 @@ fn analyse_body(
         resize(&mut stack, func.operand_stack_height());
         remember(&mut recent, start, op);
     }
+    // The new locals must not take the function past the limit engines
+    // enforce; such a function keeps its loads.
+    let offsets: std::collections::BTreeSet<u64> = out.loads.iter().map(|l| l.offset).collect();
+    if u64::from(out.locals) + offsets.len() as u64 > crate::inline::plan::MAX_FUNCTION_LOCALS {
+        out.loads.clear();
+    }
     Ok(out)
 }
 
