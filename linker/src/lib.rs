@@ -80,6 +80,7 @@ pub use error::{Escape, InputName, LinkError, ResolveError, Route};
 pub use inline::InlineCounts;
 pub use intrinsics::{Intrinsic, DEFAULT_NAMESPACE};
 
+use info::ModuleInfo;
 use input::to_binary;
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -328,108 +329,23 @@ impl Linker {
         self.link_input(Cow::Owned(app))
     }
 
+    /// The phases of the essay above, in order.
     fn link_input(&self, app: Cow<'_, [u8]>) -> Result<Linked, LinkError> {
-        let started = Instant::now();
-        let mut phases = Vec::new();
-        let mut phase_start = started;
-        for (name, _, _) in self.provider_inputs() {
-            if name == self.namespace {
-                return Err(LinkError::BadBuiltinName {
-                    name: name.to_string(),
-                    reason: "it is the intrinsics namespace".into(),
-                });
-            }
-        }
-        let app = match app {
-            Cow::Borrowed(bytes) => to_binary(&InputName::App, bytes)?,
-            Cow::Owned(bytes) if bytes.starts_with(b"\0asm") => Cow::Owned(bytes),
-            Cow::Owned(bytes) => Cow::Owned(to_binary(&InputName::App, &bytes)?.into_owned()),
-        };
-
-        // Validate everything with one validator so type ids are shared;
-        // the app goes last and its type snapshot then knows every id.
-        let mut validator = wasmparser::Validator::new_with_features(validate::features());
-        let mut modules = Vec::with_capacity(self.builtins.len() + self.virtualizers.len() + 1);
-        let inputs = self
-            .provider_inputs()
-            .map(|(_, input, bytes)| (input, bytes))
-            .chain(std::iter::once((InputName::App, app.as_ref())));
-        for (input, bytes) in inputs {
-            let types = validate::validate_module(&mut validator, bytes).map_err(|e| {
-                LinkError::Invalid {
-                    input: input.clone(),
-                    message: e.to_string(),
-                }
-            })?;
-            modules.push(info::ModuleInfo::read(input, bytes, types)?);
-        }
+        let mut clock = PhaseClock::start();
+        self.check_provider_names()?;
+        let app = app_binary(app)?;
         let names: Vec<String> = self
             .provider_inputs()
             .map(|(name, _, _)| name.to_string())
             .collect();
-
-        let mut phase = |name: &'static str| {
-            let now = Instant::now();
-            phases.push((name, now - phase_start));
-            phase_start = now;
-        };
-        phase("read and validate inputs");
+        let modules = self.read_and_validate(app.as_ref())?;
+        clock.phase("read and validate inputs");
         let plan = plan::plan(&modules, &names, &self.namespace)?;
-        phase("plan");
-        let (name_section, mut warnings) = names::merge(&modules, &names, &plan);
-        let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
-        // Room for the inputs plus growth (re-encoded indices may take an extra
-        // byte, builtin functions are added): reallocating a buffer of this
-        // size would briefly need three times the memory.
-        let capacity = bytes_in + bytes_in / 16 + 4096;
+        clock.phase("plan");
+        let (wasm, mut warnings) = emit_merged(&modules, &names, &plan)?;
+        clock.phase("emit");
+        let mut report = merge_report(&modules, &names, &plan);
         let app_id = modules.len() - 1;
-        let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
-        let (wasm, emit_warnings) = emit::emit(&modules, &plan, name_section.as_ref(), capacity)?;
-        let wasm = match &branch_hints {
-            Some(branch_hints) => hints::insert(wasm, branch_hints),
-            None => wasm,
-        };
-        phase("emit");
-        warnings.extend(emit_warnings);
-        let from_builtins = |count: &dyn Fn(&info::ModuleInfo<'_>) -> usize| -> usize {
-            modules[..app_id].iter().map(count).sum()
-        };
-        let mut report = Report {
-            imports_resolved: plan.counts.resolved,
-            imports_forwarded: plan.counts.forwarded,
-            imports_shared: plan.counts.shared,
-            intrinsics_kept: plan.counts.intrinsics,
-            types_deduplicated: plan.counts.types_deduplicated,
-            merged: MergedCounts {
-                funcs: from_builtins(&|m| m.bodies.len()),
-                tables: from_builtins(&|m| m.tables.len()),
-                memories: from_builtins(&|m| m.memories.len()),
-                globals: from_builtins(&|m| m.globals.len()),
-                tags: from_builtins(&|m| m.tags.len()),
-                elems: from_builtins(&|m| m.elements.len()),
-                data: from_builtins(&|m| m.data_segments.len()),
-            },
-            unused_builtins: plan
-                .unused_builtins
-                .iter()
-                .filter(|&&b| !virtualize::is_virtualizer(&modules[b].input))
-                .map(|&b| names[b].clone())
-                .collect(),
-            unused_virtualizers: plan
-                .unused_builtins
-                .iter()
-                .filter(|&&b| virtualize::is_virtualizer(&modules[b].input))
-                .map(|&b| names[b].clone())
-                .collect(),
-            start_synthesized: plan.start_func.is_some(),
-            inlining: InlineCounts::default(),
-            descriptor: DescriptorCounts::default(),
-            bytes_in,
-            bytes_out: 0,
-            warnings: Vec::new(),
-            elapsed: Duration::ZERO,
-            phases: Vec::new(),
-        };
         // The inputs' validator state is as large as the output's; free it
         // before inlining and validating the output so peak memory stays
         // near input plus output. Inlining needs only the plan.
@@ -437,7 +353,7 @@ impl Linker {
         drop(app);
         let (wasm, inlining, inline_warnings) = inline::run(wasm, &plan, app_id, self.inline)?;
         if self.inline != InlineMode::None {
-            phase("inline and remove dead code");
+            clock.phase("inline and remove dead code");
         }
         drop(plan);
         warnings.extend(inline_warnings);
@@ -446,20 +362,158 @@ impl Linker {
             let (wasm, counts) =
                 descriptor::hoist(wasm, &self.namespace, self.descriptor, &mut warnings)?;
             report.descriptor = counts;
-            phase("hoist descriptor loads");
+            clock.phase("hoist descriptor loads");
             wasm
         } else {
             wasm
         };
+        validate_output(&wasm)?;
+        clock.phase("validate output");
         report.bytes_out = wasm.len();
         report.warnings = warnings;
-
-        let mut output_validator = wasmparser::Validator::new_with_features(validate::features());
-        validate::validate_module(&mut output_validator, &wasm)
-            .map_err(|e| LinkError::InvalidOutput(e.to_string()))?;
-        phase("validate output");
-        report.elapsed = started.elapsed();
-        report.phases = phases;
+        (report.elapsed, report.phases) = clock.finish();
         Ok(Linked { wasm, report })
+    }
+
+    /// A builtin or virtualizer may not take the intrinsics' module name.
+    fn check_provider_names(&self) -> Result<(), LinkError> {
+        match self
+            .provider_inputs()
+            .find(|(name, _, _)| *name == self.namespace)
+        {
+            Some((name, _, _)) => Err(LinkError::BadBuiltinName {
+                name: name.to_string(),
+                reason: "it is the intrinsics namespace".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Validates every input with one validator so type ids are shared;
+    /// the app goes last and its type snapshot then knows every id.
+    fn read_and_validate<'a>(&'a self, app: &'a [u8]) -> Result<Vec<ModuleInfo<'a>>, LinkError> {
+        let mut validator = wasmparser::Validator::new_with_features(validate::features());
+        let mut modules = Vec::with_capacity(self.builtins.len() + self.virtualizers.len() + 1);
+        let inputs = self
+            .provider_inputs()
+            .map(|(_, input, bytes)| (input, bytes))
+            .chain(std::iter::once((InputName::App, app)));
+        for (input, bytes) in inputs {
+            let types = validate::validate_module(&mut validator, bytes).map_err(|e| {
+                LinkError::Invalid {
+                    input: input.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            modules.push(ModuleInfo::read(input, bytes, types)?);
+        }
+        Ok(modules)
+    }
+}
+
+/// The app in binary form; text is parsed, binary bytes owned are kept.
+fn app_binary(app: Cow<'_, [u8]>) -> Result<Cow<'_, [u8]>, LinkError> {
+    Ok(match app {
+        Cow::Borrowed(bytes) => to_binary(&InputName::App, bytes)?,
+        Cow::Owned(bytes) if bytes.starts_with(b"\0asm") => Cow::Owned(bytes),
+        Cow::Owned(bytes) => Cow::Owned(to_binary(&InputName::App, &bytes)?.into_owned()),
+    })
+}
+
+/// Emission: the merged module, its merged name section, and the app's
+/// branch hints carried over; with the warnings of each.
+fn emit_merged(
+    modules: &[ModuleInfo<'_>],
+    names: &[String],
+    plan: &plan::Plan,
+) -> Result<(Vec<u8>, Vec<String>), LinkError> {
+    let (name_section, mut warnings) = names::merge(modules, names, plan);
+    let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
+    // Room for the inputs plus growth (re-encoded indices may take an extra
+    // byte, builtin functions are added): reallocating a buffer of this
+    // size would briefly need three times the memory.
+    let capacity = bytes_in + bytes_in / 16 + 4096;
+    let app_id = modules.len() - 1;
+    let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
+    let (wasm, emit_warnings) = emit::emit(modules, plan, name_section.as_ref(), capacity)?;
+    warnings.extend(emit_warnings);
+    let wasm = match &branch_hints {
+        Some(branch_hints) => hints::insert(wasm, branch_hints),
+        None => wasm,
+    };
+    Ok((wasm, warnings))
+}
+
+/// What planning and emission did, for the report; the later phases fill
+/// in the rest.
+fn merge_report(modules: &[ModuleInfo<'_>], names: &[String], plan: &plan::Plan) -> Report {
+    let builtins = &modules[..modules.len() - 1];
+    let from_builtins =
+        |count: &dyn Fn(&ModuleInfo<'_>) -> usize| -> usize { builtins.iter().map(count).sum() };
+    let unused = |virtualizers: bool| -> Vec<String> {
+        plan.unused_builtins
+            .iter()
+            .filter(|&&b| virtualize::is_virtualizer(&modules[b].input) == virtualizers)
+            .map(|&b| names[b].clone())
+            .collect()
+    };
+    Report {
+        imports_resolved: plan.counts.resolved,
+        imports_forwarded: plan.counts.forwarded,
+        imports_shared: plan.counts.shared,
+        intrinsics_kept: plan.counts.intrinsics,
+        types_deduplicated: plan.counts.types_deduplicated,
+        merged: MergedCounts {
+            funcs: from_builtins(&|m| m.bodies.len()),
+            tables: from_builtins(&|m| m.tables.len()),
+            memories: from_builtins(&|m| m.memories.len()),
+            globals: from_builtins(&|m| m.globals.len()),
+            tags: from_builtins(&|m| m.tags.len()),
+            elems: from_builtins(&|m| m.elements.len()),
+            data: from_builtins(&|m| m.data_segments.len()),
+        },
+        unused_builtins: unused(false),
+        unused_virtualizers: unused(true),
+        start_synthesized: plan.start_func.is_some(),
+        bytes_in: modules.iter().map(|m| m.bytes.len()).sum(),
+        ..Report::default()
+    }
+}
+
+/// An invalid output is a linker bug, never returned.
+fn validate_output(wasm: &[u8]) -> Result<(), LinkError> {
+    let mut validator = wasmparser::Validator::new_with_features(validate::features());
+    validate::validate_module(&mut validator, wasm)
+        .map(|_| ())
+        .map_err(|e| LinkError::InvalidOutput(e.to_string()))
+}
+
+/// The wall-clock time of each phase, for `--stats`.
+struct PhaseClock {
+    started: Instant,
+    phase_start: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl PhaseClock {
+    fn start() -> PhaseClock {
+        let now = Instant::now();
+        PhaseClock {
+            started: now,
+            phase_start: now,
+            phases: Vec::new(),
+        }
+    }
+
+    /// Ends the phase called `name`.
+    fn phase(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, now - self.phase_start));
+        self.phase_start = now;
+    }
+
+    /// The whole link's time and each phase's.
+    fn finish(self) -> (Duration, Vec<(&'static str, Duration)>) {
+        (self.started.elapsed(), self.phases)
     }
 }
