@@ -669,35 +669,10 @@ fn control_characters_in_names_are_escaped() {
     assert!(!message.contains('\u{1b}'), "{message:?}");
 }
 
-#[test]
-fn bad_store_data_descriptors_are_rejected() {
-    let dir = example_scratch("descriptor-bad");
-    for bad in ["sixteen", "-1", "4294967296", ""] {
-        let output = prelink(
-            &[
-                "link",
-                "app.wat",
-                "--builtin",
-                "host-buf=builtin.wat",
-                "--store-data-descriptor",
-                bad,
-                "-o",
-                "out.wasm",
-            ],
-            &dir,
-        );
-        let message = stderr(&output);
-        assert!(!output.status.success(), "`{bad}` accepted");
-        assert!(message.contains("--store-data-descriptor"), "{message}");
-        assert!(!message.contains("panicked"), "{message}");
-        assert!(!dir.join("out.wasm").exists(), "`{bad}` wrote output");
-    }
-}
-
-/// The `descriptor:` line of `--stats` for a link of the example with a
-/// descriptor of `bytes`, if the pass hoisted anything.
-fn hoisted_with_descriptor(dir: &Path, bytes: &str) -> Option<String> {
-    let output = prelink(
+/// Links the example with a descriptor of `bytes` into `out.wasm`,
+/// reporting on stderr.
+fn link_with_descriptor(dir: &Path, bytes: &str) -> Output {
+    prelink(
         &[
             "link",
             "app.wat",
@@ -710,7 +685,26 @@ fn hoisted_with_descriptor(dir: &Path, bytes: &str) -> Option<String> {
             "out.wasm",
         ],
         dir,
-    );
+    )
+}
+
+#[test]
+fn bad_store_data_descriptors_are_rejected() {
+    let dir = example_scratch("descriptor-bad");
+    for bad in ["sixteen", "-1", "4294967296", ""] {
+        let output = link_with_descriptor(&dir, bad);
+        let message = stderr(&output);
+        assert!(!output.status.success(), "`{bad}` accepted");
+        assert!(message.contains("--store-data-descriptor"), "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(!dir.join("out.wasm").exists(), "`{bad}` wrote output");
+    }
+}
+
+/// The `descriptor:` line of `--stats` for a link of the example with a
+/// descriptor of `bytes`, if the pass hoisted anything.
+fn hoisted_with_descriptor(dir: &Path, bytes: &str) -> Option<String> {
+    let output = link_with_descriptor(dir, bytes);
     assert!(output.status.success(), "{}", stderr(&output));
     stderr(&output)
         .lines()
@@ -734,4 +728,21 @@ fn a_store_data_descriptor_hoists_only_loads_that_fit_inside_it() {
             .unwrap_or_else(|| panic!("no count in `{line}`"))
     };
     assert!(loads(&ptr_only) < loads(&both), "{ptr_only} / {both}");
+}
+
+#[test]
+fn a_store_data_descriptor_opens_no_way_to_the_intrinsics() {
+    // The promise is the embedder's; the app still may not import an
+    // intrinsic, and nothing is written.
+    let dir = example_scratch("descriptor-trust");
+    std::fs::write(
+        dir.join("app.wat"),
+        r#"(module
+          (import "unsafe-intrinsics" "u64-native-load" (func $load (param i64) (result i64)))
+          (import "host-buf" "len" (func $len (result i64)))
+          (func (export "peek") (result i64) (call $load (call $len))))"#,
+    )
+    .expect("app written");
+    let output = link_with_descriptor(&dir, "16");
+    assert_fails(&output, &dir, &["unsafe-intrinsics", "u64-native-load"]);
 }

@@ -16,10 +16,10 @@ use std::borrow::Cow;
 use wasm_encoder::reencode::Reencode;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode,
-    ExportKind, ExportSection, FunctionSection, GlobalSection, ImportSection, Instruction,
-    MemorySection, Section, StartSection, TableSection, TagSection, TypeSection,
+    ExportSection, FunctionSection, GlobalSection, ImportSection, Instruction, MemorySection,
+    Section, StartSection, TableSection, TagSection, TypeSection,
 };
-use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, TableInit};
+use wasmparser::{DataKind, ElementItems, ElementKind, TableInit};
 
 /// Code is rewritten in this many rounds of one range per core (see
 /// [`crate::parallel::split_in_waves`]): enough that the rounds' output
@@ -341,27 +341,7 @@ impl Emitter<'_, '_> {
             exports.len(),
             |out| {
                 for export in exports {
-                    let (kind, index) = match export.kind {
-                        ExternalKind::Func | ExternalKind::FuncExact => (
-                            ExportKind::Func,
-                            maps.funcs.get(Idx::new(export.index)).raw(),
-                        ),
-                        ExternalKind::Table => (
-                            ExportKind::Table,
-                            maps.tables.get(Idx::new(export.index)).raw(),
-                        ),
-                        ExternalKind::Memory => (
-                            ExportKind::Memory,
-                            maps.memories.get(Idx::new(export.index)).raw(),
-                        ),
-                        ExternalKind::Global => (
-                            ExportKind::Global,
-                            maps.globals.get(Idx::new(export.index)).raw(),
-                        ),
-                        ExternalKind::Tag => {
-                            (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw())
-                        }
-                    };
+                    let (kind, index) = maps.export(export.kind, export.index);
                     export.name.encode(out);
                     kind.encode(out);
                     index.encode(out);

@@ -216,6 +216,28 @@ pub struct ModuleMaps {
     pub data: IndexMap<Data>,
 }
 
+impl ModuleMaps {
+    /// Where an export of the input (`kind`, input `index`) points in the
+    /// merged module.
+    pub fn export(
+        &self,
+        kind: wasmparser::ExternalKind,
+        index: u32,
+    ) -> (wasm_encoder::ExportKind, u32) {
+        use wasm_encoder::ExportKind;
+        use wasmparser::ExternalKind;
+        match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => {
+                (ExportKind::Func, self.funcs.get(Idx::new(index)).raw())
+            }
+            ExternalKind::Table => (ExportKind::Table, self.tables.get(Idx::new(index)).raw()),
+            ExternalKind::Memory => (ExportKind::Memory, self.memories.get(Idx::new(index)).raw()),
+            ExternalKind::Global => (ExportKind::Global, self.globals.get(Idx::new(index)).raw()),
+            ExternalKind::Tag => (ExportKind::Tag, self.tags.get(Idx::new(index)).raw()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,9 +28,9 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasm_encoder::{
-    ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode, ExportKind,
-    ExportSection, FunctionSection, GlobalSection, ImportSection, MemorySection, Section,
-    StartSection, TableSection, TagSection, TypeSection,
+    ConstExpr, DataCountSection, DataSection, ElementSection, Elements, Encode, ExportSection,
+    FunctionSection, GlobalSection, ImportSection, MemorySection, Section, StartSection,
+    TableSection, TagSection, TypeSection,
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody, TableInit};
 
@@ -262,25 +262,7 @@ fn exports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
     let maps = inputs.maps;
     let mut exports = ExportSection::new();
     for export in &inputs.module.exports {
-        let (kind, index) = match export.kind {
-            ExternalKind::Func | ExternalKind::FuncExact => (
-                ExportKind::Func,
-                maps.funcs.get(Idx::new(export.index)).raw(),
-            ),
-            ExternalKind::Table => (
-                ExportKind::Table,
-                maps.tables.get(Idx::new(export.index)).raw(),
-            ),
-            ExternalKind::Memory => (
-                ExportKind::Memory,
-                maps.memories.get(Idx::new(export.index)).raw(),
-            ),
-            ExternalKind::Global => (
-                ExportKind::Global,
-                maps.globals.get(Idx::new(export.index)).raw(),
-            ),
-            ExternalKind::Tag => (ExportKind::Tag, maps.tags.get(Idx::new(export.index)).raw()),
-        };
+        let (kind, index) = maps.export(export.kind, export.index);
         exports.export(export.name, kind, index);
     }
     exports.append_to(out);
