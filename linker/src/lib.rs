@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 pub(crate) mod code;
+pub(crate) mod debug;
 pub mod component;
 pub(crate) mod describe;
 pub(crate) mod descriptor;

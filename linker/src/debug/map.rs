@@ -1,0 +1,296 @@
+//! Where each byte of the output's code came from.
+//!
+//! Debug information names code by its offset in the Code section (DWARF's
+//! addresses for Wasm are offsets from the start of that section's
+//! contents; a source map's columns are the same offsets plus the section's
+//! place in the file). Linking moves code three times — emission re-encodes
+//! indices, inlining copies bodies into callers, the descriptor pass adds
+//! loads at entry — so each phase that moves code records a [`CodeMap`]
+//! from its output back to its input, and the maps are composed into one
+//! from the final module back to the inputs.
+//!
+//! A map is a sorted list of [`Mark`]s. A mark holds from its `out` offset
+//! to the next mark's: a [`Source::Copy`] stretch is byte for byte the
+//! input's (so every instruction boundary, and every address a line table
+//! names inside it, maps by the same shift), an [`Source::At`] stretch
+//! stands for one input instruction (re-encoded with other immediates, or
+//! code written for it such as the `local.set`s of an inlined call), and
+//! [`Source::None`] has no input at all (a synthesized start function).
+//! Recording is done only when an input has debug information, so a link
+//! without any pays nothing.
+
+use std::ops::Range;
+
+/// A place in an input's code: which input (link order, the app last) and
+/// the offset from the start of its Code section's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    /// The input, numbered in link order: builtins and virtualizers as
+    /// given, the app last.
+    pub input: u32,
+    /// Offset from the start of the input's Code section contents.
+    pub offset: u32,
+}
+
+impl Origin {
+    fn shifted(self, by: u32) -> Origin {
+        Origin {
+            input: self.input,
+            offset: self.offset + by,
+        }
+    }
+}
+
+/// What one stretch of output code stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Nothing of any input.
+    None,
+    /// A byte-for-byte copy starting at this origin.
+    Copy(Origin),
+    /// One instruction, or a function's locals header, at this origin.
+    At(Origin),
+}
+
+/// The start of a stretch of output code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Offset in the output's Code section contents.
+    pub out: u32,
+    /// What the stretch up to the next mark came from.
+    pub source: Source,
+    /// For code inlined into another function: the call instruction it
+    /// replaced, in the code of the function it now belongs to (after
+    /// nested inlining, the outermost call). `None` for a function's own
+    /// code.
+    pub site: Option<Origin>,
+}
+
+/// A map from one module's code back to its inputs' code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodeMap {
+    /// Sorted by `out`, strictly increasing.
+    pub marks: Vec<Mark>,
+    /// Size of the output's Code section contents: where the last mark ends.
+    pub end: u32,
+    /// Each output function body (after its size), in order.
+    pub bodies: Vec<Range<u32>>,
+}
+
+impl CodeMap {
+    /// The mark holding `out`, if any.
+    fn mark_at(&self, out: u32) -> Option<&Mark> {
+        if out >= self.end {
+            return None;
+        }
+        let i = self.marks.partition_point(|m| m.out <= out);
+        i.checked_sub(1).map(|i| &self.marks[i])
+    }
+
+    /// Where the output byte at `out` came from, and the call site it was
+    /// inlined at.
+    pub fn lookup(&self, out: u32) -> (Option<Origin>, Option<Origin>) {
+        match self.mark_at(out) {
+            Some(mark) => (point(mark, out), mark.site),
+            None => (None, None),
+        }
+    }
+
+    /// The end of the stretch starting with mark `i`.
+    pub fn mark_end(&self, i: usize) -> u32 {
+        self.marks.get(i + 1).map_or(self.end, |m| m.out)
+    }
+
+    /// This map (from a later phase's output to `earlier`'s output) composed
+    /// with `earlier` (from that output back to the inputs): a map from the
+    /// later output to the inputs. The `input` of this map's origins is
+    /// ignored; they are offsets in `earlier`'s output.
+    pub fn compose(&self, earlier: &CodeMap) -> CodeMap {
+        let mut recorder = Recorder::default();
+        for (i, mark) in self.marks.iter().enumerate() {
+            let end = self.mark_end(i);
+            let site = |inner: Option<Origin>| match mark.site {
+                Some(site) => earlier.lookup(site.offset).0,
+                None => inner,
+            };
+            match mark.source {
+                Source::None => recorder.push(mark.out, Source::None, site(None)),
+                Source::At(at) => {
+                    let (origin, inner) = earlier.lookup(at.offset);
+                    recorder.push(mark.out, origin.map_or(Source::None, Source::At), site(inner));
+                }
+                Source::Copy(from) => {
+                    let length = end - mark.out;
+                    let (start, stop) = (from.offset, from.offset + length);
+                    let first = earlier.marks.partition_point(|m| m.out <= start);
+                    let mut j = first.saturating_sub(1);
+                    if first == 0 {
+                        // Before the earlier map's first mark: nothing.
+                        recorder.push(mark.out, Source::None, site(None));
+                        j = 0;
+                    }
+                    while j < earlier.marks.len() && earlier.marks[j].out < stop {
+                        let e = &earlier.marks[j];
+                        let piece = e.out.max(start);
+                        let source = if piece >= earlier.end {
+                            Source::None
+                        } else {
+                            match e.source {
+                                Source::None => Source::None,
+                                Source::At(o) => Source::At(o),
+                                Source::Copy(o) => Source::Copy(o.shifted(piece - e.out)),
+                            }
+                        };
+                        recorder.push(mark.out + (piece - start), source, site(e.site));
+                        j += 1;
+                    }
+                }
+            }
+        }
+        recorder.finish(self.end, self.bodies.clone())
+    }
+}
+
+/// The origin of the byte at `out` within `mark`'s stretch.
+fn point(mark: &Mark, out: u32) -> Option<Origin> {
+    match mark.source {
+        Source::None => None,
+        Source::Copy(origin) => Some(origin.shifted(out - mark.out)),
+        Source::At(origin) => Some(origin),
+    }
+}
+
+/// Builds a [`CodeMap`] in output order, merging stretches that continue
+/// one another.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    marks: Vec<Mark>,
+    bodies: Vec<Range<u32>>,
+}
+
+impl Recorder {
+    /// Starts a stretch at `out`. A stretch that continues the previous
+    /// copy is not recorded; one at the same offset replaces the previous.
+    pub fn push(&mut self, out: u32, source: Source, site: Option<Origin>) {
+        if let Some(last) = self.marks.last_mut() {
+            debug_assert!(out >= last.out, "marks out of order");
+            if last.out == out {
+                *last = Mark { out, source, site };
+                self.merge_last();
+                return;
+            }
+            if last.site == site {
+                match (last.source, source) {
+                    (Source::Copy(a), Source::Copy(b))
+                        if a.input == b.input
+                            && b.offset.checked_sub(a.offset) == Some(out - last.out) =>
+                    {
+                        return;
+                    }
+                    (Source::None, Source::None) => return,
+                    _ => {}
+                }
+            }
+        }
+        self.marks.push(Mark { out, source, site });
+    }
+
+    /// After a replacement, the last mark may continue the one before.
+    fn merge_last(&mut self) {
+        let n = self.marks.len();
+        if n < 2 {
+            return;
+        }
+        let (before, last) = (self.marks[n - 2], self.marks[n - 1]);
+        let continues = before.site == last.site
+            && match (before.source, last.source) {
+                (Source::Copy(a), Source::Copy(b)) => {
+                    a.input == b.input
+                        && b.offset.checked_sub(a.offset) == Some(last.out - before.out)
+                }
+                (Source::None, Source::None) => true,
+                _ => false,
+            };
+        if continues {
+            self.marks.pop();
+        }
+    }
+
+    /// Records an output function body.
+    pub fn body(&mut self, body: Range<u32>) {
+        self.bodies.push(body);
+    }
+
+    /// The map, its last stretch ending at `end`.
+    pub fn finish(self, end: u32, bodies: Vec<Range<u32>>) -> CodeMap {
+        let bodies = if self.bodies.is_empty() {
+            bodies
+        } else {
+            self.bodies
+        };
+        CodeMap {
+            marks: self.marks,
+            end,
+            bodies,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(input: u32, offset: u32) -> Origin {
+        Origin { input, offset }
+    }
+
+    #[test]
+    fn copies_shift_and_points_stand_still() {
+        let mut r = Recorder::default();
+        r.push(10, Source::Copy(at(1, 100)), None);
+        r.push(14, Source::At(at(1, 104)), None);
+        r.push(20, Source::Copy(at(1, 107)), None);
+        r.push(25, Source::None, None);
+        let map = r.finish(30, vec![10..30]);
+        assert_eq!(map.lookup(9), (None, None));
+        assert_eq!(map.lookup(12).0, Some(at(1, 102)));
+        assert_eq!(map.lookup(17).0, Some(at(1, 104)));
+        assert_eq!(map.lookup(21).0, Some(at(1, 108)));
+        assert_eq!(map.lookup(26).0, None);
+        assert_eq!(map.lookup(30).0, None);
+    }
+
+    #[test]
+    fn continued_copies_are_one_mark() {
+        let mut r = Recorder::default();
+        r.push(0, Source::Copy(at(0, 5)), None);
+        r.push(3, Source::Copy(at(0, 8)), None);
+        r.push(6, Source::Copy(at(0, 12)), None);
+        let map = r.finish(9, Vec::new());
+        assert_eq!(map.marks.len(), 2);
+    }
+
+    #[test]
+    fn composition_follows_both_maps() {
+        // Earlier: output 0..10 copies input 0 at 50; 10..12 is one
+        // instruction at input 0's 60; 12..20 copies input 1 at 0.
+        let mut r = Recorder::default();
+        r.push(0, Source::Copy(at(0, 50)), None);
+        r.push(10, Source::At(at(0, 60)), None);
+        r.push(12, Source::Copy(at(1, 0)), None);
+        let earlier = r.finish(20, Vec::new());
+        // Later: 100..115 copies earlier 5..20; 115..118 is an inlined
+        // copy of earlier 0..3 at the call earlier 14.
+        let mut r = Recorder::default();
+        r.push(100, Source::Copy(at(0, 5)), None);
+        r.push(115, Source::Copy(at(0, 0)), Some(at(0, 14)));
+        let later = r.finish(118, Vec::new());
+        let map = later.compose(&earlier);
+        assert_eq!(map.lookup(101).0, Some(at(0, 56)));
+        assert_eq!(map.lookup(105).0, Some(at(0, 60)));
+        assert_eq!(map.lookup(106).0, Some(at(0, 60)));
+        assert_eq!(map.lookup(107).0, Some(at(1, 0)));
+        assert_eq!(map.lookup(114).0, Some(at(1, 7)));
+        assert_eq!(map.lookup(116), (Some(at(0, 51)), Some(at(1, 2))));
+    }
+}
