@@ -5,6 +5,7 @@
 //! ([`map`]); the DWARF of every input and the app's source map are then
 //! rewritten against the composed map.
 
+pub(crate) mod dwarf;
 pub mod map;
 
 use std::ops::Range;

@@ -1,0 +1,185 @@
+//! The inputs' DWARF, rewritten for the output's code offsets.
+//!
+//! Every input's units are converted into one `gimli::write::Dwarf` (so the
+//! string tables are shared), with every code address sent through the code
+//! map: ranges and location lists are mapped piece by piece, and the line
+//! tables are rebuilt from the output's side, one sequence per output body,
+//! so that code inlined from a builtin keeps the builtin's source lines.
+//!
+//! Malformed DWARF in one input must not cost the others theirs: each input
+//! is converted and written into a scratch `Dwarf` first, and only an input
+//! that converts cleanly is converted again into the shared one.
+
+mod entries;
+mod forward;
+mod lines;
+#[cfg(test)]
+mod tests;
+
+use gimli::write::{self, EndianVec, Sections};
+use gimli::{EndianSlice, LittleEndian};
+
+use super::map::CodeMap;
+use super::DebugInput;
+use forward::Forward;
+use lines::{InputLines, Owners};
+
+/// The reader every input's sections are read with.
+type Reader<'a> = EndianSlice<'a, LittleEndian>;
+
+/// Why an input's debug information was dropped: the section being read
+/// when it went wrong, and gimli's complaint.
+#[derive(Debug)]
+struct Failure {
+    section: &'static str,
+    error: String,
+}
+
+impl Failure {
+    /// An error met while working on `section`.
+    fn at(section: &'static str) -> impl Fn(gimli::write::ConvertError) -> Failure {
+        move |error| Failure {
+            section,
+            error: error.to_string(),
+        }
+    }
+
+    /// A read error met while working on `section`.
+    fn read(section: &'static str) -> impl Fn(gimli::read::Error) -> Failure {
+        move |error| Failure {
+            section,
+            error: error.to_string(),
+        }
+    }
+}
+
+/// What the conversion of one input needs to know about the whole link.
+struct Context<'m> {
+    /// Each input's line rows, `None` for inputs without (usable) DWARF.
+    lines: Vec<Option<InputLines>>,
+    /// Which output bodies each unit's line program describes.
+    owners: Owners,
+    /// The output body ranges, by body index.
+    map: &'m CodeMap,
+}
+
+/// The output's `.debug_*` sections, by name, in a fixed order: the DWARF of
+/// every input that has some, with code addresses in the output's Code
+/// section. An input whose DWARF cannot be read is left out, with a warning.
+pub(crate) fn rewrite(
+    inputs: &[DebugInput<'_>],
+    map: &CodeMap,
+    warnings: &mut Vec<String>,
+) -> Vec<(String, Vec<u8>)> {
+    let reads: Vec<Option<gimli::read::Dwarf<Reader<'_>>>> = inputs.iter().map(load).collect();
+    if reads.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let mut lines = Vec::with_capacity(inputs.len());
+    for (input, read) in inputs.iter().zip(&reads) {
+        lines.push(read.as_ref().and_then(|read| {
+            lines::read_input(read)
+                .map_err(|failure| warnings.push(dropped(input, &failure)))
+                .ok()
+        }));
+    }
+    let owners = Owners::new(map, &lines);
+    let context = Context { lines, owners, map };
+    let mut dwarf = write::Dwarf::new();
+    for (index, (input, read)) in inputs.iter().zip(&reads).enumerate() {
+        let Some(read) = read else { continue };
+        if context.lines[index].is_none() {
+            continue;
+        }
+        let forward = Forward::new(map, index as u32, &input.bodies);
+        let result = validate(read, index, &forward, &context)
+            .and_then(|()| convert_input(&mut dwarf, read, index, &forward, &context));
+        if let Err(failure) = result {
+            warnings.push(dropped(input, &failure));
+        }
+    }
+    match sections(&mut dwarf) {
+        Ok(sections) => sections,
+        Err(error) => {
+            warnings.push(format!(
+                "dropped the debug information of every input: writing DWARF failed ({error})"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// The warning for an input whose debug information is left out.
+fn dropped(input: &DebugInput<'_>, failure: &Failure) -> String {
+    format!(
+        "dropped the debug information of {}: {}: invalid DWARF ({})",
+        input.name, failure.section, failure.error
+    )
+}
+
+/// The input's DWARF sections for gimli, if it has a `.debug_info`.
+fn load<'a>(input: &DebugInput<'a>) -> Option<gimli::read::Dwarf<Reader<'a>>> {
+    let section = |name: &str| -> &'a [u8] {
+        input
+            .sections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[][..], |(_, data)| *data)
+    };
+    if section(".debug_info").is_empty() {
+        return None;
+    }
+    let loaded: Result<_, gimli::read::Error> =
+        gimli::read::Dwarf::load(|id| Ok(EndianSlice::new(section(id.name()), LittleEndian)));
+    loaded.ok()
+}
+
+/// Converts the input into a scratch `Dwarf` and writes it, so that an
+/// input that would fail midway never reaches the shared one.
+fn validate(
+    read: &gimli::read::Dwarf<Reader<'_>>,
+    index: usize,
+    forward: &Forward,
+    context: &Context<'_>,
+) -> Result<(), Failure> {
+    let mut scratch = write::Dwarf::new();
+    convert_input(&mut scratch, read, index, forward, context)?;
+    let mut out = Sections::new(EndianVec::new(LittleEndian));
+    scratch.write(&mut out).map_err(|error| Failure {
+        section: ".debug_info",
+        error: error.to_string(),
+    })
+}
+
+/// Converts every unit of one input into `dwarf`.
+fn convert_input(
+    dwarf: &mut write::Dwarf,
+    read: &gimli::read::Dwarf<Reader<'_>>,
+    index: usize,
+    forward: &Forward,
+    context: &Context<'_>,
+) -> Result<(), Failure> {
+    let mut convert = dwarf.convert(read).map_err(Failure::at(".debug_info"))?;
+    let mut unit_index = 0;
+    while let Some((mut unit, root)) = convert.read_unit().map_err(Failure::at(".debug_info"))? {
+        lines::convert_program(&mut unit, (index, unit_index), context)
+            .map_err(Failure::at(".debug_line"))?;
+        entries::convert_entries(&mut unit, root, forward).map_err(Failure::at(".debug_info"))?;
+        unit_index += 1;
+    }
+    Ok(())
+}
+
+/// The written sections that are not empty, in gimli's fixed order.
+fn sections(dwarf: &mut write::Dwarf) -> Result<Vec<(String, Vec<u8>)>, write::Error> {
+    let mut out = Sections::new(EndianVec::new(LittleEndian));
+    dwarf.write(&mut out)?;
+    let mut sections = Vec::new();
+    out.for_each(|id, data| {
+        if !data.slice().is_empty() {
+            sections.push((id.name().to_string(), data.slice().to_vec()));
+        }
+        Ok::<(), write::Error>(())
+    })?;
+    Ok(sections)
+}

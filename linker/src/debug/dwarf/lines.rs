@@ -1,0 +1,416 @@
+//! Line tables rebuilt from the output's side.
+//!
+//! Rewriting an input's line program row by row cannot follow code that
+//! was copied into another function (inlining) or into another input's
+//! unit, so the output's rows are generated per output body instead: walk
+//! the stretches of the body, and ask the input each came from what source
+//! location covers it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use gimli::read::{self, LineProgramHeader};
+use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
+
+use super::{entries, Context, Failure, Reader};
+use crate::debug::map::{CodeMap, Source};
+
+/// A source location as an input's line table gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Loc {
+    /// Index into the input's [`InputLines::files`].
+    file: u32,
+    line: u64,
+    column: u64,
+    is_stmt: bool,
+    prologue_end: bool,
+    epilogue_begin: bool,
+    discriminator: u64,
+}
+
+/// One input's line rows, with absolute input addresses, and its units'
+/// code ranges.
+#[derive(Debug, Default)]
+pub(super) struct InputLines {
+    /// Each file a row names: its directory and its name, as bytes.
+    files: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Rows sorted by address; `None` ends a sequence (no location from
+    /// there on until the next row).
+    rows: Vec<(u64, Option<Loc>)>,
+    /// Each unit's code ranges, by unit index.
+    units: Vec<Vec<Range<u64>>>,
+}
+
+impl InputLines {
+    /// The location covering input address `address`.
+    fn at(&self, address: u64) -> Option<Loc> {
+        let i = self.rows.partition_point(|(a, _)| *a <= address);
+        i.checked_sub(1).and_then(|i| self.rows[i].1)
+    }
+
+    /// The rows strictly inside `range`: where the location changes.
+    fn inside(&self, range: Range<u64>) -> &[(u64, Option<Loc>)] {
+        let first = self.rows.partition_point(|(a, _)| *a <= range.start);
+        let last = self.rows.partition_point(|(a, _)| *a < range.end);
+        &self.rows[first..last.max(first)]
+    }
+
+    /// The unit whose code holds input address `address`.
+    fn unit_of(&self, address: u64) -> Option<usize> {
+        self.units
+            .iter()
+            .position(|ranges| ranges.iter().any(|r| r.contains(&address)))
+    }
+}
+
+/// Reads every unit's code ranges and line rows, so that the output's
+/// line programs can look up any input's locations.
+pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
+    let mut lines = InputLines::default();
+    let mut interned = HashMap::new();
+    let mut headers = read.units();
+    while let Some(header) = headers.next().map_err(Failure::read(".debug_info"))? {
+        let unit = read
+            .unit(header)
+            .map_err(Failure::read(failing_section(read, &header)))?;
+        let mut cursor = unit.entries();
+        let root = cursor
+            .next_dfs()
+            .map_err(Failure::read(".debug_info"))?
+            .ok_or(read::Error::MissingUnitDie)
+            .map_err(Failure::read(".debug_info"))?;
+        let ranges = entries::input_ranges(unit.unit_ref(read), root)
+            .map_err(Failure::read(".debug_ranges"))?;
+        lines.units.push(ranges);
+        if let Some(program) = unit.line_program.clone() {
+            read_rows(read, program, &mut lines, &mut interned)
+                .map_err(Failure::read(".debug_line"))?;
+        }
+    }
+    // Sequence ends first, so that a sequence starting where another ends
+    // wins the lookup.
+    lines
+        .rows
+        .sort_by_key(|(address, loc)| (*address, loc.is_some()));
+    Ok(lines)
+}
+
+/// The section that made a unit unreadable: its abbreviations, its line
+/// program's header, or else the unit itself.
+fn failing_section(
+    read: &read::Dwarf<Reader<'_>>,
+    header: &read::UnitHeader<Reader<'_>>,
+) -> &'static str {
+    let Ok(abbreviations) = read.abbreviations(header) else {
+        return ".debug_abbrev";
+    };
+    let mut cursor = header.entries(&abbreviations);
+    let root = match cursor.next_dfs() {
+        Ok(Some(root)) => root,
+        Err(read::Error::InvalidAbbreviationCode(_)) => return ".debug_abbrev",
+        _ => return ".debug_info",
+    };
+    if let Some(gimli::AttributeValue::DebugLineRef(offset)) =
+        root.attr_value(gimli::constants::DW_AT_stmt_list)
+    {
+        if read
+            .debug_line
+            .program(offset, header.address_size(), None, None)
+            .is_err()
+        {
+            return ".debug_line";
+        }
+    }
+    ".debug_info"
+}
+
+/// Appends one line program's rows to `lines`.
+fn read_rows(
+    read: &read::Dwarf<Reader<'_>>,
+    program: read::IncompleteLineProgram<Reader<'_>>,
+    lines: &mut InputLines,
+    interned: &mut HashMap<(Vec<u8>, Vec<u8>), u32>,
+) -> read::Result<()> {
+    let mut files: HashMap<u64, Option<u32>> = HashMap::new();
+    let mut rows = program.rows();
+    while let Some((header, row)) = rows.next_row()? {
+        if row.end_sequence() {
+            lines.rows.push((row.address(), None));
+            continue;
+        }
+        let file = match files.get(&row.file_index()) {
+            Some(file) => *file,
+            None => {
+                let file = file_key(read, header, row.file_index())?
+                    .map(|key| intern(&mut lines.files, interned, key));
+                files.insert(row.file_index(), file);
+                file
+            }
+        };
+        let loc = file.map(|file| Loc {
+            file,
+            line: row.line().map_or(0, |line| line.get()),
+            column: match row.column() {
+                read::ColumnType::LeftEdge => 0,
+                read::ColumnType::Column(column) => column.get(),
+            },
+            is_stmt: row.is_stmt(),
+            prologue_end: row.prologue_end(),
+            epilogue_begin: row.epilogue_begin(),
+            discriminator: row.discriminator(),
+        });
+        lines.rows.push((row.address(), loc));
+    }
+    Ok(())
+}
+
+/// The directory and name of file `index` of a line program.
+fn file_key(
+    read: &read::Dwarf<Reader<'_>>,
+    header: &LineProgramHeader<Reader<'_>>,
+    index: u64,
+) -> read::Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let Some(file) = header.file(index) else {
+        return Ok(None);
+    };
+    let name = read.attr_line_string(file.path_name())?.slice().to_vec();
+    let directory = match file.directory(header) {
+        Some(directory) => read.attr_line_string(directory)?.slice().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(Some((directory, name)))
+}
+
+/// The index of `key` in `files`, added if new.
+fn intern(
+    files: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    interned: &mut HashMap<(Vec<u8>, Vec<u8>), u32>,
+    key: (Vec<u8>, Vec<u8>),
+) -> u32 {
+    *interned.entry(key).or_insert_with_key(|key| {
+        files.push(key.clone());
+        (files.len() - 1) as u32
+    })
+}
+
+/// Which output bodies each input unit's line program describes: a body
+/// belongs to the unit whose code holds its home function's start.
+#[derive(Debug, Default)]
+pub(super) struct Owners(BTreeMap<(usize, usize), Vec<usize>>);
+
+impl Owners {
+    /// The owners of `map`'s bodies, given each input's line rows.
+    pub(super) fn new(map: &CodeMap, lines: &[Option<InputLines>]) -> Owners {
+        let mut owners = Owners::default();
+        for (index, body) in map.bodies.iter().enumerate() {
+            let (Some(home), None) = map.lookup(body.start) else {
+                continue;
+            };
+            let input = home.input as usize;
+            let Some(Some(input_lines)) = lines.get(input) else {
+                continue;
+            };
+            if let Some(unit) = input_lines.unit_of(u64::from(home.offset)) {
+                owners.0.entry((input, unit)).or_default().push(index);
+            }
+        }
+        owners
+    }
+}
+
+/// A location for an output row: which input's table it came from.
+type RowLoc = Option<(usize, Loc)>;
+
+/// Converts the unit's line program header (files, directories) and fills
+/// it with one sequence per output body the unit owns.
+pub(super) fn convert_program(
+    unit: &mut ConvertUnit<'_, Reader<'_>>,
+    key: (usize, usize),
+    context: &Context<'_>,
+) -> ConvertResult<()> {
+    let Some(convert) = unit.read_line_program(None, None)? else {
+        return Ok(());
+    };
+    let (mut program, files) = convert.program();
+    if let Some(bodies) = context.owners.0.get(&key) {
+        let mut emitter = Emitter {
+            program: &mut program,
+            line_strings: &mut *unit.line_strings,
+            files: HashMap::new(),
+            context,
+        };
+        for &body in bodies {
+            emitter.sequence(body);
+        }
+    }
+    unit.set_line_program(program, files);
+    Ok(())
+}
+
+/// Adds output sequences to one unit's line program.
+struct Emitter<'p, 'c> {
+    program: &'p mut LineProgram,
+    line_strings: &'p mut gimli::write::LineStringTable,
+    /// Input files already added to the program.
+    files: HashMap<(usize, u32), Option<FileId>>,
+    context: &'c Context<'c>,
+}
+
+impl Emitter<'_, '_> {
+    /// The sequence of output body `index`, if any of it has a location.
+    fn sequence(&mut self, index: usize) {
+        let body = self.context.map.bodies[index].clone();
+        let rows = body_rows(self.context, body.clone());
+        let mut last: Option<gimli::write::LineRow> = None;
+        for (address, loc) in rows {
+            let Some(mut row) = self.row(loc, last) else {
+                continue;
+            };
+            if last.is_some_and(|prev| same_place(&prev, &row)) {
+                continue;
+            }
+            if last.is_none() {
+                self.program
+                    .begin_sequence(Some(Address::Constant(u64::from(body.start))));
+            }
+            row.address_offset = u64::from(address - body.start);
+            *self.program.row() = row;
+            self.program.generate_row();
+            last = Some(row);
+        }
+        if last.is_some() {
+            self.program.end_sequence(u64::from(body.end - body.start));
+        }
+    }
+
+    /// The program row for `loc`; no location continues the previous
+    /// row's file at line 0.
+    fn row(
+        &mut self,
+        loc: RowLoc,
+        last: Option<gimli::write::LineRow>,
+    ) -> Option<gimli::write::LineRow> {
+        let mut row = *self.program.row();
+        match loc {
+            Some((input, loc)) => {
+                row.file = self.file(input, loc.file)?;
+                row.line = loc.line;
+                row.column = loc.column;
+                row.is_statement = loc.is_stmt;
+                row.prologue_end = loc.prologue_end;
+                row.epilogue_begin = loc.epilogue_begin;
+                row.discriminator = loc.discriminator;
+            }
+            None => {
+                let prev = last?;
+                row.file = prev.file;
+                row.line = 0;
+                row.column = 0;
+                row.is_statement = false;
+                row.prologue_end = false;
+                row.epilogue_begin = false;
+                row.discriminator = 0;
+            }
+        }
+        Some(row)
+    }
+
+    /// The program's id for file `file` of input `input`'s rows.
+    fn file(&mut self, input: usize, file: u32) -> Option<FileId> {
+        if let Some(id) = self.files.get(&(input, file)) {
+            return *id;
+        }
+        let (directory, name) = self.context.lines[input]
+            .as_ref()?
+            .files
+            .get(file as usize)?;
+        let encoding = self.program.encoding();
+        let id = usable(name).then(|| {
+            let directory = if usable(directory) {
+                let directory = LineString::new(directory.clone(), encoding, self.line_strings);
+                self.program.add_directory(directory)
+            } else {
+                self.program.default_directory()
+            };
+            let name = LineString::new(name.clone(), encoding, self.line_strings);
+            self.program.add_file(name, directory, None)
+        });
+        self.files.insert((input, file), id);
+        id
+    }
+}
+
+/// Whether a path can be a line program entry (gimli refuses empty ones
+/// and ones holding a NUL).
+fn usable(path: &[u8]) -> bool {
+    !path.is_empty() && !path.contains(&0)
+}
+
+/// Rows at the same place need not be repeated.
+fn same_place(a: &gimli::write::LineRow, b: &gimli::write::LineRow) -> bool {
+    (a.file, a.line, a.column, a.is_statement, a.discriminator)
+        == (b.file, b.line, b.column, b.is_statement, b.discriminator)
+        && !b.prologue_end
+        && !b.epilogue_begin
+}
+
+/// The locations of output body `body`, by output offset, in order: one at
+/// each stretch's start, and for a copy one wherever its input's rows
+/// change inside it. Inlined code without a location of its own takes the
+/// call site's.
+fn body_rows(context: &Context<'_>, body: Range<u32>) -> Vec<(u32, RowLoc)> {
+    let map = context.map;
+    let mut rows: Vec<(u32, RowLoc)> = Vec::new();
+    let first = map
+        .marks
+        .partition_point(|m| m.out <= body.start)
+        .saturating_sub(1);
+    for (i, mark) in map.marks.iter().enumerate().skip(first) {
+        if mark.out >= body.end {
+            break;
+        }
+        let start = mark.out.max(body.start);
+        let end = map.mark_end(i).min(body.end);
+        if start >= end {
+            continue;
+        }
+        let site = mark
+            .site
+            .and_then(|s| loc_at(context, s.input, u64::from(s.offset)));
+        match mark.source {
+            Source::None => {}
+            Source::At(origin) => {
+                let loc = loc_at(context, origin.input, u64::from(origin.offset));
+                push_row(&mut rows, start, loc.or(site));
+            }
+            Source::Copy(origin) => {
+                let from = u64::from(origin.offset) + u64::from(start - mark.out);
+                let loc = loc_at(context, origin.input, from);
+                push_row(&mut rows, start, loc.or(site));
+                let Some(Some(lines)) = context.lines.get(origin.input as usize) else {
+                    continue;
+                };
+                for (address, loc) in lines.inside(from..from + u64::from(end - start)) {
+                    let at = start + (address - from) as u32;
+                    let loc = loc.map(|loc| (origin.input as usize, loc));
+                    push_row(&mut rows, at, loc.or(site));
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The location covering `address` in input `input`'s rows.
+fn loc_at(context: &Context<'_>, input: u32, address: u64) -> RowLoc {
+    let lines = context.lines.get(input as usize)?.as_ref()?;
+    lines.at(address).map(|loc| (input as usize, loc))
+}
+
+/// Appends a row; a later row at the same offset replaces the earlier.
+fn push_row(rows: &mut Vec<(u32, RowLoc)>, at: u32, loc: RowLoc) {
+    match rows.last_mut() {
+        Some(last) if last.0 == at => last.1 = loc,
+        _ => rows.push((at, loc)),
+    }
+}

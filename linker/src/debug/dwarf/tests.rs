@@ -1,0 +1,485 @@
+//! Tests of the DWARF rewrite against real clang output (clang 14,
+//! `--target=wasm32-wasi -O2 -g`, from `examples/c-host-buf`).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use gimli::{constants, EndianSlice, LittleEndian};
+
+use super::rewrite;
+use crate::debug::map::{CodeMap, Mark, Origin, Source};
+use crate::debug::DebugInput;
+
+const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
+const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
+
+/// What the tests need of a module: its bodies (Code-relative), where each
+/// body's instructions start, and its `.debug_*` sections.
+struct Module<'a> {
+    bodies: Vec<Range<u32>>,
+    code_starts: Vec<u32>,
+    sections: Vec<(&'a str, &'a [u8])>,
+}
+
+fn parse(bytes: &[u8]) -> Module<'_> {
+    let mut module = Module {
+        bodies: Vec::new(),
+        code_starts: Vec::new(),
+        sections: Vec::new(),
+    };
+    let mut code_start = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.unwrap() {
+            wasmparser::Payload::CodeSectionStart {
+                unchecked_range, ..
+            } => code_start = unchecked_range.start,
+            wasmparser::Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                let ops = body.get_binary_reader_for_operators().unwrap();
+                let relative = |at: u64| (at - code_start) as u32;
+                module
+                    .bodies
+                    .push(relative(range.start)..relative(range.end));
+                module.code_starts.push(relative(ops.original_position()));
+            }
+            wasmparser::Payload::CustomSection(section)
+                if section.name().starts_with(".debug_") =>
+            {
+                module.sections.push((section.name(), section.data()));
+            }
+            _ => {}
+        }
+    }
+    module
+}
+
+fn input<'a>(name: &str, module: &Module<'a>) -> DebugInput<'a> {
+    DebugInput {
+        name: name.to_string(),
+        sections: module.sections.clone(),
+        bodies: module.bodies.clone(),
+    }
+}
+
+fn mark(out: u32, source: Source, site: Option<Origin>) -> Mark {
+    Mark { out, source, site }
+}
+
+fn at(input: u32, offset: u32) -> Origin {
+    Origin { input, offset }
+}
+
+/// The map of an unchanged module: each body copied where it was.
+fn identity(module: &Module<'_>, input: u32, end: u32) -> CodeMap {
+    let mut marks = vec![mark(0, Source::None, None)];
+    for body in &module.bodies {
+        marks.push(mark(body.start, Source::Copy(at(input, body.start)), None));
+        marks.push(mark(body.end, Source::None, None));
+    }
+    marks.dedup_by_key(|m| m.out);
+    CodeMap {
+        marks,
+        end,
+        bodies: module.bodies.clone(),
+    }
+}
+
+/// Line rows of some DWARF sections, for symbolizing addresses.
+struct Lines {
+    /// (address, end of sequence, file name, line), sorted.
+    rows: Vec<(u64, bool, String, u64)>,
+}
+
+fn load<'a>(sections: &[(&str, &'a [u8])]) -> gimli::read::Dwarf<EndianSlice<'a, LittleEndian>> {
+    gimli::read::Dwarf::load(|id| -> Result<_, gimli::read::Error> {
+        let data = sections
+            .iter()
+            .find(|(n, _)| *n == id.name())
+            .map_or(&[][..], |(_, d)| *d);
+        Ok(EndianSlice::new(data, LittleEndian))
+    })
+    .unwrap()
+}
+
+fn owned(sections: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    sections
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect()
+}
+
+impl Lines {
+    fn read(sections: &[(&str, &[u8])]) -> Lines {
+        let dwarf = load(sections);
+        let mut rows = Vec::new();
+        let mut units = dwarf.units();
+        while let Some(header) = units.next().unwrap() {
+            let unit = dwarf.unit(header).unwrap();
+            let Some(program) = unit.line_program.clone() else {
+                continue;
+            };
+            let mut program_rows = program.rows();
+            while let Some((header, row)) = program_rows.next_row().unwrap() {
+                let file = row
+                    .file(header)
+                    .map(|f| dwarf.attr_string(&unit, f.path_name()).unwrap())
+                    .map(|s| String::from_utf8_lossy(s.slice()).into_owned())
+                    .unwrap_or_default();
+                let line = row.line().map_or(0, |l| l.get());
+                rows.push((row.address(), row.end_sequence(), file, line));
+            }
+        }
+        rows.sort_by_key(|r| (r.0, !r.1));
+        Lines { rows }
+    }
+
+    /// file:line of `address`, like addr2line.
+    fn symbolize(&self, address: u64) -> Option<String> {
+        let i = self.rows.partition_point(|r| r.0 <= address);
+        let (_, end, file, line) = &self.rows[i.checked_sub(1)?];
+        (!end && *line != 0).then(|| format!("{file}:{line}"))
+    }
+
+    /// Addresses where a row with a location starts.
+    fn addresses(&self) -> Vec<u64> {
+        let mut addresses: Vec<u64> = self
+            .rows
+            .iter()
+            .filter(|r| !r.1 && r.3 != 0)
+            .map(|r| r.0)
+            .collect();
+        addresses.dedup();
+        addresses
+    }
+}
+
+/// Each subprogram's name and its low_pc/high_pc (as a length) if any,
+/// and whether it has DW_AT_ranges.
+fn subprograms(sections: &[(&str, &[u8])]) -> BTreeMap<String, (Option<u64>, Option<u64>, bool)> {
+    let dwarf = load(sections);
+    let mut out = BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            if entry.tag() != constants::DW_TAG_subprogram {
+                continue;
+            }
+            let Some(name) = entry.attr_value(constants::DW_AT_name) else {
+                continue;
+            };
+            let name = dwarf.attr_string(&unit, name).unwrap();
+            let low = entry
+                .attr_value(constants::DW_AT_low_pc)
+                .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
+            let high = match entry.attr_value(constants::DW_AT_high_pc) {
+                Some(gimli::AttributeValue::Udata(n)) => Some(n),
+                Some(v) => dwarf
+                    .attr_address(&unit, v)
+                    .unwrap()
+                    .zip(low)
+                    .map(|(h, l)| h - l),
+                None => None,
+            };
+            let ranges = entry.attr_value(constants::DW_AT_ranges).is_some();
+            out.insert(
+                String::from_utf8_lossy(name.slice()).into_owned(),
+                (low, high, ranges),
+            );
+        }
+    }
+    out
+}
+
+fn code_end(module: &Module<'_>) -> u32 {
+    module.bodies.last().unwrap().end
+}
+
+#[test]
+fn identity_map_keeps_every_location_and_subprogram() {
+    let app = parse(APP);
+    let map = identity(&app, 0, code_end(&app));
+    let mut warnings = Vec::new();
+    let out = rewrite(&[input("app", &app)], &map, &mut warnings);
+    assert_eq!(warnings, Vec::<String>::new());
+    let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&".debug_info"), "{names:?}");
+    let before = Lines::read(&app.sections);
+    let after = Lines::read(&owned(&out));
+    assert!(!before.addresses().is_empty());
+    for address in before.addresses() {
+        assert_eq!(
+            after.symbolize(address),
+            before.symbolize(address),
+            "at {address:#x}"
+        );
+    }
+    let subprograms_before = subprograms(&app.sections);
+    assert!(subprograms_before.len() > 3);
+    assert_eq!(subprograms(&owned(&out)), subprograms_before);
+}
+
+/// A link of builtin (input 0) and app (input 1) plus an input without
+/// DWARF (input 2): the app's bodies in reverse order, each with a
+/// re-encoded header, then inlined copies of builtin code and of the
+/// DWARF-less input, then the rest of its code.
+struct Shuffled {
+    map: CodeMap,
+    /// (output start, input start, length) of each app body's code copy.
+    copies: Vec<(u32, u32, u32)>,
+    /// (output offset, builtin origin, app call site) of inlined builtin
+    /// bytes.
+    inlined: Vec<(u32, u32, u32)>,
+    /// (output offset, app call site) of inlined code without DWARF.
+    foreign: Vec<(u32, u32)>,
+}
+
+fn shuffled(app: &Module<'_>, builtin: &Module<'_>, skip: Option<usize>) -> Shuffled {
+    let mut s = Shuffled {
+        map: CodeMap::default(),
+        copies: Vec::new(),
+        inlined: Vec::new(),
+        foreign: Vec::new(),
+    };
+    let (b_start, b_end) = (builtin.code_starts[0], builtin.bodies[0].end);
+    let inline_len = (b_end - b_start).min(12);
+    let mut out = 1;
+    s.map.marks.push(mark(0, Source::None, None));
+    for (i, body) in app.bodies.iter().enumerate().rev() {
+        if Some(i) == skip {
+            continue;
+        }
+        out += 2; // the body's size
+        let start = out;
+        let code = app.code_starts[i];
+        let call = Some(at(1, code));
+        s.map
+            .marks
+            .push(mark(start, Source::At(at(1, body.start)), None));
+        out += 5;
+        s.map
+            .marks
+            .push(mark(out, Source::Copy(at(0, b_start)), call));
+        for k in 0..inline_len {
+            s.inlined.push((out + k, b_start + k, code));
+        }
+        out += inline_len;
+        s.map.marks.push(mark(out, Source::Copy(at(2, 7)), call));
+        s.foreign.push((out, code));
+        out += 4;
+        s.map.marks.push(mark(out, Source::Copy(at(1, code)), None));
+        s.copies.push((out, code, body.end - code));
+        out += body.end - code;
+        s.map.bodies.push(start..out);
+        s.map.marks.push(mark(out, Source::None, None));
+    }
+    s.map.end = out;
+    s
+}
+
+#[test]
+fn moved_and_inlined_code_keeps_its_locations() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let s = shuffled(&app, &builtin, None);
+    let none = Module {
+        bodies: vec![1..40],
+        code_starts: vec![3],
+        sections: Vec::new(),
+    };
+    let inputs = [
+        input("builtin", &builtin),
+        input("app", &app),
+        input("virt", &none),
+    ];
+    let mut warnings = Vec::new();
+    let out = rewrite(&inputs, &s.map, &mut warnings);
+    assert_eq!(warnings, Vec::<String>::new());
+    let (app_lines, builtin_lines) = (Lines::read(&app.sections), Lines::read(&builtin.sections));
+    let after = Lines::read(&owned(&out));
+    let mut checked = 0;
+    for address in app_lines.addresses() {
+        let Some(&(out, from, _)) = s
+            .copies
+            .iter()
+            .find(|(_, from, len)| (*from..from + len).contains(&(address as u32)))
+        else {
+            continue;
+        };
+        let moved = u64::from(out + (address as u32 - from));
+        assert_eq!(
+            after.symbolize(moved),
+            app_lines.symbolize(address),
+            "{address:#x} at {moved:#x}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "{checked}");
+    // Only bodies whose home function has a unit get line rows.
+    let homed = |site: u32| app_lines.symbolize(u64::from(site)).is_some();
+    assert!(s.inlined.iter().any(|&(_, _, site)| homed(site)));
+    for &(out, origin, site) in &s.inlined {
+        if !homed(site) {
+            assert_eq!(after.symbolize(u64::from(out)), None);
+            continue;
+        }
+        let expected = builtin_lines.symbolize(u64::from(origin));
+        assert!(expected.is_some());
+        assert_eq!(after.symbolize(u64::from(out)), expected, "{out:#x}");
+    }
+    for &(out, site) in &s.foreign {
+        let expected = app_lines.symbolize(u64::from(site));
+        if expected.is_some() {
+            assert_eq!(after.symbolize(u64::from(out)), expected, "{out:#x}");
+        }
+    }
+    assert!(s
+        .foreign
+        .iter()
+        .any(|&(_, site)| app_lines.symbolize(u64::from(site)).is_some()));
+    // Subprograms moved with their bodies (the header At + the rest).
+    let before = subprograms(&app.sections);
+    let moved = subprograms(&owned(&out));
+    let (name, (low, high, _)) = before
+        .iter()
+        .find(|(_, (low, _, _))| low.is_some_and(|l| l > 0x10))
+        .unwrap();
+    let index = app
+        .bodies
+        .iter()
+        .position(|b| u64::from(b.start) == low.unwrap())
+        .unwrap();
+    let body = &s.map.bodies[app.bodies.len() - 1 - index];
+    assert_eq!(high.unwrap(), u64::from(app.bodies[index].len() as u32));
+    assert_eq!(
+        moved[name].0.zip(moved[name].1),
+        Some((u64::from(body.start), u64::from(body.end - body.start))),
+        "{name}"
+    );
+}
+
+#[test]
+fn removed_function_loses_its_addresses_and_rows() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let before = subprograms(&app.sections);
+    let (name, (low, _, _)) = before
+        .iter()
+        .find(|(_, (low, _, _))| low.is_some_and(|l| l > 0x10))
+        .unwrap();
+    let index = app
+        .bodies
+        .iter()
+        .position(|b| u64::from(b.start) == low.unwrap())
+        .unwrap();
+    let s = shuffled(&app, &builtin, Some(index));
+    let inputs = [input("builtin", &builtin), input("app", &app)];
+    let mut warnings = Vec::new();
+    let out = rewrite(&inputs, &s.map, &mut warnings);
+    assert_eq!(warnings, Vec::<String>::new());
+    let after = subprograms(&owned(&out));
+    assert_eq!(after[name], (None, None, false), "{name}");
+    let lines = Lines::read(&owned(&out));
+    for (address, end, _, _) in &lines.rows {
+        let inside = s
+            .map
+            .bodies
+            .iter()
+            .any(|b| (u64::from(b.start)..=u64::from(b.end)).contains(address));
+        assert!(inside || *end, "row at {address:#x} outside every body");
+    }
+}
+
+fn hostile(builtin_sections: Vec<(&str, &[u8])>) -> (Vec<String>, Vec<(String, Vec<u8>)>) {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let mut bad = input("builtin", &builtin);
+    bad.sections = builtin_sections;
+    let app_input = input("app", &app);
+    let mut map = identity(&app, 1, code_end(&app));
+    // The builtin's only body, inlined nowhere: its code is gone.
+    map.marks.iter_mut().for_each(|m| {
+        if let Source::Copy(o) = &mut m.source {
+            o.input = 1;
+        }
+    });
+    let mut warnings = Vec::new();
+    let out = rewrite(&[bad, app_input], &map, &mut warnings);
+    let after = Lines::read(&owned(&out));
+    let before = Lines::read(&app.sections);
+    for address in before.addresses() {
+        assert_eq!(after.symbolize(address), before.symbolize(address));
+    }
+    (warnings, out)
+}
+
+fn builtin_sections_with(
+    edit: impl Fn(&str, &'static [u8]) -> Option<&'static [u8]>,
+) -> Vec<(&'static str, &'static [u8])> {
+    parse(BUILTIN)
+        .sections
+        .into_iter()
+        .filter_map(|(name, data)| edit(name, data).map(|data| (name, data)))
+        .collect()
+}
+
+#[test]
+fn hostile_inputs_lose_only_their_own_debug_information() {
+    const GARBAGE: &[u8] = &[0xff; 64];
+    let cases = [
+        (
+            ".debug_info",
+            builtin_sections_with(|name, data| {
+                Some(if name == ".debug_info" {
+                    &data[..data.len() / 2]
+                } else {
+                    data
+                })
+            }),
+        ),
+        (
+            ".debug_line",
+            builtin_sections_with(|name, data| {
+                Some(if name == ".debug_line" { GARBAGE } else { data })
+            }),
+        ),
+        (
+            ".debug_abbrev",
+            builtin_sections_with(|name, data| (name != ".debug_abbrev").then_some(data)),
+        ),
+    ];
+    for (section, sections) in cases {
+        let (warnings, out) = hostile(sections);
+        assert_eq!(warnings.len(), 1, "{section}: {warnings:?}");
+        assert!(
+            warnings[0].starts_with("dropped the debug information of builtin: "),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].contains(section), "{}", warnings[0]);
+        let names = subprograms(&owned(&out));
+        assert!(!names.contains_key("buffer_ptr"), "{names:?}");
+        assert!(names.contains_key("rle_encode"), "{names:?}");
+    }
+}
+
+#[test]
+fn rewriting_is_deterministic() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let s = shuffled(&app, &builtin, Some(3));
+    let inputs = [input("builtin", &builtin), input("app", &app)];
+    let (mut w1, mut w2) = (Vec::new(), Vec::new());
+    let first = rewrite(&inputs, &s.map, &mut w1);
+    let second = rewrite(&inputs, &s.map, &mut w2);
+    assert!(!first.is_empty());
+    assert_eq!(first, second);
+}
+
+#[test]
+fn no_dwarf_gives_no_sections() {
+    let app = parse(APP);
+    let mut bare = input("app", &app);
+    bare.sections.clear();
+    let map = identity(&app, 0, code_end(&app));
+    let mut warnings = Vec::new();
+    assert!(rewrite(&[bare], &map, &mut warnings).is_empty());
+    assert!(warnings.is_empty());
+}
