@@ -80,13 +80,13 @@ fn convert_value<'u, 'r>(
     forward: &Forward,
 ) -> ConvertResult<Option<AttributeValue>> {
     let value = attr.value();
-    if let Some(offset) = read_unit.attr_locations_offset(value.clone())? {
+    if let Some(offset) = read_unit.attr_locations_offset(value)? {
         let list = location_list(unit, read_unit, offset, forward)?;
         return Ok(Some(AttributeValue::LocationListRef(
             unit.unit.locations.add(list),
         )));
     }
-    if let Some(offset) = read_unit.attr_ranges_offset(value.clone())? {
+    if let Some(offset) = read_unit.attr_ranges_offset(value)? {
         let ranges = map_ranges(forward, list_ranges(read_unit, offset)?);
         return Ok(Some(AttributeValue::RangeListRef(
             unit.unit.ranges.add(range_list(&ranges)),

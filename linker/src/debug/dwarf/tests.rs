@@ -283,7 +283,7 @@ fn moved_and_inlined_code_keeps_its_locations() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
     let s = shuffled(&app, &builtin, None);
     let none = Module {
-        bodies: vec![1..40],
+        bodies: std::iter::once(1..40).collect(),
         code_starts: vec![3],
         sections: Vec::new(),
     };
