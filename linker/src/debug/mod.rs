@@ -6,6 +6,7 @@
 //! rewritten against the composed map.
 
 pub mod map;
+pub(crate) mod sourcemap;
 
 use std::ops::Range;
 
