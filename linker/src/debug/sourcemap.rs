@@ -687,10 +687,10 @@ mod tests {
             marks: vec![
                 mark(0, Source::Copy(at(APP, 0)), None),
                 // A builtin's body inlined at the app's call at 6.
-                mark(8, Source::Copy(at(0, 30)), Some(at(APP, 6))),
-                // Code written for the inlined call.
-                mark(11, Source::None, Some(at(APP, 6))),
-                mark(12, Source::Copy(at(APP, 8)), None),
+                mark(4, Source::Copy(at(0, 30)), Some(at(APP, 6))),
+                // Code written for a call inlined at 13.
+                mark(7, Source::None, Some(at(APP, 13))),
+                mark(8, Source::Copy(at(APP, 8)), None),
                 // A builtin's own code, and one inlined into a builtin.
                 mark(14, Source::Copy(at(0, 0)), None),
                 mark(20, Source::Copy(at(1, 0)), Some(at(0, 3))),
@@ -704,8 +704,12 @@ mod tests {
             out,
             vec![
                 (0, loc(0, 1, 0)),
-                (5, loc(0, 2, 4)),
-                (13, None),
+                (4, loc(0, 2, 4)),
+                (7, named(1, 3, 2, 1)),
+                (8, loc(0, 2, 4)),
+                (9, None),
+                (12, named(1, 3, 2, 1)),
+                (14, None),
                 (24, loc(1, 4, 0)),
             ]
         );
