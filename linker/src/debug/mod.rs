@@ -7,6 +7,7 @@
 
 pub(crate) mod dwarf;
 pub mod map;
+pub(crate) mod sourcemap;
 
 use std::ops::Range;
 
