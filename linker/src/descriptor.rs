@@ -57,6 +57,7 @@ use wasmparser::{
     BinaryReader, FuncValidatorAllocations, Operator, Parser, Payload, TypeRef, Validator,
 };
 
+use crate::debug::map::{CodeMap, Origin, Recorder, Source};
 use crate::error::LinkError;
 
 /// What the pass did, for the report.
@@ -395,19 +396,20 @@ pub(crate) fn hoist(
     namespace: &str,
     size: u32,
     warnings: &mut Vec<String>,
-) -> Result<(Vec<u8>, DescriptorCounts), LinkError> {
+    record: bool,
+) -> Result<(Vec<u8>, DescriptorCounts, Option<CodeMap>), LinkError> {
     let intrinsics = intrinsic_imports(&wasm, namespace)?;
     let Some((&address, _)) = intrinsics
         .iter()
         .find(|(_, &i)| i == Intrinsic::StoreDataAddress)
     else {
-        return Ok((wasm, DescriptorCounts::default()));
+        return Ok((wasm, DescriptorCounts::default(), None));
     };
     let Some((&load, _)) = intrinsics
         .iter()
         .find(|(_, &i)| i == Intrinsic::U64NativeLoad)
     else {
-        return Ok((wasm, DescriptorCounts::default()));
+        return Ok((wasm, DescriptorCounts::default(), None));
     };
     let functions = analyse(&wasm, &intrinsics, size)?;
     let mut counts = DescriptorCounts::default();
@@ -419,10 +421,25 @@ pub(crate) fn hoist(
         counts.loads_hoisted += f.loads.len();
     }
     if counts.functions == 0 {
-        return Ok((wasm, counts));
+        return Ok((wasm, counts, None));
     }
-    let out = rebuild(&wasm, &functions, address, load, warnings)?;
-    Ok((out, counts))
+    let mut recorder = record.then(Recorder::default);
+    let out = rebuild(
+        &wasm,
+        &functions,
+        address,
+        load,
+        warnings,
+        recorder.as_mut(),
+    )?;
+    let map = recorder.map(|r| {
+        let end = crate::debug::record::CodeSection::read(&out)
+            .ok()
+            .flatten()
+            .map_or(0, |c| c.range.end - c.range.start);
+        r.finish(end)
+    });
+    Ok((out, counts, map))
 }
 
 /// The module with its code section rewritten.
@@ -432,6 +449,7 @@ fn rebuild(
     address: u32,
     load: u32,
     warnings: &mut Vec<String>,
+    mut recorder: Option<&mut Recorder>,
 ) -> Result<Vec<u8>, LinkError> {
     let mut out = wasm[..8].to_vec();
     let mut reader = BinaryReader::new(&wasm[8..], 8);
@@ -444,7 +462,14 @@ fn rebuild(
         let end = reader.original_position() as usize;
         match id {
             10 => {
-                let code = code_section(wasm, contents..end, functions, address, load)?;
+                let code = code_section(
+                    wasm,
+                    contents..end,
+                    functions,
+                    address,
+                    load,
+                    recorder.as_deref_mut(),
+                )?;
                 out.push(10);
                 leb(&mut out, code.len() as u32);
                 out.extend_from_slice(&code);
@@ -472,20 +497,49 @@ fn code_section(
     functions: &[Function],
     address: u32,
     load: u32,
+    mut recorder: Option<&mut Recorder>,
 ) -> Result<Vec<u8>, LinkError> {
     let reader = wasmparser::CodeSectionReader::new(BinaryReader::new(
         &wasm[range.clone()],
         range.start as u64,
     ))
     .map_err(invalid)?;
+    let origin = |at: usize| Origin {
+        input: 0,
+        offset: (at - range.start) as u32,
+    };
     let mut section = wasm_encoder::CodeSection::new();
+    // Where the next body starts in the new contents: after the count.
+    let mut position = leb_len(reader.count());
     for (body, function) in reader.into_iter().zip(functions) {
         let body = body.map_err(invalid)?;
-        if function.may_change || function.loads.is_empty() {
-            section.raw(&wasm[usize_range(body.range())]);
-            continue;
+        let mut stretches = Vec::new();
+        let length = if function.may_change || function.loads.is_empty() {
+            let bytes = &wasm[usize_range(body.range())];
+            section.raw(bytes);
+            stretches.push((0, Source::Copy(origin(body.range().start as usize))));
+            bytes.len()
+        } else {
+            let rewritten = rewrite(
+                wasm,
+                &body,
+                function,
+                address,
+                load,
+                &origin,
+                &mut stretches,
+            )?;
+            section.function(&rewritten);
+            rewritten.byte_len()
+        };
+        position += leb_len(length as u32);
+        if let Some(recorder) = recorder.as_deref_mut() {
+            recorder.body(position..position + length as u32);
+            for (at, source) in stretches {
+                recorder.push(position + at, source, None);
+            }
         }
-        section.function(&rewrite(wasm, &body, function, address, load)?);
+        position += length as u32;
     }
     let mut bytes = Vec::new();
     wasm_encoder::Encode::encode(&section, &mut bytes);
@@ -503,7 +557,14 @@ fn rewrite(
     function: &Function,
     address: u32,
     load: u32,
+    origin: &dyn Fn(usize) -> Origin,
+    stretches: &mut Vec<(u32, Source)>,
 ) -> Result<wasm_encoder::Function, LinkError> {
+    // The new locals and the loads at entry stand for the function's
+    // header; copied code keeps its place; a replaced load stands for the
+    // load.
+    let header = Source::At(origin(body.range().start as usize));
+    stretches.push((0, header));
     let mut groups = Vec::new();
     let mut locals = body.get_locals_reader().map_err(invalid)?;
     for _ in 0..locals.get_count() {
@@ -536,19 +597,29 @@ fn rewrite(
     let ops = body.get_operators_reader().map_err(invalid)?;
     let mut at = ops.original_position() as usize;
     for load in &function.loads {
+        stretches.push((out.byte_len() as u32, Source::Copy(origin(at))));
         out.raw(wasm[at..load.range.start].iter().copied());
+        stretches.push((out.byte_len() as u32, Source::At(origin(load.range.start))));
         if load.drop_address {
             out.instructions().drop();
         }
         out.instructions().local_get(offsets[&load.offset]);
         at = load.range.end;
     }
+    stretches.push((out.byte_len() as u32, Source::Copy(origin(at))));
     out.raw(wasm[at..usize_range(body.range()).end].iter().copied());
     Ok(out)
 }
 
 fn usize_range(range: Range<u64>) -> Range<usize> {
     range.start as usize..range.end as usize
+}
+
+/// The size of `value` as an unsigned LEB128.
+fn leb_len(value: u32) -> u32 {
+    let mut out = Vec::new();
+    leb(&mut out, value);
+    out.len() as u32
 }
 
 fn leb(out: &mut Vec<u8>, mut value: u32) {

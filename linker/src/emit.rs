@@ -63,17 +63,28 @@ pub fn emit(
         names.append_to(&mut emitter.out);
     }
     emitter.customs_after(rank::DATA);
+    for custom in &customs.trailing {
+        append_custom(&mut emitter.out, custom);
+    }
     for custom in &customs.builtin_component_types {
         append_custom(&mut emitter.out, custom);
     }
     Ok((emitter.out, warnings))
 }
 
+/// Custom sections that tool conventions place after the name section.
+const TRAILING: &[&str] = &["producers", "target_features"];
+
 /// The custom sections that go into the merged module.
 struct Customs<'a> {
     /// The app's kept custom sections, grouped by the rank of the standard
     /// section they follow.
     after: Vec<Vec<&'a CustomSection<'a>>>,
+    /// The app's tool-convention sections that follow the name section
+    /// (`producers`, `target_features`): an app without a data section has
+    /// them after its code, but the merged module's name section goes after
+    /// the data section, and readers such as LLVM's reject them before it.
+    trailing: Vec<&'a CustomSection<'a>>,
     /// The builtins' wit-bindgen metadata, which goes at the end.
     builtin_component_types: Vec<&'a CustomSection<'a>>,
 }
@@ -83,39 +94,44 @@ impl<'a> Customs<'a> {
     /// warning about the dropped ones.
     fn sort<'m: 'a>(modules: &'a [ModuleInfo<'m>], warnings: &mut Vec<String>) -> Customs<'a> {
         let (app, builtins) = modules.split_last().expect("the app is last");
+        let mut after = app_customs(app, warnings);
+        let mut trailing = Vec::new();
+        for group in &mut after {
+            group.retain(|custom| {
+                let follows_names = TRAILING.contains(&custom.name);
+                if follows_names {
+                    trailing.push(*custom);
+                }
+                !follows_names
+            });
+        }
         Customs {
-            after: app_customs(app, warnings),
+            after,
+            trailing,
             builtin_component_types: builtin_customs(builtins, warnings),
         }
     }
 }
 
 /// The app's custom sections, grouped by the standard section they follow.
-/// Debug info and object-file sections are dropped: the code offsets and
-/// indices they record have moved.
+/// Debug information is left to `crate::debug`, object-file sections are
+/// dropped: the code offsets and indices they record have moved.
 fn app_customs<'a, 'm: 'a>(
     app: &'a ModuleInfo<'m>,
     warnings: &mut Vec<String>,
 ) -> Vec<Vec<&'a CustomSection<'a>>> {
     let mut customs = vec![Vec::new(); rank::DATA as usize + 1];
-    let mut dropped = Vec::new();
     let mut object_file = Vec::new();
     for custom in &app.customs {
         let shown = || format!("`{}`", crate::error::printable(custom.name));
-        if custom.name.starts_with(".debug_") || custom.name == "sourceMappingURL" {
-            dropped.push(shown());
+        if crate::debug::is_debug_section(custom.name) {
+            // Rewritten, or dropped with a reason, by `crate::debug`.
         } else if crate::hints::is_object_file_section(custom.name) {
             object_file.push(shown());
         } else if custom.name != crate::hints::SECTION {
             // The hints section is translated and inserted by `crate::hints`.
             customs[custom.after as usize].push(custom);
         }
-    }
-    if !dropped.is_empty() {
-        warnings.push(format!(
-            "dropped the app's debug-info section(s) {}: they refer to code offsets, which linking changes",
-            dropped.join(", ")
-        ));
     }
     if !object_file.is_empty() {
         warnings.push(format!(
@@ -137,6 +153,7 @@ fn builtin_customs<'a, 'm: 'a>(
     let (kept, dropped): (Vec<_>, Vec<_>) = builtins
         .iter()
         .flat_map(|m| &m.customs)
+        .filter(|c| !crate::debug::is_debug_section(c.name))
         .partition(|c| is_component_type(c.name));
     if !dropped.is_empty() {
         warnings.push(format!(

@@ -126,6 +126,12 @@ pub enum LinkError {
     /// The linker produced an invalid module: a bug in the linker, never written out.
     #[error("internal error: the linked module does not validate ({0}); please report this with the inputs")]
     InvalidOutput(String),
+    /// The app's source map could not be read.
+    #[error("the app's source map: {message}")]
+    SourceMap {
+        /// What is wrong with it.
+        message: String,
+    },
     /// A construct the linker does not handle.
     #[error("{input} uses {}, which the linker does not support", printable(.what))]
     Unsupported {

@@ -45,7 +45,11 @@
 //! 5. **Hoist descriptor loads** (`descriptor`), only when the embedder
 //!    vouches for a store-data descriptor: loads of it move to function
 //!    entry wherever nothing in the function can change it.
-//! 6. **Validate the output.** An invalid output is a linker bug and is never
+//! 6. **Rewrite debug information** (`debug`), only when an input has
+//!    DWARF or a source map is given: the phases above record where each
+//!    output byte came from, and every input's DWARF and the app's source
+//!    map are rewritten for the output's code.
+//! 7. **Validate the output.** An invalid output is a linker bug and is never
 //!    returned.
 //!
 //! The same inputs always give the same bytes: no hash-map order reaches
@@ -55,8 +59,8 @@
 #![deny(missing_docs)]
 
 pub(crate) mod code;
-pub(crate) mod debug;
 pub mod component;
+pub mod debug;
 pub(crate) mod describe;
 pub(crate) mod descriptor;
 pub(crate) mod emit;
@@ -182,6 +186,14 @@ pub struct MergedCounts {
 pub struct Linked {
     /// The merged module, validated.
     pub wasm: Vec<u8>,
+    /// The output's source map (JSON), when the app's was given with
+    /// [`Linker::input_source_map`].
+    pub source_map: Option<Vec<u8>>,
+    /// Where each byte of the output's code came from, when the inputs had
+    /// debug information to rewrite (or a source map was given): what the
+    /// DWARF and source map were rewritten with, for tools that map
+    /// offsets of their own.
+    pub code_map: Option<debug::map::CodeMap>,
     /// What the link did.
     pub report: Report,
 }
@@ -209,6 +221,7 @@ pub struct Linker {
     /// The size of the store-data descriptor the embedder vouches for; 0
     /// for none.
     descriptor: u32,
+    debug: debug::Options,
 }
 
 impl Default for Linker {
@@ -227,6 +240,7 @@ impl Linker {
             inline: InlineMode::default(),
             namespace: DEFAULT_NAMESPACE.to_string(),
             descriptor: 0,
+            debug: debug::Options::default(),
         }
     }
 
@@ -317,6 +331,28 @@ impl Linker {
         self
     }
 
+    /// Drops the inputs' debug information (DWARF, source-map URLs) on
+    /// purpose, without the warnings a failed rewrite gives. By default
+    /// DWARF is rewritten for the output's code offsets.
+    pub fn strip_debug(mut self, strip: bool) -> Self {
+        self.debug.strip = strip;
+        self
+    }
+
+    /// Gives the app's source map (JSON, Source Map v3 with byte offsets of
+    /// the app as columns), to be rewritten for the output into
+    /// [`Linked::source_map`].
+    pub fn input_source_map(mut self, json: impl Into<Vec<u8>>) -> Self {
+        self.debug.source_map = Some(json.into());
+        self
+    }
+
+    /// Has the output name its source map in a `sourceMappingURL` section.
+    pub fn source_map_url(mut self, url: impl Into<String>) -> Self {
+        self.debug.source_map_url = Some(url.into());
+        self
+    }
+
     /// Links the builtins into `app` (binary or text).
     pub fn link(&self, app: &[u8]) -> Result<Linked, LinkError> {
         self.link_input(Cow::Borrowed(app))
@@ -345,6 +381,14 @@ impl Linker {
         clock.phase("plan");
         let (wasm, mut warnings) = emit_merged(&modules, &names, &plan)?;
         clock.phase("emit");
+        let collected = debug::collect(&modules, &self.debug)?;
+        let record = collected.is_some();
+        let merged_map = match record {
+            true => Some(
+                debug::record::merged(&modules, &plan, &wasm).map_err(LinkError::InvalidOutput)?,
+            ),
+            false => None,
+        };
         let mut report = merge_report(&modules, &names, &plan);
         let app_id = modules.len() - 1;
         // The inputs' validator state is as large as the output's; free it
@@ -352,28 +396,47 @@ impl Linker {
         // near input plus output. Inlining needs only the plan.
         drop(modules);
         drop(app);
-        let (wasm, inlining, inline_warnings) = inline::run(wasm, &plan, app_id, self.inline)?;
+        let inlined = inline::run(wasm, &plan, app_id, self.inline, record)?;
         if self.inline != InlineMode::None {
             clock.phase("inline and remove dead code");
         }
         drop(plan);
-        warnings.extend(inline_warnings);
-        report.inlining = inlining;
-        let wasm = if self.descriptor > 0 {
-            let (wasm, counts) =
-                descriptor::hoist(wasm, &self.namespace, self.descriptor, &mut warnings)?;
+        warnings.extend(inlined.warnings);
+        report.inlining = inlined.counts;
+        let (wasm, descriptor_map) = if self.descriptor > 0 {
+            let (wasm, counts, map) = descriptor::hoist(
+                inlined.wasm,
+                &self.namespace,
+                self.descriptor,
+                &mut warnings,
+                record,
+            )?;
             report.descriptor = counts;
             clock.phase("hoist descriptor loads");
-            wasm
+            (wasm, map)
         } else {
-            wasm
+            (inlined.wasm, None)
+        };
+        let (wasm, source_map, code_map) = match (collected, merged_map) {
+            (Some(collected), Some(merged)) => {
+                let map = debug::compose(merged, &[inlined.map, descriptor_map]);
+                let finished = collected.finish(wasm, &map, &self.debug, &mut warnings)?;
+                clock.phase("rewrite debug information");
+                (finished.wasm, finished.source_map, Some(map))
+            }
+            _ => (wasm, None, None),
         };
         validate_output(&wasm)?;
         clock.phase("validate output");
         report.bytes_out = wasm.len();
         report.warnings = warnings;
         (report.elapsed, report.phases) = clock.finish();
-        Ok(Linked { wasm, report })
+        Ok(Linked {
+            wasm,
+            source_map,
+            code_map,
+            report,
+        })
     }
 
     /// A builtin or virtualizer may not take the intrinsics' module name.

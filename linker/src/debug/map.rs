@@ -20,6 +20,7 @@
 //! without any pays nothing.
 
 use std::ops::Range;
+use wasmparser::FunctionBody;
 
 /// A place in an input's code: which input (link order, the app last) and
 /// the offset from the start of its Code section's contents.
@@ -117,37 +118,54 @@ impl CodeMap {
                 Source::None => recorder.push(mark.out, Source::None, site(None)),
                 Source::At(at) => {
                     let (origin, inner) = earlier.lookup(at.offset);
-                    recorder.push(mark.out, origin.map_or(Source::None, Source::At), site(inner));
+                    recorder.push(
+                        mark.out,
+                        origin.map_or(Source::None, Source::At),
+                        site(inner),
+                    );
                 }
                 Source::Copy(from) => {
-                    let length = end - mark.out;
-                    let (start, stop) = (from.offset, from.offset + length);
-                    let first = earlier.marks.partition_point(|m| m.out <= start);
-                    let mut j = first.saturating_sub(1);
-                    if first == 0 {
-                        // Before the earlier map's first mark: nothing.
-                        recorder.push(mark.out, Source::None, site(None));
-                        j = 0;
-                    }
-                    while j < earlier.marks.len() && earlier.marks[j].out < stop {
-                        let e = &earlier.marks[j];
-                        let piece = e.out.max(start);
-                        let source = if piece >= earlier.end {
-                            Source::None
-                        } else {
-                            match e.source {
-                                Source::None => Source::None,
-                                Source::At(o) => Source::At(o),
-                                Source::Copy(o) => Source::Copy(o.shifted(piece - e.out)),
-                            }
-                        };
-                        recorder.push(mark.out + (piece - start), source, site(e.site));
-                        j += 1;
-                    }
+                    let range = from.offset..from.offset + (end - mark.out);
+                    earlier.copy_into(range, mark.out, &site, &mut recorder);
                 }
             }
         }
-        recorder.finish(self.end, self.bodies.clone())
+        let mut map = recorder.finish(self.end);
+        map.bodies = self.bodies.clone();
+        map
+    }
+}
+
+impl CodeMap {
+    /// Records, at `to` in `recorder`, a copy of this map's output range
+    /// `from`: the stretches it overlaps, cut to the range. `site` turns the
+    /// site of each stretch into the copy's (inlining puts its call there).
+    pub fn copy_into(
+        &self,
+        from: Range<u32>,
+        to: u32,
+        site: &dyn Fn(Option<Origin>) -> Option<Origin>,
+        recorder: &mut Recorder,
+    ) {
+        let first = self.marks.partition_point(|m| m.out <= from.start);
+        let mut j = first.saturating_sub(1);
+        if first == 0 {
+            recorder.push(to, Source::None, site(None));
+        }
+        while j < self.marks.len() && self.marks[j].out < from.end {
+            let mark = &self.marks[j];
+            let piece = mark.out.max(from.start);
+            let source = if piece >= self.end {
+                Source::None
+            } else {
+                match mark.source {
+                    Source::Copy(o) => Source::Copy(o.shifted(piece - mark.out)),
+                    other => other,
+                }
+            };
+            recorder.push(to + (piece - from.start), source, site(mark.site));
+            j += 1;
+        }
     }
 }
 
@@ -216,22 +234,59 @@ impl Recorder {
         }
     }
 
+    /// Records every stretch of `map`, moved `shift` bytes on.
+    pub fn extend_shifted(&mut self, map: &CodeMap, shift: u32) {
+        for mark in &map.marks {
+            self.push(mark.out + shift, mark.source, mark.site);
+        }
+    }
+
+    /// Records the stretches of two bodies holding the same instructions
+    /// (one re-encoded with other indices, so some are longer): each
+    /// instruction of `to`, at its offset less `to_base`, came from the
+    /// one of `from` at its offset less `from_base` in input `input`. The
+    /// locals header counts as the first instruction.
+    pub fn pair(
+        &mut self,
+        from: &FunctionBody<'_>,
+        from_base: u32,
+        input: u32,
+        to: &FunctionBody<'_>,
+        to_base: u32,
+    ) -> Result<(), String> {
+        let err = |e: wasmparser::BinaryReaderError| e.to_string();
+        let mut push = |to_at: u64, from_at: u64| {
+            let origin = Origin {
+                input,
+                offset: from_at as u32 - from_base,
+            };
+            self.push(to_at as u32 - to_base, Source::Copy(origin), None);
+        };
+        push(to.range().start, from.range().start);
+        let mut a = from.get_operators_reader().map_err(err)?;
+        let mut b = to.get_operators_reader().map_err(err)?;
+        while !a.eof() {
+            if b.eof() {
+                return Err("a re-encoded body has fewer instructions".into());
+            }
+            push(b.original_position(), a.original_position());
+            a.read().map_err(err)?;
+            b.read().map_err(err)?;
+        }
+        Ok(())
+    }
+
     /// Records an output function body.
     pub fn body(&mut self, body: Range<u32>) {
         self.bodies.push(body);
     }
 
     /// The map, its last stretch ending at `end`.
-    pub fn finish(self, end: u32, bodies: Vec<Range<u32>>) -> CodeMap {
-        let bodies = if self.bodies.is_empty() {
-            bodies
-        } else {
-            self.bodies
-        };
+    pub fn finish(self, end: u32) -> CodeMap {
         CodeMap {
             marks: self.marks,
             end,
-            bodies,
+            bodies: self.bodies,
         }
     }
 }
@@ -251,7 +306,8 @@ mod tests {
         r.push(14, Source::At(at(1, 104)), None);
         r.push(20, Source::Copy(at(1, 107)), None);
         r.push(25, Source::None, None);
-        let map = r.finish(30, vec![10..30]);
+        r.body(10..30);
+        let map = r.finish(30);
         assert_eq!(map.lookup(9), (None, None));
         assert_eq!(map.lookup(12).0, Some(at(1, 102)));
         assert_eq!(map.lookup(17).0, Some(at(1, 104)));
@@ -266,7 +322,7 @@ mod tests {
         r.push(0, Source::Copy(at(0, 5)), None);
         r.push(3, Source::Copy(at(0, 8)), None);
         r.push(6, Source::Copy(at(0, 12)), None);
-        let map = r.finish(9, Vec::new());
+        let map = r.finish(9);
         assert_eq!(map.marks.len(), 2);
     }
 
@@ -278,13 +334,13 @@ mod tests {
         r.push(0, Source::Copy(at(0, 50)), None);
         r.push(10, Source::At(at(0, 60)), None);
         r.push(12, Source::Copy(at(1, 0)), None);
-        let earlier = r.finish(20, Vec::new());
+        let earlier = r.finish(20);
         // Later: 100..115 copies earlier 5..20; 115..118 is an inlined
         // copy of earlier 0..3 at the call earlier 14.
         let mut r = Recorder::default();
         r.push(100, Source::Copy(at(0, 5)), None);
         r.push(115, Source::Copy(at(0, 0)), Some(at(0, 14)));
-        let later = r.finish(118, Vec::new());
+        let later = r.finish(118);
         let map = later.compose(&earlier);
         assert_eq!(map.lookup(101).0, Some(at(0, 56)));
         assert_eq!(map.lookup(105).0, Some(at(0, 60)));

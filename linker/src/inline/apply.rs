@@ -52,6 +52,7 @@ use super::ops;
 use super::origins::Origins;
 use super::plan::{InlinePlan, Rewrite};
 use super::scan::Facts;
+use crate::debug::map::{CodeMap, Origin, Recorder, Source};
 use crate::index::{DefinedFuncIdx, FuncIdx};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
@@ -72,6 +73,9 @@ pub struct Applied {
     /// Type indices each rewritten function names as block types of the
     /// bodies inlined into it directly.
     pub block_types: Vec<Vec<u32>>,
+    /// When recording: where each rewritten body's bytes came from, as
+    /// offsets in the merged module's code.
+    pub maps: Vec<Option<CodeMap>>,
 }
 
 /// Rewrites the bodies the plan names, callees first, updating `names`.
@@ -81,6 +85,7 @@ pub fn apply(
     facts: &[Facts],
     plan: &InlinePlan,
     names: &mut Names,
+    code_start: Option<u32>,
 ) -> Result<Applied, String> {
     let count = module.bodies.len();
     let mut applied = Applied {
@@ -88,6 +93,7 @@ pub fn apply(
         appended_types: Vec::new(),
         inlined: vec![0; count],
         block_types: vec![Vec::new(); count],
+        maps: vec![None; count],
     };
     let mut block_types = BlockTypes::new(module);
     let mut own_labels = BTreeMap::new();
@@ -106,6 +112,8 @@ pub fn apply(
                     module,
                     facts,
                     bodies: &applied.bodies,
+                    maps: &applied.maps,
+                    code_start,
                     own_labels: &own_labels,
                     named,
                 };
@@ -121,6 +129,8 @@ pub fn apply(
             module,
             facts,
             bodies: &applied.bodies,
+            maps: &applied.maps,
+            code_start,
             own_labels: &own_labels,
             named,
         };
@@ -128,6 +138,7 @@ pub fn apply(
         let f = rewrite.func.index();
         own_labels.insert(module.imported.absolute(rewrite.func), rewritten.own_labels);
         applied.bodies[f] = Some(rewritten.body);
+        applied.maps[f] = rewritten.map;
         applied.block_types[f] = rewritten.block_types;
         applied.inlined[f] = rewrite.inline.iter().filter(|i| **i).count() as u32;
     }
@@ -177,6 +188,11 @@ struct Sources<'a, 'm> {
     facts: &'a [Facts],
     /// Bodies already rewritten (callees are rewritten before callers).
     bodies: &'a [Option<Vec<u8>>],
+    /// Where the rewritten bodies came from, when recording.
+    maps: &'a [Option<CodeMap>],
+    /// Where the merged module's code section contents start, when
+    /// recording a map of the rewritten bodies.
+    code_start: Option<u32>,
     /// For each rewritten function, the new numbers of the labels its own
     /// code opens (as opposed to those of the code inlined into it).
     own_labels: &'a BTreeMap<FuncIdx, BTreeSet<u32>>,
@@ -196,6 +212,55 @@ impl Sources<'_, '_> {
             None => self.module.bodies[defined.index()].clone(),
         }
     }
+
+    /// The place in the merged code of the byte at `at` of the current
+    /// body of `defined`.
+    fn origin(&self, defined: DefinedFuncIdx, at: usize) -> Option<Origin> {
+        let code_start = self.code_start?;
+        match &self.maps[defined.index()] {
+            Some(map) => map.lookup(at as u32).0,
+            None => Some(merged_origin(
+                self.module.bodies[defined.index()].range().start as usize + at,
+                code_start,
+            )),
+        }
+    }
+
+    /// Records that the current body of `defined`, bytes `range`, was
+    /// copied to `to` for the call at `call`.
+    fn record_copy(
+        &self,
+        defined: DefinedFuncIdx,
+        range: Range<usize>,
+        to: usize,
+        call: Option<Origin>,
+        recorder: &mut Recorder,
+    ) {
+        let Some(code_start) = self.code_start else {
+            return;
+        };
+        let site = |_: Option<Origin>| call;
+        match &self.maps[defined.index()] {
+            Some(map) => map.copy_into(
+                range.start as u32..range.end as u32,
+                to as u32,
+                &site,
+                recorder,
+            ),
+            None => {
+                let at = self.module.bodies[defined.index()].range().start as usize + range.start;
+                recorder.push(to as u32, Source::Copy(merged_origin(at, code_start)), call);
+            }
+        }
+    }
+}
+
+/// The place in the merged module's code of its byte at file offset `at`.
+fn merged_origin(at: usize, code_start: u32) -> Origin {
+    Origin {
+        input: 0,
+        offset: at as u32 - code_start,
+    }
 }
 
 /// The defined function an inlined callee is. Only builtin functions are
@@ -214,8 +279,9 @@ enum Piece {
     Copy(Range<usize>),
     /// One instruction naming a local, renumbered at each site.
     Local(Range<usize>),
-    /// `return`: a branch out of the inlined block from this depth.
-    Return { depth: u32 },
+    /// `return` (at this offset of the body): a branch out of the inlined
+    /// block from this depth.
+    Return { at: usize, depth: u32 },
     /// A tail call (the original bytes): kept at a tail site, otherwise the
     /// plain call and a branch out of the block from this depth.
     TailCall {
@@ -324,7 +390,7 @@ impl Template {
                 depth,
             };
             let piece = match &op {
-                Operator::Return => Some(Piece::Return { depth }),
+                Operator::Return => Some(Piece::Return { at: start, depth }),
                 Operator::ReturnCall { function_index } => {
                     Some(plain(Instruction::Call(*function_index)))
                 }
@@ -407,6 +473,8 @@ struct Call {
     callee: FuncIdx,
     tail: bool,
     in_loop: bool,
+    /// Where the call is in the merged code, when recording.
+    at: Option<Origin>,
 }
 
 /// The caller being rewritten: its new locals and names.
@@ -429,6 +497,7 @@ struct Caller {
 /// A rewritten function.
 struct Rewritten {
     body: Vec<u8>,
+    map: Option<CodeMap>,
     own_labels: BTreeSet<u32>,
     block_types: Vec<u32>,
 }
@@ -464,6 +533,12 @@ fn rewrite_function(
         block_types: BTreeSet::new(),
     };
     let mut code = Vec::with_capacity(bytes.len() * 2);
+    let mut recorder = sources.code_start.map(|_| Recorder::default());
+    let own = |position: u64| {
+        sources
+            .code_start
+            .map(|start| merged_origin(position as usize, start))
+    };
     let mut reader = body.get_operators_reader().map_err(err)?;
     let mut run_start = reader.original_position();
     let mut loops: Vec<bool> = Vec::new();
@@ -488,13 +563,24 @@ fn rewrite_function(
             let inline = rewrite.inline[site];
             site += 1;
             if inline {
+                if let (Some(recorder), Some(origin)) = (recorder.as_mut(), own(run_start)) {
+                    recorder.push(code.len() as u32, Source::Copy(origin), None);
+                }
                 code.extend_from_slice(&bytes[at(run_start)..at(position)]);
                 let call = Call {
                     callee,
                     tail,
                     in_loop: loop_depth > 0,
+                    at: own(position),
                 };
-                inline_site(sources, templates, &mut caller, call, &mut code)?;
+                inline_site(
+                    sources,
+                    templates,
+                    &mut caller,
+                    call,
+                    &mut code,
+                    recorder.as_mut(),
+                )?;
                 run_start = reader.original_position();
             }
             continue;
@@ -520,6 +606,9 @@ fn rewrite_function(
             "{func:?} has {site} call sites, the plan expected {}",
             rewrite.inline.len()
         ));
+    }
+    if let (Some(recorder), Some(origin)) = (recorder.as_mut(), own(run_start)) {
+        recorder.push(code.len() as u32, Source::Copy(origin), None);
     }
     code.extend_from_slice(&bytes[at(run_start)..]);
 
@@ -552,7 +641,18 @@ fn rewrite_function(
             .map_err(|e| e.to_string())?
             .encode(&mut out);
     }
+    let header = out.len() as u32;
     out.extend_from_slice(&code);
+    let map = match (recorder, own(body.range().start)) {
+        (Some(code_map), Some(origin)) => {
+            let code_map = code_map.finish(code.len() as u32);
+            let mut whole = Recorder::default();
+            whole.push(0, Source::At(origin), None);
+            whole.extend_shifted(&code_map, header);
+            Some(whole.finish(out.len() as u32))
+        }
+        _ => None,
+    };
 
     if !caller.local_names.is_empty() {
         names.locals.insert(func.raw(), caller.local_names);
@@ -562,6 +662,7 @@ fn rewrite_function(
     }
     Ok(Rewritten {
         body: out,
+        map,
         own_labels: caller.own_labels,
         block_types: caller.block_types.into_iter().collect(),
     })
@@ -574,12 +675,22 @@ fn inline_site(
     caller: &mut Caller,
     call: Call,
     code: &mut Vec<u8>,
+    mut recorder: Option<&mut Recorder>,
 ) -> Result<(), String> {
     let Call {
         callee,
         tail,
         in_loop,
+        at: call_at,
     } = call;
+    // The code written for the call stands for the call; the callee's own
+    // code keeps its place, inlined at the call.
+    let glue = |code: &Vec<u8>, recorder: &mut Option<&mut Recorder>| {
+        if let (Some(recorder), Some(call_at)) = (recorder.as_mut(), call_at) {
+            recorder.push(code.len() as u32, Source::At(call_at), None);
+        }
+    };
+    glue(code, &mut recorder);
     let defined = callee_body(sources.module, callee)?;
     let template = templates[defined.index()]
         .as_ref()
@@ -619,6 +730,24 @@ fn inline_site(
     let bytes = body.as_bytes();
     let map = |local: u32| pool[local as usize];
     for piece in &template.pieces {
+        if let Some(recorder) = recorder.as_mut() {
+            match piece {
+                Piece::Copy(range) => {
+                    sources.record_copy(defined, range.clone(), code.len(), call_at, recorder)
+                }
+                Piece::Local(Range { start: at, .. })
+                | Piece::Return { at, .. }
+                | Piece::TailCall {
+                    original: Range { start: at, .. },
+                    ..
+                } => {
+                    let source = sources
+                        .origin(defined, *at)
+                        .map_or(Source::None, Source::At);
+                    recorder.push(code.len() as u32, source, call_at);
+                }
+            }
+        }
         match piece {
             Piece::Copy(range) => code.extend_from_slice(&bytes[range.clone()]),
             Piece::Local(range) => {
@@ -629,7 +758,7 @@ fn inline_site(
                     .ok_or_else(|| format!("{callee:?}: a local instruction moved"))?
                     .encode(code);
             }
-            Piece::Return { depth } => Instruction::Br(*depth).encode(code),
+            Piece::Return { depth, .. } => Instruction::Br(*depth).encode(code),
             Piece::TailCall { original, .. } if tail => {
                 code.extend_from_slice(&bytes[original.clone()])
             }
@@ -640,6 +769,7 @@ fn inline_site(
         }
     }
     if tail {
+        glue(code, &mut recorder);
         Instruction::Return.encode(code);
     }
 

@@ -47,6 +47,8 @@ pub mod plan;
 pub mod rebuild;
 pub mod scan;
 
+use crate::debug::map::{CodeMap, Recorder};
+use crate::debug::record::CodeSection;
 use crate::error::LinkError;
 use crate::index::{Func, FuncIdx, Idx};
 use crate::plan::{ModuleId, Plan};
@@ -54,6 +56,7 @@ use crate::InlineMode;
 use dce::Item;
 use std::collections::BTreeSet;
 use wasm_encoder::reencode::Reencode;
+use wasmparser::{BinaryReader, FunctionBody};
 
 /// What inlining and dead-code removal did, for the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,12 +79,16 @@ pub struct InlineCounts {
 /// Runs the pass over the merged module `wasm`, produced from `plan` with
 /// the app as input `app`. Returns the new module (the input itself when
 /// nothing changed), the counts and warnings.
+///
+/// With `record`, also returns where the new module's code came from in the
+/// merged module's (`None` when the code did not move).
 pub fn run(
     wasm: Vec<u8>,
     plan: &Plan,
     app: ModuleId,
     mode: InlineMode,
-) -> Result<(Vec<u8>, InlineCounts, Vec<String>), LinkError> {
+    record: bool,
+) -> Result<Inlined, LinkError> {
     let bytes_before = wasm.len();
     let mut counts = InlineCounts {
         bytes_before,
@@ -89,12 +96,81 @@ pub fn run(
         ..InlineCounts::default()
     };
     if mode == InlineMode::None {
-        return Ok((wasm, counts, Vec::new()));
+        return Ok(Inlined {
+            wasm,
+            counts,
+            warnings: Vec::new(),
+            map: None,
+        });
     }
-    let (rebuilt, warnings) = transform(&wasm, plan, app, mode, &mut counts)?;
+    let Transformed {
+        rebuilt,
+        warnings,
+        map,
+    } = transform(&wasm, plan, app, mode, &mut counts, record)?;
     let wasm = rebuilt.unwrap_or(wasm);
     counts.bytes_after = wasm.len();
-    Ok((wasm, counts, warnings))
+    Ok(Inlined {
+        wasm,
+        counts,
+        warnings,
+        map,
+    })
+}
+
+/// What [`run`] gives back.
+pub struct Inlined {
+    /// The new module.
+    pub wasm: Vec<u8>,
+    /// What the pass did.
+    pub counts: InlineCounts,
+    /// What it dropped.
+    pub warnings: Vec<String>,
+    /// When recording and the code moved: the new code's origins in the
+    /// merged module's code.
+    pub map: Option<CodeMap>,
+}
+
+/// What [`transform`] gives back: the new module unless nothing changed,
+/// its warnings, and its code's origins when recording.
+struct Transformed {
+    rebuilt: Option<Vec<u8>>,
+    warnings: Vec<String>,
+    map: Option<CodeMap>,
+}
+
+/// The map of the rebuilt module's code back to the merged module's: each
+/// surviving body paired with the body it was rebuilt from, and through the
+/// map of its inlining when it was rewritten.
+fn rebuilt_map(
+    module: &module::Module<'_>,
+    applied: &apply::Applied,
+    live: &[bool],
+    merged_code_start: u32,
+    rebuilt: &[u8],
+) -> Result<CodeMap, String> {
+    let Some(out) = CodeSection::read(rebuilt)? else {
+        return Ok(CodeMap::default());
+    };
+    let base = out.range.start;
+    let end = out.range.end - base;
+    let mut recorder = Recorder::default();
+    let sources = module.bodies.iter().enumerate().filter(|(i, _)| live[*i]);
+    for ((i, original), body) in sources.zip(&out.bodies) {
+        let range = body.range();
+        recorder.body(range.start as u32 - base..range.end as u32 - base);
+        match (&applied.bodies[i], &applied.maps[i]) {
+            (Some(bytes), Some(map)) => {
+                let from = FunctionBody::new(BinaryReader::new(bytes, 0));
+                let mut paired = Recorder::default();
+                paired.pair(&from, 0, 0, body, base)?;
+                let paired = paired.finish(range.end as u32 - base);
+                recorder.extend_shifted(&paired.compose(map), 0);
+            }
+            _ => recorder.pair(original, merged_code_start, 0, body, base)?,
+        }
+    }
+    Ok(recorder.finish(end))
 }
 
 fn transform(
@@ -103,9 +179,17 @@ fn transform(
     app: ModuleId,
     mode: InlineMode,
     counts: &mut InlineCounts,
-) -> Result<(Option<Vec<u8>>, Vec<String>), LinkError> {
+    record: bool,
+) -> Result<Transformed, LinkError> {
     let internal = |stage: &str, e: String| LinkError::InvalidOutput(format!("{stage}: {e}"));
     let module = module::Module::read(wasm)?;
+    let code_start = if record {
+        CodeSection::read(wasm)
+            .map_err(|e| internal("recording code offsets", e))?
+            .map(|code| code.range.start)
+    } else {
+        None
+    };
     let origins = origins::Origins::of(plan, app, &module)?;
     let imported = module.imported;
     let defined = module.bodies.len();
@@ -162,6 +246,7 @@ fn transform(
         &facts,
         &decisions,
         names.as_mut().unwrap_or(&mut scratch_names),
+        code_start,
     )
     .map_err(|e| internal("inlining", e))?;
 
@@ -202,7 +287,11 @@ fn transform(
         .sum();
     let changed = applied.bodies.iter().any(Option::is_some);
     if !changed && !live.removes_anything() {
-        return Ok((None, warnings));
+        return Ok(Transformed {
+            rebuilt: None,
+            warnings,
+            map: None,
+        });
     }
     let mut ref_funcs: BTreeSet<FuncIdx> = BTreeSet::new();
     for (f, live) in facts
@@ -232,7 +321,24 @@ fn transform(
         ref_funcs: &ref_funcs,
     })
     .map_err(|e| internal("rebuilding the module", e))?;
-    Ok((Some(rebuilt), warnings))
+    let map = match code_start {
+        Some(start) => Some(
+            rebuilt_map(
+                &module,
+                &applied,
+                imported.defined_part::<Func, _>(&live.funcs),
+                start,
+                &rebuilt,
+            )
+            .map_err(|e| internal("recording code offsets", e))?,
+        ),
+        None => None,
+    };
+    Ok(Transformed {
+        rebuilt: Some(rebuilt),
+        warnings,
+        map,
+    })
 }
 
 /// Updates the references of every rewritten body, derived instead of read

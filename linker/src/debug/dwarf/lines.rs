@@ -28,12 +28,42 @@ pub(super) struct Loc {
     discriminator: u64,
 }
 
+/// A file of an input's line table: its unit's compilation directory,
+/// its own directory and its name, as bytes. A relative directory is
+/// relative to the compilation directory, which matters when the file is
+/// named in another unit's program (code inlined across inputs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FileKey {
+    comp_dir: Vec<u8>,
+    directory: Vec<u8>,
+    name: Vec<u8>,
+}
+
+impl FileKey {
+    /// The directory to name in a program whose unit's compilation
+    /// directory is `comp_dir`.
+    fn directory_in(&self, comp_dir: &[u8]) -> Vec<u8> {
+        let absolute = |path: &[u8]| path.first() == Some(&b'/');
+        if absolute(&self.name) || absolute(&self.directory) || self.comp_dir == comp_dir {
+            return self.directory.clone();
+        }
+        let mut joined = self.comp_dir.clone();
+        if !self.directory.is_empty() {
+            if !joined.is_empty() && !joined.ends_with(b"/") {
+                joined.push(b'/');
+            }
+            joined.extend_from_slice(&self.directory);
+        }
+        joined
+    }
+}
+
 /// One input's line rows, with absolute input addresses, and its units'
 /// code ranges.
 #[derive(Debug, Default)]
 pub(super) struct InputLines {
-    /// Each file a row names: its directory and its name, as bytes.
-    files: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Each file a row names.
+    files: Vec<FileKey>,
     /// Rows sorted by address; `None` ends a sequence (no location from
     /// there on until the next row).
     rows: Vec<(u64, Option<Loc>)>,
@@ -83,7 +113,11 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
             .map_err(Failure::read(".debug_ranges"))?;
         lines.units.push(ranges);
         if let Some(program) = unit.line_program.clone() {
-            read_rows(read, program, &mut lines, &mut interned)
+            let comp_dir = unit
+                .comp_dir
+                .map(|d| d.slice().to_vec())
+                .unwrap_or_default();
+            read_rows(read, program, &comp_dir, &mut lines, &mut interned)
                 .map_err(Failure::read(".debug_line"))?;
         }
     }
@@ -128,8 +162,9 @@ fn failing_section(
 fn read_rows(
     read: &read::Dwarf<Reader<'_>>,
     program: read::IncompleteLineProgram<Reader<'_>>,
+    comp_dir: &[u8],
     lines: &mut InputLines,
-    interned: &mut HashMap<(Vec<u8>, Vec<u8>), u32>,
+    interned: &mut HashMap<FileKey, u32>,
 ) -> read::Result<()> {
     let mut files: HashMap<u64, Option<u32>> = HashMap::new();
     let mut rows = program.rows();
@@ -141,7 +176,7 @@ fn read_rows(
         let file = match files.get(&row.file_index()) {
             Some(file) => *file,
             None => {
-                let file = file_key(read, header, row.file_index())?
+                let file = file_key(read, header, comp_dir, row.file_index())?
                     .map(|key| intern(&mut lines.files, interned, key));
                 files.insert(row.file_index(), file);
                 file
@@ -168,8 +203,9 @@ fn read_rows(
 fn file_key(
     read: &read::Dwarf<Reader<'_>>,
     header: &LineProgramHeader<Reader<'_>>,
+    comp_dir: &[u8],
     index: u64,
-) -> read::Result<Option<(Vec<u8>, Vec<u8>)>> {
+) -> read::Result<Option<FileKey>> {
     let Some(file) = header.file(index) else {
         return Ok(None);
     };
@@ -178,15 +214,15 @@ fn file_key(
         Some(directory) => read.attr_line_string(directory)?.slice().to_vec(),
         None => Vec::new(),
     };
-    Ok(Some((directory, name)))
+    Ok(Some(FileKey {
+        comp_dir: comp_dir.to_vec(),
+        directory,
+        name,
+    }))
 }
 
 /// The index of `key` in `files`, added if new.
-fn intern(
-    files: &mut Vec<(Vec<u8>, Vec<u8>)>,
-    interned: &mut HashMap<(Vec<u8>, Vec<u8>), u32>,
-    key: (Vec<u8>, Vec<u8>),
-) -> u32 {
+fn intern(files: &mut Vec<FileKey>, interned: &mut HashMap<FileKey, u32>, key: FileKey) -> u32 {
     *interned.entry(key).or_insert_with_key(|key| {
         files.push(key.clone());
         (files.len() - 1) as u32
@@ -233,7 +269,13 @@ pub(super) fn convert_program(
     };
     let (mut program, files) = convert.program();
     if let Some(bodies) = context.owners.0.get(&key) {
+        let comp_dir = unit
+            .read_unit
+            .comp_dir
+            .map(|d| d.slice().to_vec())
+            .unwrap_or_default();
         let mut emitter = Emitter {
+            comp_dir,
             program: &mut program,
             line_strings: &mut *unit.line_strings,
             files: HashMap::new(),
@@ -249,6 +291,8 @@ pub(super) fn convert_program(
 
 /// Adds output sequences to one unit's line program.
 struct Emitter<'p, 'c> {
+    /// The compilation directory of the unit whose program this is.
+    comp_dir: Vec<u8>,
     program: &'p mut LineProgram,
     line_strings: &'p mut gimli::write::LineStringTable,
     /// Input files already added to the program.
@@ -320,10 +364,11 @@ impl Emitter<'_, '_> {
         if let Some(id) = self.files.get(&(input, file)) {
             return *id;
         }
-        let (directory, name) = self.context.lines[input]
+        let key = self.context.lines[input]
             .as_ref()?
             .files
             .get(file as usize)?;
+        let (directory, name) = (&key.directory_in(&self.comp_dir), &key.name);
         let encoding = self.program.encoding();
         let id = usable(name).then(|| {
             let directory = if usable(directory) {
