@@ -79,6 +79,25 @@ struct LinkArgs {
     /// Print a report of what the link did on stderr.
     #[arg(long)]
     stats: bool,
+    /// Drop all debug information (DWARF, source-map URLs) instead of
+    /// rewriting it for the linked code.
+    #[arg(long)]
+    strip_debug: bool,
+    /// The app's source map, rewritten into --output-source-map.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "output_source_map",
+        conflicts_with = "strip_debug"
+    )]
+    input_source_map: Option<PathBuf>,
+    /// Where to write the source map of the linked module.
+    #[arg(long, value_name = "FILE", requires = "input_source_map")]
+    output_source_map: Option<PathBuf>,
+    /// The URL the output's `sourceMappingURL` section gives (default: the
+    /// file name of --output-source-map, found next to the module).
+    #[arg(long, value_name = "URL", requires = "output_source_map")]
+    source_map_url: Option<String>,
 }
 
 /// The kind of output `link` writes.
@@ -114,15 +133,22 @@ fn link(args: LinkArgs) -> Result<()> {
     let extra: Vec<&inputs::BuiltinArg> = builtins.iter().chain(&virtualizers).collect();
     inputs::check_stdin_once(&args.app, "the app", &extra)?;
     let destination = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let mut named: Vec<(&Path, String)> = vec![(args.app.as_path(), "the app".into())];
+    named.extend(extra.iter().map(|b| (b.file.as_path(), b.library_name())));
+    if let Some(map) = &args.input_source_map {
+        named.push((map.as_path(), "the input source map".into()));
+    }
     if let Some(destination) = destination {
-        let mut named: Vec<(&Path, String)> = vec![(args.app.as_path(), "the app".into())];
-        named.extend(extra.iter().map(|b| (b.file.as_path(), b.library_name())));
         output::refuse_overwriting_inputs(destination, &named)?;
     }
-    let linker = Linker::new()
+    let mut linker = Linker::new()
         .inline(args.inline)
         .intrinsics_namespace(&args.intrinsics)
-        .store_data_descriptor(args.store_data_descriptor);
+        .store_data_descriptor(args.store_data_descriptor)
+        .strip_debug(args.strip_debug);
+    if let Some(map_out) = &args.output_source_map {
+        linker = source_maps(linker, &args, map_out, destination, &named)?;
+    }
     let linker = inputs::add_builtins(linker, &extra)?;
     let app = inputs::read_input(&args.app).context("cannot read the app")?;
     // Named in the message about a misspelled builtin; read before the app's
@@ -166,6 +192,9 @@ fn link(args: LinkArgs) -> Result<()> {
     } else {
         wasm
     };
+    if let (Some(path), Some(map)) = (&args.output_source_map, &linked.source_map) {
+        output::write_file(path, map)?;
+    }
     match destination {
         Some(path) => output::write_file(path, &output)?,
         None => {
@@ -179,6 +208,55 @@ fn link(args: LinkArgs) -> Result<()> {
         print_stats(&linked.report);
     }
     Ok(())
+}
+
+/// Reads the app's source map and checks where the output's goes: not over
+/// an input or the module, and only beside a core module, whose offsets
+/// its columns are.
+fn source_maps(
+    linker: Linker,
+    args: &LinkArgs,
+    map_out: &Path,
+    destination: Option<&Path>,
+    inputs: &[(&Path, String)],
+) -> Result<Linker> {
+    if args.emit == Emit::Component {
+        bail!(
+            "--output-source-map needs --emit module: a source map's columns are byte offsets of a core module, and a component has none of its own"
+        );
+    }
+    if args.wat {
+        bail!("--output-source-map needs binary output: a source map's columns are byte offsets of the binary module, which --wat does not write");
+    }
+    let mut named = inputs.to_vec();
+    if let Some(destination) = destination {
+        if output::same_file(map_out, destination) {
+            bail!(
+                "--output-source-map `{}` is also the output module",
+                printable(&map_out.display().to_string())
+            );
+        }
+        named.push((destination, "the output module".into()));
+    }
+    output::refuse_overwriting(map_out, "--output-source-map", &named)?;
+    let input = args
+        .input_source_map
+        .as_deref()
+        .expect("clap requires --input-source-map");
+    let json = inputs::read_input(input).context("cannot read the input source map")?;
+    let url = match &args.source_map_url {
+        Some(url) => url.clone(),
+        None => map_out
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .with_context(|| {
+                format!(
+                    "--output-source-map `{}` names no file; give --source-map-url",
+                    printable(&map_out.display().to_string())
+                )
+            })?,
+    };
+    Ok(linker.input_source_map(json).source_map_url(url))
 }
 
 fn print_stats(report: &wasm_prelink::Report) {

@@ -130,6 +130,24 @@ pub fn ignore_file_size_signal() {
 /// Fails when `output` is one of `inputs` (each a path and what it is, for
 /// the message), comparing device and inode.
 pub fn refuse_overwriting_inputs(output: &Path, inputs: &[(&Path, String)]) -> Result<()> {
+    refuse_overwriting(output, "-o", inputs)
+}
+
+/// Whether two paths name one file: the same inode when both exist, the
+/// same absolute path when they do not yet.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => match (std::path::absolute(a), std::path::absolute(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        },
+    }
+}
+
+/// [`refuse_overwriting_inputs`] for the output given with `flag`.
+pub fn refuse_overwriting(output: &Path, flag: &str, inputs: &[(&Path, String)]) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let Ok(out) = fs::metadata(output) else {
         return Ok(()); // Nothing there yet, so it is no input.
@@ -141,7 +159,7 @@ pub fn refuse_overwriting_inputs(output: &Path, inputs: &[(&Path, String)]) -> R
         if let Ok(meta) = fs::metadata(input) {
             if (meta.dev(), meta.ino()) == (out.dev(), out.ino()) {
                 bail!(
-                    "refusing to write the output to `{}`: it is {what} (`{}`), which would be destroyed; choose another `-o`",
+                    "refusing to write the output to `{}`: it is {what} (`{}`), which would be destroyed; choose another `{flag}`",
                     output.display(),
                     input.display()
                 );
