@@ -193,6 +193,15 @@ EXPORT("peek") uint32_t peek(uint64_t index) { return host_buf_get(index); }
 /* Stores `value` at `index`; traps when out of range. */
 EXPORT("poke") void poke(uint64_t index, uint32_t value) { host_buf_set(index, value); }
 
+/* The mean of the first `count` bytes; traps when `count` is 0, in the
+ * app's own code (the debug-information tests look for this line). */
+EXPORT("mean") uint32_t mean(uint64_t count) {
+    if (count == 0) __builtin_trap(); /* trap: the mean of no bytes */
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < count; i++) sum += host_buf_get(i);
+    return (uint32_t)(sum / count);
+}
+
 /* Adds one to every byte, wrapping at 256: the compile-time-builtins
  * benchmark's workload. */
 EXPORT("increment_all") void increment_all(void) {

@@ -11,6 +11,11 @@ out=${OUT_DIR:-"$here/../../target/c-host-buf"}
 mkdir -p "$out"
 cc=${CLANG:-clang}
 wasm_flags=(--target=wasm32-wasi -O2 -mbulk-memory -Wall -Wextra -Werror)
+# DEBUG=1: with DWARF (cli/tests/debuginfo.rs), paths relative to the
+# repository so that what the tests compare does not depend on the clone.
+if [[ ${DEBUG:-0} == 1 ]]; then
+  wasm_flags+=(-g "-fdebug-prefix-map=$here=examples/c-host-buf")
+fi
 
 # The application: a reactor (no main) whose exports are the API above.
 "$cc" "${wasm_flags[@]}" -mexec-model=reactor -o "$out/app.wasm" "$here/app.c"

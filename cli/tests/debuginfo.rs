@@ -1,0 +1,378 @@
+//! Debug information survives linking (`linker/src/debug/`), shown on real
+//! compilers' output: the C example of `examples/c-host-buf` built with
+//! `clang -g`, and the Rust program of `examples/rust-host-buf` built with
+//! `-C debuginfo=2` (`cli/tests/data/rust-host-buf.wasm`), each linked with
+//! the C builtin built with `-g`, in every inline mode and with a
+//! store-data descriptor.
+//!
+//! For each link:
+//! - every instruction of the output that came from an input (the link's
+//!   code map, itself checked against the bytes by
+//!   `linker/tests/code_map.rs`) has, by the output's line table, the
+//!   file:line the input's line table gives that instruction — the app's
+//!   own code and the builtin's code inlined into it alike; and every
+//!   instruction of the app that survives is among them;
+//! - `llvm-dwarfdump --verify` finds no error in the output;
+//! - a trap in the app's own code, run on Wasmtime with backtrace details,
+//!   names the app's source file and the line of the trap.
+//!
+//! Needs clang for wasm32 (`examples/c-host-buf/build.sh`) and
+//! llvm-dwarfdump (Debian's `llvm`); `.ci/run` installs both.
+
+mod support;
+
+use addr2line::gimli;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{prelink, repo, scratch};
+use wasm_prelink::debug::map::CodeMap;
+use wasm_prelink::{InlineMode, Linker};
+use wasmparser::{Parser, Payload};
+
+/// A module's DWARF, symbolized by the line table as `addr2line` does.
+struct Symbols {
+    context: addr2line::Context<gimli::EndianSlice<'static, gimli::LittleEndian>>,
+}
+
+impl Symbols {
+    fn of(wasm: &[u8]) -> Symbols {
+        let mut sections = std::collections::BTreeMap::new();
+        for payload in Parser::new(0).parse_all(wasm) {
+            if let Payload::CustomSection(custom) = payload.expect("valid module") {
+                if custom.name().starts_with(".debug_") {
+                    sections.insert(custom.name().to_string(), custom.data().to_vec());
+                }
+            }
+        }
+        // A test's modules are few and small: their sections live as long
+        // as the test process.
+        let dwarf = gimli::Dwarf::load(|id| {
+            let data: &'static [u8] = sections
+                .get(id.name())
+                .map_or(&[], |d: &Vec<u8>| Vec::leak(d.clone()));
+            Ok::<_, gimli::Error>(gimli::EndianSlice::new(data, gimli::LittleEndian))
+        })
+        .expect("DWARF loads");
+        Symbols {
+            context: addr2line::Context::from_dwarf(dwarf).expect("DWARF reads"),
+        }
+    }
+
+    /// `file:line` of the code at `address`, if the line table covers it.
+    fn at(&self, address: u32) -> Option<String> {
+        let location = self
+            .context
+            .find_location(u64::from(address))
+            .expect("line table reads")?;
+        Some(format!("{}:{}", location.file?, location.line?))
+    }
+}
+
+/// Where every instruction of a module's code starts, relative to the Code
+/// section's contents (DWARF's addresses).
+fn instructions(wasm: &[u8]) -> Vec<u32> {
+    let mut base = 0;
+    let mut starts = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.expect("valid module") {
+            Payload::CodeSectionStart {
+                unchecked_range, ..
+            } => base = unchecked_range.start as u32,
+            Payload::CodeSectionEntry(body) => {
+                let mut ops = body.get_operators_reader().expect("operators");
+                while !ops.eof() {
+                    starts.push(ops.original_position() as u32 - base);
+                    ops.read().expect("operator");
+                }
+            }
+            _ => {}
+        }
+    }
+    starts
+}
+
+/// The checks of the module documentation for one program: `app` linked
+/// with `builtin` as `host-buf`; `trap` is the export and argument that
+/// trap in the app's code, `source` the app's file as its DWARF names it
+/// (ending) and `trap_line` the line of the trap.
+struct Program<'a> {
+    name: &'a str,
+    app: Vec<u8>,
+    builtin: Vec<u8>,
+    source: &'a str,
+    trap: (&'a str, u64),
+    trap_line: u32,
+}
+
+impl Program<'_> {
+    fn check_all(&self, dir: &Path) {
+        let app_symbols = Symbols::of(&self.app);
+        let builtin_symbols = Symbols::of(&self.builtin);
+        let inputs = [&builtin_symbols, &app_symbols];
+        for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
+            for descriptor in [0, 16] {
+                let what = format!("{} ({inline:?}, descriptor {descriptor})", self.name);
+                let linked = Linker::new()
+                    .inline(inline)
+                    .store_data_descriptor(descriptor)
+                    .builtin("host-buf", &self.builtin)
+                    .and_then(|l| l.link(&self.app))
+                    .unwrap_or_else(|e| panic!("{what}: links: {e}"));
+                assert!(
+                    !linked.report.warnings.iter().any(|w| w.contains("debug")),
+                    "{what}: {:?}",
+                    linked.report.warnings
+                );
+                let map = linked.code_map.as_ref().expect("a code map");
+                self.same_lines(&what, &linked.wasm, map, &inputs);
+                let file = dir.join(format!(
+                    "{}-{inline:?}-{descriptor}.wasm",
+                    self.name.replace(' ', "-")
+                ));
+                std::fs::write(&file, &linked.wasm).expect("write output");
+                verify_dwarf(&what, &file);
+                // Core Wasmtime gets the intrinsics as imports that trap;
+                // loads hoisted to entry would trap before the app does.
+                if descriptor == 0 {
+                    self.trap_names_the_line(&what, &linked.wasm);
+                }
+            }
+        }
+    }
+
+    /// Every instruction traced to an input has that input's location;
+    /// every app instruction with a location and still in the output is
+    /// among them.
+    fn same_lines(&self, what: &str, wasm: &[u8], map: &CodeMap, inputs: &[&Symbols; 2]) {
+        let output = Symbols::of(wasm);
+        let mut compared = 0;
+        let mut app_kept = BTreeSet::new();
+        for at in instructions(wasm) {
+            let (Some(origin), site) = map.lookup(at) else {
+                continue;
+            };
+            let Some(expected) = inputs[origin.input as usize].at(origin.offset) else {
+                continue;
+            };
+            let found = output.at(at);
+            assert_eq!(
+                found.as_deref(),
+                Some(expected.as_str()),
+                "{what}: output {at:#x} came from input {} at {:#x}",
+                origin.input,
+                origin.offset
+            );
+            compared += 1;
+            if origin.input == 1 && site.is_none() {
+                app_kept.insert(origin.offset);
+            }
+        }
+        assert!(
+            compared > 100,
+            "{what}: only {compared} instructions compared"
+        );
+        // The app's instructions with a location that the output lacks can
+        // only be calls of the builtin that inlining replaced.
+        let app = &self.app;
+        let code_start = instructions_base(app);
+        for at in instructions(app) {
+            if inputs[1].at(at).is_some() && !app_kept.contains(&at) {
+                assert_eq!(
+                    app[code_start + at as usize],
+                    0x10,
+                    "{what}: the app's instruction at {at:#x} is not in the output"
+                );
+            }
+        }
+    }
+
+    /// Runs the trapping export of the linked module on Wasmtime with
+    /// backtrace details: the innermost frame names the app's file and the
+    /// line the unlinked app's trap names, near the line marked in the
+    /// source.
+    fn trap_names_the_line(&self, what: &str, wasm: &[u8]) {
+        let expected = self.trap_location(&format!("{} unlinked", self.name), &self.app);
+        let found = self.trap_location(what, wasm);
+        assert_eq!(found, expected, "{what}: the trap's location");
+        assert!(
+            expected.0.ends_with(self.source),
+            "{what}: trap in `{}`, not the app's `{}`",
+            expected.0,
+            self.source
+        );
+        assert!(
+            (self.trap_line - 1..=self.trap_line).contains(&expected.1),
+            "{what}: the trap is at line {}, the source marks {}",
+            expected.1,
+            self.trap_line
+        );
+    }
+
+    /// The file and line of the innermost frame of the trap of `wasm`.
+    fn trap_location(&self, what: &str, wasm: &[u8]) -> (String, u32) {
+        let mut config = wasmtime::Config::new();
+        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+        let engine = wasmtime::Engine::new(&config).expect("engine");
+        let module = wasmtime::Module::new(&engine, wasm).expect("Wasmtime compiles the output");
+        let mut store = wasmtime::Store::new(&engine, ());
+        let mut linker = wasmtime::Linker::new(&engine);
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .expect("imports");
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .expect("instantiates");
+        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+            init.call(&mut store, ()).expect("_initialize");
+        }
+        let (export, argument) = self.trap;
+        let func = instance
+            .get_typed_func::<u64, u32>(&mut store, export)
+            .expect("the trapping export");
+        let error = func
+            .call(&mut store, argument)
+            .expect_err("the export traps");
+        let backtrace = error
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .unwrap_or_else(|| panic!("{what}: no backtrace in {error:?}"));
+        let frame = backtrace.frames().first().expect("a frame");
+        let symbol = frame
+            .symbols()
+            .first()
+            .unwrap_or_else(|| panic!("{what}: the trapping frame has no symbols: {backtrace}"));
+        let line = symbol
+            .line()
+            .unwrap_or_else(|| panic!("{what}: no line: {backtrace}"));
+        (symbol.file().unwrap_or_default().to_string(), line)
+    }
+}
+
+/// Where a module's Code section contents start in its file.
+fn instructions_base(wasm: &[u8]) -> usize {
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::CodeSectionStart {
+            unchecked_range, ..
+        } = payload.expect("valid module")
+        {
+            return unchecked_range.start as usize;
+        }
+    }
+    panic!("no code section")
+}
+
+/// `llvm-dwarfdump --verify` passes on `file`.
+fn verify_dwarf(what: &str, file: &Path) {
+    let output = Command::new("llvm-dwarfdump")
+        .arg("--verify")
+        .arg(file)
+        .output()
+        .expect("llvm-dwarfdump runs (Debian's `llvm`)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("No errors."),
+        "{what}: llvm-dwarfdump --verify `{}`:\n{text}{}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The line of `source` (relative to the repository) holding `marker`.
+fn line_of(source: &str, marker: &str) -> u32 {
+    let text = std::fs::read_to_string(repo(source)).expect("read source");
+    let index = text
+        .lines()
+        .position(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("`{marker}` in {source}"));
+    index as u32 + 1
+}
+
+/// Builds the C example with `-g`.
+fn c_example(dir: &Path) -> PathBuf {
+    let built = dir.join("build");
+    let script = repo("examples/c-host-buf/build.sh");
+    let build = Command::new(&script)
+        .env("OUT_DIR", &built)
+        .env("DEBUG", "1")
+        .output()
+        .expect("build.sh runs");
+    assert!(
+        build.status.success(),
+        "`{script}` failed (clang for wasm32 is needed):\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    built
+}
+
+#[test]
+fn dwarf_survives_linking() {
+    let dir = scratch("debuginfo");
+    let built = c_example(&dir);
+    let read = |file: &str| std::fs::read(built.join(file)).expect("built");
+    let builtin = read("builtin.wasm");
+    Program {
+        name: "C example",
+        app: read("app.wasm"),
+        builtin: builtin.clone(),
+        source: "app.c",
+        trap: ("mean", 0),
+        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+    }
+    .check_all(&dir);
+    Program {
+        name: "Rust program",
+        app: std::fs::read(repo("cli/tests/data/rust-host-buf.wasm")).expect("fixture"),
+        builtin,
+        source: "lib.rs",
+        trap: ("mean", 0),
+        trap_line: line_of(
+            "examples/rust-host-buf/lib.rs",
+            "trap: the mean of no bytes",
+        ),
+    }
+    .check_all(&dir);
+}
+
+/// The command line: `--strip-debug` drops the debug sections without a
+/// word; without it they are rewritten, also without a warning.
+#[test]
+fn strip_debug_drops_it_quietly() {
+    let dir = scratch("strip-debug");
+    let app = repo("cli/tests/data/rust-host-buf.wasm");
+    let builtin = format!("host-buf={}", repo("linker/tests/data/debug/builtin.wasm"));
+    let has_dwarf = |file: &str| {
+        let bytes = std::fs::read(dir.join(file)).expect("output");
+        let found = Parser::new(0)
+            .parse_all(&bytes)
+            .any(|p| matches!(p, Ok(Payload::CustomSection(c)) if c.name().starts_with(".debug_")));
+        found
+    };
+    let kept = prelink(
+        &["link", &app, "--builtin", &builtin, "-o", "kept.wasm"],
+        &dir,
+    );
+    assert!(kept.status.success(), "{kept:?}");
+    assert!(
+        !String::from_utf8_lossy(&kept.stderr).contains("debug"),
+        "{kept:?}"
+    );
+    assert!(has_dwarf("kept.wasm"));
+    let stripped = prelink(
+        &[
+            "link",
+            &app,
+            "--builtin",
+            &builtin,
+            "--strip-debug",
+            "-o",
+            "stripped.wasm",
+        ],
+        &dir,
+    );
+    assert!(stripped.status.success(), "{stripped:?}");
+    assert!(
+        !String::from_utf8_lossy(&stripped.stderr).contains("debug"),
+        "{stripped:?}"
+    );
+    assert!(!has_dwarf("stripped.wasm"));
+}
