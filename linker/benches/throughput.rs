@@ -15,6 +15,10 @@
 //!   this is the realistic cost of a link;
 //! - `forwarded+auto`: the same with `--inline auto`.
 //!
+//! For a module with DWARF, a second table compares the realistic link
+//! (`forwarded+auto`) with the debug information rewritten (the default)
+//! against the same link with `strip_debug`, and gives the ratio.
+//!
 //! Times are medians of several runs; throughput is input megabytes (10^6
 //! bytes) per second. Peak memory is the largest number of heap bytes live
 //! at once during one link, counted by a wrapping allocator, as a multiple of
@@ -236,6 +240,7 @@ fn main() {
         "| module | size (MB) | validate MB/s | identity MB/s | forwarded MB/s | forwarded+auto MB/s | peak memory incl. input (× input) |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut debug_rows = Vec::new();
     for path in paths {
         let bytes = std::fs::read(&path).expect("readable module");
         let name = path
@@ -274,6 +279,18 @@ fn main() {
                 let (auto_time, _) = measure(runs, || {
                     auto.link(&bytes).expect("links");
                 });
+                if has_dwarf(&bytes) {
+                    let stripped = auto.clone().strip_debug(true);
+                    let (stripped_time, _) = measure(runs, || {
+                        stripped.link(&bytes).expect("links");
+                    });
+                    debug_rows.push(format!(
+                        "| {name} | {mb:.1} | {:.0} | {:.0} | {:.2} |",
+                        stripped_time.as_secs_f64() * 1e3,
+                        auto_time.as_secs_f64() * 1e3,
+                        auto_time.as_secs_f64() / stripped_time.as_secs_f64()
+                    ));
+                }
                 (Some(time), peak, Some(auto_time))
             }
             None => (None, identity_peak, None),
@@ -292,4 +309,19 @@ fn main() {
             (identity_peak.max(forwarded_peak) + bytes.len()) as f64 / bytes.len() as f64,
         );
     }
+    if !debug_rows.is_empty() {
+        println!();
+        println!("| module with DWARF | size (MB) | forwarded+auto, debug stripped (ms) | forwarded+auto, debug rewritten (ms) | ratio |");
+        println!("|---|---:|---:|---:|---:|");
+        for row in debug_rows {
+            println!("{row}");
+        }
+    }
+}
+
+/// Whether a module carries DWARF.
+fn has_dwarf(bytes: &[u8]) -> bool {
+    Parser::new(0).parse_all(bytes).any(|payload| {
+        matches!(payload, Ok(Payload::CustomSection(c)) if c.name().starts_with(".debug_"))
+    })
 }
