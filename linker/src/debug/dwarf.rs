@@ -44,6 +44,14 @@ impl Failure {
         }
     }
 
+    /// A failure to write what was converted: no section to blame.
+    fn write(error: gimli::write::Error) -> Failure {
+        Failure {
+            section: ".debug_info",
+            error: error.to_string(),
+        }
+    }
+
     /// A read error met while working on `section`.
     fn read(section: &'static str) -> impl Fn(gimli::read::Error) -> Failure {
         move |error| Failure {
@@ -85,20 +93,38 @@ pub(crate) fn rewrite(
     }
     let owners = Owners::new(map, &lines);
     let context = Context { lines, owners, map };
-    let mut dwarf = write::Dwarf::new();
-    for (index, (input, read)) in inputs.iter().zip(&reads).enumerate() {
-        let Some(read) = read else { continue };
-        if context.lines[index].is_none() {
-            continue;
+    let usable: Vec<usize> = (0..inputs.len())
+        .filter(|&index| reads[index].is_some() && context.lines[index].is_some())
+        .collect();
+    // Every input converted once, straight into the output: what a link
+    // whose DWARF is sound costs. Only when something fails is each input
+    // converted on its own first, to find which one to leave out without
+    // leaving half of it behind.
+    let all_at_once = || -> Result<Vec<(String, Vec<u8>)>, Failure> {
+        let mut dwarf = write::Dwarf::new();
+        let mut out = Sections::new(EndianVec::new(LittleEndian));
+        for &index in &usable {
+            let forward = Forward::new(map, index as u32, &inputs[index].bodies);
+            let read = reads[index].as_ref().expect("usable inputs were read");
+            convert_input(&mut dwarf, &mut out, read, index, &forward, &context)?;
         }
+        finish(&mut dwarf, out).map_err(Failure::write)
+    };
+    if let Ok(sections) = all_at_once() {
+        return sections;
+    }
+    let mut dwarf = write::Dwarf::new();
+    let mut out = Sections::new(EndianVec::new(LittleEndian));
+    for &index in &usable {
+        let (input, read) = (&inputs[index], reads[index].as_ref().expect("usable"));
         let forward = Forward::new(map, index as u32, &input.bodies);
         let result = validate(read, index, &forward, &context)
-            .and_then(|()| convert_input(&mut dwarf, read, index, &forward, &context));
+            .and_then(|()| convert_input(&mut dwarf, &mut out, read, index, &forward, &context));
         if let Err(failure) = result {
             warnings.push(dropped(input, &failure));
         }
     }
-    match sections(&mut dwarf) {
+    match finish(&mut dwarf, out) {
         Ok(sections) => sections,
         Err(error) => {
             warnings.push(format!(
@@ -143,17 +169,17 @@ fn validate(
     context: &Context<'_>,
 ) -> Result<(), Failure> {
     let mut scratch = write::Dwarf::new();
-    convert_input(&mut scratch, read, index, forward, context)?;
     let mut out = Sections::new(EndianVec::new(LittleEndian));
-    scratch.write(&mut out).map_err(|error| Failure {
-        section: ".debug_info",
-        error: error.to_string(),
-    })
+    convert_input(&mut scratch, &mut out, read, index, forward, context)?;
+    scratch.write(&mut out).map_err(Failure::write)
 }
 
-/// Converts every unit of one input into `dwarf`.
+/// Converts every unit of one input into `dwarf`, writing each to `out` as
+/// soon as it is converted, which frees its entries: only one unit's tree
+/// is in memory at a time.
 fn convert_input(
     dwarf: &mut write::Dwarf,
+    out: &mut Sections<EndianVec<LittleEndian>>,
     read: &gimli::read::Dwarf<Reader<'_>>,
     index: usize,
     forward: &Forward,
@@ -165,14 +191,18 @@ fn convert_input(
         lines::convert_program(&mut unit, (index, unit_index), context)
             .map_err(Failure::at(".debug_line"))?;
         entries::convert_entries(&mut unit, root, forward).map_err(Failure::at(".debug_info"))?;
+        unit.write(out).map_err(Failure::write)?;
         unit_index += 1;
     }
     Ok(())
 }
 
-/// The written sections that are not empty, in gimli's fixed order.
-fn sections(dwarf: &mut write::Dwarf) -> Result<Vec<(String, Vec<u8>)>, write::Error> {
-    let mut out = Sections::new(EndianVec::new(LittleEndian));
+/// The rest of `dwarf` written after its units, and the sections that are
+/// not empty, in gimli's fixed order.
+fn finish(
+    dwarf: &mut write::Dwarf,
+    mut out: Sections<EndianVec<LittleEndian>>,
+) -> Result<Vec<(String, Vec<u8>)>, write::Error> {
     dwarf.write(&mut out)?;
     let mut sections = Vec::new();
     out.for_each(|id, data| {
