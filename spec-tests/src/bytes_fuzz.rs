@@ -13,7 +13,7 @@
 //!   reads or copies — a full name section (functions, locals, labels,
 //!   types, fields, tables, memories, globals, segments, tags), branch
 //!   hints, producers, target features, `dylink.0`, object-file sections
-//!   and DWARF;
+//!   and DWARF, and a clang-built app with real DWARF ([`BINARY_CORPUS`]);
 //! - mutated by [`Mutation`]: bytes flipped anywhere; bytes flipped,
 //!   inserted or removed inside one custom section's payload (validation
 //!   never looks there, so this is where a linker meets unchecked data);
@@ -115,6 +115,16 @@ pub const CORPUS: &[&str] = &[
           (if (local.get $times)
             (then (call $shrink (i32.sub (local.get $times) (i32.const 1)))))))"#,
 ];
+
+/// Binary modules of the corpus: an app built by clang with `-g` (the C
+/// example's, `linker/tests/data/debug/app.wasm`), whose real DWARF —
+/// units, abbreviations, line programs, strings, ranges — is what custom
+/// section mutations then damage, so the DWARF rewrite meets every kind of
+/// broken debug information a toolchain bug or a hostile file can give it.
+pub const BINARY_CORPUS: &[(&str, &[u8])] = &[(
+    "the C example's app with DWARF",
+    include_bytes!("../../linker/tests/data/debug/app.wasm"),
+)];
 
 /// The builtin every app-shaped input is linked with: it exports what the
 /// corpus imports.
@@ -230,15 +240,20 @@ pub fn input(seed: u64) -> Input {
 /// A valid module to start from: one of the corpus, or one of the
 /// differential fuzzer's generated modules.
 fn base_module(rng: &mut Rng, seed: u64) -> (Vec<u8>, String) {
-    let choice = rng.below(CORPUS.len() + 2);
+    let choice = rng.below(CORPUS.len() + BINARY_CORPUS.len() + 2);
     if choice < CORPUS.len() {
         let bytes = wat::parse_str(CORPUS[choice]).unwrap_or_else(|e| {
             panic!("corpus module {choice} does not parse: {e}");
         });
         return (bytes, format!("corpus module {choice}"));
     }
+    let choice = choice - CORPUS.len();
+    if let Some((name, bytes)) = BINARY_CORPUS.get(choice) {
+        return (bytes.to_vec(), (*name).to_string());
+    }
+    let choice = choice - BINARY_CORPUS.len();
     match crate::fuzz::generate(seed) {
-        Ok(case) if choice == CORPUS.len() => (case.app, format!("the app of fuzz case {seed}")),
+        Ok(case) if choice == 0 => (case.app, format!("the app of fuzz case {seed}")),
         Ok(case) => (case.builtin, format!("the builtin of fuzz case {seed}")),
         Err(_) => (
             wat::parse_str(CORPUS[0]).unwrap_or_default(),

@@ -72,4 +72,18 @@ fn corpus_modules_link_cleanly_before_mutation() {
             .and_then(|l| l.link(text.as_bytes()));
         assert!(linked.is_ok(), "corpus module {i}: {:?}", linked.err());
     }
+    // The binary modules are there for their DWARF: unmutated, it must be
+    // read and rewritten, not dropped with a warning.
+    for (name, bytes) in bytes_fuzz::BINARY_CORPUS {
+        let linked = wasm_prelink::Linker::new()
+            .builtin(bytes_fuzz::BUILTIN, bytes_fuzz::COMPANION_BUILTIN)
+            .and_then(|l| l.link(bytes))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(linked.code_map.is_some(), "{name}: no DWARF was rewritten");
+        assert!(
+            linked.report.warnings.is_empty(),
+            "{name}: {:?}",
+            linked.report.warnings
+        );
+    }
 }
