@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use gimli::read::{self, LineProgramHeader};
 use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
+use gimli::LineEncoding;
 
 use super::{entries, Context, Failure, Reader};
 use crate::debug::map::{CodeMap, Source};
@@ -264,7 +265,18 @@ pub(super) fn convert_program(
     key: (usize, usize),
     context: &Context<'_>,
 ) -> ConvertResult<()> {
-    let Some(convert) = unit.read_line_program(None, None)? else {
+    // The rows are the output's own, at byte addresses, so the program is
+    // written with an encoding of ours rather than the input's: an input
+    // header claiming a minimum instruction length of 8, or a line base and
+    // range gimli cannot encode rows with, describes only its own rows.
+    let encoding = LineEncoding {
+        minimum_instruction_length: 1,
+        maximum_operations_per_instruction: 1,
+        default_is_stmt: true,
+        line_base: -5,
+        line_range: 14,
+    };
+    let Some(convert) = unit.read_line_program(None, Some(encoding))? else {
         return Ok(());
     };
     let (mut program, files) = convert.program();

@@ -462,6 +462,51 @@ fn hostile_inputs_lose_only_their_own_debug_information() {
 }
 
 #[test]
+fn odd_line_encodings_of_an_input_do_not_reach_the_output() {
+    // The builtin's line program header claims 8-byte instructions, two
+    // operations per instruction and a line base and range gimli refuses
+    // to encode rows with (`line_base + line_range <= 0`). Its rows mean
+    // little, but the link must go on, the app's rows must survive, and
+    // every program in the output must use byte addresses.
+    let edited = builtin_sections_with(|name, data| {
+        if name != ".debug_line" {
+            return Some(data);
+        }
+        let mut line = data.to_vec();
+        let version = u16::from_le_bytes([line[4], line[5]]);
+        // unit_length, version, [address and selector sizes,] header_length.
+        let at = if version >= 5 { 12 } else { 10 };
+        line[at] = 8; // minimum_instruction_length
+        line[at + 1] = 2; // maximum_operations_per_instruction
+        line[at + 3] = (-20i8) as u8; // line_base
+        line[at + 4] = 5; // line_range
+        Some(Box::leak(line.into_boxed_slice()))
+    });
+    let (warnings, out) = hostile(edited);
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.starts_with("dropped the debug information of builtin: ")),
+        "{warnings:?}"
+    );
+    let sections = owned(&out);
+    let dwarf = load(&sections);
+    let mut units = dwarf.units();
+    let mut programs = 0;
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        if let Some(program) = &unit.line_program {
+            let header = program.header();
+            assert_eq!(header.minimum_instruction_length(), 1);
+            assert_eq!(header.maximum_operations_per_instruction(), 1);
+            assert!(header.line_base() + header.line_range() as i8 > 0);
+            programs += 1;
+        }
+    }
+    assert!(programs > 0);
+}
+
+#[test]
 fn rewriting_is_deterministic() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
     let s = shuffled(&app, &builtin, Some(3));
