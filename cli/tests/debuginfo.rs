@@ -25,7 +25,7 @@ use addr2line::gimli;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{prelink, repo, scratch};
+use support::{build_c_example, instruction_offsets, prelink, repo, scratch};
 use wasm_prelink::debug::map::CodeMap;
 use wasm_prelink::{InlineMode, Linker};
 use wasmparser::{Parser, Payload};
@@ -72,24 +72,8 @@ impl Symbols {
 /// Where every instruction of a module's code starts, relative to the Code
 /// section's contents (DWARF's addresses).
 fn instructions(wasm: &[u8]) -> Vec<u32> {
-    let mut base = 0;
-    let mut starts = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        match payload.expect("valid module") {
-            Payload::CodeSectionStart {
-                unchecked_range, ..
-            } => base = unchecked_range.start as u32,
-            Payload::CodeSectionEntry(body) => {
-                let mut ops = body.get_operators_reader().expect("operators");
-                while !ops.eof() {
-                    starts.push(ops.original_position() as u32 - base);
-                    ops.read().expect("operator");
-                }
-            }
-            _ => {}
-        }
-    }
-    starts
+    let (base, starts) = instruction_offsets(wasm);
+    starts.iter().map(|at| (at - base) as u32).collect()
 }
 
 /// The checks of the module documentation for one program: `app` linked
@@ -287,27 +271,10 @@ fn line_of(source: &str, marker: &str) -> u32 {
     index as u32 + 1
 }
 
-/// Builds the C example with `-g`.
-fn c_example(dir: &Path) -> PathBuf {
-    let built = dir.join("build");
-    let script = repo("examples/c-host-buf/build.sh");
-    let build = Command::new(&script)
-        .env("OUT_DIR", &built)
-        .env("DEBUG", "1")
-        .output()
-        .expect("build.sh runs");
-    assert!(
-        build.status.success(),
-        "`{script}` failed (clang for wasm32 is needed):\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    built
-}
-
 #[test]
 fn dwarf_survives_linking() {
     let dir = scratch("debuginfo");
-    let built = c_example(&dir);
+    let built = build_c_example(&dir, true);
     let read = |file: &str| std::fs::read(built.join(file)).expect("built");
     let builtin = read("builtin.wasm");
     Program {

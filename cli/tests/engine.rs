@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use support::{repo, scratch, wasm_prelink};
+use support::{build_c_example, repo, scratch, wasm_prelink};
 
 /// What one engine did.
 #[derive(Debug, PartialEq, Eq)]
@@ -220,17 +220,7 @@ fn plain_modules_agree_on_values_and_traps() {
 #[test]
 fn the_c_example_agrees() {
     let dir = scratch("c-example");
-    let built = dir.join("build");
-    let script = repo("examples/c-host-buf/build.sh");
-    let build = Command::new(&script)
-        .env("OUT_DIR", &built)
-        .output()
-        .expect("build.sh runs");
-    assert!(
-        build.status.success(),
-        "`{script}` failed (clang for wasm32 is needed):\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let built = build_c_example(&dir, false);
     let app = built.join("app.wasm").to_string_lossy().into_owned();
     let builtin = format!("host-buf={}", built.join("builtin.wasm").display());
     // Blocks of noise, a gradient and runs, so every command has work.

@@ -12,7 +12,7 @@
 mod support;
 
 use std::path::Path;
-use support::{assert_fails, example, prelink, scratch, stderr};
+use support::{assert_fails, example, instruction_offsets, prelink, scratch, stderr};
 use wasm_prelink::{InlineMode, Linker};
 use wasmparser::{Parser, Payload};
 
@@ -69,35 +69,12 @@ fn decode(mappings: &str) -> Vec<(u64, Option<i64>)> {
     out
 }
 
-/// File offsets of every instruction in a module's code, and where its
-/// Code section contents start.
-fn instructions(wasm: &[u8]) -> (u64, Vec<u64>) {
-    let mut base = 0;
-    let mut starts = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        match payload.expect("valid module") {
-            Payload::CodeSectionStart {
-                unchecked_range, ..
-            } => base = unchecked_range.start,
-            Payload::CodeSectionEntry(body) => {
-                let mut ops = body.get_operators_reader().expect("operators");
-                while !ops.eof() {
-                    starts.push(ops.original_position());
-                    ops.read().expect("operator");
-                }
-            }
-            _ => {}
-        }
-    }
-    (base, starts)
-}
-
 /// The app in binary form and its source map: instruction `i` (in file
 /// order) is line `i` of `app.src`.
 fn app_with_map(dir: &Path) -> (Vec<u8>, Vec<u64>) {
     let text = std::fs::read_to_string(example("app.wat")).expect("example");
     let app = wat::parse_str(&text).expect("the example parses");
-    let (_, starts) = instructions(&app);
+    let (_, starts) = instruction_offsets(&app);
     let mut mappings = String::new();
     let mut previous = 0i64;
     for (line, &at) in starts.iter().enumerate() {
@@ -182,8 +159,8 @@ fn the_output_map_follows_the_code() {
         let written = std::fs::read(dir.join("out.wasm.map")).expect("map");
         assert_eq!(linked.source_map.as_deref(), Some(written.as_slice()));
         let map = linked.code_map.expect("a code map");
-        let (app_base, _) = instructions(&app);
-        let (out_base, out_starts) = instructions(&wasm);
+        let (app_base, _) = instruction_offsets(&app);
+        let (out_base, out_starts) = instruction_offsets(&wasm);
         let mut checked = 0;
         for at in out_starts {
             let (origin, site) = map.lookup((at - out_base) as u32);
@@ -214,43 +191,25 @@ fn the_url_can_be_given() {
     let dir = scratch("url");
     app_with_map(&dir);
     let builtin = builtin_arg();
-    let output = prelink(
-        &[
-            "link",
-            "app.wasm",
-            "--builtin",
-            &builtin,
-            "--input-source-map",
-            "app.wasm.map",
-            "--output-source-map",
-            "maps/out.map",
-            "--source-map-url",
-            "https://example.com/out.map",
-            "-o",
-            "out.wasm",
-        ],
-        &dir,
-    );
+    let args = [
+        "link",
+        "app.wasm",
+        "--builtin",
+        &builtin,
+        "--input-source-map",
+        "app.wasm.map",
+        "--output-source-map",
+        "maps/out.map",
+        "--source-map-url",
+        "https://example.com/out.map",
+        "-o",
+        "out.wasm",
+    ];
     // The map's directory does not exist: nothing is written at all.
+    let output = prelink(&args, &dir);
     assert_fails(&output, &dir, &["maps/out.map"]);
     std::fs::create_dir(dir.join("maps")).expect("mkdir");
-    let output = prelink(
-        &[
-            "link",
-            "app.wasm",
-            "--builtin",
-            &builtin,
-            "--input-source-map",
-            "app.wasm.map",
-            "--output-source-map",
-            "maps/out.map",
-            "--source-map-url",
-            "https://example.com/out.map",
-            "-o",
-            "out.wasm",
-        ],
-        &dir,
-    );
+    let output = prelink(&args, &dir);
     assert!(output.status.success(), "{}", stderr(&output));
     let wasm = std::fs::read(dir.join("out.wasm")).expect("output");
     assert_eq!(

@@ -117,3 +117,47 @@ pub fn assert_error(output: &Output, expected: &str) {
     assert_eq!(message.trim_end(), expected);
     assert!(output.stdout.is_empty());
 }
+
+/// Builds the C example (`examples/c-host-buf/build.sh`) into `dir/build`,
+/// with `-g` when `debug`; fails the test, saying why, without clang for
+/// wasm32 rather than skipping.
+pub fn build_c_example(dir: &Path, debug: bool) -> PathBuf {
+    let built = dir.join("build");
+    let script = repo("examples/c-host-buf/build.sh");
+    let mut command = Command::new(&script);
+    command.env("OUT_DIR", &built);
+    if debug {
+        command.env("DEBUG", "1");
+    }
+    let build = command.output().expect("build.sh runs");
+    assert!(
+        build.status.success(),
+        "`{script}` failed (clang for wasm32 is needed):\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    built
+}
+
+/// Where the contents of a module's Code section start, and where each of
+/// its instructions starts, as file offsets: DWARF addresses code relative
+/// to the first, source maps by the second.
+pub fn instruction_offsets(wasm: &[u8]) -> (u64, Vec<u64>) {
+    let mut base = 0;
+    let mut starts = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.expect("valid module") {
+            wasmparser::Payload::CodeSectionStart {
+                unchecked_range, ..
+            } => base = unchecked_range.start as u64,
+            wasmparser::Payload::CodeSectionEntry(body) => {
+                let mut ops = body.get_operators_reader().expect("operators");
+                while !ops.eof() {
+                    starts.push(ops.original_position() as u64);
+                    ops.read().expect("operator");
+                }
+            }
+            _ => {}
+        }
+    }
+    (base, starts)
+}
