@@ -6,9 +6,13 @@
 //! tables are rebuilt from the output's side, one sequence per output body,
 //! so that code inlined from a builtin keeps the builtin's source lines.
 //!
-//! Malformed DWARF in one input must not cost the others theirs: each input
-//! is converted and written into a scratch `Dwarf` first, and only an input
-//! that converts cleanly is converted again into the shared one.
+//! Malformed DWARF in one input must not cost the others theirs. The first
+//! attempt converts every input straight into the shared `Dwarf`, writing
+//! each unit as soon as it is converted (so one unit's entries at a time are
+//! in memory); only when that fails is each input converted and written
+//! into a scratch `Dwarf` first, and only the inputs that convert cleanly
+//! are converted again into a fresh shared one, so a link whose DWARF is
+//! sound pays for one conversion, not two.
 
 mod entries;
 mod forward;
