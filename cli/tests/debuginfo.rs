@@ -23,7 +23,7 @@ mod support;
 
 use addr2line::gimli;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use support::{build_c_example, instruction_offsets, prelink, repo, scratch};
 use wasm_prelink::debug::map::CodeMap;

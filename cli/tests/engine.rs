@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use support::{build_c_example, repo, scratch, wasm_prelink};
 
 /// What one engine did.

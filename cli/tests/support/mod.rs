@@ -148,11 +148,11 @@ pub fn instruction_offsets(wasm: &[u8]) -> (u64, Vec<u64>) {
         match payload.expect("valid module") {
             wasmparser::Payload::CodeSectionStart {
                 unchecked_range, ..
-            } => base = unchecked_range.start as u64,
+            } => base = unchecked_range.start,
             wasmparser::Payload::CodeSectionEntry(body) => {
                 let mut ops = body.get_operators_reader().expect("operators");
                 while !ops.eof() {
-                    starts.push(ops.original_position() as u64);
+                    starts.push(ops.original_position());
                     ops.read().expect("operator");
                 }
             }
