@@ -192,17 +192,23 @@ fn link(args: LinkArgs) -> Result<()> {
     } else {
         wasm
     };
-    if let (Some(path), Some(map)) = (&args.output_source_map, &linked.source_map) {
-        output::write_file(path, map)?;
-    }
+    // The map and the module are written together or not at all: both are
+    // prepared before either is put in place.
+    let map = match (&args.output_source_map, &linked.source_map) {
+        (Some(path), Some(map)) => Some(output::stage(path, map)?),
+        _ => None,
+    };
     match destination {
-        Some(path) => output::write_file(path, &output)?,
+        Some(path) => output::stage(path, &output)?.commit()?,
         None => {
             if !args.wat && std::io::stdout().is_terminal() {
                 bail!("refusing to write a binary module to a terminal; use `-o FILE` or `--wat`");
             }
             output::write_stdout(&output)?;
         }
+    }
+    if let Some(map) = map {
+        map.commit()?;
     }
     if args.stats {
         print_stats(&linked.report);

@@ -23,6 +23,10 @@
 //!   `/dev/null` itself), and the process reading a FIFO would get nothing.
 //! - **A directory** is an error.
 //!
+//! The same rules place `--output-source-map`. Its map and the module are
+//! prepared ([`stage`]) before either is put in place ([`Staged::commit`]),
+//! so a module that cannot be written leaves no new map behind.
+//!
 //! `-o` naming one of the inputs is refused before anything is read or
 //! written ([`refuse_overwriting_inputs`]); inputs and output are compared
 //! by device and inode, so another spelling of the path, a symbolic link
@@ -57,20 +61,90 @@ const MAX_SYMLINKS: usize = 40;
 
 /// Writes `bytes` to `path` by the rules of the module documentation.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    stage(path, bytes)?.commit()
+}
+
+/// An output prepared but not yet in place: for a regular file, the synced
+/// temporary file that [`Staged::commit`] renames over the path (and that
+/// is removed if the output is dropped uncommitted); for a device or FIFO,
+/// which cannot be prepared, the bytes to write into it.
+///
+/// A command with two outputs (a module and its source map) stages both
+/// before committing either, so that a failure to write one leaves no
+/// trace of the other.
+#[must_use = "nothing is written until the output is committed"]
+pub struct Staged {
+    path: PathBuf,
+    /// What `path` names after following symbolic links, when it differs.
+    target: Option<PathBuf>,
+    how: Pending,
+}
+
+enum Pending {
+    Rename(PathBuf),
+    InPlace(Vec<u8>),
+    Done,
+}
+
+/// Prepares `bytes` for `path` by the rules of the module documentation:
+/// everything that can fail before the output is in place fails here.
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let target = resolve_symlinks(path)?;
-    let written = match fs::metadata(&target) {
-        Ok(meta) if meta.is_dir() => {
-            bail!("cannot write `{}`: it is a directory", target.display())
+    let how = match fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => Err(anyhow::anyhow!(
+            "cannot write `{}`: it is a directory",
+            target.display()
+        )),
+        Ok(meta) if meta.is_file() => {
+            write_temporary(&target, bytes, Some(meta.permissions())).map(Pending::Rename)
         }
-        Ok(meta) if meta.is_file() => write_replacing(&target, bytes, Some(meta.permissions())),
-        Ok(_) => write_in_place(&target, bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_replacing(&target, bytes, None),
+        Ok(_) => Ok(Pending::InPlace(bytes.to_vec())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_temporary(&target, bytes, None).map(Pending::Rename)
+        }
         Err(e) => Err(e).with_context(|| format!("cannot write `{}`", target.display())),
     };
-    if target == path {
-        written
-    } else {
-        written.with_context(|| format!("`{}` links to `{}`", path.display(), target.display()))
+    let mut staged = Staged {
+        path: path.to_path_buf(),
+        target: (target != path).then_some(target),
+        how: Pending::Done,
+    };
+    staged.how = staged.explain(how)?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Puts the output in place: the rename, or the write into a device.
+    pub fn commit(mut self) -> Result<()> {
+        let target = self.target.clone().unwrap_or_else(|| self.path.clone());
+        let done = match std::mem::replace(&mut self.how, Pending::Done) {
+            Pending::Rename(temporary) => fs::rename(&temporary, &target)
+                .inspect_err(|_| {
+                    let _ = fs::remove_file(&temporary);
+                })
+                .with_context(|| format!("cannot write `{}`", target.display())),
+            Pending::InPlace(bytes) => write_in_place(&target, &bytes),
+            Pending::Done => Ok(()),
+        };
+        self.explain(done)
+    }
+
+    /// Says which link led to the target when a write through one failed.
+    fn explain<T>(&self, result: Result<T>) -> Result<T> {
+        match &self.target {
+            Some(target) => result.with_context(|| {
+                format!("`{}` links to `{}`", self.path.display(), target.display())
+            }),
+            None => result,
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Pending::Rename(temporary) = &self.how {
+            let _ = fs::remove_file(temporary);
+        }
     }
 }
 
@@ -192,25 +266,28 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
     )
 }
 
-/// The whole-or-nothing write: a temporary file beside `path`, synced,
-/// given `permissions`, renamed over `path`. The temporary file never
-/// outlives a failure.
-fn write_replacing(path: &Path, bytes: &[u8], permissions: Option<fs::Permissions>) -> Result<()> {
+/// The first half of the whole-or-nothing write: a temporary file beside
+/// `path`, written, given `permissions` and synced, for [`Staged::commit`]
+/// to rename over `path`. The temporary file never outlives a failure.
+fn write_temporary(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<fs::Permissions>,
+) -> Result<PathBuf> {
     let (temporary, mut file) = create_temporary(path)?;
     let written = (|| {
         file.write_all(bytes)?;
         if let Some(permissions) = permissions {
             file.set_permissions(permissions)?;
         }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, path)
+        file.sync_all()
     })();
+    drop(file);
     if let Err(error) = written {
         let _ = fs::remove_file(&temporary);
         return Err(error).with_context(|| format!("cannot write `{}`", path.display()));
     }
-    Ok(())
+    Ok(temporary)
 }
 
 /// A new file beside `path` that no one else can have opened: its name is

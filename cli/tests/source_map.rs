@@ -12,7 +12,9 @@
 mod support;
 
 use std::path::Path;
-use support::{assert_fails, example, instruction_offsets, prelink, scratch, stderr};
+use support::{
+    assert_fails, assert_no_leftovers, example, instruction_offsets, prelink, scratch, stderr,
+};
 use wasm_prelink::{InlineMode, Linker};
 use wasmparser::{Parser, Payload};
 
@@ -346,6 +348,54 @@ fn bad_uses_are_refused_and_write_nothing() {
         assert!(!message.contains("panicked"), "{message}");
         assert!(!dir.join("out.wasm").exists() && !dir.join("o.map").exists());
     }
+}
+
+/// The map goes where `-o` would: a symbolic link to an input is refused,
+/// a device is written into; and a module that cannot be written takes its
+/// map with it, leaving an earlier map untouched.
+#[test]
+fn the_map_and_the_module_are_written_together() {
+    let dir = scratch("together");
+    app_with_map(&dir);
+    let builtin = builtin_arg();
+    let with_map = |out: &str, map: &str| {
+        let args = [
+            "link",
+            "app.wasm",
+            "--builtin",
+            &builtin,
+            "-o",
+            out,
+            "--input-source-map",
+            "app.wasm.map",
+            "--output-source-map",
+            map,
+        ];
+        prelink(&args, &dir)
+    };
+
+    std::fs::write(dir.join("o.map"), b"the old map").expect("write");
+    std::fs::create_dir(dir.join("a-directory")).expect("mkdir");
+    let output = with_map("a-directory", "o.map");
+    assert_fails(&output, &dir, &["a-directory", "is a directory"]);
+    assert_eq!(
+        std::fs::read(dir.join("o.map")).expect("map"),
+        b"the old map"
+    );
+
+    let app_before = std::fs::read(dir.join("app.wasm")).expect("app");
+    std::os::unix::fs::symlink("app.wasm", dir.join("link.map")).expect("symlink");
+    let output = with_map("out.wasm", "link.map");
+    assert_fails(&output, &dir, &["refusing to write", "the app"]);
+    assert_eq!(
+        std::fs::read(dir.join("app.wasm")).expect("app"),
+        app_before
+    );
+
+    let output = with_map("out.wasm", "/dev/null");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("out.wasm").exists());
+    assert_no_leftovers(&dir);
 }
 
 /// An app naming a source map that is not given loses the section with a
