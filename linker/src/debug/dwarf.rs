@@ -97,46 +97,40 @@ pub(crate) fn rewrite(
     }
     let owners = Owners::new(map, &lines);
     let context = Context { lines, owners, map };
-    let usable: Vec<usize> = (0..inputs.len())
-        .filter(|&index| reads[index].is_some() && context.lines[index].is_some())
+    let usable: Vec<(usize, &gimli::read::Dwarf<Reader<'_>>)> = reads
+        .iter()
+        .enumerate()
+        .filter_map(|(index, read)| Some((index, read.as_ref()?)))
+        .filter(|&(index, _)| context.lines[index].is_some())
         .collect();
     // Every input converted once, straight into the output: what a link
     // whose DWARF is sound costs. Only when something fails is each input
-    // converted on its own first, to find which one to leave out without
-    // leaving half of it behind.
-    let all_at_once = || -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    // converted on its own first (`checked`), to find which one to leave
+    // out without leaving half of it behind.
+    let convert = |checked: bool, warnings: &mut Vec<String>| {
         let mut dwarf = write::Dwarf::new();
         let mut out = Sections::new(EndianVec::new(LittleEndian));
-        for &index in &usable {
+        for &(index, read) in &usable {
             let forward = Forward::new(map, index as u32, &inputs[index].bodies);
-            let read = reads[index].as_ref().expect("usable inputs were read");
+            if checked {
+                if let Err(failure) = validate(read, index, &forward, &context) {
+                    warnings.push(dropped(&inputs[index], &failure));
+                    continue;
+                }
+            }
             convert_input(&mut dwarf, &mut out, read, index, &forward, &context)?;
         }
         finish(&mut dwarf, out).map_err(Failure::write)
     };
-    if let Ok(sections) = all_at_once() {
-        return sections;
-    }
-    let mut dwarf = write::Dwarf::new();
-    let mut out = Sections::new(EndianVec::new(LittleEndian));
-    for &index in &usable {
-        let (input, read) = (&inputs[index], reads[index].as_ref().expect("usable"));
-        let forward = Forward::new(map, index as u32, &input.bodies);
-        let result = validate(read, index, &forward, &context)
-            .and_then(|()| convert_input(&mut dwarf, &mut out, read, index, &forward, &context));
-        if let Err(failure) = result {
-            warnings.push(dropped(input, &failure));
-        }
-    }
-    match finish(&mut dwarf, out) {
-        Ok(sections) => sections,
-        Err(error) => {
+    convert(false, &mut Vec::new())
+        .or_else(|_| convert(true, warnings))
+        .unwrap_or_else(|failure| {
             warnings.push(format!(
-                "dropped the debug information of every input: writing DWARF failed ({error})"
+                "dropped the debug information of every input: writing DWARF failed ({})",
+                failure.error
             ));
             Vec::new()
-        }
-    }
+        })
 }
 
 /// The warning for an input whose debug information is left out.
