@@ -289,6 +289,12 @@ fn main() {
                     auto.link(&bytes).expect("links");
                 });
                 if has_dwarf(&bytes) {
+                    if std::env::var_os("BENCH_PHASES").is_some() {
+                        let report = auto.link(&bytes).expect("links").report;
+                        for (phase, time) in &report.phases {
+                            eprintln!("{name}: {phase}: {:.1} ms", time.as_secs_f64() * 1e3);
+                        }
+                    }
                     let stripped = auto.clone().strip_debug(true);
                     let (stripped_time, _) = measure(runs, || {
                         stripped.link(&bytes).expect("links");

@@ -389,6 +389,9 @@ impl Linker {
             ),
             false => None,
         };
+        if record {
+            clock.phase("record code map");
+        }
         let mut report = merge_report(&modules, &names, &plan);
         let app_id = modules.len() - 1;
         // The inputs' validator state is as large as the output's; free it

@@ -14,9 +14,12 @@
 //! are converted again into a fresh shared one, so a link whose DWARF is
 //! sound pays for one conversion, not two.
 
+mod bytes;
 mod entries;
+mod fast;
 mod forward;
 mod lines;
+mod program;
 #[cfg(test)]
 mod tests;
 
@@ -83,9 +86,28 @@ pub(crate) fn rewrite(
     map: &CodeMap,
     warnings: &mut Vec<String>,
 ) -> Vec<(String, Vec<u8>)> {
+    rewrite_as(inputs, map, warnings, Path::Patched).0
+}
+
+/// How the DWARF is rewritten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// Patched in place where it can be ([`fast`]), converted otherwise.
+    Patched,
+    /// Always converted through gimli.
+    Converted,
+}
+
+/// [`rewrite`], taking `path`; also says which path the sections took.
+fn rewrite_as(
+    inputs: &[DebugInput<'_>],
+    map: &CodeMap,
+    warnings: &mut Vec<String>,
+    path: Path,
+) -> (Vec<(String, Vec<u8>)>, Path) {
     let reads: Vec<Option<gimli::read::Dwarf<Reader<'_>>>> = inputs.iter().map(load).collect();
     if reads.iter().all(Option::is_none) {
-        return Vec::new();
+        return (Vec::new(), path);
     }
     let mut lines = Vec::with_capacity(inputs.len());
     for (input, read) in inputs.iter().zip(&reads) {
@@ -103,6 +125,12 @@ pub(crate) fn rewrite(
         .filter_map(|(index, read)| Some((index, read.as_ref()?)))
         .filter(|&(index, _)| context.lines[index].is_some())
         .collect();
+    if path == Path::Patched {
+        let indices: Vec<usize> = usable.iter().map(|&(index, _)| index).collect();
+        if let Some(sections) = fast::rewrite(inputs, &indices, &context) {
+            return (sections, Path::Patched);
+        }
+    }
     // Every input converted once, straight into the output: what a link
     // whose DWARF is sound costs. Only when something fails is each input
     // converted on its own first (`checked`), to find which one to leave
@@ -122,7 +150,7 @@ pub(crate) fn rewrite(
         }
         finish(&mut dwarf, out).map_err(Failure::write)
     };
-    convert(false, &mut Vec::new())
+    let sections = convert(false, &mut Vec::new())
         .or_else(|_| convert(true, warnings))
         .unwrap_or_else(|failure| {
             warnings.push(format!(
@@ -130,7 +158,8 @@ pub(crate) fn rewrite(
                 failure.error
             ));
             Vec::new()
-        })
+        });
+    (sections, Path::Converted)
 }
 
 /// The warning for an input whose debug information is left out.

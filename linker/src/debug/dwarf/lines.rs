@@ -34,16 +34,16 @@ pub(super) struct Loc {
 /// relative to the compilation directory, which matters when the file is
 /// named in another unit's program (code inlined across inputs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct FileKey {
+pub(super) struct FileKey {
     comp_dir: Vec<u8>,
     directory: Vec<u8>,
-    name: Vec<u8>,
+    pub(super) name: Vec<u8>,
 }
 
 impl FileKey {
     /// The directory to name in a program whose unit's compilation
     /// directory is `comp_dir`.
-    fn directory_in(&self, comp_dir: &[u8]) -> Vec<u8> {
+    pub(super) fn directory_in(&self, comp_dir: &[u8]) -> Vec<u8> {
         let absolute = |path: &[u8]| path.first() == Some(&b'/');
         if absolute(&self.name) || absolute(&self.directory) || self.comp_dir == comp_dir {
             return self.directory.clone();
@@ -70,6 +70,8 @@ pub(super) struct InputLines {
     rows: Vec<(u64, Option<Loc>)>,
     /// Each unit's code ranges, by unit index.
     units: Vec<Vec<Range<u64>>>,
+    /// Each unit's compilation directory, by unit index.
+    pub(super) comp_dirs: Vec<Vec<u8>>,
 }
 
 impl InputLines {
@@ -113,11 +115,12 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
         let ranges = entries::input_ranges(unit.unit_ref(read), root)
             .map_err(Failure::read(".debug_ranges"))?;
         lines.units.push(ranges);
+        let comp_dir = unit
+            .comp_dir
+            .map(|d| d.slice().to_vec())
+            .unwrap_or_default();
+        lines.comp_dirs.push(comp_dir.clone());
         if let Some(program) = unit.line_program.clone() {
-            let comp_dir = unit
-                .comp_dir
-                .map(|d| d.slice().to_vec())
-                .unwrap_or_default();
             read_rows(read, program, &comp_dir, &mut lines, &mut interned)
                 .map_err(Failure::read(".debug_line"))?;
         }
@@ -258,6 +261,65 @@ impl Owners {
 /// A location for an output row: which input's table it came from.
 type RowLoc = Option<(usize, Loc)>;
 
+/// One row of an output line program, with the file as the program that
+/// writes it names files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct OutRow<F> {
+    pub(super) file: F,
+    pub(super) line: u64,
+    pub(super) column: u64,
+    pub(super) is_stmt: bool,
+    pub(super) prologue_end: bool,
+    pub(super) epilogue_begin: bool,
+    pub(super) discriminator: u64,
+}
+
+/// What an output line program is written through: gimli's `LineProgram`
+/// when the unit is rebuilt, or the raw writer of [`super::program`] when
+/// the unit's bytes are kept.
+pub(super) trait Program {
+    /// How the program names a file.
+    type File: Copy + PartialEq;
+    /// The program's file for `key`, added if new; `None` for a path that
+    /// cannot be written.
+    fn file(&mut self, key: &FileKey) -> Option<Self::File>;
+    /// Starts a sequence at output address `address`.
+    fn begin(&mut self, address: u64);
+    /// Adds a row at `offset` bytes into the sequence.
+    fn row(&mut self, offset: u64, row: OutRow<Self::File>);
+    /// Ends the sequence `length` bytes after its start.
+    fn end(&mut self, length: u64);
+}
+
+/// Fills `program` with one sequence per output body in `bodies`, the
+/// bodies unit `key` owns.
+pub(super) fn emit<P: Program>(program: &mut P, key: (usize, usize), context: &Context<'_>) {
+    let Some(bodies) = context.owners.0.get(&key) else {
+        return;
+    };
+    let mut emitter = Emitter {
+        program,
+        files: HashMap::new(),
+        context,
+    };
+    for &body in bodies {
+        emitter.sequence(body);
+    }
+}
+
+/// The encoding every output line program is written with. The rows are
+/// the output's own, at byte addresses, so the program is written with an
+/// encoding of ours rather than the input's: an input header claiming a
+/// minimum instruction length of 8, or a line base and range gimli cannot
+/// encode rows with, describes only its own rows.
+pub(super) const ENCODING: LineEncoding = LineEncoding {
+    minimum_instruction_length: 1,
+    maximum_operations_per_instruction: 1,
+    default_is_stmt: true,
+    line_base: -5,
+    line_range: 14,
+};
+
 /// Converts the unit's line program header (files, directories) and fills
 /// it with one sequence per output body the unit owns.
 pub(super) fn convert_program(
@@ -265,124 +327,40 @@ pub(super) fn convert_program(
     key: (usize, usize),
     context: &Context<'_>,
 ) -> ConvertResult<()> {
-    // The rows are the output's own, at byte addresses, so the program is
-    // written with an encoding of ours rather than the input's: an input
-    // header claiming a minimum instruction length of 8, or a line base and
-    // range gimli cannot encode rows with, describes only its own rows.
-    let encoding = LineEncoding {
-        minimum_instruction_length: 1,
-        maximum_operations_per_instruction: 1,
-        default_is_stmt: true,
-        line_base: -5,
-        line_range: 14,
-    };
-    let Some(convert) = unit.read_line_program(None, Some(encoding))? else {
+    let Some(convert) = unit.read_line_program(None, Some(ENCODING))? else {
         return Ok(());
     };
     let (mut program, files) = convert.program();
-    if let Some(bodies) = context.owners.0.get(&key) {
-        let comp_dir = unit
-            .read_unit
-            .comp_dir
-            .map(|d| d.slice().to_vec())
-            .unwrap_or_default();
-        let mut emitter = Emitter {
-            comp_dir,
-            program: &mut program,
-            line_strings: &mut *unit.line_strings,
-            files: HashMap::new(),
-            context,
-        };
-        for &body in bodies {
-            emitter.sequence(body);
-        }
-    }
+    let comp_dir = unit
+        .read_unit
+        .comp_dir
+        .map(|d| d.slice().to_vec())
+        .unwrap_or_default();
+    let mut writer = Converted {
+        comp_dir,
+        program: &mut program,
+        line_strings: &mut *unit.line_strings,
+    };
+    emit(&mut writer, key, context);
     unit.set_line_program(program, files);
     Ok(())
 }
 
-/// Adds output sequences to one unit's line program.
-struct Emitter<'p, 'c> {
+/// A line program rebuilt with gimli.
+struct Converted<'p> {
     /// The compilation directory of the unit whose program this is.
     comp_dir: Vec<u8>,
     program: &'p mut LineProgram,
     line_strings: &'p mut gimli::write::LineStringTable,
-    /// Input files already added to the program.
-    files: HashMap<(usize, u32), Option<FileId>>,
-    context: &'c Context<'c>,
 }
 
-impl Emitter<'_, '_> {
-    /// The sequence of output body `index`, if any of it has a location.
-    fn sequence(&mut self, index: usize) {
-        let body = self.context.map.bodies[index].clone();
-        let rows = body_rows(self.context, body.clone());
-        let mut last: Option<gimli::write::LineRow> = None;
-        for (address, loc) in rows {
-            let Some(mut row) = self.row(loc, last) else {
-                continue;
-            };
-            if last.is_some_and(|prev| same_place(&prev, &row)) {
-                continue;
-            }
-            if last.is_none() {
-                self.program
-                    .begin_sequence(Some(Address::Constant(u64::from(body.start))));
-            }
-            row.address_offset = u64::from(address - body.start);
-            *self.program.row() = row;
-            self.program.generate_row();
-            last = Some(row);
-        }
-        if last.is_some() {
-            self.program.end_sequence(u64::from(body.end - body.start));
-        }
-    }
+impl Program for Converted<'_> {
+    type File = FileId;
 
-    /// The program row for `loc`; no location continues the previous
-    /// row's file at line 0.
-    fn row(
-        &mut self,
-        loc: RowLoc,
-        last: Option<gimli::write::LineRow>,
-    ) -> Option<gimli::write::LineRow> {
-        let mut row = *self.program.row();
-        match loc {
-            Some((input, loc)) => {
-                row.file = self.file(input, loc.file)?;
-                row.line = loc.line;
-                row.column = loc.column;
-                row.is_statement = loc.is_stmt;
-                row.prologue_end = loc.prologue_end;
-                row.epilogue_begin = loc.epilogue_begin;
-                row.discriminator = loc.discriminator;
-            }
-            None => {
-                let prev = last?;
-                row.file = prev.file;
-                row.line = 0;
-                row.column = 0;
-                row.is_statement = false;
-                row.prologue_end = false;
-                row.epilogue_begin = false;
-                row.discriminator = 0;
-            }
-        }
-        Some(row)
-    }
-
-    /// The program's id for file `file` of input `input`'s rows.
-    fn file(&mut self, input: usize, file: u32) -> Option<FileId> {
-        if let Some(id) = self.files.get(&(input, file)) {
-            return *id;
-        }
-        let key = self.context.lines[input]
-            .as_ref()?
-            .files
-            .get(file as usize)?;
+    fn file(&mut self, key: &FileKey) -> Option<FileId> {
         let (directory, name) = (&key.directory_in(&self.comp_dir), &key.name);
         let encoding = self.program.encoding();
-        let id = usable(name).then(|| {
+        usable(name).then(|| {
             let directory = if usable(directory) {
                 let directory = LineString::new(directory.clone(), encoding, self.line_strings);
                 self.program.add_directory(directory)
@@ -391,7 +369,99 @@ impl Emitter<'_, '_> {
             };
             let name = LineString::new(name.clone(), encoding, self.line_strings);
             self.program.add_file(name, directory, None)
-        });
+        })
+    }
+
+    fn begin(&mut self, address: u64) {
+        self.program
+            .begin_sequence(Some(Address::Constant(address)));
+    }
+
+    fn row(&mut self, offset: u64, row: OutRow<FileId>) {
+        let out = self.program.row();
+        out.address_offset = offset;
+        out.file = row.file;
+        out.line = row.line;
+        out.column = row.column;
+        out.is_statement = row.is_stmt;
+        out.prologue_end = row.prologue_end;
+        out.epilogue_begin = row.epilogue_begin;
+        out.discriminator = row.discriminator;
+        self.program.generate_row();
+    }
+
+    fn end(&mut self, length: u64) {
+        self.program.end_sequence(length);
+    }
+}
+
+/// Adds output sequences to one unit's line program.
+struct Emitter<'p, 'c, P: Program> {
+    program: &'p mut P,
+    /// Input files already added to the program.
+    files: HashMap<(usize, u32), Option<P::File>>,
+    context: &'c Context<'c>,
+}
+
+impl<P: Program> Emitter<'_, '_, P> {
+    /// The sequence of output body `index`, if any of it has a location.
+    fn sequence(&mut self, index: usize) {
+        let body = self.context.map.bodies[index].clone();
+        let rows = body_rows(self.context, body.clone());
+        let mut last: Option<OutRow<P::File>> = None;
+        for (address, loc) in rows {
+            let Some(row) = self.row(loc, last) else {
+                continue;
+            };
+            if last.is_some_and(|prev| same_place(&prev, &row)) {
+                continue;
+            }
+            if last.is_none() {
+                self.program.begin(u64::from(body.start));
+            }
+            self.program.row(u64::from(address - body.start), row);
+            last = Some(row);
+        }
+        if last.is_some() {
+            self.program.end(u64::from(body.end - body.start));
+        }
+    }
+
+    /// The program row for `loc`; no location continues the previous
+    /// row's file at line 0.
+    fn row(&mut self, loc: RowLoc, last: Option<OutRow<P::File>>) -> Option<OutRow<P::File>> {
+        match loc {
+            Some((input, loc)) => Some(OutRow {
+                file: self.file(input, loc.file)?,
+                line: loc.line,
+                column: loc.column,
+                is_stmt: loc.is_stmt,
+                prologue_end: loc.prologue_end,
+                epilogue_begin: loc.epilogue_begin,
+                discriminator: loc.discriminator,
+            }),
+            None => Some(OutRow {
+                file: last?.file,
+                line: 0,
+                column: 0,
+                is_stmt: false,
+                prologue_end: false,
+                epilogue_begin: false,
+                discriminator: 0,
+            }),
+        }
+    }
+
+    /// The program's file for file `file` of input `input`'s rows.
+    fn file(&mut self, input: usize, file: u32) -> Option<P::File> {
+        if let Some(id) = self.files.get(&(input, file)) {
+            return *id;
+        }
+        let key = self.context.lines[input]
+            .as_ref()?
+            .files
+            .get(file as usize)?;
+        let id = self.program.file(key);
         self.files.insert((input, file), id);
         id
     }
@@ -399,14 +469,14 @@ impl Emitter<'_, '_> {
 
 /// Whether a path can be a line program entry (gimli refuses empty ones
 /// and ones holding a NUL).
-fn usable(path: &[u8]) -> bool {
+pub(super) fn usable(path: &[u8]) -> bool {
     !path.is_empty() && !path.contains(&0)
 }
 
 /// Rows at the same place need not be repeated.
-fn same_place(a: &gimli::write::LineRow, b: &gimli::write::LineRow) -> bool {
-    (a.file, a.line, a.column, a.is_statement, a.discriminator)
-        == (b.file, b.line, b.column, b.is_statement, b.discriminator)
+fn same_place<F: Copy + PartialEq>(a: &OutRow<F>, b: &OutRow<F>) -> bool {
+    (a.file, a.line, a.column, a.is_stmt, a.discriminator)
+        == (b.file, b.line, b.column, b.is_stmt, b.discriminator)
         && !b.prologue_end
         && !b.epilogue_begin
 }

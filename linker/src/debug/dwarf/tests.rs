@@ -6,12 +6,15 @@ use std::ops::Range;
 
 use gimli::{constants, EndianSlice, LittleEndian};
 
-use super::rewrite;
+use super::{rewrite, rewrite_as, Path};
 use crate::debug::map::{CodeMap, Mark, Origin, Source};
 use crate::debug::DebugInput;
 
 const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
 const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
+/// A Rust program built with `-C debuginfo=2` (the command line's tests
+/// build it into a link with a builtin).
+const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
 
 /// What the tests need of a module: its bodies (Code-relative), where each
 /// body's instructions start, and its `.debug_*` sections.
@@ -377,7 +380,16 @@ fn removed_function_loses_its_addresses_and_rows() {
     let out = rewrite(&inputs, &s.map, &mut warnings);
     assert_eq!(warnings, Vec::<String>::new());
     let after = subprograms(&owned(&out));
-    assert_eq!(after[name], (None, None, false), "{name}");
+    // No code: no addresses, or the tombstone and an empty range, as
+    // wasm-ld leaves the DIEs of the functions it drops.
+    assert!(
+        matches!(
+            after[name],
+            (None, None, false) | (Some(0xffff_ffff), Some(0), false)
+        ),
+        "{name}: {:?}",
+        after[name]
+    );
     let lines = Lines::read(&owned(&out));
     for (address, end, _, _) in &lines.rows {
         let inside = s
@@ -527,4 +539,130 @@ fn no_dwarf_gives_no_sections() {
     let mut warnings = Vec::new();
     assert!(rewrite(&[bare], &map, &mut warnings).is_empty());
     assert!(warnings.is_empty());
+}
+
+/// The DIEs with code or a location list, sorted, per unit: each one's
+/// tag, its output ranges (none for the tombstone or an empty range), and
+/// its location list's entries, as (range, expression bytes).
+type Code = Vec<
+    Vec<(
+        constants::DwTag,
+        Vec<Range<u64>>,
+        Option<Vec<(Range<u64>, Vec<u8>)>>,
+    )>,
+>;
+
+fn code(sections: &[(&str, &[u8])]) -> Code {
+    let dwarf = load(sections);
+    let mut units = dwarf.units();
+    let mut out = Vec::new();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut dies = Vec::new();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            let mut ranges = Vec::new();
+            if entry.tag() != constants::DW_TAG_compile_unit {
+                let mut iter = dwarf.die_ranges(&unit, entry).unwrap();
+                while let Some(r) = iter.next().unwrap() {
+                    if r.begin < r.end && r.begin != 0xffff_ffff {
+                        ranges.push(r.begin..r.end);
+                    }
+                }
+            }
+            let locations = entry
+                .attr_value(constants::DW_AT_location)
+                .and_then(|v| dwarf.attr_locations_offset(&unit, v).unwrap())
+                .map(|offset| {
+                    let mut list = dwarf.locations(&unit, offset).unwrap();
+                    let mut entries = Vec::new();
+                    while let Some(l) = list.next().unwrap() {
+                        entries.push((l.range.begin..l.range.end, l.data.0.slice().to_vec()));
+                    }
+                    entries
+                });
+            if !ranges.is_empty() || locations.is_some() {
+                dies.push((entry.tag(), ranges, locations));
+            }
+        }
+        // The converted path may reorder DIEs (base types first).
+        dies.sort_by_key(|d| format!("{d:?}"));
+        out.push(dies);
+    }
+    out
+}
+
+/// Output addresses `0..end` symbolized.
+fn symbolized(sections: &[(&str, &[u8])], end: u32) -> Vec<Option<String>> {
+    let lines = Lines::read(sections);
+    (0..u64::from(end)).map(|a| lines.symbolize(a)).collect()
+}
+
+#[test]
+fn patched_dwarf_says_what_converted_dwarf_says() {
+    let (app, builtin, rust) = (parse(APP), parse(BUILTIN), parse(RUST));
+    let none = Module {
+        bodies: std::iter::once(1..40).collect(),
+        code_starts: vec![3],
+        sections: Vec::new(),
+    };
+    let identity_map = identity(&app, 0, code_end(&app));
+    let moved = shuffled(&app, &builtin, None);
+    let removed = shuffled(&app, &builtin, Some(2));
+    let rust_identity = identity(&rust, 0, code_end(&rust));
+    let rust_moved = shuffled(&rust, &builtin, Some(1));
+    let with = |app| {
+        [
+            input("builtin", &builtin),
+            input("app", app),
+            input("virt", &none),
+        ]
+    };
+    let (two, rust_two) = (with(&app), with(&rust));
+    let (one, rust_one) = ([input("app", &app)], [input("app", &rust)]);
+    let cases: [(&str, &[DebugInput<'_>], &CodeMap); 5] = [
+        ("identity", &one, &identity_map),
+        ("moved and inlined", &two, &moved.map),
+        ("a function removed", &two, &removed.map),
+        ("Rust, identity", &rust_one, &rust_identity),
+        (
+            "Rust, moved, inlined and a function removed",
+            &rust_two,
+            &rust_moved.map,
+        ),
+    ];
+    for (case, inputs, map) in cases {
+        let mut warnings = Vec::new();
+        let (patched, path) = rewrite_as(inputs, map, &mut warnings, Path::Patched);
+        assert_eq!(path, Path::Patched, "{case}: the patching path gave up");
+        let (converted, path) = rewrite_as(inputs, map, &mut warnings, Path::Converted);
+        assert_eq!(path, Path::Converted);
+        assert_eq!(warnings, Vec::<String>::new(), "{case}");
+        let (patched, converted) = (owned(&patched), owned(&converted));
+        let lines = symbolized(&patched, map.end);
+        assert!(lines.iter().filter(|l| l.is_some()).count() > 100, "{case}");
+        assert_eq!(lines, symbolized(&converted, map.end), "{case}");
+        let (patched_code, converted_code) = (code(&patched), code(&converted));
+        assert!(
+            patched_code
+                .iter()
+                .flatten()
+                .filter(|d| !d.1.is_empty())
+                .count()
+                > 5,
+            "{case}"
+        );
+        assert!(
+            patched_code
+                .iter()
+                .flatten()
+                .any(|d| d.2.as_ref().is_some_and(|l| !l.is_empty())),
+            "{case}: no location list survives"
+        );
+        assert_eq!(patched_code, converted_code, "{case}");
+        let strings = |sections: &[(&str, &[u8])]| -> Vec<String> {
+            subprograms(sections).into_keys().collect()
+        };
+        assert_eq!(strings(&patched), strings(&converted), "{case}");
+    }
 }

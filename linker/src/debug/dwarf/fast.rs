@@ -1,0 +1,718 @@
+//! DWARF 2–4 rewritten by patching its bytes instead of rebuilding it.
+//!
+//! Rebuilding every DIE through gimli's writer costs far more than the
+//! link itself on a module with tens of megabytes of DWARF, yet moving code
+//! changes few bytes of `.debug_info`: the code addresses (4-byte
+//! `DW_FORM_addr` values and `DW_AT_high_pc` lengths of a fixed width) and
+//! the offsets into the sections that are written anew. So each unit is
+//! copied as it is and only those bytes are patched: range and location
+//! lists are written again with their ranges mapped (absolute addresses,
+//! after a base address selection where the unit's base is not 0), each
+//! line program keeps its header's file table (so `DW_AT_decl_file` still
+//! names the right file) and gets rows built from the output's side like
+//! the converted path's, string and abbreviation offsets move by where
+//! their input's section starts in the output.
+//!
+//! Code that is gone keeps its DIE, with the tombstone address `0xffffffff`
+//! and an empty range, as `wasm-ld` leaves the DIEs of functions it drops.
+//!
+//! Anything outside that shape (DWARF 5's sections and forms, 64-bit
+//! DWARF, a DIE whose code now lies in several places but has room for one
+//! range, a reference to a section this does not write) makes [`rewrite`]
+//! answer `None`, and the link is converted through gimli instead, which
+//! also decides what to drop from malformed inputs and warns.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::ops::Range;
+
+use gimli::constants as dw;
+
+use super::bytes::Bytes;
+use super::entries::map_ranges;
+use super::forward::Forward;
+use super::lines;
+use super::program::RawProgram;
+use super::Context;
+use crate::debug::DebugInput;
+
+/// The address DIEs of code that is gone are given.
+const TOMBSTONE: u32 = u32::MAX;
+
+/// Sections whose presence means the input is not DWARF 2–4 as this path
+/// reads it.
+const UNSUPPORTED: &[&str] = &[
+    ".debug_types",
+    ".debug_line_str",
+    ".debug_str_offsets",
+    ".debug_addr",
+    ".debug_rnglists",
+    ".debug_loclists",
+];
+
+/// The output's `.debug_*` sections for the inputs `usable` (indices into
+/// `inputs`), or `None` when some input's DWARF is not of the shape this
+/// path handles.
+pub(super) fn rewrite(
+    inputs: &[DebugInput<'_>],
+    usable: &[usize],
+    context: &Context<'_>,
+) -> Option<Vec<(String, Vec<u8>)>> {
+    let mut out = Out::default();
+    for &index in usable {
+        let input = &inputs[index];
+        let section = |name: &str| {
+            input
+                .sections
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(&[][..], |(_, data)| *data)
+        };
+        if UNSUPPORTED.iter().any(|name| !section(name).is_empty()) {
+            return None;
+        }
+        let forward = Forward::new(context.map, index as u32, &input.bodies);
+        let sections = InputSections {
+            info: section(".debug_info"),
+            abbrev: section(".debug_abbrev"),
+            str: section(".debug_str"),
+            line: section(".debug_line"),
+            ranges: section(".debug_ranges"),
+            loc: section(".debug_loc"),
+        };
+        out.input(index, &sections, &forward, context)?;
+    }
+    let sections = [
+        (".debug_abbrev", out.abbrev),
+        (".debug_str", out.str),
+        (".debug_line", out.line),
+        (".debug_ranges", out.ranges),
+        (".debug_loc", out.loc),
+        (".debug_info", out.info),
+    ];
+    Some(
+        sections
+            .into_iter()
+            .filter(|(_, data)| !data.is_empty())
+            .map(|(name, data)| (name.to_string(), data))
+            .collect(),
+    )
+}
+
+/// One input's DWARF sections.
+struct InputSections<'a> {
+    info: &'a [u8],
+    abbrev: &'a [u8],
+    str: &'a [u8],
+    line: &'a [u8],
+    ranges: &'a [u8],
+    loc: &'a [u8],
+}
+
+/// The output sections being written.
+#[derive(Default)]
+struct Out {
+    abbrev: Vec<u8>,
+    info: Vec<u8>,
+    line: Vec<u8>,
+    ranges: Vec<u8>,
+    loc: Vec<u8>,
+    str: Vec<u8>,
+    /// Where the one empty range list is, once written.
+    empty_ranges: Option<u32>,
+    /// Where the one empty location list is, once written.
+    empty_loc: Option<u32>,
+}
+
+/// What reading an attribute takes, decided once per abbreviation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step {
+    /// Bytes of no interest.
+    Skip(u32),
+    /// A LEB128 of no interest.
+    Leb,
+    /// A NUL-terminated string.
+    Str,
+    Block1,
+    Block2,
+    Block4,
+    /// A block or expression with a LEB128 length.
+    BlockLeb,
+    /// `DW_AT_low_pc`.
+    LowPc,
+    /// `DW_AT_high_pc` as an address.
+    HighAddr,
+    /// `DW_AT_high_pc` as a length of this many bytes.
+    HighData(u8),
+    /// `DW_AT_high_pc` as a ULEB128 length.
+    HighUleb,
+    /// `DW_AT_ranges`: the DIE's code.
+    Ranges,
+    /// Another range list (`DW_AT_start_scope`).
+    RangeList,
+    /// A location list.
+    LocList,
+    /// `DW_AT_stmt_list`.
+    StmtList,
+    /// An offset into `.debug_str`.
+    Strp,
+    /// An offset into `.debug_info`.
+    RefAddr,
+    /// Any other code address.
+    Addr,
+}
+
+/// How to read one abbreviation's DIEs.
+#[derive(Debug)]
+struct Plan {
+    steps: Vec<Step>,
+    /// Whether the DIE says where its code is.
+    code: bool,
+}
+
+/// A `DW_AT_high_pc` as found: where it is in the output and what it says.
+#[derive(Clone, Copy)]
+enum High {
+    Addr(usize, u32),
+    /// A length of the given width.
+    Data(usize, u8, u64),
+    /// A ULEB128 length of the given width.
+    Uleb(usize, usize, u64),
+}
+
+impl High {
+    /// The input range from `low`, if not empty.
+    fn range(self, low: u32) -> Option<Range<u64>> {
+        let low = u64::from(low);
+        let end = match self {
+            High::Addr(_, high) => u64::from(high),
+            High::Data(_, _, length) | High::Uleb(_, _, length) => low.checked_add(length)?,
+        };
+        (end > low).then_some(low..end)
+    }
+}
+
+/// The code attributes of one DIE: output positions and input values.
+#[derive(Default)]
+struct CodeAttrs {
+    low: Option<(usize, u32)>,
+    high: Option<High>,
+    ranges: Option<(usize, u32)>,
+}
+
+/// Where an input's sections start in the output's.
+struct Bases {
+    abbrev: u32,
+    info: u32,
+    str: u32,
+}
+
+/// What the DIEs of one unit are read against.
+struct UnitScope<'a, 'f> {
+    sections: &'a InputSections<'a>,
+    forward: &'f Forward,
+    bases: &'a Bases,
+    /// The base address of the input's lists: its root's `DW_AT_low_pc`.
+    base_in: u64,
+    /// The base address the output's lists are read against.
+    base_out: u64,
+}
+
+impl Out {
+    /// Copies and patches every unit of input `index`.
+    fn input(
+        &mut self,
+        index: usize,
+        sections: &InputSections<'_>,
+        forward: &Forward,
+        context: &Context<'_>,
+    ) -> Option<()> {
+        let bases = Bases {
+            abbrev: u32::try_from(self.abbrev.len()).ok()?,
+            info: u32::try_from(self.info.len()).ok()?,
+            str: u32::try_from(self.str.len()).ok()?,
+        };
+        self.abbrev.extend_from_slice(sections.abbrev);
+        self.str.extend_from_slice(sections.str);
+        let lines = context.lines.get(index)?.as_ref()?;
+        let mut plans: HashMap<(u32, u16), Vec<Option<Plan>>> = HashMap::new();
+        let mut info = Bytes::at(sections.info, 0)?;
+        let mut unit_index = 0;
+        while !info.is_empty() {
+            let start = info.position();
+            let length = info.u32()?;
+            if length >= 0xffff_fff0 {
+                return None;
+            }
+            let mut unit = info.sub(length as usize)?;
+            let version = unit.u16()?;
+            if !(2..=4).contains(&version) {
+                return None;
+            }
+            let abbrev_offset = unit.u32()?;
+            if unit.u8()? != 4 {
+                return None;
+            }
+            let out_start = self.info.len();
+            self.info
+                .extend_from_slice(sections.info.get(start..info.position())?);
+            patch(
+                &mut self.info,
+                out_start + 6,
+                abbrev_offset.checked_add(bases.abbrev)?,
+            );
+            let table = match plans.entry((abbrev_offset, version)) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => {
+                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version)?)
+                }
+            };
+            let comp_dir = lines.comp_dirs.get(unit_index)?;
+            let scope = UnitScope {
+                sections,
+                forward,
+                bases: &bases,
+                base_in: 0,
+                base_out: 0,
+            };
+            // The unit's own bytes start 4 bytes in (after the length).
+            let shift = out_start + 4;
+            self.unit(
+                unit,
+                shift,
+                scope,
+                table,
+                (index, unit_index),
+                comp_dir,
+                context,
+            )?;
+            unit_index += 1;
+        }
+        Some(())
+    }
+
+    /// Patches the DIEs of one unit, whose bytes (after the length) are at
+    /// `shift` in the output's `.debug_info`.
+    #[allow(clippy::too_many_arguments)]
+    fn unit(
+        &mut self,
+        mut unit: Bytes<'_>,
+        shift: usize,
+        mut scope: UnitScope<'_, '_>,
+        plans: &[Option<Plan>],
+        key: (usize, usize),
+        comp_dir: &[u8],
+        context: &Context<'_>,
+    ) -> Option<()> {
+        let mut root = true;
+        while !unit.is_empty() {
+            let code = unit.uleb()?;
+            if code == 0 {
+                continue;
+            }
+            let plan = plans.get(usize::try_from(code).ok()?)?.as_ref()?;
+            let mut code_attrs = CodeAttrs::default();
+            let mut stmt_list = None;
+            for &step in &plan.steps {
+                let at = shift + unit.position();
+                match step {
+                    Step::Skip(n) => unit.skip(n as usize)?,
+                    Step::Leb => unit.skip_leb()?,
+                    Step::Str => unit.cstr().map(|_| ())?,
+                    Step::Block1 => {
+                        let n = unit.u8()?;
+                        unit.skip(usize::from(n))?;
+                    }
+                    Step::Block2 => {
+                        let n = unit.u16()?;
+                        unit.skip(usize::from(n))?;
+                    }
+                    Step::Block4 => {
+                        let n = unit.u32()?;
+                        unit.skip(n as usize)?;
+                    }
+                    Step::BlockLeb => {
+                        let n = unit.uleb()?;
+                        unit.skip(usize::try_from(n).ok()?)?;
+                    }
+                    Step::LowPc => code_attrs.low = Some((at, unit.u32()?)),
+                    Step::HighAddr => code_attrs.high = Some(High::Addr(at, unit.u32()?)),
+                    Step::HighData(width) => {
+                        let bytes = unit.take(usize::from(width))?;
+                        let mut value = [0; 8];
+                        value[..bytes.len()].copy_from_slice(bytes);
+                        code_attrs.high = Some(High::Data(at, width, u64::from_le_bytes(value)));
+                    }
+                    Step::HighUleb => {
+                        let value = unit.uleb()?;
+                        let width = shift + unit.position() - at;
+                        code_attrs.high = Some(High::Uleb(at, width, value));
+                    }
+                    Step::Ranges => code_attrs.ranges = Some((at, unit.u32()?)),
+                    Step::RangeList | Step::LocList if root => return None,
+                    Step::RangeList => {
+                        let ranges = list_ranges(scope.sections.ranges, unit.u32()?, &scope)?;
+                        let offset = self.range_list(&ranges, scope.base_out)?;
+                        patch(&mut self.info, at, offset);
+                    }
+                    Step::LocList => {
+                        let offset = self.location_list(unit.u32()?, &scope)?;
+                        patch(&mut self.info, at, offset);
+                    }
+                    Step::StmtList => stmt_list = Some((at, unit.u32()?)),
+                    Step::Strp => {
+                        let offset = unit.u32()?;
+                        if offset as usize >= scope.sections.str.len() {
+                            return None;
+                        }
+                        if scope.bases.str != 0 {
+                            patch(&mut self.info, at, offset.checked_add(scope.bases.str)?);
+                        }
+                    }
+                    Step::RefAddr => {
+                        let offset = unit.u32()?;
+                        if scope.bases.info != 0 {
+                            patch(&mut self.info, at, offset.checked_add(scope.bases.info)?);
+                        }
+                    }
+                    Step::Addr => {
+                        let address = unit.u32()?;
+                        let out = point(scope.forward, address)?;
+                        patch(&mut self.info, at, out);
+                    }
+                }
+            }
+            if root {
+                if plan.code {
+                    self.root_code(&code_attrs, &mut scope)?;
+                }
+                if let Some((at, offset)) = stmt_list {
+                    let mut program =
+                        RawProgram::new(scope.sections.line, offset.into(), comp_dir)?;
+                    lines::emit(&mut program, key, context);
+                    let offset = program.write(&mut self.line)?;
+                    patch(&mut self.info, at, offset);
+                }
+                root = false;
+            } else if stmt_list.is_some() {
+                return None;
+            } else if plan.code {
+                self.die_code(&code_attrs, &scope)?;
+            }
+        }
+        Some(())
+    }
+
+    /// The root's code attributes patched, and the unit's list bases set:
+    /// a unit whose code is one range keeps `DW_AT_low_pc` and a length,
+    /// any other has a `DW_AT_low_pc` of 0 (its lists are then absolute).
+    fn root_code(&mut self, attrs: &CodeAttrs, scope: &mut UnitScope<'_, '_>) -> Option<()> {
+        match (attrs.low, attrs.high, attrs.ranges) {
+            (low, None, Some((at, offset))) => {
+                scope.base_in = low.map_or(0, |(_, value)| u64::from(value));
+                let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
+                let offset = self.range_list(&ranges, 0)?;
+                patch(&mut self.info, at, offset);
+                if let Some((at, _)) = low {
+                    patch(&mut self.info, at, 0);
+                }
+            }
+            (Some((at, low)), high, None) => {
+                scope.base_in = u64::from(low);
+                let input = high.and_then(|high| high.range(low));
+                let ranges = map_ranges(scope.forward, input.into_iter().collect());
+                match (ranges.as_slice(), high) {
+                    ([], _) | (_, None) => {
+                        patch(&mut self.info, at, 0);
+                        if let Some(high) = high {
+                            self.set_high(high, 0, 0)?;
+                        }
+                    }
+                    ([range], Some(high)) => {
+                        let start = u32::try_from(range.start).ok()?;
+                        patch(&mut self.info, at, start);
+                        self.set_high(high, range.start, range.end)?;
+                        scope.base_out = range.start;
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A DIE's code attributes patched for where its code now is.
+    fn die_code(&mut self, attrs: &CodeAttrs, scope: &UnitScope<'_, '_>) -> Option<()> {
+        match (attrs.low, attrs.high, attrs.ranges) {
+            (Some((at, low)), Some(high), None) => {
+                let input = high.range(low);
+                let ranges = map_ranges(scope.forward, input.into_iter().collect());
+                match ranges.as_slice() {
+                    [] => {
+                        patch(&mut self.info, at, TOMBSTONE);
+                        let tombstone = u64::from(TOMBSTONE);
+                        self.set_high(high, tombstone, tombstone)?;
+                    }
+                    [range] => {
+                        patch(&mut self.info, at, u32::try_from(range.start).ok()?);
+                        self.set_high(high, range.start, range.end)?;
+                    }
+                    _ => return None,
+                }
+            }
+            (None, None, Some((at, offset))) => {
+                let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
+                let offset = self.range_list(&ranges, scope.base_out)?;
+                patch(&mut self.info, at, offset);
+            }
+            (Some((at, low)), None, None) => {
+                let out = point(scope.forward, low)?;
+                patch(&mut self.info, at, out);
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Writes `DW_AT_high_pc` for output code `start..end`.
+    fn set_high(&mut self, high: High, start: u64, end: u64) -> Option<()> {
+        let length = end - start;
+        match high {
+            High::Addr(at, _) => patch(&mut self.info, at, u32::try_from(end).ok()?),
+            High::Data(at, width, _) => {
+                let width = usize::from(width);
+                if width < 8 && length >> (8 * width) != 0 {
+                    return None;
+                }
+                self.info[at..at + width].copy_from_slice(&length.to_le_bytes()[..width]);
+            }
+            High::Uleb(at, width, _) => {
+                if width < 10 && length >> (7 * width) != 0 {
+                    return None;
+                }
+                // Padded to the width it had, so nothing after it moves.
+                for (i, byte) in self.info[at..at + width].iter_mut().enumerate() {
+                    let part = (length >> (7 * i)) as u8 & 0x7f;
+                    *byte = if i + 1 < width { part | 0x80 } else { part };
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Appends a range list of output ranges `ranges`, read against base
+    /// address `base`; all empty lists share one.
+    fn range_list(&mut self, ranges: &[Range<u64>], base: u64) -> Option<u32> {
+        if ranges.is_empty() {
+            return empty(&mut self.ranges, &mut self.empty_ranges);
+        }
+        let offset = u32::try_from(self.ranges.len()).ok()?;
+        if base != 0 {
+            pair(&mut self.ranges, TOMBSTONE, 0);
+        }
+        for range in ranges {
+            let start = u32::try_from(range.start).ok()?;
+            let end = u32::try_from(range.end).ok()?;
+            pair(&mut self.ranges, start, end);
+        }
+        pair(&mut self.ranges, 0, 0);
+        Some(offset)
+    }
+
+    /// Appends the location list at `offset` of the input's `.debug_loc`
+    /// with each entry's range mapped to the output (an entry may become
+    /// several, or none) and its expression as it was.
+    fn location_list(&mut self, offset: u32, scope: &UnitScope<'_, '_>) -> Option<u32> {
+        let mut list = Bytes::at(scope.sections.loc, offset as usize)?;
+        let start = u32::try_from(self.loc.len()).ok()?;
+        let mut written = false;
+        let mut base = scope.base_in;
+        loop {
+            let begin = list.u32()?;
+            let end = list.u32()?;
+            if begin == 0 && end == 0 {
+                break;
+            }
+            if begin == TOMBSTONE {
+                base = u64::from(end);
+                continue;
+            }
+            let length = list.u16()?;
+            let expression = list.take(usize::from(length))?;
+            let range = base + u64::from(begin)..base + u64::from(end);
+            for piece in scope.forward.range(range) {
+                if !written && scope.base_out != 0 {
+                    pair(&mut self.loc, TOMBSTONE, 0);
+                }
+                written = true;
+                let begin = u32::try_from(piece.start).ok()?;
+                let end = u32::try_from(piece.end).ok()?;
+                pair(&mut self.loc, begin, end);
+                self.loc.extend_from_slice(&length.to_le_bytes());
+                self.loc.extend_from_slice(expression);
+            }
+        }
+        if !written {
+            return empty(&mut self.loc, &mut self.empty_loc);
+        }
+        pair(&mut self.loc, 0, 0);
+        Some(start)
+    }
+}
+
+/// The input ranges of the range list at `offset` of `.debug_ranges`,
+/// mapped to the output.
+fn list_ranges(section: &[u8], offset: u32, scope: &UnitScope<'_, '_>) -> Option<Vec<Range<u64>>> {
+    let mut list = Bytes::at(section, offset as usize)?;
+    let mut base = scope.base_in;
+    let mut ranges = Vec::new();
+    loop {
+        let begin = list.u32()?;
+        let end = list.u32()?;
+        if begin == 0 && end == 0 {
+            break;
+        }
+        if begin == TOMBSTONE {
+            base = u64::from(end);
+            continue;
+        }
+        let range = base + u64::from(begin)..base + u64::from(end);
+        if !range.is_empty() {
+            ranges.push(range);
+        }
+    }
+    Some(map_ranges(scope.forward, ranges))
+}
+
+/// The output address of input code address `address`, or the tombstone
+/// when its code is gone.
+fn point(forward: &Forward, address: u32) -> Option<u32> {
+    match forward.point(u64::from(address)) {
+        Some(out) => u32::try_from(out).ok(),
+        None => Some(TOMBSTONE),
+    }
+}
+
+/// The offset of the one empty list of a list section, written the first
+/// time it is needed.
+fn empty(section: &mut Vec<u8>, at: &mut Option<u32>) -> Option<u32> {
+    if let Some(offset) = *at {
+        return Some(offset);
+    }
+    let offset = u32::try_from(section.len()).ok()?;
+    pair(section, 0, 0);
+    *at = Some(offset);
+    Some(offset)
+}
+
+/// Appends two 4-byte values.
+fn pair(section: &mut Vec<u8>, a: u32, b: u32) {
+    section.extend_from_slice(&a.to_le_bytes());
+    section.extend_from_slice(&b.to_le_bytes());
+}
+
+/// Overwrites the 4 bytes at `at`.
+fn patch(section: &mut [u8], at: usize, value: u32) {
+    section[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+/// The reading plans of the abbreviation table at `offset`, by code.
+fn read_plans(abbrev: &[u8], offset: u32, version: u16) -> Option<Vec<Option<Plan>>> {
+    let mut table = Bytes::at(abbrev, offset as usize)?;
+    let mut plans: Vec<Option<Plan>> = Vec::new();
+    loop {
+        let code = table.uleb()?;
+        if code == 0 {
+            return Some(plans);
+        }
+        // Codes are small and dense in practice; a huge one is not worth
+        // a table this size.
+        let code = usize::try_from(code).ok().filter(|c| *c < 1 << 20)?;
+        table.uleb()?;
+        table.u8()?;
+        let mut steps: Vec<Step> = Vec::new();
+        let mut code_attrs = false;
+        loop {
+            let name = table.uleb()?;
+            let form = table.uleb()?;
+            if name == 0 && form == 0 {
+                break;
+            }
+            let name = dw::DwAt(u16::try_from(name).ok()?);
+            let form = dw::DwForm(u16::try_from(form).ok()?);
+            let step = step(name, form, version)?;
+            code_attrs |= matches!(
+                step,
+                Step::LowPc | Step::HighAddr | Step::HighData(_) | Step::HighUleb | Step::Ranges
+            );
+            match (steps.last_mut(), step) {
+                (_, Step::Skip(0)) => {}
+                (Some(Step::Skip(a)), Step::Skip(b)) => *a += b,
+                _ => steps.push(step),
+            }
+        }
+        if plans.len() <= code {
+            plans.resize_with(code + 1, || None);
+        }
+        plans[code] = Some(Plan {
+            steps,
+            code: code_attrs,
+        });
+    }
+}
+
+/// How to read attribute `name` in form `form`; `None` for what this path
+/// does not handle.
+fn step(name: dw::DwAt, form: dw::DwForm, version: u16) -> Option<Step> {
+    // DWARF 2 and 3 give section offsets as `DW_FORM_data4`.
+    let offset = form == dw::DW_FORM_sec_offset || (version <= 3 && form == dw::DW_FORM_data4);
+    let step = match name {
+        dw::DW_AT_low_pc => (form == dw::DW_FORM_addr).then_some(Step::LowPc)?,
+        dw::DW_AT_high_pc => match form {
+            dw::DW_FORM_addr => Step::HighAddr,
+            dw::DW_FORM_data1 => Step::HighData(1),
+            dw::DW_FORM_data2 => Step::HighData(2),
+            dw::DW_FORM_data4 => Step::HighData(4),
+            dw::DW_FORM_data8 => Step::HighData(8),
+            dw::DW_FORM_udata => Step::HighUleb,
+            _ => return None,
+        },
+        dw::DW_AT_ranges => offset.then_some(Step::Ranges)?,
+        dw::DW_AT_stmt_list => offset.then_some(Step::StmtList)?,
+        dw::DW_AT_start_scope if offset => Step::RangeList,
+        dw::DW_AT_location
+        | dw::DW_AT_string_length
+        | dw::DW_AT_return_addr
+        | dw::DW_AT_data_member_location
+        | dw::DW_AT_frame_base
+        | dw::DW_AT_segment
+        | dw::DW_AT_static_link
+        | dw::DW_AT_use_location
+        | dw::DW_AT_vtable_elem_location
+            if offset =>
+        {
+            Step::LocList
+        }
+        // Offsets into sections this path does not write (macros,
+        // location views).
+        _ if form == dw::DW_FORM_sec_offset => return None,
+        _ => match form {
+            dw::DW_FORM_addr => Step::Addr,
+            dw::DW_FORM_flag_present => Step::Skip(0),
+            dw::DW_FORM_data1 | dw::DW_FORM_ref1 | dw::DW_FORM_flag => Step::Skip(1),
+            dw::DW_FORM_data2 | dw::DW_FORM_ref2 => Step::Skip(2),
+            dw::DW_FORM_data4 | dw::DW_FORM_ref4 => Step::Skip(4),
+            dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 => Step::Skip(8),
+            dw::DW_FORM_sdata | dw::DW_FORM_udata | dw::DW_FORM_ref_udata => Step::Leb,
+            dw::DW_FORM_string => Step::Str,
+            dw::DW_FORM_strp => Step::Strp,
+            dw::DW_FORM_ref_addr => Step::RefAddr,
+            dw::DW_FORM_block1 => Step::Block1,
+            dw::DW_FORM_block2 => Step::Block2,
+            dw::DW_FORM_block4 => Step::Block4,
+            dw::DW_FORM_block | dw::DW_FORM_exprloc => Step::BlockLeb,
+            _ => return None,
+        },
+    };
+    Some(step)
+}

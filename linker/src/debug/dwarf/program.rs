@@ -1,0 +1,354 @@
+//! A DWARF 2–4 line program written from bytes: the input header's
+//! directory and file tables kept as they are, the rows generated anew.
+//!
+//! When a unit's `.debug_info` bytes are kept ([`super::fast`]), its DIEs
+//! still name files by their index in the unit's line program header
+//! (`DW_AT_decl_file`, `DW_AT_call_file`), so the output program must keep
+//! every file at its index. gimli's writer merges equal entries, which
+//! would move them; copying the tables and appending what inlined code
+//! needs keeps every index.
+
+use std::collections::HashMap;
+
+use super::bytes::Bytes;
+use super::lines::{usable, FileKey, OutRow, Program, ENCODING};
+
+/// The standard opcodes this writer uses.
+const DW_LNS_COPY: u8 = 1;
+const DW_LNS_ADVANCE_PC: u8 = 2;
+const DW_LNS_ADVANCE_LINE: u8 = 3;
+const DW_LNS_SET_FILE: u8 = 4;
+const DW_LNS_SET_COLUMN: u8 = 5;
+const DW_LNS_NEGATE_STMT: u8 = 6;
+const DW_LNS_CONST_ADD_PC: u8 = 8;
+const DW_LNS_SET_PROLOGUE_END: u8 = 10;
+const DW_LNS_SET_EPILOGUE_BEGIN: u8 = 11;
+const DW_LNE_END_SEQUENCE: u8 = 1;
+const DW_LNE_SET_ADDRESS: u8 = 2;
+const DW_LNE_SET_DISCRIMINATOR: u8 = 4;
+/// The first special opcode: the twelve standard opcodes of DWARF 3 and 4
+/// come before it.
+const OPCODE_BASE: u8 = 13;
+/// How many operands each standard opcode takes.
+const STANDARD_OPCODE_LENGTHS: [u8; 12] = [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
+
+/// The state a program's rows are encoded against.
+#[derive(Clone, Copy)]
+struct State {
+    /// Bytes from the sequence's start.
+    offset: u64,
+    file: u64,
+    line: u64,
+    column: u64,
+    is_stmt: bool,
+}
+
+impl State {
+    const START: State = State {
+        offset: 0,
+        file: 1,
+        line: 1,
+        column: 0,
+        is_stmt: ENCODING.default_is_stmt,
+    };
+}
+
+/// One unit's output line program, being written.
+pub(super) struct RawProgram {
+    version: u16,
+    /// The unit's compilation directory: directory 0.
+    comp_dir: Vec<u8>,
+    /// The include directories, as the header lists them (no terminator).
+    directories: Vec<u8>,
+    /// Index of each directory by its path; directory 0 is the
+    /// compilation directory.
+    directory_index: HashMap<Vec<u8>, u64>,
+    directory_count: u64,
+    /// The file entries, as the header lists them (no terminator).
+    files: Vec<u8>,
+    /// Index of each file by directory path and name, the first entry of
+    /// each kept.
+    file_index: HashMap<(Vec<u8>, Vec<u8>), u64>,
+    file_count: u64,
+    /// The row program being written.
+    ops: Vec<u8>,
+    state: State,
+    /// The output address of the open sequence.
+    sequence: u64,
+}
+
+impl RawProgram {
+    /// The header of the program at `offset` in `debug_line`, for a unit
+    /// whose compilation directory is `comp_dir`; `None` for a header this
+    /// writer does not keep (DWARF 5, 64-bit DWARF, or one that does not
+    /// parse).
+    pub(super) fn new(debug_line: &[u8], offset: u64, comp_dir: &[u8]) -> Option<RawProgram> {
+        let mut header = Bytes::at(debug_line, usize::try_from(offset).ok()?)?;
+        let length = header.u32()?;
+        if length >= 0xffff_fff0 {
+            return None;
+        }
+        let version = header.u16()?;
+        if !(2..=4).contains(&version) {
+            return None;
+        }
+        let header_length = header.u32()? as usize;
+        let mut tables = header.sub(header_length)?;
+        tables.skip(if version >= 4 { 5 } else { 4 })?;
+        let opcode_base = tables.u8()?;
+        tables.skip(usize::from(opcode_base.saturating_sub(1)))?;
+        let mut program = RawProgram {
+            version,
+            comp_dir: comp_dir.to_vec(),
+            directories: Vec::new(),
+            directory_index: HashMap::new(),
+            directory_count: 0,
+            files: Vec::new(),
+            file_index: HashMap::new(),
+            file_count: 0,
+            ops: Vec::new(),
+            state: State::START,
+            sequence: 0,
+        };
+        let mut paths = vec![comp_dir.to_vec()];
+        let start = tables.position();
+        loop {
+            let path = tables.cstr()?;
+            if path.is_empty() {
+                break;
+            }
+            program.directory_count += 1;
+            program
+                .directory_index
+                .entry(path.to_vec())
+                .or_insert(program.directory_count);
+            paths.push(path.to_vec());
+        }
+        program.directories = tables.slice(start, tables.position() - 1)?.to_vec();
+        let start = tables.position();
+        loop {
+            let name = tables.cstr()?;
+            if name.is_empty() {
+                break;
+            }
+            let directory = tables.uleb()?;
+            tables.uleb()?;
+            tables.uleb()?;
+            program.file_count += 1;
+            let path = usize::try_from(directory)
+                .ok()
+                .and_then(|d| paths.get(d))
+                .cloned()
+                .unwrap_or_default();
+            program
+                .file_index
+                .entry((path, name.to_vec()))
+                .or_insert(program.file_count);
+        }
+        program.files = tables.slice(start, tables.position() - 1)?.to_vec();
+        Some(program)
+    }
+
+    /// Appends the program to `out`, returning its offset there.
+    pub(super) fn write(self, out: &mut Vec<u8>) -> Option<u32> {
+        let start = out.len();
+        let offset = u32::try_from(start).ok()?;
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&self.version.to_le_bytes());
+        let header_length_at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        let header_start = out.len();
+        out.push(ENCODING.minimum_instruction_length);
+        if self.version >= 4 {
+            out.push(ENCODING.maximum_operations_per_instruction);
+        }
+        out.push(u8::from(ENCODING.default_is_stmt));
+        out.push(ENCODING.line_base as u8);
+        out.push(ENCODING.line_range);
+        out.push(OPCODE_BASE);
+        out.extend_from_slice(&STANDARD_OPCODE_LENGTHS);
+        out.extend_from_slice(&self.directories);
+        out.push(0);
+        out.extend_from_slice(&self.files);
+        out.push(0);
+        let header_length = u32::try_from(out.len() - header_start).ok()?;
+        out[header_length_at..header_length_at + 4].copy_from_slice(&header_length.to_le_bytes());
+        out.extend_from_slice(&self.ops);
+        let length = u32::try_from(out.len() - start - 4).ok()?;
+        if length >= 0xffff_fff0 {
+            return None;
+        }
+        out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+        Some(offset)
+    }
+
+    /// Advances the address by `delta` bytes with `DW_LNS_advance_pc`.
+    fn advance(&mut self, delta: u64) {
+        if delta > 0 {
+            self.ops.push(DW_LNS_ADVANCE_PC);
+            uleb(&mut self.ops, delta);
+        }
+    }
+
+    /// An extended opcode with `operands`.
+    fn extended(&mut self, opcode: u8, operands: &[u8]) {
+        self.ops.push(0);
+        uleb(&mut self.ops, 1 + operands.len() as u64);
+        self.ops.push(opcode);
+        self.ops.extend_from_slice(operands);
+    }
+}
+
+impl Program for RawProgram {
+    type File = u64;
+
+    fn file(&mut self, key: &FileKey) -> Option<u64> {
+        let directory = key.directory_in(&self.comp_dir);
+        let name = &key.name;
+        if !usable(name) {
+            return None;
+        }
+        if let Some(&index) = self.file_index.get(&(directory.clone(), name.clone())) {
+            return Some(index);
+        }
+        let directory_index = if !usable(&directory) || directory == self.comp_dir {
+            0
+        } else if let Some(&index) = self.directory_index.get(&directory) {
+            index
+        } else {
+            self.directory_count += 1;
+            self.directories.extend_from_slice(&directory);
+            self.directories.push(0);
+            self.directory_index
+                .insert(directory.clone(), self.directory_count);
+            self.directory_count
+        };
+        self.file_count += 1;
+        self.files.extend_from_slice(name);
+        self.files.push(0);
+        uleb(&mut self.files, directory_index);
+        self.files.extend_from_slice(&[0, 0]);
+        self.file_index
+            .insert((directory, name.clone()), self.file_count);
+        Some(self.file_count)
+    }
+
+    fn begin(&mut self, address: u64) {
+        self.state = State::START;
+        self.sequence = address;
+        // Addresses are 4 bytes: wasm32 code offsets.
+        self.extended(DW_LNE_SET_ADDRESS, &(address as u32).to_le_bytes());
+    }
+
+    fn row(&mut self, offset: u64, row: OutRow<u64>) {
+        if row.file != self.state.file {
+            self.ops.push(DW_LNS_SET_FILE);
+            uleb(&mut self.ops, row.file);
+        }
+        if row.column != self.state.column {
+            self.ops.push(DW_LNS_SET_COLUMN);
+            uleb(&mut self.ops, row.column);
+        }
+        if row.is_stmt != self.state.is_stmt {
+            self.ops.push(DW_LNS_NEGATE_STMT);
+        }
+        if row.discriminator != 0 {
+            let mut operand = Vec::new();
+            uleb(&mut operand, row.discriminator);
+            self.extended(DW_LNE_SET_DISCRIMINATOR, &operand);
+        }
+        if row.prologue_end {
+            self.ops.push(DW_LNS_SET_PROLOGUE_END);
+        }
+        if row.epilogue_begin {
+            self.ops.push(DW_LNS_SET_EPILOGUE_BEGIN);
+        }
+        if offset < self.state.offset {
+            // Rows come in address order; should one not, restate the
+            // address rather than encode a negative advance.
+            let address = (self.sequence + offset) as u32;
+            self.extended(DW_LNE_SET_ADDRESS, &address.to_le_bytes());
+            self.state.offset = offset;
+        }
+        let address_delta = offset - self.state.offset;
+        let line_delta = row.line.wrapping_sub(self.state.line) as i64;
+        if !special(&mut self.ops, address_delta, line_delta) {
+            self.advance(address_delta);
+            if line_delta != 0 {
+                self.ops.push(DW_LNS_ADVANCE_LINE);
+                sleb(&mut self.ops, line_delta);
+            }
+            self.ops.push(DW_LNS_COPY);
+        }
+        self.state = State {
+            offset,
+            file: row.file,
+            line: row.line,
+            column: row.column,
+            is_stmt: row.is_stmt,
+        };
+    }
+
+    fn end(&mut self, length: u64) {
+        let delta = length.saturating_sub(self.state.offset);
+        self.advance(delta);
+        self.extended(DW_LNE_END_SEQUENCE, &[]);
+        self.state = State::START;
+    }
+}
+
+/// Emits one special opcode (after a `DW_LNS_const_add_pc` if that is what
+/// it takes) for a row `address_delta` bytes and `line_delta` lines on;
+/// `false` when none can say it.
+fn special(ops: &mut Vec<u8>, address_delta: u64, line_delta: i64) -> bool {
+    let base = i64::from(ENCODING.line_base);
+    let range = u64::from(ENCODING.line_range);
+    if line_delta < base || line_delta >= base + range as i64 {
+        return false;
+    }
+    let line_part = (line_delta - base) as u64 + u64::from(OPCODE_BASE);
+    let opcode = |delta: u64| {
+        delta
+            .checked_mul(range)
+            .and_then(|a| a.checked_add(line_part))
+            .filter(|op| *op <= 255)
+    };
+    if let Some(op) = opcode(address_delta) {
+        ops.push(op as u8);
+        return true;
+    }
+    let const_add = (255 - u64::from(OPCODE_BASE)) / range;
+    if let Some(op) = address_delta.checked_sub(const_add).and_then(opcode) {
+        ops.push(DW_LNS_CONST_ADD_PC);
+        ops.push(op as u8);
+        return true;
+    }
+    false
+}
+
+/// Appends `value` as an unsigned LEB128.
+pub(super) fn uleb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Appends `value` as a signed LEB128.
+fn sleb(out: &mut Vec<u8>, mut value: i64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        let done = (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0);
+        if done {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
