@@ -335,6 +335,34 @@ pub fn rewrite_body(
     Ok(())
 }
 
+/// Calls `moved` with the start and end (file offsets) of every
+/// instruction of `body` that [`rewrite_body`] re-encodes: only these can
+/// come out longer or shorter, so they are all a map from a body to its
+/// rewritten copy needs to look at.
+pub fn moved_instructions(
+    body: &FunctionBody<'_>,
+    unchanged: &Unchanged,
+    mut moved: impl FnMut(u64, u64) -> Result<(), RewriteError>,
+) -> Result<(), RewriteError> {
+    if unchanged.everything() {
+        return Ok(());
+    }
+    let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+    let mut classifier = Classifier {
+        unchanged: *unchanged,
+    };
+    while !ops.eof() {
+        let position = ops.original_position();
+        if ops
+            .visit_operator(&mut classifier)
+            .map_err(|e| e.to_string())?
+        {
+            moved(position, ops.original_position())?;
+        }
+    }
+    Ok(())
+}
+
 /// Appends the instructions of `expr`, without its final `end`, rewritten
 /// into the merged numbering: a constant expression evaluated as ordinary
 /// code, as the synthesized start function does with segment offsets.

@@ -109,6 +109,11 @@ fn rewrite_as(
     if reads.iter().all(Option::is_none) {
         return (Vec::new(), path);
     }
+    if path == Path::Patched {
+        if let Some(sections) = patched(inputs, &reads, map) {
+            return (sections, Path::Patched);
+        }
+    }
     let mut lines = Vec::with_capacity(inputs.len());
     for (input, read) in inputs.iter().zip(&reads) {
         lines.push(read.as_ref().and_then(|read| {
@@ -125,12 +130,6 @@ fn rewrite_as(
         .filter_map(|(index, read)| Some((index, read.as_ref()?)))
         .filter(|&(index, _)| context.lines[index].is_some())
         .collect();
-    if path == Path::Patched {
-        let indices: Vec<usize> = usable.iter().map(|&(index, _)| index).collect();
-        if let Some(sections) = fast::rewrite(inputs, &indices, &context) {
-            return (sections, Path::Patched);
-        }
-    }
     // Every input converted once, straight into the output: what a link
     // whose DWARF is sound costs. Only when something fails is each input
     // converted on its own first (`checked`), to find which one to leave
@@ -160,6 +159,57 @@ fn rewrite_as(
             Vec::new()
         });
     (sections, Path::Converted)
+}
+
+/// Below this many bytes of DWARF, the patching path stays on one thread.
+const PARALLEL_DWARF: usize = 1 << 20;
+
+/// Every input's DWARF patched ([`fast`]): the DIEs walked on this thread
+/// while another reads the line rows, when there is enough DWARF to be
+/// worth a thread; then the line programs written, split across threads. `None` when some input needs
+/// the converting path, or has a line table that cannot be read (that path
+/// then says which and why).
+fn patched(
+    inputs: &[DebugInput<'_>],
+    reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
+    map: &CodeMap,
+) -> Option<Vec<(String, Vec<u8>)>> {
+    let loaded: Vec<usize> = reads
+        .iter()
+        .enumerate()
+        .filter_map(|(index, read)| read.as_ref().map(|_| index))
+        .collect();
+    let read_lines = || {
+        let mut lines = Vec::with_capacity(reads.len());
+        for read in reads {
+            lines.push(match read {
+                Some(read) => Some(lines::read_input(read).ok()?),
+                None => None,
+            });
+        }
+        let owners = Owners::new(map, &lines);
+        Some(Context { lines, owners, map })
+    };
+    let size: usize = inputs
+        .iter()
+        .flat_map(|input| &input.sections)
+        .map(|(_, data)| data.len())
+        .sum();
+    let (walked, context) = if size >= PARALLEL_DWARF && crate::parallel::workers() > 1 {
+        std::thread::scope(|scope| {
+            let job = scope.spawn(read_lines);
+            let walked = fast::walk(inputs, &loaded, map);
+            let context = job
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (walked, context)
+        })
+    } else {
+        (fast::walk(inputs, &loaded, map), read_lines())
+    };
+    let (walked, context) = (walked?, context?);
+    let programs = fast::programs(inputs, &loaded, &context)?;
+    fast::finish(walked, &programs)
 }
 
 /// The warning for an input whose debug information is left out.

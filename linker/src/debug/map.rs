@@ -20,7 +20,7 @@
 //! without any pays nothing.
 
 use std::ops::Range;
-use wasmparser::FunctionBody;
+use wasmparser::{BinaryReader, FunctionBody, OperatorsReader};
 
 /// A place in an input's code: which input (link order, the app last) and
 /// the offset from the start of its Code section's contents.
@@ -255,6 +255,7 @@ impl Recorder {
         to_base: u32,
     ) -> Result<(), String> {
         let err = |e: wasmparser::BinaryReaderError| e.to_string();
+        let (from_start, to_start) = (from.range().start, to.range().start);
         let mut push = |to_at: u64, from_at: u64| {
             let origin = Origin {
                 input,
@@ -262,16 +263,87 @@ impl Recorder {
             };
             self.push(to_at as u32 - to_base, Source::Copy(origin), None);
         };
-        push(to.range().start, from.range().start);
+        push(to_start, from_start);
+        // A body that came through unchanged is one copy; most do.
+        if from.as_bytes() == to.as_bytes() {
+            return Ok(());
+        }
         let mut a = from.get_operators_reader().map_err(err)?;
         let mut b = to.get_operators_reader().map_err(err)?;
+        // Only where the two encodings drift apart does a new stretch
+        // start; an instruction at the same distance continues the copy.
+        let mut shift = to_start as i64 - from_start as i64;
         while !a.eof() {
             if b.eof() {
                 return Err("a re-encoded body has fewer instructions".into());
             }
-            push(b.original_position(), a.original_position());
+            let (to_at, from_at) = (b.original_position(), a.original_position());
+            if to_at as i64 - from_at as i64 != shift {
+                shift = to_at as i64 - from_at as i64;
+                push(to_at, from_at);
+            }
             a.read().map_err(err)?;
             b.read().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Recorder::pair`] for a body `to` that `code::rewrite_body`
+    /// wrote from `from` with indices whose spaces are `unchanged`: only
+    /// the instructions it re-encodes can change length, so only those are
+    /// decoded on the output side, and the rest is not decoded again.
+    pub fn pair_rewritten(
+        &mut self,
+        from: &FunctionBody<'_>,
+        from_base: u32,
+        input: u32,
+        to: &FunctionBody<'_>,
+        to_base: u32,
+        unchanged: &crate::code::Unchanged,
+    ) -> Result<(), String> {
+        let err = |e: wasmparser::BinaryReaderError| e.to_string();
+        let (from_start, to_start) = (from.range().start, to.range().start);
+        let push = |recorder: &mut Recorder, to_at: u64, from_at: u64| {
+            let origin = Origin {
+                input,
+                offset: from_at as u32 - from_base,
+            };
+            recorder.push(to_at as u32 - to_base, Source::Copy(origin), None);
+        };
+        push(self, to_start, from_start);
+        let (from_bytes, to_bytes) = (from.as_bytes(), to.as_bytes());
+        if from_bytes == to_bytes {
+            return Ok(());
+        }
+        // The locals may have been re-encoded (types renumbered).
+        let from_ops = from
+            .get_operators_reader()
+            .map_err(err)?
+            .original_position();
+        let to_ops = to.get_operators_reader().map_err(err)?.original_position();
+        let mut shift = to_start as i64 - from_start as i64;
+        if to_ops as i64 - from_ops as i64 != shift {
+            shift = to_ops as i64 - from_ops as i64;
+            push(self, to_ops, from_ops);
+        }
+        crate::code::moved_instructions(from, unchanged, |start, end| {
+            let out = (start as i64 + shift) as u64;
+            let at = out
+                .checked_sub(to_start)
+                .and_then(|at| to_bytes.get(at as usize..))
+                .ok_or("a rewritten body is shorter than its instructions")?;
+            let mut reader = OperatorsReader::new(BinaryReader::new(at, out));
+            reader.read().map_err(err)?;
+            let out_end = reader.original_position();
+            let next = out_end as i64 - end as i64;
+            if next != shift {
+                shift = next;
+                push(self, out_end, end);
+            }
+            Ok(())
+        })?;
+        if from.range().end as i64 + shift != to.range().end as i64 {
+            return Err("a rewritten body does not end where its instructions do".into());
         }
         Ok(())
     }

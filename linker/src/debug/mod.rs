@@ -159,7 +159,14 @@ impl Collected {
                 bodies: kept.bodies.clone(),
             })
             .collect();
-        for (name, data) in dwarf::rewrite(&views, map, warnings) {
+        let rewritten = dwarf::rewrite(&views, map, warnings);
+        // Tens of megabytes of DWARF: grow the module once, not by doubling.
+        let extra: usize = rewritten
+            .iter()
+            .map(|(name, data)| name.len() + data.len() + 16)
+            .sum();
+        wasm.reserve_exact(extra);
+        for (name, data) in rewritten {
             wasm_encoder::Section::append_to(
                 &wasm_encoder::CustomSection {
                     name: name.into(),

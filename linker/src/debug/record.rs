@@ -72,6 +72,8 @@ pub(crate) fn merged(
         let start = CodeSection::read(module.bytes)?.map_or(0, |c| c.range.start);
         starts.push(start);
     }
+    let unchanged: Vec<crate::code::Unchanged> =
+        plan.maps.iter().map(crate::code::Unchanged::of).collect();
     let mut recorder = Recorder::default();
     for (i, body) in out.bodies.iter().enumerate() {
         let range = body.range();
@@ -80,13 +82,16 @@ pub(crate) fn merged(
         match plan.funcs.get(i) {
             Some(placed) => {
                 let from = &modules[placed.module].bodies[placed.index as usize];
-                recorder.pair(
-                    from,
-                    starts[placed.module],
-                    placed.module as u32,
-                    body,
-                    base,
-                )?;
+                let (start, input) = (starts[placed.module], placed.module as u32);
+                let unchanged = &unchanged[placed.module];
+                recorder.pair_rewritten(from, start, input, body, base, unchanged)?;
+                if cfg!(debug_assertions) {
+                    // The shortcut must find what decoding both sides finds.
+                    let (mut full, mut short) = (Recorder::default(), Recorder::default());
+                    full.pair(from, start, input, body, base)?;
+                    short.pair_rewritten(from, start, input, body, base, unchanged)?;
+                    debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
+                }
             }
             None => recorder.push(range.start as u32 - base, super::map::Source::None, None),
         }

@@ -186,6 +186,10 @@ fn range_list(ranges: &[Range<u64>]) -> RangeList {
 
 /// Input ranges mapped to the output, sorted and merged.
 pub(super) fn map_ranges(forward: &Forward, input: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    if let [range] = input.as_slice() {
+        // Already sorted and merged.
+        return forward.range(range.clone());
+    }
     let mut out: Vec<Range<u64>> = input.into_iter().flat_map(|r| forward.range(r)).collect();
     out.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<u64>> = Vec::with_capacity(out.len());

@@ -33,6 +33,7 @@ use super::forward::Forward;
 use super::lines;
 use super::program::RawProgram;
 use super::Context;
+use crate::debug::map::CodeMap;
 use crate::debug::DebugInput;
 
 /// The address DIEs of code that is gone are given.
@@ -49,37 +50,103 @@ const UNSUPPORTED: &[&str] = &[
     ".debug_loclists",
 ];
 
-/// The output's `.debug_*` sections for the inputs `usable` (indices into
-/// `inputs`), or `None` when some input's DWARF is not of the shape this
+/// The DIEs of the inputs `indices` (into `inputs`) copied and patched for
+/// `map`: every output section but `.debug_line`, whose programs
+/// [`programs`] writes (it needs every input's line rows, which can be read
+/// meanwhile), or `None` when some input's DWARF is not of the shape this
 /// path handles.
-pub(super) fn rewrite(
-    inputs: &[DebugInput<'_>],
-    usable: &[usize],
-    context: &Context<'_>,
-) -> Option<Vec<(String, Vec<u8>)>> {
+pub(super) fn walk(inputs: &[DebugInput<'_>], indices: &[usize], map: &CodeMap) -> Option<Walked> {
     let mut out = Out::default();
-    for &index in usable {
+    let total = |name: &str| -> usize {
+        let of = |index: &usize| InputSections::of(&inputs[*index]).map(|s| s.get(name).len());
+        indices.iter().filter_map(of).sum()
+    };
+    // The copied sections come out as large as they went in; the rebuilt
+    // lists about as large.
+    out.info.reserve_exact(total(".debug_info"));
+    out.abbrev.reserve_exact(total(".debug_abbrev"));
+    out.str.reserve_exact(total(".debug_str"));
+    out.loc.reserve(total(".debug_loc"));
+    out.ranges.reserve(total(".debug_ranges"));
+    for &index in indices {
         let input = &inputs[index];
-        let section = |name: &str| {
-            input
-                .sections
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(&[][..], |(_, data)| *data)
-        };
-        if UNSUPPORTED.iter().any(|name| !section(name).is_empty()) {
+        let sections = InputSections::of(input)?;
+        let forward = Forward::new(map, index as u32, &input.bodies);
+        out.input(index, &sections, &forward)?;
+    }
+    Some(Walked { out })
+}
+
+/// Each unit's output line program, by input and unit index: what
+/// [`walk`] leaves to be written.
+/// Each is the input program's offset (which the unit names) and the
+/// output program.
+pub(super) type Programs = Vec<Vec<Option<(u32, Vec<u8>)>>>;
+
+/// The line programs of every unit of the inputs `indices` that has one,
+/// its header's tables kept and its rows built from the output's side;
+/// `None` when a header is not one this path keeps.
+pub(super) fn programs(
+    inputs: &[DebugInput<'_>],
+    indices: &[usize],
+    context: &Context<'_>,
+) -> Option<Programs> {
+    // Every unit with a program, and how much code it describes: what the
+    // work is split by.
+    let mut units = Vec::new();
+    for &index in indices {
+        let lines = context.lines.get(index)?.as_ref()?;
+        let debug_line = InputSections::of(&inputs[index])?.line;
+        for (unit, offset) in lines.stmt_lists.iter().enumerate() {
+            if let Some(offset) = *offset {
+                let comp_dir = lines.comp_dirs.get(unit)?;
+                let size = context.owners.code_size((index, unit), context.map);
+                units.push((index, unit, offset, comp_dir.as_slice(), debug_line, size));
+            }
+        }
+    }
+    let ranges = crate::parallel::split(units.iter().map(|unit| unit.5));
+    let written = crate::parallel::map(ranges, |range| {
+        let mut written = Vec::with_capacity(range.len());
+        for &(index, unit, offset, comp_dir, debug_line, _) in &units[range] {
+            let mut program = RawProgram::new(debug_line, offset, comp_dir)?;
+            lines::emit(&mut program, (index, unit), context);
+            let mut bytes = Vec::new();
+            program.write(&mut bytes)?;
+            written.push(((index, unit), (u32::try_from(offset).ok()?, bytes)));
+        }
+        Some(written)
+    });
+    let mut programs: Programs = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, _)| {
+            let count = context.lines[index]
+                .as_ref()
+                .map_or(0, |l| l.stmt_lists.len());
+            vec![None; count]
+        })
+        .collect();
+    for part in written {
+        for ((index, unit), program) in part? {
+            programs[index][unit] = Some(program);
+        }
+    }
+    Some(programs)
+}
+
+/// The output's `.debug_*` sections: what [`walk`] wrote, with the line
+/// programs put where the units it copied point.
+pub(super) fn finish(walked: Walked, programs: &Programs) -> Option<Vec<(String, Vec<u8>)>> {
+    let mut out = walked.out;
+    for &(at, input, unit, named) in &out.stmt_lists {
+        let (read, program) = programs.get(input)?.get(unit)?.as_ref()?;
+        if *read != named {
             return None;
         }
-        let forward = Forward::new(context.map, index as u32, &input.bodies);
-        let sections = InputSections {
-            info: section(".debug_info"),
-            abbrev: section(".debug_abbrev"),
-            str: section(".debug_str"),
-            line: section(".debug_line"),
-            ranges: section(".debug_ranges"),
-            loc: section(".debug_loc"),
-        };
-        out.input(index, &sections, &forward, context)?;
+        let offset = u32::try_from(out.line.len()).ok()?;
+        out.line.extend_from_slice(program);
+        patch(&mut out.info, at, offset);
     }
     let sections = [
         (".debug_abbrev", out.abbrev),
@@ -98,6 +165,11 @@ pub(super) fn rewrite(
     )
 }
 
+/// What [`walk`] wrote.
+pub(super) struct Walked {
+    out: Out,
+}
+
 /// One input's DWARF sections.
 struct InputSections<'a> {
     info: &'a [u8],
@@ -106,6 +178,44 @@ struct InputSections<'a> {
     line: &'a [u8],
     ranges: &'a [u8],
     loc: &'a [u8],
+}
+
+impl<'a> InputSections<'a> {
+    /// The section called `name`.
+    fn get(&self, name: &str) -> &'a [u8] {
+        match name {
+            ".debug_info" => self.info,
+            ".debug_abbrev" => self.abbrev,
+            ".debug_str" => self.str,
+            ".debug_line" => self.line,
+            ".debug_ranges" => self.ranges,
+            ".debug_loc" => self.loc,
+            _ => &[],
+        }
+    }
+
+    /// The sections of `input`, or `None` if it has one of DWARF 5's (or
+    /// type units), which this path does not read.
+    fn of(input: &DebugInput<'a>) -> Option<InputSections<'a>> {
+        let section = |name: &str| {
+            input
+                .sections
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(&[][..], |(_, data)| *data)
+        };
+        if UNSUPPORTED.iter().any(|name| !section(name).is_empty()) {
+            return None;
+        }
+        Some(InputSections {
+            info: section(".debug_info"),
+            abbrev: section(".debug_abbrev"),
+            str: section(".debug_str"),
+            line: section(".debug_line"),
+            ranges: section(".debug_ranges"),
+            loc: section(".debug_loc"),
+        })
+    }
 }
 
 /// The output sections being written.
@@ -121,6 +231,11 @@ struct Out {
     empty_ranges: Option<u32>,
     /// Where the one empty location list is, once written.
     empty_loc: Option<u32>,
+    /// Scratch space for one entry's output ranges.
+    pieces: Vec<Range<u64>>,
+    /// Where each unit's `DW_AT_stmt_list` is in `info`, the unit's input
+    /// and index, and the input offset it names.
+    stmt_lists: Vec<(usize, usize, usize, u32)>,
 }
 
 /// What reading an attribute takes, decided once per abbreviation.
@@ -167,6 +282,9 @@ struct Plan {
     steps: Vec<Step>,
     /// Whether the DIE says where its code is.
     code: bool,
+    /// The DIE's size, when nothing in it is read: most DIEs (types,
+    /// names, declarations) are skipped whole.
+    fixed: Option<usize>,
 }
 
 /// A `DW_AT_high_pc` as found: where it is in the output and what it says.
@@ -224,7 +342,6 @@ impl Out {
         index: usize,
         sections: &InputSections<'_>,
         forward: &Forward,
-        context: &Context<'_>,
     ) -> Option<()> {
         let bases = Bases {
             abbrev: u32::try_from(self.abbrev.len()).ok()?,
@@ -233,7 +350,6 @@ impl Out {
         };
         self.abbrev.extend_from_slice(sections.abbrev);
         self.str.extend_from_slice(sections.str);
-        let lines = context.lines.get(index)?.as_ref()?;
         let mut plans: HashMap<(u32, u16), Vec<Option<Plan>>> = HashMap::new();
         let mut info = Bytes::at(sections.info, 0)?;
         let mut unit_index = 0;
@@ -263,10 +379,9 @@ impl Out {
             let table = match plans.entry((abbrev_offset, version)) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => {
-                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version)?)
+                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version, &bases)?)
                 }
             };
-            let comp_dir = lines.comp_dirs.get(unit_index)?;
             let scope = UnitScope {
                 sections,
                 forward,
@@ -276,15 +391,7 @@ impl Out {
             };
             // The unit's own bytes start 4 bytes in (after the length).
             let shift = out_start + 4;
-            self.unit(
-                unit,
-                shift,
-                scope,
-                table,
-                (index, unit_index),
-                comp_dir,
-                context,
-            )?;
+            self.unit(unit, shift, scope, table, (index, unit_index))?;
             unit_index += 1;
         }
         Some(())
@@ -292,7 +399,6 @@ impl Out {
 
     /// Patches the DIEs of one unit, whose bytes (after the length) are at
     /// `shift` in the output's `.debug_info`.
-    #[allow(clippy::too_many_arguments)]
     fn unit(
         &mut self,
         mut unit: Bytes<'_>,
@@ -300,8 +406,6 @@ impl Out {
         mut scope: UnitScope<'_, '_>,
         plans: &[Option<Plan>],
         key: (usize, usize),
-        comp_dir: &[u8],
-        context: &Context<'_>,
     ) -> Option<()> {
         let mut root = true;
         while !unit.is_empty() {
@@ -310,6 +414,10 @@ impl Out {
                 continue;
             }
             let plan = plans.get(usize::try_from(code).ok()?)?.as_ref()?;
+            if let (Some(size), false) = (plan.fixed, root) {
+                unit.skip(size)?;
+                continue;
+            }
             let mut code_attrs = CodeAttrs::default();
             let mut stmt_list = None;
             for &step in &plan.steps {
@@ -386,11 +494,7 @@ impl Out {
                     self.root_code(&code_attrs, &mut scope)?;
                 }
                 if let Some((at, offset)) = stmt_list {
-                    let mut program =
-                        RawProgram::new(scope.sections.line, offset.into(), comp_dir)?;
-                    lines::emit(&mut program, key, context);
-                    let offset = program.write(&mut self.line)?;
-                    patch(&mut self.info, at, offset);
+                    self.stmt_lists.push((at, key.0, key.1, offset));
                 }
                 root = false;
             } else if stmt_list.is_some() {
@@ -445,20 +549,19 @@ impl Out {
     fn die_code(&mut self, attrs: &CodeAttrs, scope: &UnitScope<'_, '_>) -> Option<()> {
         match (attrs.low, attrs.high, attrs.ranges) {
             (Some((at, low)), Some(high), None) => {
-                let input = high.range(low);
-                let ranges = map_ranges(scope.forward, input.into_iter().collect());
-                match ranges.as_slice() {
-                    [] => {
-                        patch(&mut self.info, at, TOMBSTONE);
-                        let tombstone = u64::from(TOMBSTONE);
-                        self.set_high(high, tombstone, tombstone)?;
-                    }
-                    [range] => {
-                        patch(&mut self.info, at, u32::try_from(range.start).ok()?);
-                        self.set_high(high, range.start, range.end)?;
-                    }
-                    _ => return None,
+                let mut pieces = std::mem::take(&mut self.pieces);
+                pieces.clear();
+                if let Some(input) = high.range(low) {
+                    scope.forward.range_into(input, &mut pieces);
                 }
+                let (start, end) = match pieces.as_slice() {
+                    [] => (u64::from(TOMBSTONE), u64::from(TOMBSTONE)),
+                    [range] => (range.start, range.end),
+                    _ => return None,
+                };
+                self.pieces = pieces;
+                patch(&mut self.info, at, u32::try_from(start).ok()?);
+                self.set_high(high, start, end)?;
             }
             (None, None, Some((at, offset))) => {
                 let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
@@ -540,7 +643,10 @@ impl Out {
             let length = list.u16()?;
             let expression = list.take(usize::from(length))?;
             let range = base + u64::from(begin)..base + u64::from(end);
-            for piece in scope.forward.range(range) {
+            let mut pieces = std::mem::take(&mut self.pieces);
+            pieces.clear();
+            scope.forward.range_into(range, &mut pieces);
+            for piece in pieces.drain(..) {
                 if !written && scope.base_out != 0 {
                     pair(&mut self.loc, TOMBSTONE, 0);
                 }
@@ -551,6 +657,7 @@ impl Out {
                 self.loc.extend_from_slice(&length.to_le_bytes());
                 self.loc.extend_from_slice(expression);
             }
+            self.pieces = pieces;
         }
         if !written {
             return empty(&mut self.loc, &mut self.empty_loc);
@@ -617,7 +724,12 @@ fn patch(section: &mut [u8], at: usize, value: u32) {
 }
 
 /// The reading plans of the abbreviation table at `offset`, by code.
-fn read_plans(abbrev: &[u8], offset: u32, version: u16) -> Option<Vec<Option<Plan>>> {
+fn read_plans(
+    abbrev: &[u8],
+    offset: u32,
+    version: u16,
+    bases: &Bases,
+) -> Option<Vec<Option<Plan>>> {
     let mut table = Bytes::at(abbrev, offset as usize)?;
     let mut plans: Vec<Option<Plan>> = Vec::new();
     loop {
@@ -640,7 +752,13 @@ fn read_plans(abbrev: &[u8], offset: u32, version: u16) -> Option<Vec<Option<Pla
             }
             let name = dw::DwAt(u16::try_from(name).ok()?);
             let form = dw::DwForm(u16::try_from(form).ok()?);
-            let step = step(name, form, version)?;
+            let step = match step(name, form, version)? {
+                // Offsets into sections copied at the start of the
+                // output's stay as they are.
+                Step::Strp if bases.str == 0 => Step::Skip(4),
+                Step::RefAddr if bases.info == 0 => Step::Skip(4),
+                step => step,
+            };
             code_attrs |= matches!(
                 step,
                 Step::LowPc | Step::HighAddr | Step::HighData(_) | Step::HighUleb | Step::Ranges
@@ -654,9 +772,15 @@ fn read_plans(abbrev: &[u8], offset: u32, version: u16) -> Option<Vec<Option<Pla
         if plans.len() <= code {
             plans.resize_with(code + 1, || None);
         }
+        let fixed = match steps.as_slice() {
+            [] => Some(0),
+            [Step::Skip(n)] => Some(*n as usize),
+            _ => None,
+        };
         plans[code] = Some(Plan {
             steps,
             code: code_attrs,
+            fixed,
         });
     }
 }

@@ -5,6 +5,7 @@
 //! code counts (marks without a call site): an inlined copy is not where a
 //! subprogram or a variable's location list lives.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use crate::debug::map::{CodeMap, Source};
@@ -29,6 +30,13 @@ pub(super) struct Forward {
     /// The input's function bodies, so that a range is mapped function by
     /// function (functions may be reordered).
     bodies: Vec<Range<u64>>,
+    /// Where the last searches ended: DWARF asks about nearby addresses
+    /// one after another, so most searches end where the last did.
+    last_body: Cell<usize>,
+    last_stretch: Cell<usize>,
+    /// Whether the stretches' ends rise with their starts (they do unless
+    /// stretches overlap), which the remembered search needs.
+    monotonic: bool,
 }
 
 impl Forward {
@@ -62,7 +70,14 @@ impl Forward {
             .map(|b| u64::from(b.start)..u64::from(b.end))
             .collect();
         bodies.sort_by_key(|b| b.start);
-        Forward { stretches, bodies }
+        let monotonic = stretches.windows(2).all(|w| w[0].from.end <= w[1].from.end);
+        Forward {
+            stretches,
+            bodies,
+            last_body: Cell::new(0),
+            last_stretch: Cell::new(0),
+            monotonic,
+        }
     }
 
     /// The output ranges holding the code of input range `range`, sorted
@@ -70,19 +85,40 @@ impl Forward {
     /// first surviving byte to just past its last (so code inserted in
     /// between belongs to it too); code that is gone maps to nothing.
     pub(super) fn range(&self, range: Range<u64>) -> Vec<Range<u64>> {
+        let mut out = Vec::new();
+        self.range_into(range, &mut out);
+        out
+    }
+
+    /// [`Forward::range`], appended to `out` (sorted and merged among
+    /// themselves, not with what `out` held).
+    pub(super) fn range_into(&self, range: Range<u64>, out: &mut Vec<Range<u64>>) {
+        if range.is_empty() {
+            return;
+        }
+        // Most ranges lie inside one function: its hull is the answer.
+        let within = self.bodies.is_empty() || {
+            let b = self.first_body(range.start);
+            self.bodies
+                .get(b)
+                .is_some_and(|body| body.start <= range.start && range.end <= body.end)
+        };
+        if within {
+            out.extend(self.hull(range));
+            return;
+        }
         let mut pieces: Vec<Range<u64>> = self
             .functions(range)
             .filter_map(|piece| self.hull(piece))
             .collect();
         pieces.sort_by_key(|p| p.start);
-        let mut merged: Vec<Range<u64>> = Vec::with_capacity(pieces.len());
+        let first = out.len();
         for piece in pieces {
-            match merged.last_mut() {
+            match out[first..].last_mut() {
                 Some(last) if piece.start <= last.end => last.end = last.end.max(piece.end),
-                _ => merged.push(piece),
+                _ => out.push(piece),
             }
         }
-        merged
     }
 
     /// The output offset of the byte that came from input address
@@ -98,17 +134,42 @@ impl Forward {
         if self.bodies.is_empty() {
             return Some(u64::MAX);
         }
-        let i = self.bodies.partition_point(|b| b.end <= address);
+        let i = self.first_body(address);
         self.bodies
             .get(i)
             .filter(|b| b.start <= address)
             .map(|b| b.end)
     }
 
+    /// The first body ending after `address`:
+    /// `bodies.partition_point(|b| b.end <= address)`, starting from where
+    /// the last search ended.
+    fn first_body(&self, address: u64) -> usize {
+        let i = remembered(&self.last_body, self.bodies.len(), |i| {
+            self.bodies[i].end <= address
+        })
+        .unwrap_or_else(|| self.bodies.partition_point(|b| b.end <= address));
+        self.last_body.set(i);
+        i
+    }
+
+    /// The first stretch ending after `address`, likewise.
+    fn first_stretch(&self, address: u64) -> usize {
+        let before = |i: usize| self.stretches[i].from.end <= address;
+        let remembered = self
+            .monotonic
+            .then(|| remembered(&self.last_stretch, self.stretches.len(), before))
+            .flatten();
+        let i =
+            remembered.unwrap_or_else(|| self.stretches.partition_point(|s| s.from.end <= address));
+        self.last_stretch.set(i);
+        i
+    }
+
     /// `range` cut at the input's function bodies.
     fn functions(&self, range: Range<u64>) -> impl Iterator<Item = Range<u64>> + '_ {
         let whole = self.bodies.is_empty().then(|| range.clone());
-        let first = self.bodies.partition_point(|b| b.end <= range.start);
+        let first = self.first_body(range.start);
         let cut = self.bodies[first..]
             .iter()
             .take_while(move |b| b.start < range.end)
@@ -120,10 +181,22 @@ impl Forward {
     /// The output span of input range `range` within one function: from
     /// the first output byte of it to just past the last.
     fn hull(&self, range: Range<u64>) -> Option<Range<u64>> {
-        let first = self
-            .stretches
-            .partition_point(|s| s.from.end <= range.start);
+        let first = self.first_stretch(range.start);
         let mut hull: Option<Range<u64>> = None;
+        // One copied stretch holding all of it, and no other overlapping:
+        // it moved as a whole.
+        if let Some(s) = self.stretches.get(first) {
+            let alone = self
+                .stretches
+                .get(first + 1)
+                .is_none_or(|next| next.from.start >= range.end);
+            if alone && s.copy && s.from.start <= range.start && range.end <= s.from.end {
+                let shift = s.out.start;
+                return Some(
+                    shift + (range.start - s.from.start)..shift + (range.end - s.from.start),
+                );
+            }
+        }
         for s in self.stretches[first..]
             .iter()
             .take_while(|s| s.from.start < range.end)
@@ -145,4 +218,15 @@ impl Forward {
         }
         hull.filter(|h| !h.is_empty())
     }
+}
+
+/// The partition point of a slice of `len` items partitioned by `before`,
+/// if it is the one `last` remembers or the next; `None` sends the caller
+/// to a binary search.
+fn remembered(last: &Cell<usize>, len: usize, before: impl Fn(usize) -> bool) -> Option<usize> {
+    let is_point = |i: usize| (i == 0 || before(i - 1)) && (i == len || !before(i));
+    let hint = last.get().min(len);
+    [hint, hint + 1]
+        .into_iter()
+        .find(|&i| i <= len && is_point(i))
 }

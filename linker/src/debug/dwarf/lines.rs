@@ -72,6 +72,12 @@ pub(super) struct InputLines {
     units: Vec<Vec<Range<u64>>>,
     /// Each unit's compilation directory, by unit index.
     pub(super) comp_dirs: Vec<Vec<u8>>,
+    /// Each unit's line program offset, by unit index.
+    pub(super) stmt_lists: Vec<Option<u64>>,
+    /// Every unit's ranges as (start, end, unit), sorted, each with the
+    /// largest end up to it, for [`InputLines::unit_of`] to search instead
+    /// of scanning every unit.
+    sorted: Vec<((u64, u64, usize), u64)>,
 }
 
 impl InputLines {
@@ -88,11 +94,21 @@ impl InputLines {
         &self.rows[first..last.max(first)]
     }
 
-    /// The unit whose code holds input address `address`.
+    /// The unit whose code holds input address `address` (the first, if
+    /// units overlap).
     fn unit_of(&self, address: u64) -> Option<usize> {
-        self.units
+        let i = self
+            .sorted
+            .partition_point(|((start, _, _), _)| *start <= address);
+        // Only ranges starting at or before `address` can hold it, and
+        // walking back stops where no earlier range reaches it.
+        self.sorted[..i]
             .iter()
-            .position(|ranges| ranges.iter().any(|r| r.contains(&address)))
+            .rev()
+            .take_while(|(_, reach)| *reach > address)
+            .filter(|((_, end, _), _)| *end > address)
+            .map(|((_, _, unit), _)| *unit)
+            .min()
     }
 }
 
@@ -120,17 +136,68 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
             .map(|d| d.slice().to_vec())
             .unwrap_or_default();
         lines.comp_dirs.push(comp_dir.clone());
+        lines.stmt_lists.push(
+            unit.line_program
+                .as_ref()
+                .map(|program| program.header().offset().0 as u64),
+        );
         if let Some(program) = unit.line_program.clone() {
             read_rows(read, program, &comp_dir, &mut lines, &mut interned)
                 .map_err(Failure::read(".debug_line"))?;
         }
     }
-    // Sequence ends first, so that a sequence starting where another ends
-    // wins the lookup.
-    lines
-        .rows
-        .sort_by_key(|(address, loc)| (*address, loc.is_some()));
+    lines.rows = sort_rows(std::mem::take(&mut lines.rows));
+    let mut sorted: Vec<(u64, u64, usize)> = lines
+        .units
+        .iter()
+        .enumerate()
+        .flat_map(|(unit, ranges)| ranges.iter().map(move |r| (r.start, r.end, unit)))
+        .collect();
+    sorted.sort_unstable();
+    let mut reach = 0;
+    lines.sorted = sorted
+        .into_iter()
+        .map(|range| {
+            reach = reach.max(range.1);
+            (range, reach)
+        })
+        .collect();
     Ok(lines)
+}
+
+/// The rows sorted by address, sequence ends first at an address (so that
+/// a sequence starting where another ends wins the lookup), and otherwise
+/// in the order they were read. A sequence's rows rise already; when no
+/// two sequences overlap, putting whole sequences in order is that sort,
+/// done without comparing rows. Anything else is sorted row by row.
+pub(super) fn sort_rows(rows: Vec<(u64, Option<Loc>)>) -> Vec<(u64, Option<Loc>)> {
+    let key = |row: &(u64, Option<Loc>)| (row.0, row.1.is_some());
+    let mut sequences: Vec<Range<usize>> = Vec::new();
+    let mut start = 0;
+    for (i, row) in rows.iter().enumerate() {
+        if row.1.is_none() {
+            sequences.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < rows.len() {
+        sequences.push(start..rows.len());
+    }
+    sequences.sort_by_key(|s| rows[s.start].0);
+    let mut sorted = Vec::with_capacity(rows.len());
+    for sequence in &sequences {
+        sorted.extend_from_slice(&rows[sequence.clone()]);
+    }
+    let in_order = sorted.windows(2).all(|w| key(&w[0]) <= key(&w[1]));
+    let apart = sequences
+        .windows(2)
+        .all(|w| rows[w[0].end - 1].0 <= rows[w[1].start].0);
+    if in_order && apart {
+        return sorted;
+    }
+    let mut rows = rows;
+    rows.sort_by_key(key);
+    rows
 }
 
 /// The section that made a unit unreadable: its abbreviations, its line
@@ -171,21 +238,28 @@ fn read_rows(
     interned: &mut HashMap<FileKey, u32>,
 ) -> read::Result<()> {
     let mut files: HashMap<u64, Option<u32>> = HashMap::new();
+    // Runs of rows name the same file: look it up once per run.
+    let mut last: Option<(u64, Option<u32>)> = None;
     let mut rows = program.rows();
     while let Some((header, row)) = rows.next_row()? {
         if row.end_sequence() {
             lines.rows.push((row.address(), None));
             continue;
         }
-        let file = match files.get(&row.file_index()) {
-            Some(file) => *file,
-            None => {
-                let file = file_key(read, header, comp_dir, row.file_index())?
-                    .map(|key| intern(&mut lines.files, interned, key));
-                files.insert(row.file_index(), file);
-                file
-            }
+        let cached = last.filter(|(index, _)| *index == row.file_index());
+        let file = match cached.map(|(_, file)| file) {
+            Some(file) => file,
+            None => match files.get(&row.file_index()) {
+                Some(file) => *file,
+                None => {
+                    let file = file_key(read, header, comp_dir, row.file_index())?
+                        .map(|key| intern(&mut lines.files, interned, key));
+                    files.insert(row.file_index(), file);
+                    file
+                }
+            },
         };
+        last = Some((row.file_index(), file));
         let loc = file.map(|file| Loc {
             file,
             line: row.line().map_or(0, |line| line.get()),
@@ -239,6 +313,13 @@ fn intern(files: &mut Vec<FileKey>, interned: &mut HashMap<FileKey, u32>, key: F
 pub(super) struct Owners(BTreeMap<(usize, usize), Vec<usize>>);
 
 impl Owners {
+    /// How many bytes of output code unit `key`'s program describes.
+    pub(super) fn code_size(&self, key: (usize, usize), map: &CodeMap) -> usize {
+        self.0.get(&key).map_or(0, |bodies| {
+            bodies.iter().map(|&b| map.bodies[b].len()).sum()
+        })
+    }
+
     /// The owners of `map`'s bodies, given each input's line rows.
     pub(super) fn new(map: &CodeMap, lines: &[Option<InputLines>]) -> Owners {
         let mut owners = Owners::default();
@@ -300,6 +381,7 @@ pub(super) fn emit<P: Program>(program: &mut P, key: (usize, usize), context: &C
     let mut emitter = Emitter {
         program,
         files: HashMap::new(),
+        last: None,
         context,
     };
     for &body in bodies {
@@ -395,11 +477,16 @@ impl Program for Converted<'_> {
     }
 }
 
+/// An input's file (input, file index) and the program's file for it.
+type Asked<F> = ((usize, u32), Option<F>);
+
 /// Adds output sequences to one unit's line program.
 struct Emitter<'p, 'c, P: Program> {
     program: &'p mut P,
     /// Input files already added to the program.
     files: HashMap<(usize, u32), Option<P::File>>,
+    /// The last file asked for: runs of rows share one.
+    last: Option<Asked<P::File>>,
     context: &'c Context<'c>,
 }
 
@@ -454,8 +541,13 @@ impl<P: Program> Emitter<'_, '_, P> {
 
     /// The program's file for file `file` of input `input`'s rows.
     fn file(&mut self, input: usize, file: u32) -> Option<P::File> {
-        if let Some(id) = self.files.get(&(input, file)) {
-            return *id;
+        match self.last {
+            Some((key, id)) if key == (input, file) => return id,
+            _ => {}
+        }
+        if let Some(&id) = self.files.get(&(input, file)) {
+            self.last = Some(((input, file), id));
+            return id;
         }
         let key = self.context.lines[input]
             .as_ref()?
@@ -463,6 +555,7 @@ impl<P: Program> Emitter<'_, '_, P> {
             .get(file as usize)?;
         let id = self.program.file(key);
         self.files.insert((input, file), id);
+        self.last = Some(((input, file), id));
         id
     }
 }
@@ -539,5 +632,59 @@ fn push_row(rows: &mut Vec<(u32, RowLoc)>, at: u32, loc: RowLoc) {
     match rows.last_mut() {
         Some(last) if last.0 == at => last.1 = loc,
         _ => rows.push((at, loc)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sort_rows, Loc};
+
+    fn loc(line: u64) -> Option<Loc> {
+        Some(Loc {
+            file: 0,
+            line,
+            column: 0,
+            is_stmt: true,
+            prologue_end: false,
+            epilogue_begin: false,
+            discriminator: 0,
+        })
+    }
+
+    /// Sequences put in order must give what sorting every row gives,
+    /// whether they lie apart, touch, overlap or repeat an address.
+    #[test]
+    fn sorting_sequences_is_sorting_rows() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut apart = 0;
+        for case in 0..2000 {
+            let mut rows = Vec::new();
+            let sequences = 1 + next(6);
+            let mut starts: Vec<u64> = (0..sequences).map(|i| i * 40).collect();
+            // Shuffle the sequences; every fourth case lets them overlap.
+            for i in (1..starts.len()).rev() {
+                starts.swap(i, next(i as u64 + 1) as usize);
+            }
+            for start in starts {
+                let mut address = start + if case % 4 == 0 { next(50) } else { 0 };
+                for _ in 0..next(6) {
+                    rows.push((address, loc(next(100))));
+                    address += next(3);
+                }
+                rows.push((address + next(2), None));
+            }
+            let mut expected = rows.clone();
+            expected.sort_by_key(|(address, loc)| (*address, loc.is_some()));
+            let sorted = sort_rows(rows.clone());
+            assert_eq!(sorted, expected, "case {case}: {rows:?}");
+            apart += usize::from(case % 4 != 0);
+        }
+        assert!(apart > 1000);
     }
 }
