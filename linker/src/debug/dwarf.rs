@@ -1,18 +1,24 @@
 //! The inputs' DWARF, rewritten for the output's code offsets.
 //!
-//! Every input's units are converted into one `gimli::write::Dwarf` (so the
-//! string tables are shared), with every code address sent through the code
-//! map: ranges and location lists are mapped piece by piece, and the line
-//! tables are rebuilt from the output's side, one sequence per output body,
-//! so that code inlined from a builtin keeps the builtin's source lines.
+//! Two paths give the same answer. DWARF 2–4 as compilers write it is
+//! patched ([`fast`]): each unit's bytes are copied and only what names
+//! code or another section is changed, so a link with tens of megabytes of
+//! DWARF pays for reading it once. Anything else (DWARF 5, a DIE whose code
+//! now lies in several places but has room for one range, malformed input)
+//! is converted through gimli: every input's units are converted into one
+//! `gimli::write::Dwarf` (so the string tables are shared), with every code
+//! address sent through the code map: ranges and location lists are mapped
+//! piece by piece. Either way the line tables are rebuilt from the output's
+//! side, one sequence per output body, so that code inlined from a builtin
+//! keeps the builtin's source lines.
 //!
-//! Malformed DWARF in one input must not cost the others theirs. The first
-//! attempt converts every input straight into the shared `Dwarf`, writing
-//! each unit as soon as it is converted (so one unit's entries at a time are
-//! in memory); only when that fails is each input converted and written
-//! into a scratch `Dwarf` first, and only the inputs that convert cleanly
-//! are converted again into a fresh shared one, so a link whose DWARF is
-//! sound pays for one conversion, not two.
+//! Malformed DWARF in one input must not cost the others theirs. The
+//! converting path's first attempt converts every input straight into the
+//! shared `Dwarf`, writing each unit as soon as it is converted (so one
+//! unit's entries at a time are in memory); only when that fails is each
+//! input converted and written into a scratch `Dwarf` first, and only the
+//! inputs that convert cleanly are converted again into a fresh shared one,
+//! so a link whose DWARF is sound pays for one conversion, not two.
 
 mod bytes;
 mod entries;
@@ -110,7 +116,13 @@ fn rewrite_as(
         return (Vec::new(), path);
     }
     if path == Path::Patched {
-        if let Some(sections) = patched(inputs, &reads, map) {
+        let size: usize = inputs
+            .iter()
+            .flat_map(|input| &input.sections)
+            .map(|(_, data)| data.len())
+            .sum();
+        let threads = size >= PARALLEL_DWARF && crate::parallel::workers() > 1;
+        if let Some(sections) = patched(inputs, &reads, map, threads) {
             return (sections, Path::Patched);
         }
     }
@@ -164,15 +176,16 @@ fn rewrite_as(
 /// Below this many bytes of DWARF, the patching path stays on one thread.
 const PARALLEL_DWARF: usize = 1 << 20;
 
-/// Every input's DWARF patched ([`fast`]): the DIEs walked on this thread
-/// while another reads the line rows, when there is enough DWARF to be
-/// worth a thread; then the line programs written, split across threads. `None` when some input needs
+/// Every input's DWARF patched ([`fast`]): with `threads`, the DIEs walked
+/// on this thread while another reads the line rows; then the line
+/// programs written, split across threads when there is enough code. `None` when some input needs
 /// the converting path, or has a line table that cannot be read (that path
 /// then says which and why).
 fn patched(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
     map: &CodeMap,
+    threads: bool,
 ) -> Option<Vec<(String, Vec<u8>)>> {
     let loaded: Vec<usize> = reads
         .iter()
@@ -190,12 +203,7 @@ fn patched(
         let owners = Owners::new(map, &lines);
         Some(Context { lines, owners, map })
     };
-    let size: usize = inputs
-        .iter()
-        .flat_map(|input| &input.sections)
-        .map(|(_, data)| data.len())
-        .sum();
-    let (walked, context) = if size >= PARALLEL_DWARF && crate::parallel::workers() > 1 {
+    let (walked, context) = if threads {
         std::thread::scope(|scope| {
             let job = scope.spawn(read_lines);
             let walked = fast::walk(inputs, &loaded, map);

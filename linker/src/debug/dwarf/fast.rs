@@ -732,14 +732,20 @@ fn read_plans(
 ) -> Option<Vec<Option<Plan>>> {
     let mut table = Bytes::at(abbrev, offset as usize)?;
     let mut plans: Vec<Option<Plan>> = Vec::new();
+    let mut count = 0usize;
     loop {
         let code = table.uleb()?;
         if code == 0 {
             return Some(plans);
         }
-        // Codes are small and dense in practice; a huge one is not worth
-        // a table this size.
-        let code = usize::try_from(code).ok().filter(|c| *c < 1 << 20)?;
+        // Plans are found by code in a table, so codes must be about as
+        // dense as compilers number them (from 1, one after another); a
+        // sparse one is left to the converting path rather than given a
+        // table larger than the abbreviations.
+        count += 1;
+        let code = usize::try_from(code)
+            .ok()
+            .filter(|c| *c <= 4 * count + 256)?;
         table.uleb()?;
         table.u8()?;
         let mut steps: Vec<Step> = Vec::new();

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use gimli::{constants, EndianSlice, LittleEndian};
 
-use super::{rewrite, rewrite_as, Path};
+use super::{patched, rewrite, rewrite_as, Path};
 use crate::debug::map::{CodeMap, Mark, Origin, Source};
 use crate::debug::DebugInput;
 
@@ -633,12 +633,16 @@ fn patched_dwarf_says_what_converted_dwarf_says() {
     ];
     for (case, inputs, map) in cases {
         let mut warnings = Vec::new();
-        let (patched, path) = rewrite_as(inputs, map, &mut warnings, Path::Patched);
+        let (patched_sections, path) = rewrite_as(inputs, map, &mut warnings, Path::Patched);
         assert_eq!(path, Path::Patched, "{case}: the patching path gave up");
+        // Walking the DIEs beside reading the line rows changes nothing.
+        let reads: Vec<_> = inputs.iter().map(super::load).collect();
+        let beside = patched(inputs, &reads, map, true);
+        assert_eq!(beside.as_ref(), Some(&patched_sections), "{case}");
         let (converted, path) = rewrite_as(inputs, map, &mut warnings, Path::Converted);
         assert_eq!(path, Path::Converted);
         assert_eq!(warnings, Vec::<String>::new(), "{case}");
-        let (patched, converted) = (owned(&patched), owned(&converted));
+        let (patched, converted) = (owned(&patched_sections), owned(&converted));
         let lines = symbolized(&patched, map.end);
         assert!(lines.iter().filter(|l| l.is_some()).count() > 100, "{case}");
         assert_eq!(lines, symbolized(&converted, map.end), "{case}");
@@ -665,4 +669,77 @@ fn patched_dwarf_says_what_converted_dwarf_says() {
         };
         assert_eq!(strings(&patched), strings(&converted), "{case}");
     }
+}
+
+/// DWARF the patching path does not read (here, an input naming a
+/// `.debug_addr` section, as DWARF 5 does) goes through gimli instead,
+/// with the same result as asking for the converting path.
+#[test]
+fn what_patching_cannot_read_is_converted() {
+    let app = parse(APP);
+    let map = identity(&app, 0, code_end(&app));
+    let addr = [8u8, 0, 0, 0, 5, 0, 4, 0, 0, 0, 0, 0];
+    let mut with_addr = input("app", &app);
+    with_addr.sections.push((".debug_addr", &addr));
+    let mut warnings = Vec::new();
+    let (out, path) = rewrite_as(&[with_addr], &map, &mut warnings, Path::Patched);
+    assert_eq!(path, Path::Converted);
+    let (plain, path) = rewrite_as(&[input("app", &app)], &map, &mut warnings, Path::Converted);
+    assert_eq!(path, Path::Converted);
+    assert_eq!(warnings, Vec::<String>::new());
+    assert_eq!(out, plain);
+}
+
+/// Every byte of the app's `.debug_info` and `.debug_line` flipped in
+/// turn: whichever path takes it, the rewrite neither panics nor leaves
+/// a line row outside the output's code.
+#[test]
+fn damaged_dwarf_is_patched_or_converted_without_panicking() {
+    let app = parse(APP);
+    let map = identity(&app, 0, code_end(&app));
+    let mut patched = 0;
+    for name in [
+        ".debug_info",
+        ".debug_line",
+        ".debug_abbrev",
+        ".debug_loc",
+        ".debug_ranges",
+    ] {
+        let Some(&(_, original)) = app.sections.iter().find(|(n, _)| *n == name) else {
+            continue;
+        };
+        for at in (0..original.len()).step_by(3) {
+            let mut damaged = original.to_vec();
+            damaged[at] ^= 0xa5;
+            let mut bad = input("app", &app);
+            for section in &mut bad.sections {
+                if section.0 == name {
+                    section.1 = &damaged;
+                }
+            }
+            let mut warnings = Vec::new();
+            let (out, path) = rewrite_as(&[bad], &map, &mut warnings, Path::Patched);
+            patched += usize::from(path == Path::Patched);
+            let sections = owned(&out);
+            if sections.iter().any(|(n, _)| *n == ".debug_line") {
+                let dwarf = load(&sections);
+                let mut units = dwarf.units();
+                while let Ok(Some(header)) = units.next() {
+                    let Ok(unit) = dwarf.unit(header) else {
+                        continue;
+                    };
+                    let Some(program) = unit.line_program.clone() else {
+                        continue;
+                    };
+                    let mut rows = program.rows();
+                    while let Ok(Some((_, row))) = rows.next_row() {
+                        if path == Path::Patched {
+                            assert!(row.address() <= u64::from(map.end), "{name} byte {at}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(patched > 100, "{patched}");
 }
