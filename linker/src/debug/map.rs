@@ -254,38 +254,7 @@ impl Recorder {
         to: &FunctionBody<'_>,
         to_base: u32,
     ) -> Result<(), String> {
-        let err = |e: wasmparser::BinaryReaderError| e.to_string();
-        let (from_start, to_start) = (from.range().start, to.range().start);
-        let mut push = |to_at: u64, from_at: u64| {
-            let origin = Origin {
-                input,
-                offset: from_at as u32 - from_base,
-            };
-            self.push(to_at as u32 - to_base, Source::Copy(origin), None);
-        };
-        push(to_start, from_start);
-        // A body that came through unchanged is one copy; most do.
-        if from.as_bytes() == to.as_bytes() {
-            return Ok(());
-        }
-        let mut a = from.get_operators_reader().map_err(err)?;
-        let mut b = to.get_operators_reader().map_err(err)?;
-        // Only where the two encodings drift apart does a new stretch
-        // start; an instruction at the same distance continues the copy.
-        let mut shift = to_start as i64 - from_start as i64;
-        while !a.eof() {
-            if b.eof() {
-                return Err("a re-encoded body has fewer instructions".into());
-            }
-            let (to_at, from_at) = (b.original_position(), a.original_position());
-            if to_at as i64 - from_at as i64 != shift {
-                shift = to_at as i64 - from_at as i64;
-                push(to_at, from_at);
-            }
-            a.read().map_err(err)?;
-            b.read().map_err(err)?;
-        }
-        Ok(())
+        self.pair_with(from, (from_base, input), to, to_base, None)
     }
 
     /// Like [`Recorder::pair`] for a body `to` that `code::rewrite_body`
@@ -301,6 +270,20 @@ impl Recorder {
         to_base: u32,
         unchanged: &crate::code::Unchanged,
     ) -> Result<(), String> {
+        self.pair_with(from, (from_base, input), to, to_base, Some(unchanged))
+    }
+
+    /// [`Recorder::pair`], or with `unchanged` [`Recorder::pair_rewritten`].
+    /// Only where the two encodings drift apart does a new stretch start;
+    /// an instruction at the same distance continues the copy.
+    fn pair_with(
+        &mut self,
+        from: &FunctionBody<'_>,
+        (from_base, input): (u32, u32),
+        to: &FunctionBody<'_>,
+        to_base: u32,
+        unchanged: Option<&crate::code::Unchanged>,
+    ) -> Result<(), String> {
         let err = |e: wasmparser::BinaryReaderError| e.to_string();
         let (from_start, to_start) = (from.range().start, to.range().start);
         let push = |recorder: &mut Recorder, to_at: u64, from_at: u64| {
@@ -311,17 +294,31 @@ impl Recorder {
             recorder.push(to_at as u32 - to_base, Source::Copy(origin), None);
         };
         push(self, to_start, from_start);
+        // A body that came through unchanged is one copy; most do.
         let (from_bytes, to_bytes) = (from.as_bytes(), to.as_bytes());
         if from_bytes == to_bytes {
             return Ok(());
         }
-        // The locals may have been re-encoded (types renumbered).
-        let from_ops = from
-            .get_operators_reader()
-            .map_err(err)?
-            .original_position();
-        let to_ops = to.get_operators_reader().map_err(err)?.original_position();
+        let mut a = from.get_operators_reader().map_err(err)?;
+        let mut b = to.get_operators_reader().map_err(err)?;
         let mut shift = to_start as i64 - from_start as i64;
+        let Some(unchanged) = unchanged else {
+            while !a.eof() {
+                if b.eof() {
+                    return Err("a re-encoded body has fewer instructions".into());
+                }
+                let (to_at, from_at) = (b.original_position(), a.original_position());
+                if to_at as i64 - from_at as i64 != shift {
+                    shift = to_at as i64 - from_at as i64;
+                    push(self, to_at, from_at);
+                }
+                a.read().map_err(err)?;
+                b.read().map_err(err)?;
+            }
+            return Ok(());
+        };
+        // The locals may have been re-encoded (types renumbered).
+        let (from_ops, to_ops) = (a.original_position(), b.original_position());
         if to_ops as i64 - from_ops as i64 != shift {
             shift = to_ops as i64 - from_ops as i64;
             push(self, to_ops, from_ops);

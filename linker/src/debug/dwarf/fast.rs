@@ -626,39 +626,35 @@ impl Out {
     /// with each entry's range mapped to the output (an entry may become
     /// several, or none) and its expression as it was.
     fn location_list(&mut self, offset: u32, scope: &UnitScope<'_, '_>) -> Option<u32> {
-        let mut list = Bytes::at(scope.sections.loc, offset as usize)?;
         let start = u32::try_from(self.loc.len()).ok()?;
         let mut written = false;
-        let mut base = scope.base_in;
-        loop {
-            let begin = list.u32()?;
-            let end = list.u32()?;
-            if begin == 0 && end == 0 {
-                break;
-            }
-            if begin == TOMBSTONE {
-                base = u64::from(end);
-                continue;
-            }
-            let length = list.u16()?;
-            let expression = list.take(usize::from(length))?;
-            let range = base + u64::from(begin)..base + u64::from(end);
-            let mut pieces = std::mem::take(&mut self.pieces);
-            pieces.clear();
-            scope.forward.range_into(range, &mut pieces);
-            for piece in pieces.drain(..) {
-                if !written && scope.base_out != 0 {
-                    pair(&mut self.loc, TOMBSTONE, 0);
+        let mut pieces = std::mem::take(&mut self.pieces);
+        read_list(
+            scope.sections.loc,
+            offset,
+            scope.base_in,
+            true,
+            |range, expression| {
+                pieces.clear();
+                scope.forward.range_into(range, &mut pieces);
+                for piece in &pieces {
+                    if !written && scope.base_out != 0 {
+                        pair(&mut self.loc, TOMBSTONE, 0);
+                    }
+                    written = true;
+                    pair(
+                        &mut self.loc,
+                        u32::try_from(piece.start).ok()?,
+                        u32::try_from(piece.end).ok()?,
+                    );
+                    self.loc
+                        .extend_from_slice(&(expression.len() as u16).to_le_bytes());
+                    self.loc.extend_from_slice(expression);
                 }
-                written = true;
-                let begin = u32::try_from(piece.start).ok()?;
-                let end = u32::try_from(piece.end).ok()?;
-                pair(&mut self.loc, begin, end);
-                self.loc.extend_from_slice(&length.to_le_bytes());
-                self.loc.extend_from_slice(expression);
-            }
-            self.pieces = pieces;
-        }
+                Some(())
+            },
+        )?;
+        self.pieces = pieces;
         if !written {
             return empty(&mut self.loc, &mut self.empty_loc);
         }
@@ -670,25 +666,46 @@ impl Out {
 /// The input ranges of the range list at `offset` of `.debug_ranges`,
 /// mapped to the output.
 fn list_ranges(section: &[u8], offset: u32, scope: &UnitScope<'_, '_>) -> Option<Vec<Range<u64>>> {
-    let mut list = Bytes::at(section, offset as usize)?;
-    let mut base = scope.base_in;
     let mut ranges = Vec::new();
+    read_list(section, offset, scope.base_in, false, |range, _| {
+        if !range.is_empty() {
+            ranges.push(range);
+        }
+        Some(())
+    })?;
+    Some(map_ranges(scope.forward, ranges))
+}
+
+/// Calls `each` with the range (and, for a location list, the expression)
+/// of every entry of the DWARF 4 list at `offset` of `section`, read
+/// against base address `base` and the base address selections in it.
+fn read_list<'a>(
+    section: &'a [u8],
+    offset: u32,
+    mut base: u64,
+    expressions: bool,
+    mut each: impl FnMut(Range<u64>, &'a [u8]) -> Option<()>,
+) -> Option<()> {
+    let mut list = Bytes::at(section, offset as usize)?;
     loop {
         let begin = list.u32()?;
         let end = list.u32()?;
         if begin == 0 && end == 0 {
-            break;
+            return Some(());
         }
         if begin == TOMBSTONE {
             base = u64::from(end);
             continue;
         }
-        let range = base + u64::from(begin)..base + u64::from(end);
-        if !range.is_empty() {
-            ranges.push(range);
-        }
+        let expression = match expressions {
+            true => {
+                let length = list.u16()?;
+                list.take(usize::from(length))?
+            }
+            false => &[],
+        };
+        each(base + u64::from(begin)..base + u64::from(end), expression)?;
     }
-    Some(map_ranges(scope.forward, ranges))
 }
 
 /// The output address of input code address `address`, or the tombstone

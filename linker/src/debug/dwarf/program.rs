@@ -6,9 +6,12 @@
 //! (`DW_AT_decl_file`, `DW_AT_call_file`), so the output program must keep
 //! every file at its index. gimli's writer merges equal entries, which
 //! would move them; copying the tables and appending what inlined code
-//! needs keeps every index.
+//! needs keeps every index. (LEB128 is written with `wasm_encoder`'s
+//! encoding, which is DWARF's too.)
 
 use std::collections::HashMap;
+
+use wasm_encoder::Encode;
 
 use super::bytes::Bytes;
 use super::lines::{usable, FileKey, OutRow, Program, ENCODING};
@@ -186,14 +189,14 @@ impl RawProgram {
     fn advance(&mut self, delta: u64) {
         if delta > 0 {
             self.ops.push(DW_LNS_ADVANCE_PC);
-            uleb(&mut self.ops, delta);
+            delta.encode(&mut self.ops);
         }
     }
 
     /// An extended opcode with `operands`.
     fn extended(&mut self, opcode: u8, operands: &[u8]) {
         self.ops.push(0);
-        uleb(&mut self.ops, 1 + operands.len() as u64);
+        (1 + operands.len() as u64).encode(&mut self.ops);
         self.ops.push(opcode);
         self.ops.extend_from_slice(operands);
     }
@@ -226,7 +229,7 @@ impl Program for RawProgram {
         self.file_count += 1;
         self.files.extend_from_slice(name);
         self.files.push(0);
-        uleb(&mut self.files, directory_index);
+        directory_index.encode(&mut self.files);
         self.files.extend_from_slice(&[0, 0]);
         self.file_index
             .insert((directory, name.clone()), self.file_count);
@@ -243,18 +246,18 @@ impl Program for RawProgram {
     fn row(&mut self, offset: u64, row: OutRow<u64>) {
         if row.file != self.state.file {
             self.ops.push(DW_LNS_SET_FILE);
-            uleb(&mut self.ops, row.file);
+            row.file.encode(&mut self.ops);
         }
         if row.column != self.state.column {
             self.ops.push(DW_LNS_SET_COLUMN);
-            uleb(&mut self.ops, row.column);
+            row.column.encode(&mut self.ops);
         }
         if row.is_stmt != self.state.is_stmt {
             self.ops.push(DW_LNS_NEGATE_STMT);
         }
         if row.discriminator != 0 {
             let mut operand = Vec::new();
-            uleb(&mut operand, row.discriminator);
+            row.discriminator.encode(&mut operand);
             self.extended(DW_LNE_SET_DISCRIMINATOR, &operand);
         }
         if row.prologue_end {
@@ -276,7 +279,7 @@ impl Program for RawProgram {
             self.advance(address_delta);
             if line_delta != 0 {
                 self.ops.push(DW_LNS_ADVANCE_LINE);
-                sleb(&mut self.ops, line_delta);
+                line_delta.encode(&mut self.ops);
             }
             self.ops.push(DW_LNS_COPY);
         }
@@ -324,31 +327,4 @@ fn special(ops: &mut Vec<u8>, address_delta: u64, line_delta: i64) -> bool {
         return true;
     }
     false
-}
-
-/// Appends `value` as an unsigned LEB128.
-pub(super) fn uleb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// Appends `value` as a signed LEB128.
-fn sleb(out: &mut Vec<u8>, mut value: i64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        let done = (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0);
-        if done {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
