@@ -18,9 +18,12 @@
 //!
 //! Anything outside that shape (DWARF 5's sections and forms, 64-bit
 //! DWARF, a DIE whose code now lies in several places but has room for one
-//! range, a reference to a section this does not write) makes [`rewrite`]
-//! answer `None`, and the link is converted through gimli instead, which
-//! also decides what to drop from malformed inputs and warns.
+//! range, a reference to a section this does not write, bytes that do not
+//! parse) makes [`walk`] or [`programs`] answer `None`, and the link is
+//! converted through gimli instead, which also decides what to drop from
+//! malformed inputs and warns. What is only copied (a DIE reference, a
+//! string offset into a section that stays where it was) is not checked:
+//! an input that gets one wrong passes it on unchanged.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::ops::Range;
