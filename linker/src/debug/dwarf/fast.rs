@@ -26,6 +26,7 @@
 //! an input that gets one wrong passes it on unchanged.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use gimli::constants as dw;
@@ -59,32 +60,31 @@ const UNSUPPORTED: &[&str] = &[
 /// meanwhile), or `None` when some input's DWARF is not of the shape this
 /// path handles.
 pub(super) fn walk(inputs: &[DebugInput<'_>], indices: &[usize], map: &CodeMap) -> Option<Walked> {
-    let mut out = Out::default();
-    let total = |name: &str| -> usize {
-        let of = |index: &usize| InputSections::of(&inputs[*index]).map(|s| s.get(name).len());
-        indices.iter().filter_map(of).sum()
+    let sections = indices
+        .iter()
+        .map(|&index| Some((index, InputSections::of(&inputs[index])?)))
+        .collect::<Option<Vec<_>>>()?;
+    let total = |of: for<'s> fn(&'s InputSections<'_>) -> &'s [u8]| -> usize {
+        sections.iter().map(|(_, s)| of(s).len()).sum()
     };
     // The copied sections come out as large as they went in; the rebuilt
     // lists about as large.
-    out.info.reserve_exact(total(".debug_info"));
-    out.abbrev.reserve_exact(total(".debug_abbrev"));
-    out.str.reserve_exact(total(".debug_str"));
-    out.loc.reserve(total(".debug_loc"));
-    out.ranges.reserve(total(".debug_ranges"));
-    for &index in indices {
-        let input = &inputs[index];
-        let sections = InputSections::of(input)?;
-        let forward = Forward::new(map, index as u32, &input.bodies);
-        out.input(index, &sections, &forward)?;
+    let mut out = Walked::default();
+    out.info.reserve_exact(total(|s| s.info));
+    out.abbrev.reserve_exact(total(|s| s.abbrev));
+    out.str.reserve_exact(total(|s| s.str));
+    out.loc.reserve(total(|s| s.loc));
+    out.ranges.reserve(total(|s| s.ranges));
+    for (index, sections) in &sections {
+        let forward = Forward::new(map, *index as u32, &inputs[*index].bodies);
+        out.input(*index, sections, &forward)?;
     }
-    Some(Walked { out })
+    Some(out)
 }
 
-/// Each unit's output line program, by input and unit index: what
-/// [`walk`] leaves to be written.
-/// Each is the input program's offset (which the unit names) and the
-/// output program.
-pub(super) type Programs = Vec<Vec<Option<(u32, Vec<u8>)>>>;
+/// Each unit's output line program, by input and unit index: the input
+/// program's offset (which the unit names) and the output program.
+pub(super) type Programs = BTreeMap<(usize, usize), (u32, Vec<u8>)>;
 
 /// The line programs of every unit of the inputs `indices` that has one,
 /// its header's tables kept and its rows built from the output's side;
@@ -120,30 +120,18 @@ pub(super) fn programs(
         }
         Some(written)
     });
-    let mut programs: Programs = inputs
-        .iter()
-        .enumerate()
-        .map(|(index, _)| {
-            let count = context.lines[index]
-                .as_ref()
-                .map_or(0, |l| l.stmt_lists.len());
-            vec![None; count]
-        })
-        .collect();
+    let mut programs = Programs::new();
     for part in written {
-        for ((index, unit), program) in part? {
-            programs[index][unit] = Some(program);
-        }
+        programs.extend(part?);
     }
     Some(programs)
 }
 
 /// The output's `.debug_*` sections: what [`walk`] wrote, with the line
 /// programs put where the units it copied point.
-pub(super) fn finish(walked: Walked, programs: &Programs) -> Option<Vec<(String, Vec<u8>)>> {
-    let mut out = walked.out;
+pub(super) fn finish(mut out: Walked, programs: &Programs) -> Option<Vec<(String, Vec<u8>)>> {
     for &(at, input, unit, named) in &out.stmt_lists {
-        let (read, program) = programs.get(input)?.get(unit)?.as_ref()?;
+        let (read, program) = programs.get(&(input, unit))?;
         if *read != named {
             return None;
         }
@@ -168,11 +156,6 @@ pub(super) fn finish(walked: Walked, programs: &Programs) -> Option<Vec<(String,
     )
 }
 
-/// What [`walk`] wrote.
-pub(super) struct Walked {
-    out: Out,
-}
-
 /// One input's DWARF sections.
 struct InputSections<'a> {
     info: &'a [u8],
@@ -184,19 +167,6 @@ struct InputSections<'a> {
 }
 
 impl<'a> InputSections<'a> {
-    /// The section called `name`.
-    fn get(&self, name: &str) -> &'a [u8] {
-        match name {
-            ".debug_info" => self.info,
-            ".debug_abbrev" => self.abbrev,
-            ".debug_str" => self.str,
-            ".debug_line" => self.line,
-            ".debug_ranges" => self.ranges,
-            ".debug_loc" => self.loc,
-            _ => &[],
-        }
-    }
-
     /// The sections of `input`, or `None` if it has one of DWARF 5's (or
     /// type units), which this path does not read.
     fn of(input: &DebugInput<'a>) -> Option<InputSections<'a>> {
@@ -221,9 +191,9 @@ impl<'a> InputSections<'a> {
     }
 }
 
-/// The output sections being written.
+/// The output sections [`walk`] writes.
 #[derive(Default)]
-struct Out {
+pub(super) struct Walked {
     abbrev: Vec<u8>,
     info: Vec<u8>,
     line: Vec<u8>,
@@ -338,7 +308,7 @@ struct UnitScope<'a, 'f> {
     base_out: u64,
 }
 
-impl Out {
+impl Walked {
     /// Copies and patches every unit of input `index`.
     fn input(
         &mut self,

@@ -68,8 +68,6 @@ pub(super) struct InputLines {
     /// Rows sorted by address; `None` ends a sequence (no location from
     /// there on until the next row).
     rows: Vec<(u64, Option<Loc>)>,
-    /// Each unit's code ranges, by unit index.
-    units: Vec<Vec<Range<u64>>>,
     /// Each unit's compilation directory, by unit index.
     pub(super) comp_dirs: Vec<Vec<u8>>,
     /// Each unit's line program offset, by unit index.
@@ -117,6 +115,8 @@ impl InputLines {
 pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
     let mut interned = HashMap::new();
+    // Every unit's code ranges as (start, end, unit).
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
     let mut headers = read.units();
     while let Some(header) = headers.next().map_err(Failure::read(".debug_info"))? {
         let unit = read
@@ -128,9 +128,10 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
             .map_err(Failure::read(".debug_info"))?
             .ok_or(read::Error::MissingUnitDie)
             .map_err(Failure::read(".debug_info"))?;
-        let ranges = entries::input_ranges(unit.unit_ref(read), root)
+        let unit_index = lines.comp_dirs.len();
+        let unit_ranges = entries::input_ranges(unit.unit_ref(read), root)
             .map_err(Failure::read(".debug_ranges"))?;
-        lines.units.push(ranges);
+        ranges.extend(unit_ranges.iter().map(|r| (r.start, r.end, unit_index)));
         let comp_dir = unit
             .comp_dir
             .map(|d| d.slice().to_vec())
@@ -147,15 +148,9 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
         }
     }
     lines.rows = sort_rows(std::mem::take(&mut lines.rows));
-    let mut sorted: Vec<(u64, u64, usize)> = lines
-        .units
-        .iter()
-        .enumerate()
-        .flat_map(|(unit, ranges)| ranges.iter().map(move |r| (r.start, r.end, unit)))
-        .collect();
-    sorted.sort_unstable();
+    ranges.sort_unstable();
     let mut reach = 0;
-    lines.sorted = sorted
+    lines.sorted = ranges
         .into_iter()
         .map(|range| {
             reach = reach.max(range.1);
