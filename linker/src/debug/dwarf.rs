@@ -115,27 +115,23 @@ fn rewrite_as(
     if reads.iter().all(Option::is_none) {
         return (Vec::new(), path);
     }
-    if path == Path::Patched {
+    let (context, failures) = if path == Path::Patched {
         let size: usize = inputs
             .iter()
             .flat_map(|input| &input.sections)
             .map(|(_, data)| data.len())
             .sum();
         let threads = size >= PARALLEL_DWARF && crate::parallel::workers() > 1;
-        if let Some(sections) = patched(inputs, &reads, map, threads) {
-            return (sections, Path::Patched);
+        match patched(inputs, &reads, map, threads) {
+            Ok(sections) => return (sections, Path::Patched),
+            Err(read) => read,
         }
+    } else {
+        read_lines(&reads, map)
+    };
+    for (index, failure) in &failures {
+        warnings.push(dropped(&inputs[*index], failure));
     }
-    let mut lines = Vec::with_capacity(inputs.len());
-    for (input, read) in inputs.iter().zip(&reads) {
-        lines.push(read.as_ref().and_then(|read| {
-            lines::read_input(read)
-                .map_err(|failure| warnings.push(dropped(input, &failure)))
-                .ok()
-        }));
-    }
-    let owners = Owners::new(map, &lines);
-    let context = Context { lines, owners, map };
     let usable: Vec<(usize, &gimli::read::Dwarf<Reader<'_>>)> = reads
         .iter()
         .enumerate()
@@ -178,46 +174,61 @@ const PARALLEL_DWARF: usize = 1 << 20;
 
 /// Every input's DWARF patched ([`fast`]): with `threads`, the DIEs walked
 /// on this thread while another reads the line rows; then the line
-/// programs written, split across threads when there is enough code. `None` when some input needs
-/// the converting path, or has a line table that cannot be read (that path
-/// then says which and why).
-fn patched(
+/// programs written, split across threads when there is enough code. When
+/// some input needs the converting path, or has a line table that cannot be
+/// read, the rows read are handed back for that path.
+fn patched<'m>(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
-    map: &CodeMap,
+    map: &'m CodeMap,
     threads: bool,
-) -> Option<Vec<(String, Vec<u8>)>> {
+) -> Result<Vec<(String, Vec<u8>)>, LinesRead<'m>> {
     let loaded: Vec<usize> = reads
         .iter()
         .enumerate()
         .filter_map(|(index, read)| read.as_ref().map(|_| index))
         .collect();
-    let read_lines = || {
-        let mut lines = Vec::with_capacity(reads.len());
-        for read in reads {
-            lines.push(match read {
-                Some(read) => Some(lines::read_input(read).ok()?),
-                None => None,
-            });
-        }
-        let owners = Owners::new(map, &lines);
-        Some(Context { lines, owners, map })
-    };
-    let (walked, context) = if threads {
+    let (walked, (context, failures)) = if threads {
         std::thread::scope(|scope| {
-            let job = scope.spawn(read_lines);
+            let job = scope.spawn(|| read_lines(reads, map));
             let walked = fast::walk(inputs, &loaded, map);
-            let context = job
+            let read = job
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (walked, context)
+            (walked, read)
         })
     } else {
-        (fast::walk(inputs, &loaded, map), read_lines())
+        (fast::walk(inputs, &loaded, map), read_lines(reads, map))
     };
-    let (walked, context) = (walked?, context?);
-    let programs = fast::programs(inputs, &loaded, &context)?;
-    fast::finish(walked, &programs)
+    let sections = match (walked, failures.is_empty()) {
+        (Some(walked), true) => fast::programs(inputs, &loaded, &context)
+            .and_then(|programs| fast::finish(walked, &programs)),
+        _ => None,
+    };
+    sections.ok_or((context, failures))
+}
+
+/// Every input's line rows with the owners of the output's bodies, and
+/// the inputs whose rows could not be read, with why (they are `None`).
+type LinesRead<'m> = (Context<'m>, Vec<(usize, Failure)>);
+
+/// Reads every input's line rows (what both paths need, the patching one
+/// on a thread of its own).
+fn read_lines<'m>(
+    reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
+    map: &'m CodeMap,
+) -> LinesRead<'m> {
+    let mut lines = Vec::with_capacity(reads.len());
+    let mut failures = Vec::new();
+    for (index, read) in reads.iter().enumerate() {
+        lines.push(read.as_ref().and_then(|read| {
+            lines::read_input(read)
+                .map_err(|failure| failures.push((index, failure)))
+                .ok()
+        }));
+    }
+    let owners = Owners::new(map, &lines);
+    (Context { lines, owners, map }, failures)
 }
 
 /// The warning for an input whose debug information is left out.
