@@ -55,6 +55,8 @@ pub struct CustomSection<'a> {
     pub name: &'a str,
     /// Section payload.
     pub data: &'a [u8],
+    /// Where the payload starts in the module's bytes.
+    pub offset: usize,
     /// Rank of the last standard section before it.
     pub after: u8,
 }
@@ -323,6 +325,7 @@ impl<'a> ModuleInfo<'a> {
                         info.customs.push(CustomSection {
                             name: reader.name(),
                             data: reader.data(),
+                            offset: reader.data_offset() as usize,
                             after: last_rank,
                         });
                     }

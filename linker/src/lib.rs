@@ -398,7 +398,9 @@ impl Linker {
         // before inlining and validating the output so peak memory stays
         // near input plus output. Inlining needs only the plan.
         drop(modules);
-        drop(app);
+        // The app's bytes go too, unless its debug information is still to
+        // be rewritten from them.
+        let app = record.then_some(app);
         let inlined = inline::run(wasm, &plan, app_id, self.inline, record)?;
         if self.inline != InlineMode::None {
             clock.phase("inline and remove dead code");
@@ -423,7 +425,13 @@ impl Linker {
         let (wasm, source_map, code_map) = match (collected, merged_map) {
             (Some(collected), Some(merged)) => {
                 let map = debug::compose(merged, &[inlined.map, descriptor_map]);
-                let finished = collected.finish(wasm, &map, &self.debug, &mut warnings)?;
+                let bytes: Vec<&[u8]> = self
+                    .provider_inputs()
+                    .map(|(_, _, bytes)| bytes)
+                    .chain(app.as_deref())
+                    .collect();
+                let finished =
+                    collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
                 clock.phase("rewrite debug information");
                 (finished.wasm, finished.source_map, Some(map))
             }

@@ -53,12 +53,14 @@ pub struct Options {
     pub source_map_url: Option<String>,
 }
 
-/// One input's debug information, copied out of the input so that the
-/// inputs can be freed while the code moves.
+/// One input's debug information: where its sections are in the input's
+/// bytes, which the link keeps until it rewrites them (copying tens of
+/// megabytes of DWARF out costs more than keeping the few megabytes of the
+/// rest of the input), and what was read of its Code section.
 #[derive(Debug)]
 pub(crate) struct Kept {
     name: String,
-    sections: Vec<(String, Vec<u8>)>,
+    sections: Vec<(String, Range<usize>)>,
     bodies: Vec<Range<u32>>,
     code_start: u32,
     source_map_url: Option<String>,
@@ -73,8 +75,7 @@ pub(crate) struct Collected {
     inputs: Vec<Kept>,
 }
 
-/// Copies what the rewriters need out of the inputs, if anything is to be
-/// rewritten.
+/// What the rewriters need of the inputs, if anything is to be rewritten.
 pub(crate) fn collect(
     modules: &[crate::info::ModuleInfo<'_>],
     options: &Options,
@@ -98,7 +99,7 @@ pub(crate) fn collect(
             sections: customs
                 .iter()
                 .filter(|c| c.name.starts_with(".debug_"))
-                .map(|c| (c.name.to_string(), c.data.to_vec()))
+                .map(|c| (c.name.to_string(), c.offset..c.offset + c.data.len()))
                 .collect(),
             bodies: code.as_ref().map(|c| c.body_ranges()).unwrap_or_default(),
             code_start: code.as_ref().map_or(0, |c| c.range.start),
@@ -137,9 +138,11 @@ pub(crate) struct Finished {
 impl Collected {
     /// Rewrites the inputs' DWARF and the app's source map for the output
     /// `wasm`, whose code came from the inputs as `map` says, and appends
-    /// the debug sections to it.
+    /// the debug sections to it. `bytes` are the inputs' bytes, in the order
+    /// [`collect`] was given their modules.
     pub fn finish(
         self,
+        bytes: &[&[u8]],
         mut wasm: Vec<u8>,
         map: &CodeMap,
         options: &Options,
@@ -149,32 +152,27 @@ impl Collected {
         let views: Vec<DebugInput<'_>> = self
             .inputs
             .iter()
-            .map(|kept| DebugInput {
+            .zip(bytes)
+            .map(|(kept, bytes)| DebugInput {
                 name: kept.name.clone(),
                 sections: kept
                     .sections
                     .iter()
-                    .map(|(name, data)| (name.as_str(), data.as_slice()))
+                    .map(|(name, range)| (name.as_str(), &bytes[range.clone()]))
                     .collect(),
                 bodies: kept.bodies.clone(),
             })
             .collect();
-        let rewritten = dwarf::rewrite(&views, map, warnings);
         // Tens of megabytes of DWARF: grow the module once, not by doubling.
-        let extra: usize = rewritten
+        // The rewritten sections come out about as large as the inputs';
+        // the slack covers lists that grew.
+        let input_size: usize = views
             .iter()
+            .flat_map(|view| &view.sections)
             .map(|(name, data)| name.len() + data.len() + 16)
             .sum();
-        wasm.reserve_exact(extra);
-        for (name, data) in rewritten {
-            wasm_encoder::Section::append_to(
-                &wasm_encoder::CustomSection {
-                    name: name.into(),
-                    data: data.into(),
-                },
-                &mut wasm,
-            );
-        }
+        wasm.reserve_exact(input_size + input_size / 16);
+        dwarf::rewrite_into(&views, map, warnings, &mut wasm);
         let source_map = match &options.source_map {
             Some(json) => Some(self.source_map(json, &wasm, map)?),
             None => None,

@@ -55,11 +55,19 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 /// The DIEs of the inputs `indices` (into `inputs`) copied and patched for
-/// `map`: every output section but `.debug_line`, whose programs
-/// [`programs`] writes (it needs every input's line rows, which can be read
-/// meanwhile), or `None` when some input's DWARF is not of the shape this
-/// path handles.
-pub(super) fn walk(inputs: &[DebugInput<'_>], indices: &[usize], map: &CodeMap) -> Option<Walked> {
+/// `map`. The output's `.debug_info` is appended to `out` as a custom
+/// section, its DIEs where they were in the inputs (one after another), so
+/// it is written once, straight into the module; the other sections come
+/// with [`finish`], after [`programs`] has written the line programs (it
+/// needs every input's line rows, which can be read meanwhile). `None` when
+/// some input's DWARF is not of the shape this path handles; `out` may then
+/// have grown, and the caller cuts it back.
+pub(super) fn walk<'a>(
+    inputs: &[DebugInput<'a>],
+    indices: &[usize],
+    map: &CodeMap,
+    out: &mut Vec<u8>,
+) -> Option<Walked<'a>> {
     let sections = indices
         .iter()
         .map(|&index| Some((index, InputSections::of(&inputs[index])?)))
@@ -67,19 +75,26 @@ pub(super) fn walk(inputs: &[DebugInput<'_>], indices: &[usize], map: &CodeMap) 
     let total = |of: for<'s> fn(&'s InputSections<'_>) -> &'s [u8]| -> usize {
         sections.iter().map(|(_, s)| of(s).len()).sum()
     };
-    // The copied sections come out as large as they went in; the rebuilt
-    // lists about as large.
-    let mut out = Walked::default();
-    out.info.reserve_exact(total(|s| s.info));
-    out.abbrev.reserve_exact(total(|s| s.abbrev));
-    out.str.reserve_exact(total(|s| s.str));
-    out.loc.reserve(total(|s| s.loc));
-    out.ranges.reserve(total(|s| s.ranges));
-    for (index, sections) in &sections {
-        let forward = Forward::new(map, *index as u32, &inputs[*index].bodies);
-        out.input(*index, sections, &forward)?;
+    section_header(out, ".debug_info", total(|s| s.info))?;
+    let info_start = out.len();
+    for (_, input) in &sections {
+        out.extend_from_slice(input.info);
     }
-    Some(out)
+    let mut walker = Walker {
+        info: &mut out[info_start..],
+        walked: Walked {
+            info_start,
+            ..Walked::default()
+        },
+    };
+    // The rebuilt lists come out about as large as they went in.
+    walker.walked.loc.reserve(total(|s| s.loc));
+    walker.walked.ranges.reserve(total(|s| s.ranges));
+    for (index, input) in &sections {
+        let forward = Forward::new(map, *index as u32, &inputs[*index].bodies);
+        walker.input(*index, input, &forward)?;
+    }
+    Some(walker.walked)
 }
 
 /// Each unit's output line program, by input and unit index: the input
@@ -127,33 +142,57 @@ pub(super) fn programs(
     Some(programs)
 }
 
-/// The output's `.debug_*` sections: what [`walk`] wrote, with the line
-/// programs put where the units it copied point.
-pub(super) fn finish(mut out: Walked, programs: &Programs) -> Option<Vec<(String, Vec<u8>)>> {
-    for &(at, input, unit, named) in &out.stmt_lists {
+/// The output's other `.debug_*` sections appended to `out` after what
+/// [`walk`] wrote there, with the line programs put where the units it
+/// copied point. `None` as for [`walk`].
+pub(super) fn finish(walked: Walked<'_>, programs: &Programs, out: &mut Vec<u8>) -> Option<()> {
+    let mut line = Vec::with_capacity(walked.stmt_lists.len());
+    let mut line_size = 0;
+    for &(at, input, unit, named) in &walked.stmt_lists {
         let (read, program) = programs.get(&(input, unit))?;
         if *read != named {
             return None;
         }
-        let offset = u32::try_from(out.line.len()).ok()?;
-        out.line.extend_from_slice(program);
-        patch(&mut out.info, at, offset);
+        patch(
+            &mut out[walked.info_start..],
+            at,
+            u32::try_from(line_size).ok()?,
+        );
+        line.push(program.as_slice());
+        line_size += program.len();
     }
     let sections = [
-        (".debug_abbrev", out.abbrev),
-        (".debug_str", out.str),
-        (".debug_line", out.line),
-        (".debug_ranges", out.ranges),
-        (".debug_loc", out.loc),
-        (".debug_info", out.info),
+        (".debug_abbrev", walked.abbrev),
+        (".debug_str", walked.str),
+        (".debug_line", line),
+        (".debug_ranges", vec![walked.ranges.as_slice()]),
+        (".debug_loc", vec![walked.loc.as_slice()]),
     ];
-    Some(
-        sections
-            .into_iter()
-            .filter(|(_, data)| !data.is_empty())
-            .map(|(name, data)| (name.to_string(), data))
-            .collect(),
-    )
+    for (name, parts) in sections {
+        let size = parts.iter().map(|part| part.len()).sum();
+        if size > 0 {
+            section_header(out, name, size)?;
+            for part in parts {
+                out.extend_from_slice(part);
+            }
+        }
+    }
+    Some(())
+}
+
+/// Appends the start of a custom section called `name` with `size` bytes
+/// of contents, which the caller appends.
+fn section_header(out: &mut Vec<u8>, name: &str, size: usize) -> Option<()> {
+    use wasm_encoder::Encode;
+    let name_size = {
+        let mut encoded = Vec::new();
+        name.encode(&mut encoded);
+        encoded.len()
+    };
+    out.push(0);
+    u32::try_from(name_size + size).ok()?.encode(out);
+    name.encode(out);
+    Some(())
 }
 
 /// One input's DWARF sections.
@@ -191,24 +230,36 @@ impl<'a> InputSections<'a> {
     }
 }
 
-/// The output sections [`walk`] writes.
+/// What [`walk`] wrote, and what [`finish`] is to append.
 #[derive(Default)]
-pub(super) struct Walked {
-    abbrev: Vec<u8>,
-    info: Vec<u8>,
-    line: Vec<u8>,
+pub(super) struct Walked<'a> {
+    /// Where the output's `.debug_info` contents start.
+    info_start: usize,
+    /// The inputs' abbreviation tables, copied as they are.
+    abbrev: Vec<&'a [u8]>,
+    /// The inputs' string tables, copied as they are.
+    str: Vec<&'a [u8]>,
     ranges: Vec<u8>,
     loc: Vec<u8>,
-    str: Vec<u8>,
     /// Where the one empty range list is, once written.
     empty_ranges: Option<u32>,
     /// Where the one empty location list is, once written.
     empty_loc: Option<u32>,
     /// Scratch space for one entry's output ranges.
     pieces: Vec<Range<u64>>,
-    /// Where each unit's `DW_AT_stmt_list` is in `info`, the unit's input
-    /// and index, and the input offset it names.
+    /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's
+    /// input and index, and the input offset it names.
     stmt_lists: Vec<(usize, usize, usize, u32)>,
+    /// How much of the output's `.debug_abbrev`, `.debug_info` and
+    /// `.debug_str` the inputs walked so far take.
+    sizes: [usize; 3],
+}
+
+/// The walk in progress: the output's `.debug_info` contents, the inputs'
+/// copied, to be patched.
+struct Walker<'o, 'a> {
+    info: &'o mut [u8],
+    walked: Walked<'a>,
 }
 
 /// What reading an attribute takes, decided once per abbreviation.
@@ -308,21 +359,27 @@ struct UnitScope<'a, 'f> {
     base_out: u64,
 }
 
-impl Walked {
-    /// Copies and patches every unit of input `index`.
+impl<'a> Walker<'_, 'a> {
+    /// Patches every unit of input `index`.
     fn input(
         &mut self,
         index: usize,
-        sections: &InputSections<'_>,
+        sections: &InputSections<'a>,
         forward: &Forward,
     ) -> Option<()> {
+        let [abbrev, info, str] = self.walked.sizes;
         let bases = Bases {
-            abbrev: u32::try_from(self.abbrev.len()).ok()?,
-            info: u32::try_from(self.info.len()).ok()?,
-            str: u32::try_from(self.str.len()).ok()?,
+            abbrev: u32::try_from(abbrev).ok()?,
+            info: u32::try_from(info).ok()?,
+            str: u32::try_from(str).ok()?,
         };
-        self.abbrev.extend_from_slice(sections.abbrev);
-        self.str.extend_from_slice(sections.str);
+        self.walked.abbrev.push(sections.abbrev);
+        self.walked.str.push(sections.str);
+        self.walked.sizes = [
+            abbrev + sections.abbrev.len(),
+            info + sections.info.len(),
+            str + sections.str.len(),
+        ];
         let mut plans: HashMap<(u32, u16), Vec<Option<Plan>>> = HashMap::new();
         let mut info = Bytes::at(sections.info, 0)?;
         let mut unit_index = 0;
@@ -341,9 +398,7 @@ impl Walked {
             if unit.u8()? != 4 {
                 return None;
             }
-            let out_start = self.info.len();
-            self.info
-                .extend_from_slice(sections.info.get(start..info.position())?);
+            let out_start = bases.info as usize + start;
             patch(
                 &mut self.info,
                 out_start + 6,
@@ -467,7 +522,7 @@ impl Walked {
                     self.root_code(&code_attrs, &mut scope)?;
                 }
                 if let Some((at, offset)) = stmt_list {
-                    self.stmt_lists.push((at, key.0, key.1, offset));
+                    self.walked.stmt_lists.push((at, key.0, key.1, offset));
                 }
                 root = false;
             } else if stmt_list.is_some() {
@@ -522,7 +577,7 @@ impl Walked {
     fn die_code(&mut self, attrs: &CodeAttrs, scope: &UnitScope<'_, '_>) -> Option<()> {
         match (attrs.low, attrs.high, attrs.ranges) {
             (Some((at, low)), Some(high), None) => {
-                let mut pieces = std::mem::take(&mut self.pieces);
+                let mut pieces = std::mem::take(&mut self.walked.pieces);
                 pieces.clear();
                 if let Some(input) = high.range(low) {
                     scope.forward.range_into(input, &mut pieces);
@@ -532,7 +587,7 @@ impl Walked {
                     [range] => (range.start, range.end),
                     _ => return None,
                 };
-                self.pieces = pieces;
+                self.walked.pieces = pieces;
                 patch(&mut self.info, at, u32::try_from(start).ok()?);
                 self.set_high(high, start, end)?;
             }
@@ -580,18 +635,18 @@ impl Walked {
     /// address `base`; all empty lists share one.
     fn range_list(&mut self, ranges: &[Range<u64>], base: u64) -> Option<u32> {
         if ranges.is_empty() {
-            return empty(&mut self.ranges, &mut self.empty_ranges);
+            return empty(&mut self.walked.ranges, &mut self.walked.empty_ranges);
         }
-        let offset = u32::try_from(self.ranges.len()).ok()?;
+        let offset = u32::try_from(self.walked.ranges.len()).ok()?;
         if base != 0 {
-            pair(&mut self.ranges, TOMBSTONE, 0);
+            pair(&mut self.walked.ranges, TOMBSTONE, 0);
         }
         for range in ranges {
             let start = u32::try_from(range.start).ok()?;
             let end = u32::try_from(range.end).ok()?;
-            pair(&mut self.ranges, start, end);
+            pair(&mut self.walked.ranges, start, end);
         }
-        pair(&mut self.ranges, 0, 0);
+        pair(&mut self.walked.ranges, 0, 0);
         Some(offset)
     }
 
@@ -599,9 +654,9 @@ impl Walked {
     /// with each entry's range mapped to the output (an entry may become
     /// several, or none) and its expression as it was.
     fn location_list(&mut self, offset: u32, scope: &UnitScope<'_, '_>) -> Option<u32> {
-        let start = u32::try_from(self.loc.len()).ok()?;
+        let start = u32::try_from(self.walked.loc.len()).ok()?;
         let mut written = false;
-        let mut pieces = std::mem::take(&mut self.pieces);
+        let mut pieces = std::mem::take(&mut self.walked.pieces);
         read_list(
             scope.sections.loc,
             offset,
@@ -612,26 +667,26 @@ impl Walked {
                 scope.forward.range_into(range, &mut pieces);
                 for piece in &pieces {
                     if !written && scope.base_out != 0 {
-                        pair(&mut self.loc, TOMBSTONE, 0);
+                        pair(&mut self.walked.loc, TOMBSTONE, 0);
                     }
                     written = true;
                     pair(
-                        &mut self.loc,
+                        &mut self.walked.loc,
                         u32::try_from(piece.start).ok()?,
                         u32::try_from(piece.end).ok()?,
                     );
-                    self.loc
+                    self.walked.loc
                         .extend_from_slice(&(expression.len() as u16).to_le_bytes());
-                    self.loc.extend_from_slice(expression);
+                    self.walked.loc.extend_from_slice(expression);
                 }
                 Some(())
             },
         )?;
-        self.pieces = pieces;
+        self.walked.pieces = pieces;
         if !written {
-            return empty(&mut self.loc, &mut self.empty_loc);
+            return empty(&mut self.walked.loc, &mut self.walked.empty_loc);
         }
-        pair(&mut self.loc, 0, 0);
+        pair(&mut self.walked.loc, 0, 0);
         Some(start)
     }
 }
