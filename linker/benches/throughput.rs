@@ -220,7 +220,11 @@ fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, usize) {
 /// Runs `a` and `b` alternately `runs` times each, so that whatever else
 /// the machine does falls on both alike; the median time of each and the
 /// median of the pairs' ratios `a / b`.
-fn measure_pair(runs: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration, f64) {
+fn measure_pair(
+    runs: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Duration, Duration, f64) {
     let (mut a_times, mut b_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let start = Instant::now();

@@ -430,8 +430,7 @@ impl Linker {
                     .map(|(_, _, bytes)| bytes)
                     .chain(app.as_deref())
                     .collect();
-                let finished =
-                    collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
+                let finished = collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
                 clock.phase("rewrite debug information");
                 (finished.wasm, finished.source_map, Some(map))
             }

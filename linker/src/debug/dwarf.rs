@@ -245,16 +245,26 @@ fn patched<'m>(
         .filter_map(|(index, read)| read.as_ref().map(|_| index))
         .collect();
     let (walked, (context, failures)) = if threads {
-        std::thread::scope(|scope| {
-            let job = scope.spawn(|| read_lines(reads, map));
-            let walked = fast::walk(inputs, &loaded, map, out);
-            let read = job
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (walked, read)
-        })
+        // The other thread reads the line rows, then helps with the DIEs
+        // if some are left.
+        let walk = std::sync::OnceLock::new();
+        let read = std::thread::scope(|scope| {
+            let job = scope.spawn(|| {
+                let read = read_lines(reads, map);
+                walk.get().and_then(Option::as_ref).map(fast::Walk::work);
+                read
+            });
+            let _ = walk.set(fast::walk(inputs, &loaded, map, out));
+            walk.get().and_then(Option::as_ref).map(fast::Walk::work);
+            job.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        let walked = walk.into_inner().flatten().and_then(fast::Walk::finish);
+        (walked, read)
     } else {
-        (fast::walk(inputs, &loaded, map, out), read_lines(reads, map))
+        let walk = fast::walk(inputs, &loaded, map, out);
+        walk.as_ref().map(fast::Walk::work);
+        (walk.and_then(fast::Walk::finish), read_lines(reads, map))
     };
     let done = match (walked, failures.is_empty()) {
         (Some(walked), true) => fast::programs(inputs, &loaded, &context)

@@ -345,6 +345,15 @@ impl Recorder {
         Ok(())
     }
 
+    /// Records what `next` recorded after what this one did, as if it had
+    /// been recorded here: its first stretch may continue this one's last.
+    pub fn append(&mut self, next: Recorder) {
+        for mark in next.marks {
+            self.push(mark.out, mark.source, mark.site);
+        }
+        self.bodies.extend(next.bodies);
+    }
+
     /// Records an output function body.
     pub fn body(&mut self, body: Range<u32>) {
         self.bodies.push(body);
@@ -383,6 +392,51 @@ mod tests {
         assert_eq!(map.lookup(21).0, Some(at(1, 108)));
         assert_eq!(map.lookup(26).0, None);
         assert_eq!(map.lookup(30).0, None);
+    }
+
+    /// Recording in parts and appending them gives the marks one recorder
+    /// gives, whatever the seam falls on: a copy continued across it, a
+    /// replacement at its first offset, runs of no source.
+    #[test]
+    fn appended_parts_record_what_one_recorder_does() {
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for _ in 0..2000 {
+            let mut pushes = Vec::new();
+            let (mut out, mut offset) = (0u32, 0u32);
+            for _ in 0..next(12) + 1 {
+                // Same offset (a replacement), or further on.
+                out += next(3) as u32;
+                let step = next(4) as u32;
+                offset += step;
+                let source = match next(4) {
+                    0 => Source::None,
+                    1 => Source::At(at(0, offset)),
+                    _ => Source::Copy(at(next(2) as u32, offset)),
+                };
+                let site = (next(5) == 0).then(|| at(1, 7));
+                pushes.push((out, source, site));
+            }
+            let seam = next(pushes.len() as u64 + 1) as usize;
+            let mut one = Recorder::default();
+            let (mut first, mut second) = (Recorder::default(), Recorder::default());
+            for (i, &(out, source, site)) in pushes.iter().enumerate() {
+                one.push(out, source, site);
+                let part = if i < seam { &mut first } else { &mut second };
+                part.push(out, source, site);
+            }
+            first.append(second);
+            assert_eq!(
+                first.finish(0).marks,
+                one.finish(0).marks,
+                "{pushes:?} at {seam}"
+            );
+        }
     }
 
     #[test]

@@ -74,27 +74,44 @@ pub(crate) fn merged(
     }
     let unchanged: Vec<crate::code::Unchanged> =
         plan.maps.iter().map(crate::code::Unchanged::of).collect();
-    let mut recorder = Recorder::default();
-    for (i, body) in out.bodies.iter().enumerate() {
-        let range = body.range();
-        let base = out.range.start;
-        recorder.body(range.start as u32 - base..range.end as u32 - base);
-        match plan.funcs.get(i) {
-            Some(placed) => {
-                let from = &modules[placed.module].bodies[placed.index as usize];
-                let (start, input) = (starts[placed.module], placed.module as u32);
-                let unchanged = &unchanged[placed.module];
-                recorder.pair_rewritten(from, start, input, body, base, unchanged)?;
-                if cfg!(debug_assertions) {
-                    // The shortcut must find what decoding both sides finds.
-                    let (mut full, mut short) = (Recorder::default(), Recorder::default());
-                    full.pair(from, start, input, body, base)?;
-                    short.pair_rewritten(from, start, input, body, base, unchanged)?;
-                    debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
+    let base = out.range.start;
+    // Bodies are paired on every core, each part into a recorder of its
+    // own; the parts' marks are then pushed in order into one, which merges
+    // across the seams exactly as one recorder would have.
+    let ranges = crate::parallel::split(out.bodies.iter().map(|b| b.as_bytes().len()));
+    let parts = crate::parallel::map(ranges, |range| {
+        let mut recorder = Recorder::default();
+        for (i, body) in out
+            .bodies
+            .iter()
+            .enumerate()
+            .skip(range.start)
+            .take(range.len())
+        {
+            let range = body.range();
+            recorder.body(range.start as u32 - base..range.end as u32 - base);
+            match plan.funcs.get(i) {
+                Some(placed) => {
+                    let from = &modules[placed.module].bodies[placed.index as usize];
+                    let (start, input) = (starts[placed.module], placed.module as u32);
+                    let unchanged = &unchanged[placed.module];
+                    recorder.pair_rewritten(from, start, input, body, base, unchanged)?;
+                    if cfg!(debug_assertions) {
+                        // The shortcut must find what decoding both sides finds.
+                        let (mut full, mut short) = (Recorder::default(), Recorder::default());
+                        full.pair(from, start, input, body, base)?;
+                        short.pair_rewritten(from, start, input, body, base, unchanged)?;
+                        debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
+                    }
                 }
+                None => recorder.push(range.start as u32 - base, super::map::Source::None, None),
             }
-            None => recorder.push(range.start as u32 - base, super::map::Source::None, None),
         }
+        Ok::<_, String>(recorder)
+    });
+    let mut recorder = Recorder::default();
+    for part in parts {
+        recorder.append(part?);
     }
     Ok(recorder.finish(out.range.end - out.range.start))
 }

@@ -54,20 +54,26 @@ const UNSUPPORTED: &[&str] = &[
     ".debug_loclists",
 ];
 
-/// The DIEs of the inputs `indices` (into `inputs`) copied and patched for
-/// `map`. The output's `.debug_info` is appended to `out` as a custom
-/// section, its DIEs where they were in the inputs (one after another), so
-/// it is written once, straight into the module; the other sections come
-/// with [`finish`], after [`programs`] has written the line programs (it
-/// needs every input's line rows, which can be read meanwhile). `None` when
-/// some input's DWARF is not of the shape this path handles; `out` may then
-/// have grown, and the caller cuts it back.
-pub(super) fn walk<'a>(
+/// Units are walked in parts of about this much `.debug_info`, whichever
+/// thread is free taking the next: fixed parts, so the output is the same
+/// however many threads there are.
+const PART: usize = 1 << 20;
+
+/// The DIEs of the inputs `indices` (into `inputs`), to be copied and
+/// patched for `map` by [`Walk::work`]. The output's `.debug_info` is
+/// appended to `out` as a custom section, its DIEs where they were in the
+/// inputs (one after another), so it is written once, straight into the
+/// module; the other sections come with [`finish`], after [`programs`] has
+/// written the line programs (it needs every input's line rows, which can
+/// be read meanwhile). `None` when some input's DWARF is not of the shape
+/// this path handles; `out` may then have grown, and the caller cuts it
+/// back.
+pub(super) fn walk<'o, 'a>(
     inputs: &[DebugInput<'a>],
     indices: &[usize],
     map: &CodeMap,
-    out: &mut Vec<u8>,
-) -> Option<Walked<'a>> {
+    out: &'o mut Vec<u8>,
+) -> Option<Walk<'o, 'a>> {
     let sections = indices
         .iter()
         .map(|&index| Some((index, InputSections::of(&inputs[index])?)))
@@ -80,21 +86,179 @@ pub(super) fn walk<'a>(
     for (_, input) in &sections {
         out.extend_from_slice(input.info);
     }
-    let mut walker = Walker {
-        info: &mut out[info_start..],
-        walked: Walked {
-            info_start,
-            ..Walked::default()
-        },
+    let mut rest = &mut out[info_start..];
+    let mut parts = Vec::new();
+    let (mut abbrev, mut info, mut str) = (0usize, 0usize, 0usize);
+    let mut walk = Walk {
+        parts: Default::default(),
+        done: Default::default(),
+        count: 0,
+        info_start,
+        abbrev: Vec::new(),
+        str: Vec::new(),
     };
-    // The rebuilt lists come out about as large as they went in.
-    walker.walked.loc.reserve(total(|s| s.loc));
-    walker.walked.ranges.reserve(total(|s| s.ranges));
     for (index, input) in &sections {
+        let bases = Bases {
+            abbrev: u32::try_from(abbrev).ok()?,
+            info: u32::try_from(info).ok()?,
+            str: u32::try_from(str).ok()?,
+        };
+        walk.abbrev.push(input.abbrev);
+        walk.str.push(input.str);
+        abbrev += input.abbrev.len();
+        info += input.info.len();
+        str += input.str.len();
         let forward = Forward::new(map, *index as u32, &inputs[*index].bodies);
-        walker.input(*index, input, &forward)?;
+        // Whole units, at least `PART` bytes of them per part.
+        let mut units = Bytes::at(input.info, 0)?;
+        let (mut start, mut first_unit, mut unit) = (0, 0, 0);
+        while !units.is_empty() {
+            let length = units.u32()?;
+            if length >= 0xffff_fff0 {
+                return None;
+            }
+            units.skip(length as usize)?;
+            unit += 1;
+            let end = units.position();
+            if end - start >= PART || units.is_empty() {
+                let (bytes, after) = rest.split_at_mut(end - start);
+                rest = after;
+                parts.push(Part {
+                    input: *index,
+                    sections: input.clone(),
+                    bases: bases.clone(),
+                    units: start..end,
+                    first_unit,
+                    forward: forward.beside(),
+                    info: bytes,
+                });
+                (start, first_unit) = (end, unit);
+            }
+        }
     }
-    Some(walker.walked)
+    walk.count = parts.len();
+    // Taken from the back: the first parts first.
+    parts.reverse();
+    walk.parts = std::sync::Mutex::new(parts);
+    Some(walk)
+}
+
+/// The walk of every input's DIEs, in parts any thread may take.
+pub(super) struct Walk<'o, 'a> {
+    /// The parts not yet taken, the next last.
+    parts: std::sync::Mutex<Vec<Part<'o, 'a>>>,
+    /// What each part taken gave, by its place among the parts.
+    done: std::sync::Mutex<Vec<(usize, Option<PartOut>)>>,
+    count: usize,
+    info_start: usize,
+    abbrev: Vec<&'a [u8]>,
+    str: Vec<&'a [u8]>,
+}
+
+/// Some whole units of one input, and the output bytes they are copied to.
+struct Part<'o, 'a> {
+    input: usize,
+    sections: InputSections<'a>,
+    bases: Bases,
+    /// Their bytes in the input's `.debug_info`.
+    units: Range<usize>,
+    /// The index of the first among the input's units.
+    first_unit: usize,
+    forward: Forward,
+    info: &'o mut [u8],
+}
+
+impl<'a> Walk<'_, 'a> {
+    /// Walks parts until none is left; any number of threads may call it
+    /// at once.
+    pub(super) fn work(&self) {
+        loop {
+            let next = self.parts.lock().ok().and_then(|mut parts| {
+                let part = parts.pop()?;
+                Some((self.count - 1 - parts.len(), part))
+            });
+            let Some((place, part)) = next else {
+                return;
+            };
+            let out = part.walk();
+            let failed = out.is_none();
+            if let Ok(mut done) = self.done.lock() {
+                done.push((place, out));
+            }
+            if failed {
+                // The whole walk is given up: leave the rest.
+                if let Ok(mut parts) = self.parts.lock() {
+                    parts.clear();
+                }
+            }
+        }
+    }
+
+    /// What the parts wrote, put together in order; `None` if one of them
+    /// gave up.
+    pub(super) fn finish(self) -> Option<Walked<'a>> {
+        let mut done = self.done.into_inner().ok()?;
+        if done.len() != self.count {
+            return None;
+        }
+        done.sort_by_key(|(place, _)| *place);
+        let mut walked = Walked {
+            info_start: self.info_start,
+            abbrev: self.abbrev,
+            str: self.str,
+            ..Walked::default()
+        };
+        walked.ranges.reserve(
+            done.iter()
+                .flat_map(|(_, out)| out)
+                .map(|out| out.ranges.len())
+                .sum(),
+        );
+        walked.loc.reserve(
+            done.iter()
+                .flat_map(|(_, out)| out)
+                .map(|out| out.loc.len())
+                .sum(),
+        );
+        for (_, out) in done {
+            let out = out?;
+            let ranges = u32::try_from(walked.ranges.len()).ok()?;
+            let loc = u32::try_from(walked.loc.len()).ok()?;
+            for (at, list) in out.lists {
+                let base = match list {
+                    List::Ranges => ranges,
+                    List::Loc => loc,
+                };
+                if base != 0 {
+                    walked.rebase.push((at, base));
+                }
+            }
+            walked.ranges.extend_from_slice(&out.ranges);
+            walked.loc.extend_from_slice(&out.loc);
+            walked.stmt_lists.extend(out.stmt_lists);
+        }
+        Some(walked)
+    }
+}
+
+impl Part<'_, '_> {
+    /// Copies and patches the part's units.
+    fn walk(self) -> Option<PartOut> {
+        let mut walker = Walker {
+            info: self.info,
+            origin: self.bases.info as usize + self.units.start,
+            out: PartOut::default(),
+        };
+        walker.units(
+            self.input,
+            &self.sections,
+            &self.bases,
+            self.units,
+            self.first_unit,
+            &self.forward,
+        )?;
+        Some(walker.out)
+    }
 }
 
 /// Each unit's output line program, by input and unit index: the input
@@ -146,6 +310,11 @@ pub(super) fn programs(
 /// [`walk`] wrote there, with the line programs put where the units it
 /// copied point. `None` as for [`walk`].
 pub(super) fn finish(walked: Walked<'_>, programs: &Programs, out: &mut Vec<u8>) -> Option<()> {
+    let info = &mut out[walked.info_start..];
+    for &(at, base) in &walked.rebase {
+        let offset = u32::from_le_bytes(info.get(at..at + 4)?.try_into().ok()?);
+        patch(info, at, offset.checked_add(base)?);
+    }
     let mut line = Vec::with_capacity(walked.stmt_lists.len());
     let mut line_size = 0;
     for &(at, input, unit, named) in &walked.stmt_lists {
@@ -196,6 +365,7 @@ fn section_header(out: &mut Vec<u8>, name: &str, size: usize) -> Option<()> {
 }
 
 /// One input's DWARF sections.
+#[derive(Clone)]
 struct InputSections<'a> {
     info: &'a [u8],
     abbrev: &'a [u8],
@@ -241,6 +411,26 @@ pub(super) struct Walked<'a> {
     str: Vec<&'a [u8]>,
     ranges: Vec<u8>,
     loc: Vec<u8>,
+    /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's
+    /// input and index, and the input offset it names.
+    stmt_lists: Vec<(usize, usize, usize, u32)>,
+    /// List offsets in `.debug_info` written by a part whose lists do not
+    /// come first, and how far its lists moved.
+    rebase: Vec<(usize, u32)>,
+}
+
+/// Which list section an offset is into.
+#[derive(Clone, Copy)]
+enum List {
+    Ranges,
+    Loc,
+}
+
+/// What one part of the walk wrote besides its DIEs.
+#[derive(Default)]
+struct PartOut {
+    ranges: Vec<u8>,
+    loc: Vec<u8>,
     /// Where the one empty range list is, once written.
     empty_ranges: Option<u32>,
     /// Where the one empty location list is, once written.
@@ -250,16 +440,18 @@ pub(super) struct Walked<'a> {
     /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's
     /// input and index, and the input offset it names.
     stmt_lists: Vec<(usize, usize, usize, u32)>,
-    /// How much of the output's `.debug_abbrev`, `.debug_info` and
-    /// `.debug_str` the inputs walked so far take.
-    sizes: [usize; 3],
+    /// Where it wrote an offset into its own lists, in `.debug_info`.
+    lists: Vec<(usize, List)>,
 }
 
-/// The walk in progress: the output's `.debug_info` contents, the inputs'
+/// One part's walk in progress: its units' output bytes, the inputs'
 /// copied, to be patched.
-struct Walker<'o, 'a> {
+struct Walker<'o> {
     info: &'o mut [u8],
-    walked: Walked<'a>,
+    /// Where `info` starts in the output's `.debug_info`, which is what
+    /// positions are counted from.
+    origin: usize,
+    out: PartOut,
 }
 
 /// What reading an attribute takes, decided once per abbreviation.
@@ -342,6 +534,7 @@ struct CodeAttrs {
 }
 
 /// Where an input's sections start in the output's.
+#[derive(Clone)]
 struct Bases {
     abbrev: u32,
     info: u32,
@@ -359,30 +552,21 @@ struct UnitScope<'a, 'f> {
     base_out: u64,
 }
 
-impl<'a> Walker<'_, 'a> {
-    /// Patches every unit of input `index`.
-    fn input(
+impl Walker<'_> {
+    /// Patches the units at `units` of input `index`'s `.debug_info`, the
+    /// first of which is its unit `first_unit`.
+    fn units(
         &mut self,
         index: usize,
-        sections: &InputSections<'a>,
+        sections: &InputSections<'_>,
+        bases: &Bases,
+        units: Range<usize>,
+        first_unit: usize,
         forward: &Forward,
     ) -> Option<()> {
-        let [abbrev, info, str] = self.walked.sizes;
-        let bases = Bases {
-            abbrev: u32::try_from(abbrev).ok()?,
-            info: u32::try_from(info).ok()?,
-            str: u32::try_from(str).ok()?,
-        };
-        self.walked.abbrev.push(sections.abbrev);
-        self.walked.str.push(sections.str);
-        self.walked.sizes = [
-            abbrev + sections.abbrev.len(),
-            info + sections.info.len(),
-            str + sections.str.len(),
-        ];
         let mut plans: HashMap<(u32, u16), Vec<Option<Plan>>> = HashMap::new();
-        let mut info = Bytes::at(sections.info, 0)?;
-        let mut unit_index = 0;
+        let mut info = Bytes::at(sections.info.get(..units.end)?, units.start)?;
+        let mut unit_index = first_unit;
         while !info.is_empty() {
             let start = info.position();
             let length = info.u32()?;
@@ -399,21 +583,17 @@ impl<'a> Walker<'_, 'a> {
                 return None;
             }
             let out_start = bases.info as usize + start;
-            patch(
-                &mut self.info,
-                out_start + 6,
-                abbrev_offset.checked_add(bases.abbrev)?,
-            );
+            self.patch(out_start + 6, abbrev_offset.checked_add(bases.abbrev)?);
             let table = match plans.entry((abbrev_offset, version)) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => {
-                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version, &bases)?)
+                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version, bases)?)
                 }
             };
             let scope = UnitScope {
                 sections,
                 forward,
-                bases: &bases,
+                bases,
                 base_in: 0,
                 base_out: 0,
             };
@@ -488,11 +668,11 @@ impl<'a> Walker<'_, 'a> {
                     Step::RangeList => {
                         let ranges = list_ranges(scope.sections.ranges, unit.u32()?, &scope)?;
                         let offset = self.range_list(&ranges, scope.base_out)?;
-                        patch(&mut self.info, at, offset);
+                        self.list(at, offset, List::Ranges);
                     }
                     Step::LocList => {
                         let offset = self.location_list(unit.u32()?, &scope)?;
-                        patch(&mut self.info, at, offset);
+                        self.list(at, offset, List::Loc);
                     }
                     Step::StmtList => stmt_list = Some((at, unit.u32()?)),
                     Step::Strp => {
@@ -501,19 +681,19 @@ impl<'a> Walker<'_, 'a> {
                             return None;
                         }
                         if scope.bases.str != 0 {
-                            patch(&mut self.info, at, offset.checked_add(scope.bases.str)?);
+                            self.patch(at, offset.checked_add(scope.bases.str)?);
                         }
                     }
                     Step::RefAddr => {
                         let offset = unit.u32()?;
                         if scope.bases.info != 0 {
-                            patch(&mut self.info, at, offset.checked_add(scope.bases.info)?);
+                            self.patch(at, offset.checked_add(scope.bases.info)?);
                         }
                     }
                     Step::Addr => {
                         let address = unit.u32()?;
                         let out = point(scope.forward, address)?;
-                        patch(&mut self.info, at, out);
+                        self.patch(at, out);
                     }
                 }
             }
@@ -522,7 +702,7 @@ impl<'a> Walker<'_, 'a> {
                     self.root_code(&code_attrs, &mut scope)?;
                 }
                 if let Some((at, offset)) = stmt_list {
-                    self.walked.stmt_lists.push((at, key.0, key.1, offset));
+                    self.out.stmt_lists.push((at, key.0, key.1, offset));
                 }
                 root = false;
             } else if stmt_list.is_some() {
@@ -543,9 +723,9 @@ impl<'a> Walker<'_, 'a> {
                 scope.base_in = low.map_or(0, |(_, value)| u64::from(value));
                 let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
                 let offset = self.range_list(&ranges, 0)?;
-                patch(&mut self.info, at, offset);
+                self.list(at, offset, List::Ranges);
                 if let Some((at, _)) = low {
-                    patch(&mut self.info, at, 0);
+                    self.patch(at, 0);
                 }
             }
             (Some((at, low)), high, None) => {
@@ -554,14 +734,14 @@ impl<'a> Walker<'_, 'a> {
                 let ranges = map_ranges(scope.forward, input.into_iter().collect());
                 match (ranges.as_slice(), high) {
                     ([], _) | (_, None) => {
-                        patch(&mut self.info, at, 0);
+                        self.patch(at, 0);
                         if let Some(high) = high {
                             self.set_high(high, 0, 0)?;
                         }
                     }
                     ([range], Some(high)) => {
                         let start = u32::try_from(range.start).ok()?;
-                        patch(&mut self.info, at, start);
+                        self.patch(at, start);
                         self.set_high(high, range.start, range.end)?;
                         scope.base_out = range.start;
                     }
@@ -577,7 +757,7 @@ impl<'a> Walker<'_, 'a> {
     fn die_code(&mut self, attrs: &CodeAttrs, scope: &UnitScope<'_, '_>) -> Option<()> {
         match (attrs.low, attrs.high, attrs.ranges) {
             (Some((at, low)), Some(high), None) => {
-                let mut pieces = std::mem::take(&mut self.walked.pieces);
+                let mut pieces = std::mem::take(&mut self.out.pieces);
                 pieces.clear();
                 if let Some(input) = high.range(low) {
                     scope.forward.range_into(input, &mut pieces);
@@ -587,34 +767,46 @@ impl<'a> Walker<'_, 'a> {
                     [range] => (range.start, range.end),
                     _ => return None,
                 };
-                self.walked.pieces = pieces;
-                patch(&mut self.info, at, u32::try_from(start).ok()?);
+                self.out.pieces = pieces;
+                self.patch(at, u32::try_from(start).ok()?);
                 self.set_high(high, start, end)?;
             }
             (None, None, Some((at, offset))) => {
                 let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
                 let offset = self.range_list(&ranges, scope.base_out)?;
-                patch(&mut self.info, at, offset);
+                self.list(at, offset, List::Ranges);
             }
             (Some((at, low)), None, None) => {
                 let out = point(scope.forward, low)?;
-                patch(&mut self.info, at, out);
+                self.patch(at, out);
             }
             _ => return None,
         }
         Some(())
     }
 
+    /// Overwrites the 4 bytes at `at` of the output's `.debug_info`.
+    fn patch(&mut self, at: usize, value: u32) {
+        patch(self.info, at - self.origin, value);
+    }
+
+    /// Writes the offset of one of this part's lists at `at`.
+    fn list(&mut self, at: usize, offset: u32, list: List) {
+        self.patch(at, offset);
+        self.out.lists.push((at, list));
+    }
+
     /// Writes `DW_AT_high_pc` for output code `start..end`.
     fn set_high(&mut self, high: High, start: u64, end: u64) -> Option<()> {
         let length = end - start;
         match high {
-            High::Addr(at, _) => patch(&mut self.info, at, u32::try_from(end).ok()?),
+            High::Addr(at, _) => self.patch(at, u32::try_from(end).ok()?),
             High::Data(at, width, _) => {
                 let width = usize::from(width);
                 if width < 8 && length >> (8 * width) != 0 {
                     return None;
                 }
+                let at = at - self.origin;
                 self.info[at..at + width].copy_from_slice(&length.to_le_bytes()[..width]);
             }
             High::Uleb(at, width, _) => {
@@ -622,6 +814,7 @@ impl<'a> Walker<'_, 'a> {
                     return None;
                 }
                 // Padded to the width it had, so nothing after it moves.
+                let at = at - self.origin;
                 for (i, byte) in self.info[at..at + width].iter_mut().enumerate() {
                     let part = (length >> (7 * i)) as u8 & 0x7f;
                     *byte = if i + 1 < width { part | 0x80 } else { part };
@@ -635,18 +828,18 @@ impl<'a> Walker<'_, 'a> {
     /// address `base`; all empty lists share one.
     fn range_list(&mut self, ranges: &[Range<u64>], base: u64) -> Option<u32> {
         if ranges.is_empty() {
-            return empty(&mut self.walked.ranges, &mut self.walked.empty_ranges);
+            return empty(&mut self.out.ranges, &mut self.out.empty_ranges);
         }
-        let offset = u32::try_from(self.walked.ranges.len()).ok()?;
+        let offset = u32::try_from(self.out.ranges.len()).ok()?;
         if base != 0 {
-            pair(&mut self.walked.ranges, TOMBSTONE, 0);
+            pair(&mut self.out.ranges, TOMBSTONE, 0);
         }
         for range in ranges {
             let start = u32::try_from(range.start).ok()?;
             let end = u32::try_from(range.end).ok()?;
-            pair(&mut self.walked.ranges, start, end);
+            pair(&mut self.out.ranges, start, end);
         }
-        pair(&mut self.walked.ranges, 0, 0);
+        pair(&mut self.out.ranges, 0, 0);
         Some(offset)
     }
 
@@ -654,9 +847,9 @@ impl<'a> Walker<'_, 'a> {
     /// with each entry's range mapped to the output (an entry may become
     /// several, or none) and its expression as it was.
     fn location_list(&mut self, offset: u32, scope: &UnitScope<'_, '_>) -> Option<u32> {
-        let start = u32::try_from(self.walked.loc.len()).ok()?;
+        let start = u32::try_from(self.out.loc.len()).ok()?;
         let mut written = false;
-        let mut pieces = std::mem::take(&mut self.walked.pieces);
+        let mut pieces = std::mem::take(&mut self.out.pieces);
         read_list(
             scope.sections.loc,
             offset,
@@ -667,26 +860,27 @@ impl<'a> Walker<'_, 'a> {
                 scope.forward.range_into(range, &mut pieces);
                 for piece in &pieces {
                     if !written && scope.base_out != 0 {
-                        pair(&mut self.walked.loc, TOMBSTONE, 0);
+                        pair(&mut self.out.loc, TOMBSTONE, 0);
                     }
                     written = true;
                     pair(
-                        &mut self.walked.loc,
+                        &mut self.out.loc,
                         u32::try_from(piece.start).ok()?,
                         u32::try_from(piece.end).ok()?,
                     );
-                    self.walked.loc
+                    self.out
+                        .loc
                         .extend_from_slice(&(expression.len() as u16).to_le_bytes());
-                    self.walked.loc.extend_from_slice(expression);
+                    self.out.loc.extend_from_slice(expression);
                 }
                 Some(())
             },
         )?;
-        self.walked.pieces = pieces;
+        self.out.pieces = pieces;
         if !written {
-            return empty(&mut self.walked.loc, &mut self.walked.empty_loc);
+            return empty(&mut self.out.loc, &mut self.out.empty_loc);
         }
-        pair(&mut self.walked.loc, 0, 0);
+        pair(&mut self.out.loc, 0, 0);
         Some(start)
     }
 }

@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::debug::map::{CodeMap, Source};
 
@@ -26,10 +27,10 @@ struct Stretch {
 /// An input's surviving code, sorted by input address.
 #[derive(Debug)]
 pub(super) struct Forward {
-    stretches: Vec<Stretch>,
+    stretches: Arc<[Stretch]>,
     /// The input's function bodies, so that a range is mapped function by
     /// function (functions may be reordered).
-    bodies: Vec<Range<u64>>,
+    bodies: Arc<[Range<u64>]>,
     /// Where the last searches ended: DWARF asks about nearby addresses
     /// one after another, so most searches end where the last did.
     last_body: Cell<usize>,
@@ -72,11 +73,23 @@ impl Forward {
         bodies.sort_by_key(|b| b.start);
         let monotonic = stretches.windows(2).all(|w| w[0].from.end <= w[1].from.end);
         Forward {
-            stretches,
-            bodies,
+            stretches: stretches.into(),
+            bodies: bodies.into(),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
             monotonic,
+        }
+    }
+
+    /// The same map with searches of its own, for another thread: the
+    /// stretches are shared, not copied.
+    pub(super) fn beside(&self) -> Forward {
+        Forward {
+            stretches: Arc::clone(&self.stretches),
+            bodies: Arc::clone(&self.bodies),
+            last_body: Cell::new(0),
+            last_stretch: Cell::new(0),
+            monotonic: self.monotonic,
         }
     }
 
