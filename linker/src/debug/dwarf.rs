@@ -29,6 +29,8 @@ mod program;
 #[cfg(test)]
 mod tests;
 
+use std::sync::OnceLock;
+
 use gimli::write::{self, EndianVec, Sections};
 use gimli::{EndianSlice, LittleEndian};
 
@@ -225,12 +227,14 @@ fn sections_in(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 /// Below this many bytes of DWARF, the patching path stays on one thread.
 const PARALLEL_DWARF: usize = 1 << 20;
 
-/// Every input's DWARF patched ([`fast`]) and appended to `out`: with
-/// `threads`, the DIEs walked on this thread while another reads the line
-/// rows; then the line programs written, split across threads when there
-/// is enough code. When some input needs the converting path, or has a
-/// line table that cannot be read, `out` is left as it was and the rows
-/// read are handed back for that path.
+/// Every input's DWARF patched ([`fast`]) and appended to `out`. Three
+/// pieces of work: walking the DIEs, reading the line rows, and writing the
+/// line programs, which needs the rows. With `threads`, this thread walks
+/// the DIEs while another reads the rows; each then takes whatever is left,
+/// line programs first, so neither waits on the other but for the rows.
+/// When some input needs the converting path, or has a line table that
+/// cannot be read, `out` is left as it was and the rows read are handed
+/// back for that path.
 fn patched<'m>(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
@@ -244,37 +248,67 @@ fn patched<'m>(
         .enumerate()
         .filter_map(|(index, read)| read.as_ref().map(|_| index))
         .collect();
-    let (walked, (context, failures)) = if threads {
-        // The other thread reads the line rows, then helps with the DIEs
-        // if some are left.
-        let walk = std::sync::OnceLock::new();
-        let read = std::thread::scope(|scope| {
+    let read = OnceLock::new();
+    let (walk, programs) = if threads {
+        let walk = OnceLock::new();
+        let programs = OnceLock::new();
+        std::thread::scope(|scope| {
             let job = scope.spawn(|| {
-                let read = read_lines(reads, map);
+                // Whatever happens here, the other thread must not wait for
+                // line programs that will never come.
+                let _unblock = Unblock(&programs);
+                let (context, failures) = read.get_or_init(|| read_lines(reads, map));
+                let lines = failures
+                    .is_empty()
+                    .then(|| fast::lines(inputs, &loaded, context))
+                    .flatten();
+                let lines = programs.get_or_init(|| lines);
+                lines.as_ref().map(fast::Lines::work);
                 walk.get().and_then(Option::as_ref).map(fast::Walk::work);
-                read
             });
-            let _ = walk.set(fast::walk(inputs, &loaded, map, out));
-            walk.get().and_then(Option::as_ref).map(fast::Walk::work);
+            let walk = walk.get_or_init(|| fast::walk(inputs, &loaded, map, out));
+            walk.as_ref().map(fast::Walk::work);
+            programs.wait().as_ref().map(fast::Lines::work);
             job.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         });
-        let walked = walk.into_inner().flatten().and_then(fast::Walk::finish);
-        (walked, read)
+        (walk.into_inner().flatten(), programs.into_inner().flatten())
     } else {
         let walk = fast::walk(inputs, &loaded, map, out);
         walk.as_ref().map(fast::Walk::work);
-        (walk.and_then(fast::Walk::finish), read_lines(reads, map))
+        let (context, failures) = read.get_or_init(|| read_lines(reads, map));
+        let lines = failures
+            .is_empty()
+            .then(|| fast::lines(inputs, &loaded, context))
+            .flatten();
+        lines.as_ref().map(fast::Lines::work);
+        (walk, lines)
     };
-    let done = match (walked, failures.is_empty()) {
-        (Some(walked), true) => fast::programs(inputs, &loaded, &context)
-            .and_then(|programs| fast::finish(walked, &programs, out)),
+    let walked = walk.and_then(fast::Walk::finish);
+    let programs = programs.and_then(fast::Lines::finish);
+    let done = match (walked, programs) {
+        (Some(walked), Some(programs)) => fast::finish(walked, &programs, out),
         _ => None,
     };
     if done.is_none() {
         out.truncate(was);
     }
-    done.ok_or((context, failures))
+    let read = read.into_inner();
+    match (done, read) {
+        (Some(()), _) => Ok(()),
+        (None, Some(read)) => Err(read),
+        (None, None) => Err(read_lines(reads, map)),
+    }
+}
+
+/// Settles the line programs as none, if nothing else has, when dropped:
+/// also when the thread that was to settle them unwinds.
+struct Unblock<'l, 'c>(&'l OnceLock<Option<fast::Lines<'c>>>);
+
+impl Drop for Unblock<'_, '_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
+    }
 }
 
 /// Every input's line rows with the owners of the output's bodies, and

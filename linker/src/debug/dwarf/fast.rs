@@ -28,6 +28,8 @@
 use std::collections::hash_map::{Entry, HashMap};
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use gimli::constants as dw;
 
@@ -140,16 +142,16 @@ pub(super) fn walk<'o, 'a>(
     walk.count = parts.len();
     // Taken from the back: the first parts first.
     parts.reverse();
-    walk.parts = std::sync::Mutex::new(parts);
+    walk.parts = Mutex::new(parts);
     Some(walk)
 }
 
 /// The walk of every input's DIEs, in parts any thread may take.
 pub(super) struct Walk<'o, 'a> {
     /// The parts not yet taken, the next last.
-    parts: std::sync::Mutex<Vec<Part<'o, 'a>>>,
+    parts: Mutex<Vec<Part<'o, 'a>>>,
     /// What each part taken gave, by its place among the parts.
-    done: std::sync::Mutex<Vec<(usize, Option<PartOut>)>>,
+    done: Mutex<Vec<(usize, Option<PartOut>)>>,
     count: usize,
     info_start: usize,
     abbrev: Vec<&'a [u8]>,
@@ -267,15 +269,13 @@ impl Part<'_, '_> {
 pub(super) type Programs = BTreeMap<(usize, usize), (u32, Vec<u8>)>;
 
 /// The line programs of every unit of the inputs `indices` that has one,
-/// its header's tables kept and its rows built from the output's side;
-/// `None` when a header is not one this path keeps.
-pub(super) fn programs(
-    inputs: &[DebugInput<'_>],
+/// its header's tables kept and its rows built from the output's side, to
+/// be written by [`Lines::work`] on any number of threads.
+pub(super) fn lines<'c>(
+    inputs: &[DebugInput<'c>],
     indices: &[usize],
-    context: &Context<'_>,
-) -> Option<Programs> {
-    // Every unit with a program, and how much code it describes: what the
-    // work is split by.
+    context: &'c Context<'c>,
+) -> Option<Lines<'c>> {
     let mut units = Vec::new();
     for &index in indices {
         let lines = context.lines.get(index)?.as_ref()?;
@@ -283,28 +283,85 @@ pub(super) fn programs(
         for (unit, offset) in lines.stmt_lists.iter().enumerate() {
             if let Some(offset) = *offset {
                 let comp_dir = lines.comp_dirs.get(unit)?;
-                let size = context.owners.code_size((index, unit), context.map);
-                units.push((index, unit, offset, comp_dir.as_slice(), debug_line, size));
+                units.push(LineUnit {
+                    key: (index, unit),
+                    offset: u32::try_from(offset).ok()?,
+                    comp_dir,
+                    debug_line,
+                });
             }
         }
     }
-    let ranges = crate::parallel::split(units.iter().map(|unit| unit.5));
-    let written = crate::parallel::map(ranges, |range| {
-        let mut written = Vec::with_capacity(range.len());
-        for &(index, unit, offset, comp_dir, debug_line, _) in &units[range] {
-            let mut program = RawProgram::new(debug_line, offset, comp_dir)?;
-            lines::emit(&mut program, (index, unit), context);
-            let mut bytes = Vec::new();
-            program.write(&mut bytes)?;
-            written.push(((index, unit), (u32::try_from(offset).ok()?, bytes)));
+    Some(Lines {
+        units,
+        next: AtomicUsize::new(0),
+        written: Mutex::new(Some(Programs::new())),
+        context,
+    })
+}
+
+/// The line programs to write, taken one unit at a time by whichever
+/// thread is free.
+pub(super) struct Lines<'c> {
+    units: Vec<LineUnit<'c>>,
+    /// The next unit no thread has taken.
+    next: AtomicUsize,
+    /// The programs written, or `None` once one could not be.
+    written: Mutex<Option<Programs>>,
+    context: &'c Context<'c>,
+}
+
+/// One unit whose line program is to be written.
+struct LineUnit<'c> {
+    key: (usize, usize),
+    /// Its input program's offset in the input's `.debug_line`.
+    offset: u32,
+    comp_dir: &'c [u8],
+    debug_line: &'c [u8],
+}
+
+impl Lines<'_> {
+    /// Writes programs until none is left; any number of threads may call
+    /// it at once.
+    pub(super) fn work(&self) {
+        loop {
+            let Some(unit) = self.units.get(self.next.fetch_add(1, Ordering::Relaxed)) else {
+                return;
+            };
+            let program = write_program(unit, self.context);
+            let Ok(mut written) = self.written.lock() else {
+                return;
+            };
+            match (program, written.as_mut()) {
+                (Some(program), Some(programs)) => {
+                    programs.insert(unit.key, (unit.offset, program));
+                }
+                // One program that cannot be written gives the whole
+                // patching path up: leave the rest.
+                _ => {
+                    *written = None;
+                    self.next.store(self.units.len(), Ordering::Relaxed);
+                    return;
+                }
+            }
         }
-        Some(written)
-    });
-    let mut programs = Programs::new();
-    for part in written {
-        programs.extend(part?);
     }
-    Some(programs)
+
+    /// Every unit's program, by input and unit index; `None` when one
+    /// could not be written.
+    pub(super) fn finish(self) -> Option<Programs> {
+        let programs = self.written.into_inner().ok()??;
+        (programs.len() == self.units.len()).then_some(programs)
+    }
+}
+
+/// One unit's output line program.
+fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Vec<u8>> {
+    let mut program = RawProgram::new(unit.debug_line, u64::from(unit.offset), unit.comp_dir)?;
+    lines::emit(&mut program, unit.key, context);
+    let mut bytes = Vec::new();
+    program.write(&mut bytes)?;
+    Some(bytes)
 }
 
 /// The output's other `.debug_*` sections appended to `out` after what

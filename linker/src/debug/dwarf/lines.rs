@@ -308,13 +308,6 @@ fn intern(files: &mut Vec<FileKey>, interned: &mut HashMap<FileKey, u32>, key: F
 pub(super) struct Owners(BTreeMap<(usize, usize), Vec<usize>>);
 
 impl Owners {
-    /// How many bytes of output code unit `key`'s program describes.
-    pub(super) fn code_size(&self, key: (usize, usize), map: &CodeMap) -> usize {
-        self.0.get(&key).map_or(0, |bodies| {
-            bodies.iter().map(|&b| map.bodies[b].len()).sum()
-        })
-    }
-
     /// The owners of `map`'s bodies, given each input's line rows.
     pub(super) fn new(map: &CodeMap, lines: &[Option<InputLines>]) -> Owners {
         let mut owners = Owners::default();
