@@ -62,6 +62,17 @@ unsafe impl GlobalAlloc for PeakAlloc {
         }
         ptr
     }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout. Forwarded rather than
+        // left to the default (alloc, then write zeros), which would touch
+        // every page of memory the system hands out zeroed already.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from `alloc` with `layout`, forwarded.
         unsafe { System.dealloc(ptr, layout) };
