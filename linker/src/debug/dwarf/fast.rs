@@ -89,7 +89,24 @@ pub(super) fn walk<'o, 'a>(
     for (_, input) in &sections {
         out.extend_from_slice(input.info);
     }
-    let mut rest = &mut out[info_start..];
+    let info_end = out.len();
+    // The abbreviation and string tables are copied as they are, now, while
+    // another thread reads the line rows, rather than after everything else.
+    for (name, size) in [
+        (".debug_abbrev", total(|s| s.abbrev)),
+        (".debug_str", total(|s| s.str)),
+    ] {
+        if size > 0 {
+            section_header(out, name, size)?;
+            for (_, input) in &sections {
+                out.extend_from_slice(match name {
+                    ".debug_abbrev" => input.abbrev,
+                    _ => input.str,
+                });
+            }
+        }
+    }
+    let mut rest = &mut out[info_start..info_end];
     let mut parts = Vec::new();
     let (mut abbrev, mut info, mut str) = (0usize, 0usize, 0usize);
     let mut walk = Walk {
@@ -97,8 +114,6 @@ pub(super) fn walk<'o, 'a>(
         done: Default::default(),
         count: 0,
         info_start,
-        abbrev: Vec::new(),
-        str: Vec::new(),
     };
     for (index, input) in &sections {
         let bases = Bases {
@@ -106,8 +121,6 @@ pub(super) fn walk<'o, 'a>(
             info: u32::try_from(info).ok()?,
             str: u32::try_from(str).ok()?,
         };
-        walk.abbrev.push(input.abbrev);
-        walk.str.push(input.str);
         abbrev += input.abbrev.len();
         info += input.info.len();
         str += input.str.len();
@@ -154,8 +167,6 @@ pub(super) struct Walk<'o, 'a> {
     done: Mutex<Vec<(usize, Option<PartOut>)>>,
     count: usize,
     info_start: usize,
-    abbrev: Vec<&'a [u8]>,
-    str: Vec<&'a [u8]>,
 }
 
 /// Some whole units of one input, and the output bytes they are copied to.
@@ -199,7 +210,7 @@ impl<'a> Walk<'_, 'a> {
 
     /// What the parts wrote, put together in order; `None` if one of them
     /// gave up.
-    pub(super) fn finish(self) -> Option<Walked<'a>> {
+    pub(super) fn finish(self) -> Option<Walked> {
         let mut done = self.done.into_inner().ok()?;
         if done.len() != self.count {
             return None;
@@ -207,8 +218,6 @@ impl<'a> Walk<'_, 'a> {
         done.sort_by_key(|(place, _)| *place);
         let mut walked = Walked {
             info_start: self.info_start,
-            abbrev: self.abbrev,
-            str: self.str,
             ..Walked::default()
         };
         walked.ranges.reserve(
@@ -367,7 +376,7 @@ fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Vec<u8>> 
 /// The output's other `.debug_*` sections appended to `out` after what
 /// [`walk`] wrote there, with the line programs put where the units it
 /// copied point. `None` as for [`walk`].
-pub(super) fn finish(walked: Walked<'_>, programs: &Programs, out: &mut Vec<u8>) -> Option<()> {
+pub(super) fn finish(walked: Walked, programs: &Programs, out: &mut Vec<u8>) -> Option<()> {
     let info = &mut out[walked.info_start..];
     for &(at, base) in &walked.rebase {
         let offset = u32::from_le_bytes(info.get(at..at + 4)?.try_into().ok()?);
@@ -389,8 +398,6 @@ pub(super) fn finish(walked: Walked<'_>, programs: &Programs, out: &mut Vec<u8>)
         line_size += program.len();
     }
     let sections = [
-        (".debug_abbrev", walked.abbrev),
-        (".debug_str", walked.str),
         (".debug_line", line),
         (".debug_ranges", vec![walked.ranges.as_slice()]),
         (".debug_loc", vec![walked.loc.as_slice()]),
@@ -460,13 +467,9 @@ impl<'a> InputSections<'a> {
 
 /// What [`walk`] wrote, and what [`finish`] is to append.
 #[derive(Default)]
-pub(super) struct Walked<'a> {
+pub(super) struct Walked {
     /// Where the output's `.debug_info` contents start.
     info_start: usize,
-    /// The inputs' abbreviation tables, copied as they are.
-    abbrev: Vec<&'a [u8]>,
-    /// The inputs' string tables, copied as they are.
-    str: Vec<&'a [u8]>,
     ranges: Vec<u8>,
     loc: Vec<u8>,
     /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's

@@ -232,7 +232,9 @@ fn read_rows(
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
 ) -> read::Result<()> {
-    let mut files: HashMap<u64, Option<u32>> = HashMap::new();
+    // The interned file of each of the header's file indices, once asked:
+    // indices past the header's name no file.
+    let mut files: Vec<Option<Option<u32>>> = vec![None; program.header().file_names().len() + 1];
     // Runs of rows name the same file: look it up once per run.
     let mut last: Option<(u64, Option<u32>)> = None;
     let mut rows = program.rows();
@@ -242,17 +244,20 @@ fn read_rows(
             continue;
         }
         let cached = last.filter(|(index, _)| *index == row.file_index());
-        let file = match cached.map(|(_, file)| file) {
-            Some(file) => file,
-            None => match files.get(&row.file_index()) {
-                Some(file) => *file,
-                None => {
-                    let file = file_key(read, header, comp_dir, row.file_index())?
-                        .map(|key| intern(&mut lines.files, interned, key));
-                    files.insert(row.file_index(), file);
-                    file
+        let slot = usize::try_from(row.file_index())
+            .ok()
+            .and_then(|index| files.get_mut(index));
+        let file = match (cached.map(|(_, file)| file), slot) {
+            (Some(file), _) => file,
+            (None, Some(Some(file))) => *file,
+            (None, slot) => {
+                let file = file_key(read, header, comp_dir, row.file_index())?
+                    .map(|key| intern(&mut lines.files, interned, key));
+                if let Some(slot) = slot {
+                    *slot = Some(file);
                 }
-            },
+                file
+            }
         };
         last = Some((row.file_index(), file));
         let loc = file.map(|file| Loc {
@@ -368,7 +373,7 @@ pub(super) fn emit<P: Program>(program: &mut P, key: (usize, usize), context: &C
     };
     let mut emitter = Emitter {
         program,
-        files: HashMap::new(),
+        files: Vec::new(),
         last: None,
         context,
     };
@@ -471,8 +476,8 @@ type Asked<F> = ((usize, u32), Option<F>);
 /// Adds output sequences to one unit's line program.
 struct Emitter<'p, 'c, P: Program> {
     program: &'p mut P,
-    /// Input files already added to the program.
-    files: HashMap<(usize, u32), Option<P::File>>,
+    /// Input files already added to the program, by input and file.
+    files: Vec<Vec<Option<Option<P::File>>>>,
     /// The last file asked for: runs of rows share one.
     last: Option<Asked<P::File>>,
     context: &'c Context<'c>,
@@ -533,16 +538,21 @@ impl<P: Program> Emitter<'_, '_, P> {
             Some((key, id)) if key == (input, file) => return id,
             _ => {}
         }
-        if let Some(&id) = self.files.get(&(input, file)) {
+        let known = self.context.lines.get(input)?.as_ref()?;
+        if self.files.len() <= input {
+            self.files.resize_with(input + 1, Vec::new);
+        }
+        let slots = &mut self.files[input];
+        if slots.is_empty() {
+            slots.resize(known.files.len(), None);
+        }
+        if let Some(&Some(id)) = slots.get(file as usize) {
             self.last = Some(((input, file), id));
             return id;
         }
-        let key = self.context.lines[input]
-            .as_ref()?
-            .files
-            .get(file as usize)?;
+        let key = known.files.get(file as usize)?;
         let id = self.program.file(key);
-        self.files.insert((input, file), id);
+        self.files[input][file as usize] = Some(id);
         self.last = Some(((input, file), id));
         id
     }
