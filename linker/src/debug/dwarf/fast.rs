@@ -498,6 +498,9 @@ struct PartOut {
     empty_loc: Option<u32>,
     /// Scratch space for one entry's output ranges.
     pieces: Vec<Range<u64>>,
+    /// Scratch space for one range list, as read and as mapped.
+    list_in: Vec<Range<u64>>,
+    list_out: Vec<Range<u64>>,
     /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's
     /// input and index, and the input offset it names.
     stmt_lists: Vec<(usize, usize, usize, u32)>,
@@ -727,8 +730,7 @@ impl Walker<'_> {
                     Step::Ranges => code_attrs.ranges = Some((at, unit.u32()?)),
                     Step::RangeList | Step::LocList if root => return None,
                     Step::RangeList => {
-                        let ranges = list_ranges(scope.sections.ranges, unit.u32()?, &scope)?;
-                        let offset = self.range_list(&ranges, scope.base_out)?;
+                        let offset = self.map_range_list(unit.u32()?, &scope, scope.base_out)?;
                         self.list(at, offset, List::Ranges);
                     }
                     Step::LocList => {
@@ -782,8 +784,7 @@ impl Walker<'_> {
         match (attrs.low, attrs.high, attrs.ranges) {
             (low, None, Some((at, offset))) => {
                 scope.base_in = low.map_or(0, |(_, value)| u64::from(value));
-                let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
-                let offset = self.range_list(&ranges, 0)?;
+                let offset = self.map_range_list(offset, scope, 0)?;
                 self.list(at, offset, List::Ranges);
                 if let Some((at, _)) = low {
                     self.patch(at, 0);
@@ -833,8 +834,7 @@ impl Walker<'_> {
                 self.set_high(high, start, end)?;
             }
             (None, None, Some((at, offset))) => {
-                let ranges = list_ranges(scope.sections.ranges, offset, scope)?;
-                let offset = self.range_list(&ranges, scope.base_out)?;
+                let offset = self.map_range_list(offset, scope, scope.base_out)?;
                 self.list(at, offset, List::Ranges);
             }
             (Some((at, low)), None, None) => {
@@ -883,6 +883,46 @@ impl Walker<'_> {
             }
         }
         Some(())
+    }
+
+    /// Appends the range list at `offset` of the input's `.debug_ranges`
+    /// mapped to the output (sorted and merged), read against base address
+    /// `base`.
+    fn map_range_list(&mut self, offset: u32, scope: &UnitScope<'_, '_>, base: u64) -> Option<u32> {
+        let mut input = std::mem::take(&mut self.out.list_in);
+        let mut mapped = std::mem::take(&mut self.out.list_out);
+        input.clear();
+        mapped.clear();
+        read_list(scope.sections.ranges, offset, scope.base_in, false, |range, _| {
+            if !range.is_empty() {
+                input.push(range);
+            }
+            Some(())
+        })?;
+        for range in &input {
+            scope.forward.range_into(range.clone(), &mut mapped);
+        }
+        if input.len() > 1 {
+            mapped.sort_by_key(|range| range.start);
+            let mut kept = 0;
+            for i in 0..mapped.len() {
+                match kept {
+                    0 => kept = 1,
+                    _ if mapped[i].start <= mapped[kept - 1].end => {
+                        mapped[kept - 1].end = mapped[kept - 1].end.max(mapped[i].end);
+                    }
+                    _ => {
+                        mapped[kept] = mapped[i].clone();
+                        kept += 1;
+                    }
+                }
+            }
+            mapped.truncate(kept);
+        }
+        let offset = self.range_list(&mapped, base);
+        self.out.list_in = input;
+        self.out.list_out = mapped;
+        offset
     }
 
     /// Appends a range list of output ranges `ranges`, read against base
@@ -944,19 +984,6 @@ impl Walker<'_> {
         pair(&mut self.out.loc, 0, 0);
         Some(start)
     }
-}
-
-/// The input ranges of the range list at `offset` of `.debug_ranges`,
-/// mapped to the output.
-fn list_ranges(section: &[u8], offset: u32, scope: &UnitScope<'_, '_>) -> Option<Vec<Range<u64>>> {
-    let mut ranges = Vec::new();
-    read_list(section, offset, scope.base_in, false, |range, _| {
-        if !range.is_empty() {
-            ranges.push(range);
-        }
-        Some(())
-    })?;
-    Some(map_ranges(scope.forward, ranges))
 }
 
 /// Calls `each` with the range (and, for a location list, the expression)
