@@ -893,12 +893,18 @@ impl Walker<'_> {
         let mut mapped = std::mem::take(&mut self.out.list_out);
         input.clear();
         mapped.clear();
-        read_list(scope.sections.ranges, offset, scope.base_in, false, |range, _| {
-            if !range.is_empty() {
-                input.push(range);
-            }
-            Some(())
-        })?;
+        read_list(
+            scope.sections.ranges,
+            offset,
+            scope.base_in,
+            false,
+            |range, _| {
+                if !range.is_empty() {
+                    input.push(range);
+                }
+                Some(())
+            },
+        )?;
         for range in &input {
             scope.forward.range_into(range.clone(), &mut mapped);
         }

@@ -722,8 +722,17 @@ fn damaged_dwarf_is_patched_or_converted_without_panicking() {
             // What comes before the sections is left alone, and a walk
             // given up halfway leaves nothing behind.
             let mut module = b"module".to_vec();
-            let path = super::write_as(&[bad], &map, &mut warnings, Path::Patched, &mut module);
+            let bad = [bad];
+            let path = super::write_as(&bad, &map, &mut warnings, Path::Patched, &mut module);
             assert_eq!(&module[..6], b"module", "{name} byte {at}");
+            // Sharing the work between threads gives up where one thread
+            // does, and otherwise writes the same bytes.
+            let reads: Vec<_> = bad.iter().map(super::load).collect();
+            let (mut alone, mut beside) = (b"module".to_vec(), b"module".to_vec());
+            let alone_ok = super::patched(&bad, &reads, &map, false, &mut alone).is_ok();
+            let beside_ok = super::patched(&bad, &reads, &map, true, &mut beside).is_ok();
+            assert_eq!((alone_ok, &alone), (beside_ok, &beside), "{name} byte {at}");
+            assert_eq!(alone_ok, path == Path::Patched, "{name} byte {at}");
             let out = super::sections_in(&module[6..]);
             let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
             names.sort_unstable();
