@@ -486,22 +486,22 @@ struct Emitter<'p, 'c, P: Program> {
 impl<P: Program> Emitter<'_, '_, P> {
     /// The sequence of output body `index`, if any of it has a location.
     fn sequence(&mut self, index: usize) {
-        let body = self.context.map.bodies[index].clone();
-        let rows = body_rows(self.context, body.clone());
+        let context = self.context;
+        let body = context.map.bodies[index].clone();
         let mut last: Option<OutRow<P::File>> = None;
-        for (address, loc) in rows {
+        body_rows(context, body.clone(), |address, loc| {
             let Some(row) = self.row(loc, last) else {
-                continue;
+                return;
             };
             if last.is_some_and(|prev| same_place(&prev, &row)) {
-                continue;
+                return;
             }
             if last.is_none() {
                 self.program.begin(u64::from(body.start));
             }
             self.program.row(u64::from(address - body.start), row);
             last = Some(row);
-        }
+        });
         if last.is_some() {
             self.program.end(u64::from(body.end - body.start));
         }
@@ -572,13 +572,13 @@ fn same_place<F: Copy + PartialEq>(a: &OutRow<F>, b: &OutRow<F>) -> bool {
         && !b.epilogue_begin
 }
 
-/// The locations of output body `body`, by output offset, in order: one at
-/// each stretch's start, and for a copy one wherever its input's rows
-/// change inside it. Inlined code without a location of its own takes the
-/// call site's.
-fn body_rows(context: &Context<'_>, body: Range<u32>) -> Vec<(u32, RowLoc)> {
+/// Calls `each` with the locations of output body `body`, by output
+/// offset, in order: one at each stretch's start, and for a copy one
+/// wherever its input's rows change inside it. Inlined code without a
+/// location of its own takes the call site's.
+fn body_rows(context: &Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowLoc)) {
     let map = context.map;
-    let mut rows: Vec<(u32, RowLoc)> = Vec::new();
+    let mut rows = Pending { row: None, each };
     let first = map
         .marks
         .partition_point(|m| m.out <= body.start)
@@ -599,24 +599,24 @@ fn body_rows(context: &Context<'_>, body: Range<u32>) -> Vec<(u32, RowLoc)> {
             Source::None => {}
             Source::At(origin) => {
                 let loc = loc_at(context, origin.input, u64::from(origin.offset));
-                push_row(&mut rows, start, loc.or(site));
+                rows.push(start, loc.or(site));
             }
             Source::Copy(origin) => {
                 let from = u64::from(origin.offset) + u64::from(start - mark.out);
                 let loc = loc_at(context, origin.input, from);
-                push_row(&mut rows, start, loc.or(site));
+                rows.push(start, loc.or(site));
                 let Some(Some(lines)) = context.lines.get(origin.input as usize) else {
                     continue;
                 };
                 for (address, loc) in lines.inside(from..from + u64::from(end - start)) {
                     let at = start + (address - from) as u32;
                     let loc = loc.map(|loc| (origin.input as usize, loc));
-                    push_row(&mut rows, at, loc.or(site));
+                    rows.push(at, loc.or(site));
                 }
             }
         }
     }
-    rows
+    rows.finish();
 }
 
 /// The location covering `address` in input `input`'s rows.
@@ -625,11 +625,29 @@ fn loc_at(context: &Context<'_>, input: u32, address: u64) -> RowLoc {
     lines.at(address).map(|loc| (input as usize, loc))
 }
 
-/// Appends a row; a later row at the same offset replaces the earlier.
-fn push_row(rows: &mut Vec<(u32, RowLoc)>, at: u32, loc: RowLoc) {
-    match rows.last_mut() {
-        Some(last) if last.0 == at => last.1 = loc,
-        _ => rows.push((at, loc)),
+/// Rows on their way out, the last held back: a later row at the same
+/// offset replaces it.
+struct Pending<F: FnMut(u32, RowLoc)> {
+    row: Option<(u32, RowLoc)>,
+    each: F,
+}
+
+impl<F: FnMut(u32, RowLoc)> Pending<F> {
+    fn push(&mut self, at: u32, loc: RowLoc) {
+        match &mut self.row {
+            Some(held) if held.0 == at => held.1 = loc,
+            held => {
+                if let Some((at, loc)) = held.replace((at, loc)) {
+                    (self.each)(at, loc);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        if let Some((at, loc)) = self.row.take() {
+            (self.each)(at, loc);
+        }
     }
 }
 

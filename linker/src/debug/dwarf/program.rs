@@ -189,7 +189,7 @@ impl RawProgram {
     fn advance(&mut self, delta: u64) {
         if delta > 0 {
             self.ops.push(DW_LNS_ADVANCE_PC);
-            delta.encode(&mut self.ops);
+            uleb(&mut self.ops, delta);
         }
     }
 
@@ -246,11 +246,11 @@ impl Program for RawProgram {
     fn row(&mut self, offset: u64, row: OutRow<u64>) {
         if row.file != self.state.file {
             self.ops.push(DW_LNS_SET_FILE);
-            row.file.encode(&mut self.ops);
+            uleb(&mut self.ops, row.file);
         }
         if row.column != self.state.column {
             self.ops.push(DW_LNS_SET_COLUMN);
-            row.column.encode(&mut self.ops);
+            uleb(&mut self.ops, row.column);
         }
         if row.is_stmt != self.state.is_stmt {
             self.ops.push(DW_LNS_NEGATE_STMT);
@@ -279,7 +279,7 @@ impl Program for RawProgram {
             self.advance(address_delta);
             if line_delta != 0 {
                 self.ops.push(DW_LNS_ADVANCE_LINE);
-                line_delta.encode(&mut self.ops);
+                sleb(&mut self.ops, line_delta);
             }
             self.ops.push(DW_LNS_COPY);
         }
@@ -297,6 +297,23 @@ impl Program for RawProgram {
         self.advance(delta);
         self.extended(DW_LNE_END_SEQUENCE, &[]);
         self.state = State::START;
+    }
+}
+
+/// Appends `value` as a ULEB128. Almost every operand of a row fits in one
+/// byte, which is written without the general encoder.
+fn uleb(ops: &mut Vec<u8>, value: u64) {
+    match value {
+        0..0x80 => ops.push(value as u8),
+        _ => value.encode(ops),
+    }
+}
+
+/// Appends `value` as an SLEB128, likewise.
+fn sleb(ops: &mut Vec<u8>, value: i64) {
+    match value {
+        -0x40..0x40 => ops.push(value as u8 & 0x7f),
+        _ => value.encode(ops),
     }
 }
 
@@ -327,4 +344,28 @@ fn special(ops: &mut Vec<u8>, address_delta: u64, line_delta: i64) -> bool {
         return true;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sleb, uleb};
+    use wasm_encoder::Encode;
+
+    #[test]
+    fn short_leb128_is_the_general_encoding() {
+        let unsigned = (0..300u64).chain([u64::from(u32::MAX), u64::MAX]);
+        for value in unsigned {
+            let (mut short, mut general) = (Vec::new(), Vec::new());
+            uleb(&mut short, value);
+            value.encode(&mut general);
+            assert_eq!(short, general, "{value}");
+        }
+        let signed = (-300..300i64).chain([i64::MIN, i64::MAX]);
+        for value in signed {
+            let (mut short, mut general) = (Vec::new(), Vec::new());
+            sleb(&mut short, value);
+            value.encode(&mut general);
+            assert_eq!(short, general, "{value}");
+        }
+    }
 }
