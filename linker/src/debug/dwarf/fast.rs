@@ -19,11 +19,16 @@
 //! Anything outside that shape (DWARF 5's sections and forms, 64-bit
 //! DWARF, a DIE whose code now lies in several places but has room for one
 //! range, a reference to a section this does not write, bytes that do not
-//! parse) makes [`walk`] or [`programs`] answer `None`, and the link is
-//! converted through gimli instead, which also decides what to drop from
-//! malformed inputs and warns. What is only copied (a DIE reference, a
-//! string offset into a section that stays where it was) is not checked:
-//! an input that gets one wrong passes it on unchanged.
+//! parse) makes [`walk`], [`Walk::finish`] or [`Lines::finish`] answer
+//! `None`, and the link is converted through gimli instead, which also
+//! decides what to drop from malformed inputs and warns. What is only
+//! copied (a DIE reference, a string offset into a section that stays where
+//! it was) is not checked: an input that gets one wrong passes it on
+//! unchanged.
+//!
+//! The work is shared between threads in fixed pieces (parts of about
+//! [`PART`] bytes of units, one line program each), so the bytes written
+//! never depend on how many threads there are or which took what.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::collections::BTreeMap;
@@ -62,15 +67,15 @@ const UNSUPPORTED: &[&str] = &[
 /// they use small parts, which puts lists of several parts together.
 const PART: usize = if cfg!(test) { 256 } else { 1 << 20 };
 
-/// The DIEs of the inputs `indices` (into `inputs`), to be copied and
-/// patched for `map` by [`Walk::work`]. The output's `.debug_info` is
-/// appended to `out` as a custom section, its DIEs where they were in the
-/// inputs (one after another), so it is written once, straight into the
-/// module; the other sections come with [`finish`], after [`programs`] has
-/// written the line programs (it needs every input's line rows, which can
-/// be read meanwhile). `None` when some input's DWARF is not of the shape
-/// this path handles; `out` may then have grown, and the caller cuts it
-/// back.
+/// The DIEs of the inputs `indices` (into `inputs`), to be patched for
+/// `map` by [`Walk::work`]. The output's `.debug_info` is appended to `out`
+/// as a custom section, its DIEs where they were in the inputs (one after
+/// another), so it is written once, straight into the module, and so are
+/// `.debug_abbrev` and `.debug_str`, which are only copied. The other
+/// sections come with [`finish`], after [`Lines::work`] has written the
+/// line programs (it needs every input's line rows, which can be read
+/// meanwhile). `None` when some input's DWARF is not of the shape this
+/// path handles; `out` may then have grown, and the caller cuts it back.
 pub(super) fn walk<'o, 'a>(
     inputs: &[DebugInput<'a>],
     indices: &[usize],
