@@ -17,7 +17,8 @@
 //!
 //! For a module with DWARF, a second table compares the realistic link
 //! (`forwarded+auto`) with the debug information rewritten (the default)
-//! against the same link with `strip_debug`, and gives the ratio.
+//! against the same link with `strip_debug`, the two taken in turns, and
+//! gives the median of the pairs' ratios.
 //! `scripts/build-dwarf-bench-module.sh` builds such a module into the same
 //! directory (the npm modules carry no DWARF).
 //!
