@@ -86,9 +86,7 @@ pub(super) fn walk<'o, 'a>(
         .iter()
         .map(|&index| Some((index, InputSections::of(&inputs[index])?)))
         .collect::<Option<Vec<_>>>()?;
-    let total = |of: for<'s> fn(&'s InputSections<'_>) -> &'s [u8]| -> usize {
-        sections.iter().map(|(_, s)| of(s).len()).sum()
-    };
+    let total = |of: Section| -> usize { sections.iter().map(|(_, s)| of(s).len()).sum() };
     section_header(out, ".debug_info", total(|s| s.info))?;
     let info_start = out.len();
     for (_, input) in &sections {
@@ -97,17 +95,12 @@ pub(super) fn walk<'o, 'a>(
     let info_end = out.len();
     // The abbreviation and string tables are copied as they are, now, while
     // another thread reads the line rows, rather than after everything else.
-    for (name, size) in [
-        (".debug_abbrev", total(|s| s.abbrev)),
-        (".debug_str", total(|s| s.str)),
-    ] {
-        if size > 0 {
-            section_header(out, name, size)?;
+    let tables: [(&str, Section); 2] = [(".debug_abbrev", |s| s.abbrev), (".debug_str", |s| s.str)];
+    for (name, of) in tables {
+        if total(of) > 0 {
+            section_header(out, name, total(of))?;
             for (_, input) in &sections {
-                out.extend_from_slice(match name {
-                    ".debug_abbrev" => input.abbrev,
-                    _ => input.str,
-                });
+                out.extend_from_slice(of(input));
             }
         }
     }
@@ -174,7 +167,7 @@ pub(super) struct Walk<'o, 'a> {
     info_start: usize,
 }
 
-/// Some whole units of one input, and the output bytes they are copied to.
+/// Some whole units of one input, and their copy in the output.
 struct Part<'o, 'a> {
     input: usize,
     sections: InputSections<'a>,
@@ -259,7 +252,7 @@ impl<'a> Walk<'_, 'a> {
 }
 
 impl Part<'_, '_> {
-    /// Copies and patches the part's units.
+    /// Patches the part's units in the output.
     fn walk(self) -> Option<PartOut> {
         let mut walker = Walker {
             info: self.info,
@@ -433,6 +426,9 @@ fn section_header(out: &mut Vec<u8>, name: &str, size: usize) -> Option<()> {
     name.encode(out);
     Some(())
 }
+
+/// One of an input's sections, picked out.
+type Section = for<'s> fn(&'s InputSections<'_>) -> &'s [u8];
 
 /// One input's DWARF sections.
 #[derive(Clone)]
