@@ -232,8 +232,8 @@ fn read_rows(
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
 ) -> read::Result<()> {
-    // The interned file of each of the header's file indices, once asked:
-    // indices past the header's name no file.
+    // The interned file of each file index the header lists, once asked;
+    // an index it does not list names no file and is looked up each time.
     let mut files: Vec<Option<Option<u32>>> = vec![None; program.header().file_names().len() + 1];
     // Runs of rows name the same file: look it up once per run.
     let mut last: Option<(u64, Option<u32>)> = None;
