@@ -283,18 +283,36 @@ impl<'a> VisitSimdOperator<'a> for Classifier {
 
 /// Appends the body (locals and instructions, without the size prefix) of
 /// `body`, rewritten into the merged numbering, to `out`.
+///
+/// With `shifts`, also records where the copy drifts from the original:
+/// each place, as (offset in the copy, offset in the original) from the
+/// body's start, where the distance between the two changes because the
+/// locals or an instruction came out longer or shorter. That is the whole
+/// map from the copy back to the original, got while writing it, so that
+/// debug information need not decode the body again.
 pub fn rewrite_body(
     body: &FunctionBody<'_>,
     maps: &ModuleMaps,
     unchanged: &Unchanged,
     out: &mut Vec<u8>,
+    mut shifts: Option<&mut Vec<(u32, u32)>>,
 ) -> Result<(), RewriteError> {
     let bytes = body.as_bytes();
     let base = body.range().start as usize;
+    let out_base = out.len();
     if unchanged.everything() {
         out.extend_from_slice(bytes);
         return Ok(());
     }
+    // The copy's offset less the original's, from the body's start.
+    let mut shift = 0i64;
+    let mut drift = |shifts: &mut Option<&mut Vec<(u32, u32)>>, to: usize, from: usize| {
+        let now = to as i64 - from as i64;
+        if let Some(shifts) = shifts.as_deref_mut().filter(|_| now != shift) {
+            shifts.push((to as u32, from as u32));
+        }
+        shift = now;
+    };
     let mut rewriter = Rewriter::new(maps);
     let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
     let ops_start = ops.original_position() as usize;
@@ -310,6 +328,7 @@ pub fn rewrite_body(
             rewriter.val_type(ty).map_err(internal)?.encode(out);
         }
     }
+    drift(&mut shifts, out.len() - out_base, ops_start - base);
     let mut run_start = ops_start;
     let mut classifier = Classifier {
         unchanged: *unchanged,
@@ -329,37 +348,10 @@ pub fn rewrite_body(
             out.extend_from_slice(&bytes[run_start - base..position - base]);
             rewriter.instruction(op).map_err(internal)?.encode(out);
             run_start = ops.original_position() as usize;
+            drift(&mut shifts, out.len() - out_base, run_start - base);
         }
     }
     out.extend_from_slice(&bytes[run_start - base..]);
-    Ok(())
-}
-
-/// Calls `moved` with the start and end (file offsets) of every
-/// instruction of `body` that [`rewrite_body`] re-encodes: only these can
-/// come out longer or shorter, so they are all a map from a body to its
-/// rewritten copy needs to look at.
-pub fn moved_instructions(
-    body: &FunctionBody<'_>,
-    unchanged: &Unchanged,
-    mut moved: impl FnMut(u64, u64) -> Result<(), RewriteError>,
-) -> Result<(), RewriteError> {
-    if unchanged.everything() {
-        return Ok(());
-    }
-    let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
-    let mut classifier = Classifier {
-        unchanged: *unchanged,
-    };
-    while !ops.eof() {
-        let position = ops.original_position();
-        if ops
-            .visit_operator(&mut classifier)
-            .map_err(|e| e.to_string())?
-        {
-            moved(position, ops.original_position())?;
-        }
-    }
     Ok(())
 }
 

@@ -27,14 +27,24 @@ use wasmparser::{DataKind, ElementItems, ElementKind, TableInit};
 /// costs nothing measurable.
 const CODE_WAVES: usize = 8;
 
+/// Each placed body's drift from its original, as [`code::rewrite_body`]
+/// records it, in the order of `plan.funcs`.
+pub type Shifts = Vec<Vec<(u32, u32)>>;
+
+/// The merged module, the warnings writing it gave, and its bodies' drifts
+/// when they were asked for.
+pub type Emitted = (Vec<u8>, Vec<String>, Option<Shifts>);
+
 /// Writes the merged module. `name_section` is appended after the data
-/// section, where tools expect it.
+/// section, where tools expect it. With `record`, also says where each
+/// placed body drifts from its original (for debug information).
 pub fn emit(
     modules: &[ModuleInfo<'_>],
     plan: &Plan,
     name_section: Option<&wasm_encoder::NameSection>,
     output_hint: usize,
-) -> Result<(Vec<u8>, Vec<String>), LinkError> {
+    record: bool,
+) -> Result<Emitted, LinkError> {
     let mut warnings = Vec::new();
     let customs = Customs::sort(modules, &mut warnings);
     let mut out = Vec::with_capacity(output_hint);
@@ -44,6 +54,7 @@ pub fn emit(
         plan,
         customs: &customs,
         out,
+        shifts: record.then(Vec::new),
     };
     emitter.customs_after(rank::START_OF_MODULE);
     emitter.then_customs(rank::TYPE, Emitter::type_section)?;
@@ -69,7 +80,7 @@ pub fn emit(
     for custom in &customs.builtin_component_types {
         append_custom(&mut emitter.out, custom);
     }
-    Ok((emitter.out, warnings))
+    Ok((emitter.out, warnings, emitter.shifts))
 }
 
 /// Custom sections that tool conventions place after the name section.
@@ -182,6 +193,8 @@ struct Emitter<'a, 'm> {
     plan: &'a Plan,
     customs: &'a Customs<'a>,
     out: Vec<u8>,
+    /// The placed bodies' drifts, when recorded.
+    shifts: Option<Shifts>,
 }
 
 impl Emitter<'_, '_> {
@@ -426,12 +439,13 @@ impl Emitter<'_, '_> {
         if function_count == 0 {
             return Ok(());
         }
+        let shifts = self.shifts.as_mut();
         streamed_section(
             &mut self.out,
             CodeSection::new().id(),
             function_count,
             |out| {
-                code_runs(modules, plan, out)?;
+                code_runs(modules, plan, out, shifts)?;
                 if let StartPlan::Synthesized(steps) = &plan.start {
                     let mut body = Vec::new();
                     synthesized_start(modules, plan, steps, &mut body)
@@ -471,7 +485,13 @@ impl Emitter<'_, '_> {
 /// bytes do not depend on the split. A wave's runs are dropped once
 /// appended: only about a `CODE_WAVES`th of the code section exists twice
 /// at any time.
-fn code_runs(modules: &[ModuleInfo<'_>], plan: &Plan, out: &mut Vec<u8>) -> Result<(), LinkError> {
+fn code_runs(
+    modules: &[ModuleInfo<'_>],
+    plan: &Plan,
+    out: &mut Vec<u8>,
+    mut shifts: Option<&mut Shifts>,
+) -> Result<(), LinkError> {
+    let record = shifts.is_some();
     let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
     let size_of = |placed: &Placed| {
         modules[placed.module].bodies[placed.index as usize]
@@ -483,22 +503,32 @@ fn code_runs(modules: &[ModuleInfo<'_>], plan: &Plan, out: &mut Vec<u8>) -> Resu
         let runs = crate::parallel::map(wave.to_vec(), |range| {
             let funcs = &plan.funcs[range];
             let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
+            let mut run_shifts = Vec::with_capacity(if record { funcs.len() } else { 0 });
             let mut body = Vec::new();
             for placed in funcs {
                 body.clear();
+                let mut drifts = Vec::new();
                 code::rewrite_body(
                     &modules[placed.module].bodies[placed.index as usize],
                     &plan.maps[placed.module],
                     &unchanged[placed.module],
                     &mut body,
+                    record.then_some(&mut drifts),
                 )?;
                 body.len().encode(&mut run);
                 run.extend_from_slice(&body);
+                if record {
+                    run_shifts.push(drifts);
+                }
             }
-            Ok::<_, code::RewriteError>(run)
+            Ok::<_, code::RewriteError>((run, run_shifts))
         });
         for run in runs {
-            out.extend_from_slice(&run.map_err(LinkError::InvalidOutput)?);
+            let (run, run_shifts) = run.map_err(LinkError::InvalidOutput)?;
+            out.extend_from_slice(&run);
+            if let Some(shifts) = shifts.as_deref_mut() {
+                shifts.extend(run_shifts);
+            }
         }
     }
     Ok(())

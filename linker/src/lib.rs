@@ -379,15 +379,16 @@ impl Linker {
         clock.phase("read and validate inputs");
         let plan = plan::plan(&modules, &names, &self.namespace)?;
         clock.phase("plan");
-        let (wasm, mut warnings) = emit_merged(&modules, &names, &plan)?;
-        clock.phase("emit");
         let collected = debug::collect(&modules, &self.debug)?;
         let record = collected.is_some();
-        let merged_map = match record {
-            true => Some(
-                debug::record::merged(&modules, &plan, &wasm).map_err(LinkError::InvalidOutput)?,
+        let (wasm, mut warnings, shifts) = emit_merged(&modules, &names, &plan, record)?;
+        clock.phase("emit");
+        let merged_map = match shifts {
+            Some(shifts) => Some(
+                debug::record::merged(&modules, &plan, &wasm, &shifts)
+                    .map_err(LinkError::InvalidOutput)?,
             ),
-            false => None,
+            None => None,
         };
         if record {
             clock.phase("record code map");
@@ -500,7 +501,8 @@ fn emit_merged(
     modules: &[ModuleInfo<'_>],
     names: &[String],
     plan: &plan::Plan,
-) -> Result<(Vec<u8>, Vec<String>), LinkError> {
+    record: bool,
+) -> Result<emit::Emitted, LinkError> {
     let (name_section, mut warnings) = names::merge(modules, names, plan);
     let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
     // Room for the inputs plus growth (re-encoded indices may take an extra
@@ -509,13 +511,14 @@ fn emit_merged(
     let capacity = bytes_in + bytes_in / 16 + 4096;
     let app_id = modules.len() - 1;
     let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
-    let (wasm, emit_warnings) = emit::emit(modules, plan, name_section.as_ref(), capacity)?;
+    let (wasm, emit_warnings, shifts) =
+        emit::emit(modules, plan, name_section.as_ref(), capacity, record)?;
     warnings.extend(emit_warnings);
     let wasm = match &branch_hints {
         Some(branch_hints) => hints::insert(wasm, branch_hints),
         None => wasm,
     };
-    Ok((wasm, warnings))
+    Ok((wasm, warnings, shifts))
 }
 
 /// What planning and emission did, for the report; the later phases fill

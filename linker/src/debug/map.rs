@@ -20,7 +20,7 @@
 //! without any pays nothing.
 
 use std::ops::Range;
-use wasmparser::{BinaryReader, FunctionBody, OperatorsReader};
+use wasmparser::FunctionBody;
 
 /// A place in an input's code: which input (link order, the app last) and
 /// the offset from the start of its Code section's contents.
@@ -245,7 +245,9 @@ impl Recorder {
     /// (one re-encoded with other indices, so some are longer): each
     /// instruction of `to`, at its offset less `to_base`, came from the
     /// one of `from` at its offset less `from_base` in input `input`. The
-    /// locals header counts as the first instruction.
+    /// locals header counts as the first instruction. Only where the two
+    /// encodings drift apart does a new stretch start; an instruction at
+    /// the same distance continues the copy.
     pub fn pair(
         &mut self,
         from: &FunctionBody<'_>,
@@ -253,36 +255,6 @@ impl Recorder {
         input: u32,
         to: &FunctionBody<'_>,
         to_base: u32,
-    ) -> Result<(), String> {
-        self.pair_with(from, (from_base, input), to, to_base, None)
-    }
-
-    /// Like [`Recorder::pair`] for a body `to` that `code::rewrite_body`
-    /// wrote from `from` with indices whose spaces are `unchanged`: only
-    /// the instructions it re-encodes can change length, so only those are
-    /// decoded on the output side, and the rest is not decoded again.
-    pub fn pair_rewritten(
-        &mut self,
-        from: &FunctionBody<'_>,
-        from_base: u32,
-        input: u32,
-        to: &FunctionBody<'_>,
-        to_base: u32,
-        unchanged: &crate::code::Unchanged,
-    ) -> Result<(), String> {
-        self.pair_with(from, (from_base, input), to, to_base, Some(unchanged))
-    }
-
-    /// [`Recorder::pair`], or with `unchanged` [`Recorder::pair_rewritten`].
-    /// Only where the two encodings drift apart does a new stretch start;
-    /// an instruction at the same distance continues the copy.
-    fn pair_with(
-        &mut self,
-        from: &FunctionBody<'_>,
-        (from_base, input): (u32, u32),
-        to: &FunctionBody<'_>,
-        to_base: u32,
-        unchanged: Option<&crate::code::Unchanged>,
     ) -> Result<(), String> {
         let err = |e: wasmparser::BinaryReaderError| e.to_string();
         let (from_start, to_start) = (from.range().start, to.range().start);
@@ -295,63 +267,59 @@ impl Recorder {
         };
         push(self, to_start, from_start);
         // A body that came through unchanged is one copy; most do.
-        let (from_bytes, to_bytes) = (from.as_bytes(), to.as_bytes());
-        if from_bytes == to_bytes {
+        if from.as_bytes() == to.as_bytes() {
             return Ok(());
         }
         let mut a = from.get_operators_reader().map_err(err)?;
         let mut b = to.get_operators_reader().map_err(err)?;
         let mut shift = to_start as i64 - from_start as i64;
-        let Some(unchanged) = unchanged else {
-            while !a.eof() {
-                if b.eof() {
-                    return Err("a re-encoded body has fewer instructions".into());
-                }
-                let (to_at, from_at) = (b.original_position(), a.original_position());
-                if to_at as i64 - from_at as i64 != shift {
-                    shift = to_at as i64 - from_at as i64;
-                    push(self, to_at, from_at);
-                }
-                a.read().map_err(err)?;
-                b.read().map_err(err)?;
+        while !a.eof() {
+            if b.eof() {
+                return Err("a re-encoded body has fewer instructions".into());
             }
-            return Ok(());
-        };
-        // The locals may have been re-encoded (types renumbered).
-        let (from_ops, to_ops) = (a.original_position(), b.original_position());
-        if to_ops as i64 - from_ops as i64 != shift {
-            shift = to_ops as i64 - from_ops as i64;
-            push(self, to_ops, from_ops);
-        }
-        crate::code::moved_instructions(from, unchanged, |start, end| {
-            let out = (start as i64 + shift) as u64;
-            let at = out
-                .checked_sub(to_start)
-                .and_then(|at| to_bytes.get(at as usize..))
-                .ok_or("a rewritten body is shorter than its instructions")?;
-            let mut reader = OperatorsReader::new(BinaryReader::new(at, out));
-            reader.read().map_err(err)?;
-            let out_end = reader.original_position();
-            let next = out_end as i64 - end as i64;
-            if next != shift {
-                shift = next;
-                push(self, out_end, end);
+            let (to_at, from_at) = (b.original_position(), a.original_position());
+            if to_at as i64 - from_at as i64 != shift {
+                shift = to_at as i64 - from_at as i64;
+                push(self, to_at, from_at);
             }
-            Ok(())
-        })?;
-        if from.range().end as i64 + shift != to.range().end as i64 {
-            return Err("a rewritten body does not end where its instructions do".into());
+            a.read().map_err(err)?;
+            b.read().map_err(err)?;
         }
         Ok(())
     }
 
-    /// Records what `next` recorded after what this one did, as if it had
-    /// been recorded here: its first stretch may continue this one's last.
-    pub fn append(&mut self, next: Recorder) {
-        for mark in next.marks {
-            self.push(mark.out, mark.source, mark.site);
+    /// Records the stretches of a body `to` that `code::rewrite_body` wrote
+    /// from `from`, from the drifts it recorded while writing (offsets in
+    /// `to` and `from` from their starts where the distance between them
+    /// changes): what [`Recorder::pair`] finds, without decoding either.
+    pub fn drifted(
+        &mut self,
+        from: &FunctionBody<'_>,
+        from_base: u32,
+        input: u32,
+        to: &FunctionBody<'_>,
+        to_base: u32,
+        drifts: &[(u32, u32)],
+    ) -> Result<(), String> {
+        let (from, to) = (from.range(), to.range());
+        let (from_start, to_start) = (from.start as u32, to.start as u32);
+        let mut push = |to_at: u32, from_at: u32| {
+            let origin = Origin {
+                input,
+                offset: from_start + from_at - from_base,
+            };
+            self.push(to_start + to_at - to_base, Source::Copy(origin), None);
+        };
+        push(0, 0);
+        let mut shift = 0i64;
+        for &(to_at, from_at) in drifts {
+            push(to_at, from_at);
+            shift = i64::from(to_at) - i64::from(from_at);
         }
-        self.bodies.extend(next.bodies);
+        if (from.end - from.start) as i64 + shift != (to.end - to.start) as i64 {
+            return Err("a rewritten body does not end where its instructions do".into());
+        }
+        Ok(())
     }
 
     /// Records an output function body.
@@ -392,51 +360,6 @@ mod tests {
         assert_eq!(map.lookup(21).0, Some(at(1, 108)));
         assert_eq!(map.lookup(26).0, None);
         assert_eq!(map.lookup(30).0, None);
-    }
-
-    /// Recording in parts and appending them gives the marks one recorder
-    /// gives, whatever the seam falls on: a copy continued across it, a
-    /// replacement at its first offset, runs of no source.
-    #[test]
-    fn appended_parts_record_what_one_recorder_does() {
-        let mut seed = 11u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
-        for _ in 0..2000 {
-            let mut pushes = Vec::new();
-            let (mut out, mut offset) = (0u32, 0u32);
-            for _ in 0..next(12) + 1 {
-                // Same offset (a replacement), or further on.
-                out += next(3) as u32;
-                let step = next(4) as u32;
-                offset += step;
-                let source = match next(4) {
-                    0 => Source::None,
-                    1 => Source::At(at(0, offset)),
-                    _ => Source::Copy(at(next(2) as u32, offset)),
-                };
-                let site = (next(5) == 0).then(|| at(1, 7));
-                pushes.push((out, source, site));
-            }
-            let seam = next(pushes.len() as u64 + 1) as usize;
-            let mut one = Recorder::default();
-            let (mut first, mut second) = (Recorder::default(), Recorder::default());
-            for (i, &(out, source, site)) in pushes.iter().enumerate() {
-                one.push(out, source, site);
-                let part = if i < seam { &mut first } else { &mut second };
-                part.push(out, source, site);
-            }
-            first.append(second);
-            assert_eq!(
-                first.finish(0).marks,
-                one.finish(0).marks,
-                "{pushes:?} at {seam}"
-            );
-        }
     }
 
     #[test]

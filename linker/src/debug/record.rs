@@ -57,12 +57,14 @@ impl<'a> CodeSection<'a> {
 }
 
 /// The map of the merged module as emitted: each body of `plan.funcs`
-/// paired with its input's body; the synthesized start function, last,
-/// came from no input.
+/// paired with its input's body through the drifts emission recorded
+/// (`shifts`, in the same order; see `code::rewrite_body`); the synthesized
+/// start function, last, came from no input.
 pub(crate) fn merged(
     modules: &[ModuleInfo<'_>],
     plan: &Plan,
     wasm: &[u8],
+    shifts: &[Vec<(u32, u32)>],
 ) -> Result<CodeMap, String> {
     let Some(out) = CodeSection::read(wasm)? else {
         return Ok(CodeMap::default());
@@ -72,46 +74,28 @@ pub(crate) fn merged(
         let start = CodeSection::read(module.bytes)?.map_or(0, |c| c.range.start);
         starts.push(start);
     }
-    let unchanged: Vec<crate::code::Unchanged> =
-        plan.maps.iter().map(crate::code::Unchanged::of).collect();
     let base = out.range.start;
-    // Bodies are paired on every core, each part into a recorder of its
-    // own; the parts' marks are then pushed in order into one, which merges
-    // across the seams exactly as one recorder would have.
-    let ranges = crate::parallel::split(out.bodies.iter().map(|b| b.as_bytes().len()));
-    let parts = crate::parallel::map(ranges, |range| {
-        let mut recorder = Recorder::default();
-        for (i, body) in out
-            .bodies
-            .iter()
-            .enumerate()
-            .skip(range.start)
-            .take(range.len())
-        {
-            let range = body.range();
-            recorder.body(range.start as u32 - base..range.end as u32 - base);
-            match plan.funcs.get(i) {
-                Some(placed) => {
-                    let from = &modules[placed.module].bodies[placed.index as usize];
-                    let (start, input) = (starts[placed.module], placed.module as u32);
-                    let unchanged = &unchanged[placed.module];
-                    recorder.pair_rewritten(from, start, input, body, base, unchanged)?;
-                    if cfg!(debug_assertions) {
-                        // The shortcut must find what decoding both sides finds.
-                        let (mut full, mut short) = (Recorder::default(), Recorder::default());
-                        full.pair(from, start, input, body, base)?;
-                        short.pair_rewritten(from, start, input, body, base, unchanged)?;
-                        debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
-                    }
-                }
-                None => recorder.push(range.start as u32 - base, super::map::Source::None, None),
-            }
-        }
-        Ok::<_, String>(recorder)
-    });
     let mut recorder = Recorder::default();
-    for part in parts {
-        recorder.append(part?);
+    for (i, body) in out.bodies.iter().enumerate() {
+        let range = body.range();
+        recorder.body(range.start as u32 - base..range.end as u32 - base);
+        match (plan.funcs.get(i), shifts.get(i)) {
+            (Some(placed), Some(drifts)) => {
+                let from = &modules[placed.module].bodies[placed.index as usize];
+                let (start, input) = (starts[placed.module], placed.module as u32);
+                recorder.drifted(from, start, input, body, base, drifts)?;
+                if cfg!(debug_assertions) {
+                    // What emission recorded must be what decoding both
+                    // sides finds.
+                    let (mut full, mut short) = (Recorder::default(), Recorder::default());
+                    full.pair(from, start, input, body, base)?;
+                    short.drifted(from, start, input, body, base, drifts)?;
+                    debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
+                }
+            }
+            (Some(_), None) => return Err("emission recorded no drift for a body".into()),
+            (None, _) => recorder.push(range.start as u32 - base, super::map::Source::None, None),
+        }
     }
     Ok(recorder.finish(out.range.end - out.range.start))
 }

@@ -408,9 +408,9 @@ fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failur
         match &inputs.applied.bodies[i] {
             Some(bytes) => {
                 let rewritten = FunctionBody::new(wasmparser::BinaryReader::new(bytes, 0));
-                code::rewrite_body(&rewritten, inputs.maps, &unchanged, &mut body)?;
+                code::rewrite_body(&rewritten, inputs.maps, &unchanged, &mut body, None)?;
             }
-            None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body)?,
+            None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body, None)?,
         }
         body.len().encode(out);
         out.extend_from_slice(&body);
