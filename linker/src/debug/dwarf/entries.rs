@@ -186,20 +186,31 @@ fn range_list(ranges: &[Range<u64>]) -> RangeList {
 
 /// Input ranges mapped to the output, sorted and merged.
 pub(super) fn map_ranges(forward: &Forward, input: Vec<Range<u64>>) -> Vec<Range<u64>> {
-    if let [range] = input.as_slice() {
-        // Already sorted and merged.
-        return forward.range(range.clone());
+    let mut out = Vec::new();
+    map_ranges_into(forward, &input, &mut out);
+    out
+}
+
+/// [`map_ranges`] into `out`, which must be empty (a caller reusing it
+/// saves allocating one per list).
+pub(super) fn map_ranges_into(forward: &Forward, input: &[Range<u64>], out: &mut Vec<Range<u64>>) {
+    for range in input {
+        forward.range_into(range.clone(), out);
     }
-    let mut out: Vec<Range<u64>> = input.into_iter().flat_map(|r| forward.range(r)).collect();
-    out.sort_by_key(|r| r.start);
-    let mut merged: Vec<Range<u64>> = Vec::with_capacity(out.len());
-    for range in out {
-        match merged.last_mut() {
-            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
+    // One range's pieces come sorted and merged already.
+    if input.len() > 1 {
+        out.sort_by_key(|r| r.start);
+        let mut kept = 0;
+        for i in 0..out.len() {
+            if kept > 0 && out[i].start <= out[kept - 1].end {
+                out[kept - 1].end = out[kept - 1].end.max(out[i].end);
+            } else {
+                out[kept] = out[i].clone();
+                kept += 1;
+            }
         }
+        out.truncate(kept);
     }
-    merged
 }
 
 /// A DIE's input code ranges from `DW_AT_low_pc`, `DW_AT_high_pc` and

@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use gimli::constants as dw;
 
 use super::bytes::Bytes;
-use super::entries::map_ranges;
+use super::entries::{map_ranges, map_ranges_into};
 use super::forward::Forward;
 use super::lines;
 use super::program::RawProgram;
@@ -906,26 +906,7 @@ impl Walker<'_> {
                 Some(())
             },
         )?;
-        for range in &input {
-            scope.forward.range_into(range.clone(), &mut mapped);
-        }
-        if input.len() > 1 {
-            mapped.sort_by_key(|range| range.start);
-            let mut kept = 0;
-            for i in 0..mapped.len() {
-                match kept {
-                    0 => kept = 1,
-                    _ if mapped[i].start <= mapped[kept - 1].end => {
-                        mapped[kept - 1].end = mapped[kept - 1].end.max(mapped[i].end);
-                    }
-                    _ => {
-                        mapped[kept] = mapped[i].clone();
-                        kept += 1;
-                    }
-                }
-            }
-            mapped.truncate(kept);
-        }
+        map_ranges_into(scope.forward, &input, &mut mapped);
         let offset = self.range_list(&mapped, base);
         self.out.list_in = input;
         self.out.list_out = mapped;
