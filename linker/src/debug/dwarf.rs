@@ -257,31 +257,34 @@ fn patched<'m>(
                 // Whatever happens here, the other thread must not wait for
                 // line programs that will never come.
                 let _unblock = Unblock(&programs);
-                let (context, failures) = read.get_or_init(|| read_lines(reads, map));
-                let lines = failures
-                    .is_empty()
-                    .then(|| fast::lines(inputs, &loaded, context))
-                    .flatten();
-                let lines = programs.get_or_init(|| lines);
-                lines.as_ref().map(fast::Lines::work);
-                walk.get().and_then(Option::as_ref).map(fast::Walk::work);
+                let read = read.get_or_init(|| read_lines(reads, map));
+                let lines = programs.get_or_init(|| to_write(inputs, &loaded, read));
+                if let Some(lines) = lines {
+                    lines.work();
+                }
+                if let Some(walk) = walk.get().and_then(Option::as_ref) {
+                    fast::Walk::work(walk);
+                }
             });
-            let walk = walk.get_or_init(|| fast::walk(inputs, &loaded, map, out));
-            walk.as_ref().map(fast::Walk::work);
-            programs.wait().as_ref().map(fast::Lines::work);
+            if let Some(walk) = walk.get_or_init(|| fast::walk(inputs, &loaded, map, out)) {
+                walk.work();
+            }
+            if let Some(lines) = programs.wait() {
+                lines.work();
+            }
             job.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         });
         (walk.into_inner().flatten(), programs.into_inner().flatten())
     } else {
         let walk = fast::walk(inputs, &loaded, map, out);
-        walk.as_ref().map(fast::Walk::work);
-        let (context, failures) = read.get_or_init(|| read_lines(reads, map));
-        let lines = failures
-            .is_empty()
-            .then(|| fast::lines(inputs, &loaded, context))
-            .flatten();
-        lines.as_ref().map(fast::Lines::work);
+        if let Some(walk) = &walk {
+            walk.work();
+        }
+        let lines = to_write(inputs, &loaded, read.get_or_init(|| read_lines(reads, map)));
+        if let Some(lines) = &lines {
+            lines.work();
+        }
         (walk, lines)
     };
     let walked = walk.and_then(fast::Walk::finish);
@@ -293,12 +296,23 @@ fn patched<'m>(
     if done.is_none() {
         out.truncate(was);
     }
-    let read = read.into_inner();
-    match (done, read) {
-        (Some(()), _) => Ok(()),
-        (None, Some(read)) => Err(read),
-        (None, None) => Err(read_lines(reads, map)),
+    match done {
+        Some(()) => Ok(()),
+        // Both arms above read the rows before getting here.
+        None => Err(read.into_inner().unwrap_or_else(|| read_lines(reads, map))),
     }
+}
+
+/// The line programs to write, when every input's rows could be read.
+fn to_write<'c>(
+    inputs: &[DebugInput<'c>],
+    loaded: &[usize],
+    (context, failures): &'c LinesRead<'_>,
+) -> Option<fast::Lines<'c>> {
+    failures
+        .is_empty()
+        .then(|| fast::lines(inputs, loaded, context))
+        .flatten()
 }
 
 /// Settles the line programs as none, if nothing else has, when dropped:
