@@ -306,7 +306,7 @@ pub fn rewrite_body(
     }
     // The copy's offset less the original's, from the body's start.
     let mut shift = 0i64;
-    let mut drift = |shifts: &mut Option<&mut Vec<(u32, u32)>>, to: usize, from: usize| {
+    let mut drift = |to: usize, from: usize| {
         let now = to as i64 - from as i64;
         if let Some(shifts) = shifts.as_deref_mut().filter(|_| now != shift) {
             shifts.push((to as u32, from as u32));
@@ -328,7 +328,7 @@ pub fn rewrite_body(
             rewriter.val_type(ty).map_err(internal)?.encode(out);
         }
     }
-    drift(&mut shifts, out.len() - out_base, ops_start - base);
+    drift(out.len() - out_base, ops_start - base);
     let mut run_start = ops_start;
     let mut classifier = Classifier {
         unchanged: *unchanged,
@@ -348,7 +348,7 @@ pub fn rewrite_body(
             out.extend_from_slice(&bytes[run_start - base..position - base]);
             rewriter.instruction(op).map_err(internal)?.encode(out);
             run_start = ops.original_position() as usize;
-            drift(&mut shifts, out.len() - out_base, run_start - base);
+            drift(out.len() - out_base, run_start - base);
         }
     }
     out.extend_from_slice(&bytes[run_start - base..]);
