@@ -284,7 +284,7 @@ impl<'a> VisitSimdOperator<'a> for Classifier {
 /// Appends the body (locals and instructions, without the size prefix) of
 /// `body`, rewritten into the merged numbering, to `out`.
 ///
-/// With `shifts`, also records where the copy drifts from the original:
+/// With `drifts`, also records where the copy drifts from the original:
 /// each place, as (offset in the copy, offset in the original) from the
 /// body's start, where the distance between the two changes because the
 /// locals or an instruction came out longer or shorter. That is the whole
@@ -295,7 +295,7 @@ pub fn rewrite_body(
     maps: &ModuleMaps,
     unchanged: &Unchanged,
     out: &mut Vec<u8>,
-    mut shifts: Option<&mut Vec<(u32, u32)>>,
+    mut drifts: Option<&mut Vec<(u32, u32)>>,
 ) -> Result<(), RewriteError> {
     let bytes = body.as_bytes();
     let base = body.range().start as usize;
@@ -308,8 +308,8 @@ pub fn rewrite_body(
     let mut shift = 0i64;
     let mut drift = |to: usize, from: usize| {
         let now = to as i64 - from as i64;
-        if let Some(shifts) = shifts.as_deref_mut().filter(|_| now != shift) {
-            shifts.push((to as u32, from as u32));
+        if let Some(drifts) = drifts.as_deref_mut().filter(|_| now != shift) {
+            drifts.push((to as u32, from as u32));
         }
         shift = now;
     };

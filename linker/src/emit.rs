@@ -29,11 +29,11 @@ const CODE_WAVES: usize = 8;
 
 /// Each placed body's drift from its original, as [`code::rewrite_body`]
 /// records it, in the order of `plan.funcs`.
-pub type Shifts = Vec<Vec<(u32, u32)>>;
+pub type Drifts = Vec<Vec<(u32, u32)>>;
 
 /// The merged module, the warnings writing it gave, and its bodies' drifts
 /// when they were asked for.
-pub type Emitted = (Vec<u8>, Vec<String>, Option<Shifts>);
+pub type Emitted = (Vec<u8>, Vec<String>, Option<Drifts>);
 
 /// Writes the merged module. `name_section` is appended after the data
 /// section, where tools expect it. With `record`, also says where each
@@ -54,7 +54,7 @@ pub fn emit(
         plan,
         customs: &customs,
         out,
-        shifts: record.then(Vec::new),
+        drifts: record.then(Vec::new),
     };
     emitter.customs_after(rank::START_OF_MODULE);
     emitter.then_customs(rank::TYPE, Emitter::type_section)?;
@@ -80,7 +80,7 @@ pub fn emit(
     for custom in &customs.builtin_component_types {
         append_custom(&mut emitter.out, custom);
     }
-    Ok((emitter.out, warnings, emitter.shifts))
+    Ok((emitter.out, warnings, emitter.drifts))
 }
 
 /// Custom sections that tool conventions place after the name section.
@@ -194,7 +194,7 @@ struct Emitter<'a, 'm> {
     customs: &'a Customs<'a>,
     out: Vec<u8>,
     /// The placed bodies' drifts, when recorded.
-    shifts: Option<Shifts>,
+    drifts: Option<Drifts>,
 }
 
 impl Emitter<'_, '_> {
@@ -439,13 +439,13 @@ impl Emitter<'_, '_> {
         if function_count == 0 {
             return Ok(());
         }
-        let shifts = self.shifts.as_mut();
+        let drifts = self.drifts.as_mut();
         streamed_section(
             &mut self.out,
             CodeSection::new().id(),
             function_count,
             |out| {
-                code_runs(modules, plan, out, shifts)?;
+                code_runs(modules, plan, out, drifts)?;
                 if let StartPlan::Synthesized(steps) = &plan.start {
                     let mut body = Vec::new();
                     synthesized_start(modules, plan, steps, &mut body)
@@ -489,9 +489,9 @@ fn code_runs(
     modules: &[ModuleInfo<'_>],
     plan: &Plan,
     out: &mut Vec<u8>,
-    mut shifts: Option<&mut Shifts>,
+    mut drifts: Option<&mut Drifts>,
 ) -> Result<(), LinkError> {
-    let record = shifts.is_some();
+    let record = drifts.is_some();
     let unchanged: Vec<Unchanged> = plan.maps.iter().map(Unchanged::of).collect();
     let size_of = |placed: &Placed| {
         modules[placed.module].bodies[placed.index as usize]
@@ -503,31 +503,31 @@ fn code_runs(
         let runs = crate::parallel::map(wave.to_vec(), |range| {
             let funcs = &plan.funcs[range];
             let mut run = Vec::with_capacity(funcs.iter().map(size_of).sum::<usize>() + 8);
-            let mut run_shifts = Vec::with_capacity(if record { funcs.len() } else { 0 });
+            let mut run_drifts = Vec::with_capacity(if record { funcs.len() } else { 0 });
             let mut body = Vec::new();
             for placed in funcs {
                 body.clear();
-                let mut drifts = Vec::new();
+                let mut body_drifts = Vec::new();
                 code::rewrite_body(
                     &modules[placed.module].bodies[placed.index as usize],
                     &plan.maps[placed.module],
                     &unchanged[placed.module],
                     &mut body,
-                    record.then_some(&mut drifts),
+                    record.then_some(&mut body_drifts),
                 )?;
                 body.len().encode(&mut run);
                 run.extend_from_slice(&body);
                 if record {
-                    run_shifts.push(drifts);
+                    run_drifts.push(body_drifts);
                 }
             }
-            Ok::<_, code::RewriteError>((run, run_shifts))
+            Ok::<_, code::RewriteError>((run, run_drifts))
         });
         for run in runs {
-            let (run, run_shifts) = run.map_err(LinkError::InvalidOutput)?;
+            let (run, run_drifts) = run.map_err(LinkError::InvalidOutput)?;
             out.extend_from_slice(&run);
-            if let Some(shifts) = shifts.as_deref_mut() {
-                shifts.extend(run_shifts);
+            if let Some(drifts) = drifts.as_deref_mut() {
+                drifts.extend(run_drifts);
             }
         }
     }

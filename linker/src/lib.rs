@@ -381,11 +381,11 @@ impl Linker {
         clock.phase("plan");
         let collected = debug::collect(&modules, &self.debug)?;
         let record = collected.is_some();
-        let (wasm, mut warnings, shifts) = emit_merged(&modules, &names, &plan, record)?;
+        let (wasm, mut warnings, drifts) = emit_merged(&modules, &names, &plan, record)?;
         clock.phase("emit");
-        let merged_map = match shifts {
-            Some(shifts) => Some(
-                debug::record::merged(&modules, &plan, &wasm, &shifts)
+        let merged_map = match drifts {
+            Some(drifts) => Some(
+                debug::record::merged(&modules, &plan, &wasm, &drifts)
                     .map_err(LinkError::InvalidOutput)?,
             ),
             None => None,
@@ -511,14 +511,14 @@ fn emit_merged(
     let capacity = bytes_in + bytes_in / 16 + 4096;
     let app_id = modules.len() - 1;
     let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
-    let (wasm, emit_warnings, shifts) =
+    let (wasm, emit_warnings, drifts) =
         emit::emit(modules, plan, name_section.as_ref(), capacity, record)?;
     warnings.extend(emit_warnings);
     let wasm = match &branch_hints {
         Some(branch_hints) => hints::insert(wasm, branch_hints),
         None => wasm,
     };
-    Ok((wasm, warnings, shifts))
+    Ok((wasm, warnings, drifts))
 }
 
 /// What planning and emission did, for the report; the later phases fill

@@ -58,13 +58,13 @@ impl<'a> CodeSection<'a> {
 
 /// The map of the merged module as emitted: each body of `plan.funcs`
 /// paired with its input's body through the drifts emission recorded
-/// (`shifts`, in the same order; see `code::rewrite_body`); the synthesized
+/// (`drifts`, in the same order; see `code::rewrite_body`); the synthesized
 /// start function, last, came from no input.
 pub(crate) fn merged(
     modules: &[ModuleInfo<'_>],
     plan: &Plan,
     wasm: &[u8],
-    shifts: &[Vec<(u32, u32)>],
+    drifts: &[Vec<(u32, u32)>],
 ) -> Result<CodeMap, String> {
     let Some(out) = CodeSection::read(wasm)? else {
         return Ok(CodeMap::default());
@@ -79,7 +79,7 @@ pub(crate) fn merged(
     for (i, body) in out.bodies.iter().enumerate() {
         let range = body.range();
         recorder.body(range.start as u32 - base..range.end as u32 - base);
-        match (plan.funcs.get(i), shifts.get(i)) {
+        match (plan.funcs.get(i), drifts.get(i)) {
             (Some(placed), Some(drifts)) => {
                 let from = &modules[placed.module].bodies[placed.index as usize];
                 let (start, input) = (starts[placed.module], placed.module as u32);
