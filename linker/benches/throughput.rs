@@ -328,11 +328,23 @@ fn main() {
                 if has_dwarf(&bytes) {
                     let stripped = auto.clone().strip_debug(true);
                     if std::env::var_os("BENCH_PHASES").is_some() {
+                        // Medians over the runs, since one link's phases
+                        // swing with page faults and scheduling.
                         for (how, linker) in [("rewritten", &auto), ("stripped", &stripped)] {
-                            let report = linker.link(&bytes).expect("links").report;
-                            for (phase, time) in &report.phases {
-                                let ms = time.as_secs_f64() * 1e3;
-                                eprintln!("{name}, debug {how}: {phase}: {ms:.1} ms");
+                            let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+                            for _ in 0..runs {
+                                let report = linker.link(&bytes).expect("links").report;
+                                for (i, (phase, time)) in report.phases.iter().enumerate() {
+                                    if phases.len() <= i {
+                                        phases.push((phase.to_string(), Vec::new()));
+                                    }
+                                    phases[i].1.push(time.as_secs_f64() * 1e3);
+                                }
+                            }
+                            for (phase, mut times) in phases {
+                                times.sort_by(f64::total_cmp);
+                                let ms = times[times.len() / 2];
+                                eprintln!("{name}, debug {how}: {phase}: {ms:.1} ms (median)");
                             }
                         }
                     }

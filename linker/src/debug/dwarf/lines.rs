@@ -65,9 +65,8 @@ impl FileKey {
 pub(super) struct InputLines {
     /// Each file a row names.
     files: Vec<FileKey>,
-    /// Rows sorted by address; `None` ends a sequence (no location from
-    /// there on until the next row).
-    rows: Vec<(u64, Option<Loc>)>,
+    /// Rows sorted by address.
+    rows: Rows,
     /// Each unit's compilation directory, by unit index.
     pub(super) comp_dirs: Vec<Vec<u8>>,
     /// Each unit's line program offset, by unit index.
@@ -78,18 +77,77 @@ pub(super) struct InputLines {
     sorted: Vec<((u64, u64, usize), u64)>,
 }
 
-impl InputLines {
-    /// The location covering input address `address`.
-    fn at(&self, address: u64) -> Option<Loc> {
-        let i = self.rows.partition_point(|(a, _)| *a <= address);
-        i.checked_sub(1).and_then(|i| self.rows[i].1)
+/// Line rows as they were read, their addresses apart from their
+/// locations, and their sequences in address order. A lookup searches the
+/// sequences' starts and then one sequence's addresses, which stay in
+/// cache where whole rows would not, and the rows need not be copied into
+/// address order. `None` ends a sequence (no location from there on until
+/// the next row).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Rows {
+    addresses: Vec<u64>,
+    locs: Vec<Option<Loc>>,
+    /// Each sequence's first address, in address order.
+    starts: Vec<u64>,
+    /// Each sequence's rows, in the order of `starts`.
+    spans: Vec<Range<usize>>,
+}
+
+impl Rows {
+    fn push(&mut self, address: u64, loc: Option<Loc>) {
+        self.addresses.push(address);
+        self.locs.push(loc);
+    }
+
+    /// Where rows in address order stop being `below`: the sequence, and
+    /// the row in it (its end if the whole sequence is below). The rows in
+    /// address order are every sequence's rows, sequence after sequence.
+    fn position(&self, below: impl Fn(u64) -> bool) -> (usize, usize) {
+        let sequence = self.starts.partition_point(|&a| below(a));
+        let Some(sequence) = sequence.checked_sub(1) else {
+            return (0, self.spans.first().map_or(0, |span| span.start));
+        };
+        let span = self.spans[sequence].clone();
+        let row = span.start + self.addresses[span].partition_point(|&a| below(a));
+        (sequence, row)
+    }
+
+    /// The rows from `position` on, in address order.
+    fn from(&self, (sequence, row): (usize, usize)) -> impl Iterator<Item = (u64, Option<&Loc>)> {
+        let rest = self.spans.get(sequence).map(|span| row..span.end);
+        let later = self.spans.get(sequence + 1..).unwrap_or_default();
+        rest.into_iter()
+            .chain(later.iter().cloned())
+            .flat_map(|rows| {
+                let locs = self.locs[rows.clone()].iter().map(Option::as_ref);
+                self.addresses[rows].iter().copied().zip(locs)
+            })
+    }
+
+    /// The location covering address `address`.
+    fn at(&self, address: u64) -> Option<&Loc> {
+        match self.position(|a| a <= address) {
+            (sequence, row) if row > self.spans.get(sequence)?.start => self.locs[row - 1].as_ref(),
+            _ => None,
+        }
     }
 
     /// The rows strictly inside `range`: where the location changes.
-    fn inside(&self, range: Range<u64>) -> &[(u64, Option<Loc>)] {
-        let first = self.rows.partition_point(|(a, _)| *a <= range.start);
-        let last = self.rows.partition_point(|(a, _)| *a < range.end);
-        &self.rows[first..last.max(first)]
+    fn inside(&self, range: Range<u64>) -> impl Iterator<Item = (u64, Option<&Loc>)> {
+        self.from(self.position(|a| a <= range.start))
+            .take_while(move |(address, _)| *address < range.end)
+    }
+}
+
+impl InputLines {
+    /// The location covering input address `address`.
+    fn at(&self, address: u64) -> Option<&Loc> {
+        self.rows.at(address)
+    }
+
+    /// The rows strictly inside `range`: where the location changes.
+    fn inside(&self, range: Range<u64>) -> impl Iterator<Item = (u64, Option<&Loc>)> {
+        self.rows.inside(range)
     }
 
     /// The unit whose code holds input address `address` (the first, if
@@ -160,39 +218,51 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
     Ok(lines)
 }
 
-/// The rows sorted by address, sequence ends first at an address (so that
-/// a sequence starting where another ends wins the lookup), and otherwise
-/// in the order they were read. A sequence's rows rise already; when no
-/// two sequences overlap, putting whole sequences in order is that sort,
-/// done without comparing rows. Anything else is sorted row by row.
-pub(super) fn sort_rows(rows: Vec<(u64, Option<Loc>)>) -> Vec<(u64, Option<Loc>)> {
-    let key = |row: &(u64, Option<Loc>)| (row.0, row.1.is_some());
-    let mut sequences: Vec<Range<usize>> = Vec::new();
+/// The rows with their sequences put in address order. Sorted by
+/// address, sequence ends first at an address (so that a sequence
+/// starting where another ends wins the lookup), and otherwise in the
+/// order they were read, the rows are every sequence's rows in that order
+/// when a sequence's rows rise and no two sequences overlap: that sort,
+/// done without comparing or moving rows. Anything else is sorted row by
+/// row, into one sequence.
+pub(super) fn sort_rows(rows: Rows) -> Rows {
+    let Rows {
+        addresses, locs, ..
+    } = &rows;
+    let key = |i: usize| (addresses[i], locs[i].is_some());
+    let mut spans: Vec<Range<usize>> = Vec::new();
     let mut start = 0;
-    for (i, row) in rows.iter().enumerate() {
-        if row.1.is_none() {
-            sequences.push(start..i + 1);
+    for (i, loc) in locs.iter().enumerate() {
+        if loc.is_none() {
+            spans.push(start..i + 1);
             start = i + 1;
         }
     }
-    if start < rows.len() {
-        sequences.push(start..rows.len());
+    if start < locs.len() {
+        spans.push(start..locs.len());
     }
-    sequences.sort_by_key(|s| rows[s.start].0);
-    let mut sorted = Vec::with_capacity(rows.len());
-    for sequence in &sequences {
-        sorted.extend_from_slice(&rows[sequence.clone()]);
+    spans.sort_by_key(|span| addresses[span.start]);
+    let rising = |span: &Range<usize>| span.clone().skip(1).all(|i| key(i - 1) <= key(i));
+    let joined = |w: &[Range<usize>]| key(w[0].end - 1) <= key(w[1].start);
+    if spans.iter().all(rising) && spans.windows(2).all(joined) {
+        let starts = spans.iter().map(|span| addresses[span.start]).collect();
+        return Rows {
+            starts,
+            spans,
+            ..rows
+        };
     }
-    let in_order = sorted.windows(2).all(|w| key(&w[0]) <= key(&w[1]));
-    let apart = sequences
-        .windows(2)
-        .all(|w| rows[w[0].end - 1].0 <= rows[w[1].start].0);
-    if in_order && apart {
-        return sorted;
+    let mut order: Vec<usize> = (0..locs.len()).collect();
+    order.sort_by_key(|&i| key(i));
+    Rows {
+        addresses: order.iter().map(|&i| addresses[i]).collect(),
+        locs: order.iter().map(|&i| locs[i]).collect(),
+        starts: order.first().map(|&i| addresses[i]).into_iter().collect(),
+        spans: (!order.is_empty())
+            .then_some(0..order.len())
+            .into_iter()
+            .collect(),
     }
-    let mut rows = rows;
-    rows.sort_by_key(key);
-    rows
 }
 
 /// The section that made a unit unreadable: its abbreviations, its line
@@ -240,7 +310,7 @@ fn read_rows(
     let mut rows = program.rows();
     while let Some((header, row)) = rows.next_row()? {
         if row.end_sequence() {
-            lines.rows.push((row.address(), None));
+            lines.rows.push(row.address(), None);
             continue;
         }
         let cached = last.filter(|(index, _)| *index == row.file_index());
@@ -272,7 +342,7 @@ fn read_rows(
             epilogue_begin: row.epilogue_begin(),
             discriminator: row.discriminator(),
         });
-        lines.rows.push((row.address(), loc));
+        lines.rows.push(row.address(), loc);
     }
     Ok(())
 }
@@ -333,7 +403,7 @@ impl Owners {
 }
 
 /// A location for an output row: which input's table it came from.
-type RowLoc = Option<(usize, Loc)>;
+type RowLoc<'l> = Option<(usize, &'l Loc)>;
 
 /// One row of an output line program, with the file as the program that
 /// writes it names files.
@@ -509,7 +579,7 @@ impl<P: Program> Emitter<'_, '_, P> {
 
     /// The program row for `loc`; no location continues the previous
     /// row's file at line 0.
-    fn row(&mut self, loc: RowLoc, last: Option<OutRow<P::File>>) -> Option<OutRow<P::File>> {
+    fn row(&mut self, loc: RowLoc<'_>, last: Option<OutRow<P::File>>) -> Option<OutRow<P::File>> {
         match loc {
             Some((input, loc)) => Some(OutRow {
                 file: self.file(input, loc.file)?,
@@ -576,7 +646,7 @@ fn same_place<F: Copy + PartialEq>(a: &OutRow<F>, b: &OutRow<F>) -> bool {
 /// offset, in order: one at each stretch's start, and for a copy one
 /// wherever its input's rows change inside it. Inlined code without a
 /// location of its own takes the call site's.
-fn body_rows(context: &Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowLoc)) {
+fn body_rows<'c>(context: &'c Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowLoc<'c>)) {
     let map = context.map;
     let mut rows = Pending { row: None, each };
     let first = map
@@ -592,26 +662,32 @@ fn body_rows(context: &Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowL
         if start >= end {
             continue;
         }
-        let site = mark
-            .site
-            .and_then(|s| loc_at(context, s.input, u64::from(s.offset)));
+        // The call site's location, looked up only when a stretch has
+        // none of its own.
+        let mut site_loc = None;
+        let mut site = || {
+            *site_loc.get_or_insert_with(|| {
+                mark.site
+                    .and_then(|s| loc_at(context, s.input, u64::from(s.offset)))
+            })
+        };
         match mark.source {
             Source::None => {}
             Source::At(origin) => {
                 let loc = loc_at(context, origin.input, u64::from(origin.offset));
-                rows.push(start, loc.or(site));
+                rows.push(start, loc.or_else(&mut site));
             }
             Source::Copy(origin) => {
                 let from = u64::from(origin.offset) + u64::from(start - mark.out);
                 let loc = loc_at(context, origin.input, from);
-                rows.push(start, loc.or(site));
+                rows.push(start, loc.or_else(&mut site));
                 let Some(Some(lines)) = context.lines.get(origin.input as usize) else {
                     continue;
                 };
                 for (address, loc) in lines.inside(from..from + u64::from(end - start)) {
                     let at = start + (address - from) as u32;
                     let loc = loc.map(|loc| (origin.input as usize, loc));
-                    rows.push(at, loc.or(site));
+                    rows.push(at, loc.or_else(&mut site));
                 }
             }
         }
@@ -620,20 +696,20 @@ fn body_rows(context: &Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowL
 }
 
 /// The location covering `address` in input `input`'s rows.
-fn loc_at(context: &Context<'_>, input: u32, address: u64) -> RowLoc {
+fn loc_at<'c>(context: &'c Context<'_>, input: u32, address: u64) -> RowLoc<'c> {
     let lines = context.lines.get(input as usize)?.as_ref()?;
     lines.at(address).map(|loc| (input as usize, loc))
 }
 
 /// Rows on their way out, the last held back: a later row at the same
 /// offset replaces it.
-struct Pending<F: FnMut(u32, RowLoc)> {
-    row: Option<(u32, RowLoc)>,
+struct Pending<'l, F: FnMut(u32, RowLoc<'l>)> {
+    row: Option<(u32, RowLoc<'l>)>,
     each: F,
 }
 
-impl<F: FnMut(u32, RowLoc)> Pending<F> {
-    fn push(&mut self, at: u32, loc: RowLoc) {
+impl<'l, F: FnMut(u32, RowLoc<'l>)> Pending<'l, F> {
+    fn push(&mut self, at: u32, loc: RowLoc<'l>) {
         match &mut self.row {
             Some(held) if held.0 == at => held.1 = loc,
             held => {
@@ -653,7 +729,7 @@ impl<F: FnMut(u32, RowLoc)> Pending<F> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sort_rows, Loc};
+    use super::{sort_rows, Loc, Rows};
 
     fn loc(line: u64) -> Option<Loc> {
         Some(Loc {
@@ -668,7 +744,8 @@ mod tests {
     }
 
     /// Sequences put in order must give what sorting every row gives,
-    /// whether they lie apart, touch, overlap or repeat an address.
+    /// whether they lie apart, touch, overlap or repeat an address: the
+    /// same rows in the same order, and the same answer to every lookup.
     #[test]
     fn sorting_sequences_is_sorting_rows() {
         let mut seed = 7u64;
@@ -697,8 +774,28 @@ mod tests {
             }
             let mut expected = rows.clone();
             expected.sort_by_key(|(address, loc)| (*address, loc.is_some()));
-            let sorted = sort_rows(rows.clone());
-            assert_eq!(sorted, expected, "case {case}: {rows:?}");
+            let mut read = Rows::default();
+            for &(address, loc) in &rows {
+                read.push(address, loc);
+            }
+            let sorted = sort_rows(read);
+            let owned = |(address, loc): (u64, Option<&Loc>)| (address, loc.copied());
+            let all: Vec<_> = sorted.from(sorted.position(|_| false)).map(owned).collect();
+            assert_eq!(all, expected, "case {case}: {rows:?}");
+            for address in 0..300 {
+                let i = expected.partition_point(|r| r.0 <= address);
+                let at = i.checked_sub(1).and_then(|i| expected[i].1);
+                assert_eq!(
+                    sorted.at(address).copied(),
+                    at,
+                    "case {case} at {address}: {rows:?}"
+                );
+                for end in address..address + 9 {
+                    let last = expected.partition_point(|r| r.0 < end);
+                    let inside: Vec<_> = sorted.inside(address..end).map(owned).collect();
+                    assert_eq!(inside, expected[i..last.max(i)], "case {case}: {rows:?}");
+                }
+            }
             apart += usize::from(case % 4 != 0);
         }
         assert!(apart > 1000);
