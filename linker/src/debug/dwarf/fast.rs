@@ -218,22 +218,11 @@ impl<'a> Walk<'_, 'a> {
             info_start: self.info_start,
             ..Walked::default()
         };
-        walked.ranges.reserve(
-            done.iter()
-                .flat_map(|(_, out)| out)
-                .map(|out| out.ranges.len())
-                .sum(),
-        );
-        walked.loc.reserve(
-            done.iter()
-                .flat_map(|(_, out)| out)
-                .map(|out| out.loc.len())
-                .sum(),
-        );
+        let (mut ranges_size, mut loc_size) = (0usize, 0usize);
         for (_, out) in done {
             let out = out?;
-            let ranges = u32::try_from(walked.ranges.len()).ok()?;
-            let loc = u32::try_from(walked.loc.len()).ok()?;
+            let ranges = u32::try_from(ranges_size).ok()?;
+            let loc = u32::try_from(loc_size).ok()?;
             for (at, list) in out.lists {
                 let base = match list {
                     List::Ranges => ranges,
@@ -243,8 +232,10 @@ impl<'a> Walk<'_, 'a> {
                     walked.rebase.push((at, base));
                 }
             }
-            walked.ranges.extend_from_slice(&out.ranges);
-            walked.loc.extend_from_slice(&out.loc);
+            ranges_size += out.ranges.len();
+            loc_size += out.loc.len();
+            walked.ranges.push(out.ranges);
+            walked.loc.push(out.loc);
             walked.stmt_lists.extend(out.stmt_lists);
         }
         Some(walked)
@@ -273,7 +264,7 @@ impl Part<'_, '_> {
 
 /// Each unit's output line program, by input and unit index: the input
 /// program's offset (which the unit names) and the output program.
-pub(super) type Programs = BTreeMap<(usize, usize), (u32, Vec<u8>)>;
+pub(super) type Programs = BTreeMap<(usize, usize), (u32, [Vec<u8>; 2])>;
 
 /// The line programs of every unit of the inputs `indices` that has one,
 /// its header's tables kept and its rows built from the output's side, to
@@ -363,12 +354,10 @@ impl Lines<'_> {
 }
 
 /// One unit's output line program.
-fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Vec<u8>> {
+fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<[Vec<u8>; 2]> {
     let mut program = RawProgram::new(unit.debug_line, u64::from(unit.offset), unit.comp_dir)?;
     lines::emit(&mut program, unit.key, context);
-    let mut bytes = Vec::new();
-    program.write(&mut bytes)?;
-    Some(bytes)
+    program.finish()
 }
 
 /// The output's other `.debug_*` sections appended to `out` after what
@@ -392,13 +381,16 @@ pub(super) fn finish(walked: Walked, programs: &Programs, out: &mut Vec<u8>) -> 
             at,
             u32::try_from(line_size).ok()?,
         );
-        line.push(program.as_slice());
-        line_size += program.len();
+        line.extend(program.iter().map(Vec::as_slice));
+        line_size += program.iter().map(Vec::len).sum::<usize>();
     }
     let sections = [
         (".debug_line", line),
-        (".debug_ranges", vec![walked.ranges.as_slice()]),
-        (".debug_loc", vec![walked.loc.as_slice()]),
+        (
+            ".debug_ranges",
+            walked.ranges.iter().map(Vec::as_slice).collect(),
+        ),
+        (".debug_loc", walked.loc.iter().map(Vec::as_slice).collect()),
     ];
     for (name, parts) in sections {
         let size = parts.iter().map(|part| part.len()).sum();
@@ -471,8 +463,10 @@ impl<'a> InputSections<'a> {
 pub(super) struct Walked {
     /// Where the output's `.debug_info` contents start.
     info_start: usize,
-    ranges: Vec<u8>,
-    loc: Vec<u8>,
+    /// Each part's range and location lists, in order: appended from
+    /// where the parts wrote them rather than gathered first.
+    ranges: Vec<Vec<u8>>,
+    loc: Vec<Vec<u8>>,
     /// Where each unit's `DW_AT_stmt_list` is in `.debug_info`, the unit's
     /// input and index, and the input offset it names.
     stmt_lists: Vec<(usize, usize, usize, u32)>,

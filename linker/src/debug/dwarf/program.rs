@@ -152,37 +152,36 @@ impl RawProgram {
         Some(program)
     }
 
-    /// Appends the program to `out`, returning its offset there.
-    pub(super) fn write(self, out: &mut Vec<u8>) -> Option<u32> {
-        let start = out.len();
-        let offset = u32::try_from(start).ok()?;
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&self.version.to_le_bytes());
-        let header_length_at = out.len();
-        out.extend_from_slice(&[0; 4]);
-        let header_start = out.len();
-        out.push(ENCODING.minimum_instruction_length);
+    /// The program's bytes in two pieces, its header and then its
+    /// opcodes, so that they are copied once, into the output, rather than
+    /// first joined.
+    pub(super) fn finish(self) -> Option<[Vec<u8>; 2]> {
+        let mut header = Vec::with_capacity(32 + self.directories.len() + self.files.len());
+        header.extend_from_slice(&[0; 4]);
+        header.extend_from_slice(&self.version.to_le_bytes());
+        header.extend_from_slice(&[0; 4]);
+        let header_start = header.len();
+        header.push(ENCODING.minimum_instruction_length);
         if self.version >= 4 {
-            out.push(ENCODING.maximum_operations_per_instruction);
+            header.push(ENCODING.maximum_operations_per_instruction);
         }
-        out.push(u8::from(ENCODING.default_is_stmt));
-        out.push(ENCODING.line_base as u8);
-        out.push(ENCODING.line_range);
-        out.push(OPCODE_BASE);
-        out.extend_from_slice(&STANDARD_OPCODE_LENGTHS);
-        out.extend_from_slice(&self.directories);
-        out.push(0);
-        out.extend_from_slice(&self.files);
-        out.push(0);
-        let header_length = u32::try_from(out.len() - header_start).ok()?;
-        out[header_length_at..header_length_at + 4].copy_from_slice(&header_length.to_le_bytes());
-        out.extend_from_slice(&self.ops);
-        let length = u32::try_from(out.len() - start - 4).ok()?;
+        header.push(u8::from(ENCODING.default_is_stmt));
+        header.push(ENCODING.line_base as u8);
+        header.push(ENCODING.line_range);
+        header.push(OPCODE_BASE);
+        header.extend_from_slice(&STANDARD_OPCODE_LENGTHS);
+        header.extend_from_slice(&self.directories);
+        header.push(0);
+        header.extend_from_slice(&self.files);
+        header.push(0);
+        let header_length = u32::try_from(header.len() - header_start).ok()?;
+        header[6..10].copy_from_slice(&header_length.to_le_bytes());
+        let length = u32::try_from(header.len() - 4 + self.ops.len()).ok()?;
         if length >= 0xffff_fff0 {
             return None;
         }
-        out[start..start + 4].copy_from_slice(&length.to_le_bytes());
-        Some(offset)
+        header[..4].copy_from_slice(&length.to_le_bytes());
+        Some([header, self.ops])
     }
 
     /// Advances the address by `delta` bytes with `DW_LNS_advance_pc`.
