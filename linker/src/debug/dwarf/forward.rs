@@ -28,9 +28,14 @@ struct Stretch {
 #[derive(Debug)]
 pub(super) struct Forward {
     stretches: Arc<[Stretch]>,
+    /// Each stretch's `from.end`, apart: searches read only these, which
+    /// stay in cache where whole stretches would not.
+    stretch_ends: Arc<[u64]>,
     /// The input's function bodies, so that a range is mapped function by
     /// function (functions may be reordered).
     bodies: Arc<[Range<u64>]>,
+    /// Each body's end, apart, likewise.
+    body_ends: Arc<[u64]>,
     /// Where the last searches ended: DWARF asks about nearby addresses
     /// one after another, so most searches end where the last did.
     last_body: Cell<usize>,
@@ -73,7 +78,9 @@ impl Forward {
         bodies.sort_by_key(|b| b.start);
         let monotonic = stretches.windows(2).all(|w| w[0].from.end <= w[1].from.end);
         Forward {
+            stretch_ends: stretches.iter().map(|s| s.from.end).collect(),
             stretches: stretches.into(),
+            body_ends: bodies.iter().map(|b| b.end).collect(),
             bodies: bodies.into(),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
@@ -86,7 +93,9 @@ impl Forward {
     pub(super) fn beside(&self) -> Forward {
         Forward {
             stretches: Arc::clone(&self.stretches),
+            stretch_ends: Arc::clone(&self.stretch_ends),
             bodies: Arc::clone(&self.bodies),
+            body_ends: Arc::clone(&self.body_ends),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
             monotonic: self.monotonic,
@@ -155,26 +164,24 @@ impl Forward {
     }
 
     /// The first body ending after `address`:
-    /// `bodies.partition_point(|b| b.end <= address)`, starting from where
-    /// the last search ended.
+    /// `bodies.partition_point(|b| b.end <= address)`, searched from where
+    /// the last search ended (bodies never overlap, so their ends rise).
     fn first_body(&self, address: u64) -> usize {
-        let i = remembered(&self.last_body, self.bodies.len(), |i| {
-            self.bodies[i].end <= address
-        })
-        .unwrap_or_else(|| self.bodies.partition_point(|b| b.end <= address));
+        let i = gallop(&self.body_ends, self.last_body.get(), |end| end <= address);
         self.last_body.set(i);
         i
     }
 
-    /// The first stretch ending after `address`, likewise.
+    /// The first stretch ending after `address`, likewise when the
+    /// stretches' ends rise; otherwise the same binary search over all of
+    /// them every time.
     fn first_stretch(&self, address: u64) -> usize {
-        let before = |i: usize| self.stretches[i].from.end <= address;
-        let remembered = self
-            .monotonic
-            .then(|| remembered(&self.last_stretch, self.stretches.len(), before))
-            .flatten();
-        let i =
-            remembered.unwrap_or_else(|| self.stretches.partition_point(|s| s.from.end <= address));
+        let ends = &self.stretch_ends;
+        let i = if self.monotonic {
+            gallop(ends, self.last_stretch.get(), |end| end <= address)
+        } else {
+            ends.partition_point(|&end| end <= address)
+        };
         self.last_stretch.set(i);
         i
     }
@@ -233,13 +240,69 @@ impl Forward {
     }
 }
 
-/// The partition point of a slice of `len` items partitioned by `before`,
-/// if it is the one `last` remembers or the next; `None` sends the caller
-/// to a binary search.
-fn remembered(last: &Cell<usize>, len: usize, before: impl Fn(usize) -> bool) -> Option<usize> {
-    let is_point = |i: usize| (i == 0 || before(i - 1)) && (i == len || !before(i));
-    let hint = last.get().min(len);
-    [hint, hint + 1]
-        .into_iter()
-        .find(|&i| i <= len && is_point(i))
+/// `items.partition_point(below)`, for items that are `below` up to some
+/// index and not after it, searched outward from index `hint` in steps
+/// that double: DWARF asks about nearby addresses one after another, so a
+/// search from the last answer takes a few comparisons where a binary
+/// search of the whole input's code would take many cache misses.
+fn gallop(items: &[u64], hint: usize, below: impl Fn(u64) -> bool) -> usize {
+    let hint = hint.min(items.len());
+    let mut step = 1;
+    if hint > 0 && !below(items[hint - 1]) {
+        // The answer is before `hint`, at or before `high`.
+        let mut high = hint - 1;
+        loop {
+            let low = high.saturating_sub(step);
+            if low == 0 || below(items[low]) {
+                return low + items[low..high].partition_point(|&a| below(a));
+            }
+            high = low;
+            step *= 2;
+        }
+    }
+    // Everything before `low` is below.
+    let mut low = hint;
+    loop {
+        let high = (low + step).min(items.len());
+        if high == items.len() || !below(items[high]) {
+            return low + items[low..high].partition_point(|&a| below(a));
+        }
+        low = high + 1;
+        step *= 2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gallop;
+
+    /// Searching outward from any hint must find what searching the whole
+    /// slice finds, for every address, in sorted items with repeats.
+    #[test]
+    fn galloping_from_any_hint_is_partition_point() {
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut moved = 0;
+        for len in 0..70 {
+            let mut items: Vec<u64> = (0..len).map(|_| next(40)).collect();
+            items.sort_unstable();
+            for address in 0..42 {
+                let at_most = items.partition_point(|&a| a <= address);
+                let before = items.partition_point(|&a| a < address);
+                for hint in 0..len as usize + 3 {
+                    let found = gallop(&items, hint, |a| a <= address);
+                    assert_eq!(found, at_most, "{items:?} from {hint}");
+                    let found = gallop(&items, hint, |a| a < address);
+                    assert_eq!(found, before, "{items:?} from {hint}");
+                    moved += usize::from(hint.abs_diff(at_most) > 1);
+                }
+            }
+        }
+        assert!(moved > 10_000);
+    }
 }
