@@ -26,6 +26,7 @@ mod fast;
 mod forward;
 mod lines;
 mod program;
+mod rows;
 #[cfg(test)]
 mod tests;
 

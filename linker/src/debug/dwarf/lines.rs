@@ -13,6 +13,7 @@ use gimli::read::{self, LineProgramHeader};
 use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
 use gimli::LineEncoding;
 
+use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
 use crate::debug::map::{CodeMap, Source};
 
@@ -173,6 +174,7 @@ impl InputLines {
 pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
     let mut interned = HashMap::new();
+    let mut scratch = Vec::new();
     // Every unit's code ranges as (start, end, unit).
     let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
     let mut headers = read.units();
@@ -201,8 +203,15 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
                 .map(|program| program.header().offset().0 as u64),
         );
         if let Some(program) = unit.line_program.clone() {
-            read_rows(read, program, &comp_dir, &mut lines, &mut interned)
-                .map_err(Failure::read(".debug_line"))?;
+            read_rows(
+                read,
+                program,
+                &comp_dir,
+                &mut lines,
+                &mut interned,
+                &mut scratch,
+            )
+            .map_err(Failure::read(".debug_line"))?;
         }
     }
     lines.rows = sort_rows(std::mem::take(&mut lines.rows));
@@ -294,34 +303,35 @@ fn failing_section(
     ".debug_info"
 }
 
-/// Appends one line program's rows to `lines`.
+/// Appends one line program's rows to `lines`: read by [`rows::read`]
+/// when it can, by gimli when it cannot.
 fn read_rows(
     read: &read::Dwarf<Reader<'_>>,
     program: read::IncompleteLineProgram<Reader<'_>>,
     comp_dir: &[u8],
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
+    scratch: &mut Vec<Row>,
 ) -> read::Result<()> {
     // The interned file of each file index the header lists, once asked;
     // an index it does not list names no file and is looked up each time.
     let mut files: Vec<Option<Option<u32>>> = vec![None; program.header().file_names().len() + 1];
     // Runs of rows name the same file: look it up once per run.
     let mut last: Option<(u64, Option<u32>)> = None;
-    let mut rows = program.rows();
-    while let Some((header, row)) = rows.next_row()? {
-        if row.end_sequence() {
-            lines.rows.push(row.address(), None);
-            continue;
+    let mut take = |header: &LineProgramHeader<Reader<'_>>, row: &Row| -> read::Result<()> {
+        if row.end_sequence {
+            lines.rows.push(row.address, None);
+            return Ok(());
         }
-        let cached = last.filter(|(index, _)| *index == row.file_index());
-        let slot = usize::try_from(row.file_index())
+        let cached = last.filter(|(index, _)| *index == row.file);
+        let slot = usize::try_from(row.file)
             .ok()
             .and_then(|index| files.get_mut(index));
         let file = match (cached.map(|(_, file)| file), slot) {
             (Some(file), _) => file,
             (None, Some(Some(file))) => *file,
             (None, slot) => {
-                let file = file_key(read, header, comp_dir, row.file_index())?
+                let file = file_key(read, header, comp_dir, row.file)?
                     .map(|key| intern(&mut lines.files, interned, key));
                 if let Some(slot) = slot {
                     *slot = Some(file);
@@ -329,20 +339,32 @@ fn read_rows(
                 file
             }
         };
-        last = Some((row.file_index(), file));
+        last = Some((row.file, file));
         let loc = file.map(|file| Loc {
             file,
-            line: row.line().map_or(0, |line| line.get()),
-            column: match row.column() {
-                read::ColumnType::LeftEdge => 0,
-                read::ColumnType::Column(column) => column.get(),
-            },
-            is_stmt: row.is_stmt(),
-            prologue_end: row.prologue_end(),
-            epilogue_begin: row.epilogue_begin(),
-            discriminator: row.discriminator(),
+            line: row.line,
+            column: row.column,
+            is_stmt: row.is_stmt,
+            prologue_end: row.prologue_end,
+            epilogue_begin: row.epilogue_begin,
+            discriminator: row.discriminator,
         });
-        lines.rows.push(row.address(), loc);
+        lines.rows.push(row.address, loc);
+        Ok(())
+    };
+    scratch.clear();
+    if rows::read(program.header(), scratch).is_some() {
+        for row in scratch.iter() {
+            take(program.header(), row)?;
+        }
+        return Ok(());
+    }
+    if std::env::var_os("DWARF_TRACE").is_some() {
+        eprintln!("FALLBACK after {} rows", scratch.len());
+    }
+    let mut rows = program.rows();
+    while let Some((header, row)) = rows.next_row()? {
+        take(header, &Row::of(row))?;
     }
     Ok(())
 }

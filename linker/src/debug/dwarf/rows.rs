@@ -1,0 +1,430 @@
+//! Line program rows decoded directly, for the programs wasm32 compilers
+//! write.
+//!
+//! Reading every input row is a large part of rewriting a big module's
+//! line tables, and gimli's general reader pays for cases these programs
+//! never use. This reader handles the common subset: 4-byte addresses, one
+//! operation per instruction, the standard and the three usual extended
+//! opcodes, and tombstones as gimli treats them (an address that falls, or
+//! one of the last two, hides the rows up to the next address: Rust marks
+//! the code of removed functions so). Anything else
+//! (`DW_LNE_define_file`, unknown opcodes, overflowing addresses, LEB128
+//! values at the edge of 64 bits, truncation) makes it give up on the whole
+//! program, and the caller reads that program with gimli instead, so every
+//! row it does give is the row gimli gives.
+
+use gimli::read::{ColumnType, LineProgramHeader, LineRow};
+
+use super::bytes::Bytes;
+use super::Reader;
+
+/// One row of an input line program: what the line tables take of gimli's
+/// `LineRow`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Row {
+    pub(super) address: u64,
+    pub(super) end_sequence: bool,
+    pub(super) file: u64,
+    /// 0 for "no line", as gimli's `line()` gives `None`.
+    pub(super) line: u64,
+    /// 0 for the left edge.
+    pub(super) column: u64,
+    pub(super) is_stmt: bool,
+    pub(super) prologue_end: bool,
+    pub(super) epilogue_begin: bool,
+    pub(super) discriminator: u64,
+}
+
+/// The registers of the line state machine that rows carry.
+#[derive(Clone, Copy)]
+struct State {
+    address: u64,
+    file: u64,
+    line: u64,
+    column: u64,
+    is_stmt: bool,
+    prologue_end: bool,
+    epilogue_begin: bool,
+    discriminator: u64,
+    /// Rows are hidden, and addresses stay, until the next address that
+    /// is not a tombstone.
+    tombstone: bool,
+}
+
+/// The header fields decoding needs.
+#[derive(Clone, Copy)]
+struct Encoding {
+    minimum_instruction_length: u64,
+    line_base: i64,
+    line_range: u8,
+    opcode_base: u8,
+    default_is_stmt: bool,
+}
+
+const DW_LNS_COPY: u8 = 1;
+const DW_LNS_ADVANCE_PC: u8 = 2;
+const DW_LNS_ADVANCE_LINE: u8 = 3;
+const DW_LNS_SET_FILE: u8 = 4;
+const DW_LNS_SET_COLUMN: u8 = 5;
+const DW_LNS_NEGATE_STMT: u8 = 6;
+const DW_LNS_SET_BASIC_BLOCK: u8 = 7;
+const DW_LNS_CONST_ADD_PC: u8 = 8;
+const DW_LNS_FIXED_ADVANCE_PC: u8 = 9;
+const DW_LNS_SET_PROLOGUE_END: u8 = 10;
+const DW_LNS_SET_EPILOGUE_BEGIN: u8 = 11;
+const DW_LNS_SET_ISA: u8 = 12;
+const DW_LNE_END_SEQUENCE: u8 = 1;
+const DW_LNE_SET_ADDRESS: u8 = 2;
+const DW_LNE_SET_DISCRIMINATOR: u8 = 4;
+
+/// The lowest address gimli takes for a tombstone when addresses are 4
+/// bytes: `-2` in 32 bits.
+const TOMBSTONE: u64 = 0xffff_fffe;
+
+/// Appends the rows of the program `header` heads to `rows`; `None`, with
+/// `rows` holding part of them, when the program is outside the subset
+/// this reader handles.
+pub(super) fn read(header: &LineProgramHeader<Reader<'_>>, rows: &mut Vec<Row>) -> Option<()> {
+    let line_encoding = header.line_encoding();
+    if header.address_size() != 4
+        || line_encoding.maximum_operations_per_instruction != 1
+        || line_encoding.line_range == 0
+    {
+        return None;
+    }
+    let encoding = Encoding {
+        minimum_instruction_length: u64::from(line_encoding.minimum_instruction_length),
+        line_base: i64::from(line_encoding.line_base),
+        line_range: line_encoding.line_range,
+        opcode_base: header.opcode_base(),
+        default_is_stmt: line_encoding.default_is_stmt,
+    };
+    decode(encoding, header.raw_program_buf().slice(), rows)
+}
+
+impl Row {
+    /// What gimli's reader gives.
+    pub(super) fn of(row: &LineRow) -> Row {
+        Row {
+            address: row.address(),
+            end_sequence: row.end_sequence(),
+            file: row.file_index(),
+            line: row.line().map_or(0, |line| line.get()),
+            column: match row.column() {
+                ColumnType::LeftEdge => 0,
+                ColumnType::Column(column) => column.get(),
+            },
+            is_stmt: row.is_stmt(),
+            prologue_end: row.prologue_end(),
+            epilogue_begin: row.epilogue_begin(),
+            discriminator: row.discriminator(),
+        }
+    }
+}
+
+fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()> {
+    let initial = State {
+        address: 0,
+        file: 1,
+        line: 1,
+        column: 0,
+        is_stmt: encoding.default_is_stmt,
+        prologue_end: false,
+        epilogue_begin: false,
+        discriminator: 0,
+        tombstone: false,
+    };
+    let mut state = initial;
+    let mut special = [(0i64, 0u64); 256];
+    for (opcode, advances) in special
+        .iter_mut()
+        .enumerate()
+        .skip(encoding.opcode_base.into())
+    {
+        let adjusted = opcode as u8 - encoding.opcode_base;
+        let line_advance = i64::from(adjusted % encoding.line_range);
+        *advances = (
+            encoding.line_base + line_advance,
+            u64::from(adjusted / encoding.line_range),
+        );
+    }
+    let mut ops = Bytes::at(program, 0)?;
+    while !ops.is_empty() {
+        let opcode = ops.u8()?;
+        if opcode == 0 {
+            let length = usize::try_from(ops.uleb()?).ok()?;
+            let mut operands = ops.sub(length)?;
+            match operands.u8()? {
+                DW_LNE_END_SEQUENCE => {
+                    if !state.tombstone {
+                        rows.push(row(&state, true));
+                    }
+                    state = initial;
+                }
+                DW_LNE_SET_ADDRESS => {
+                    let address = u64::from(operands.u32()?);
+                    state.tombstone = address < state.address || address >= TOMBSTONE;
+                    if !state.tombstone {
+                        state.address = address;
+                    }
+                }
+                DW_LNE_SET_DISCRIMINATOR => state.discriminator = operands.uleb()?,
+                _ => return None,
+            }
+        } else if opcode >= encoding.opcode_base {
+            // Dividing by the line range is most of a special opcode's
+            // cost: each opcode's line and operation advance, once.
+            let (line_advance, operations) = special[usize::from(opcode)];
+            state.line = advance_line(state.line, line_advance);
+            advance_operations(&encoding, &mut state, operations)?;
+            emit(&mut state, rows);
+        } else {
+            match opcode {
+                DW_LNS_COPY => emit(&mut state, rows),
+                DW_LNS_ADVANCE_PC => {
+                    let operations = ops.uleb()?;
+                    advance_operations(&encoding, &mut state, operations)?;
+                }
+                DW_LNS_ADVANCE_LINE => state.line = advance_line(state.line, sleb(&mut ops)?),
+                DW_LNS_SET_FILE => state.file = ops.uleb()?,
+                DW_LNS_SET_COLUMN => state.column = ops.uleb()?,
+                DW_LNS_NEGATE_STMT => state.is_stmt = !state.is_stmt,
+                DW_LNS_SET_BASIC_BLOCK => {}
+                DW_LNS_CONST_ADD_PC => {
+                    let operations = u64::from((255 - encoding.opcode_base) / encoding.line_range);
+                    advance_operations(&encoding, &mut state, operations)?;
+                }
+                DW_LNS_FIXED_ADVANCE_PC => {
+                    let by = u64::from(ops.u16()?);
+                    if !state.tombstone {
+                        state.address = advance(state.address, by)?;
+                    }
+                }
+                DW_LNS_SET_PROLOGUE_END => state.prologue_end = true,
+                DW_LNS_SET_EPILOGUE_BEGIN => state.epilogue_begin = true,
+                DW_LNS_SET_ISA => {
+                    ops.uleb()?;
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(())
+}
+
+fn row(state: &State, end_sequence: bool) -> Row {
+    Row {
+        address: state.address,
+        end_sequence,
+        file: state.file,
+        line: state.line,
+        column: state.column,
+        is_stmt: state.is_stmt,
+        prologue_end: state.prologue_end,
+        epilogue_begin: state.epilogue_begin,
+        discriminator: state.discriminator,
+    }
+}
+
+/// Appends a row unless tombstoned, and clears what holds for one row
+/// only.
+fn emit(state: &mut State, rows: &mut Vec<Row>) {
+    if !state.tombstone {
+        rows.push(row(state, false));
+    }
+    state.discriminator = 0;
+    state.prologue_end = false;
+    state.epilogue_begin = false;
+}
+
+/// A line moved by `by`: down to 0 at the least, and wrapping upwards, as
+/// gimli moves it.
+fn advance_line(line: u64, by: i64) -> u64 {
+    if by < 0 {
+        line.saturating_sub(by.unsigned_abs())
+    } else {
+        line.wrapping_add(by as u64)
+    }
+}
+
+/// Moves the address `operations` instructions on, unless tombstoned.
+fn advance_operations(encoding: &Encoding, state: &mut State, operations: u64) -> Option<()> {
+    if !state.tombstone {
+        let by = encoding
+            .minimum_instruction_length
+            .checked_mul(operations)?;
+        state.address = advance(state.address, by)?;
+    }
+    Some(())
+}
+
+/// The address `by` bytes on; `None` past 4 bytes, where gimli fails.
+fn advance(address: u64, by: u64) -> Option<u64> {
+    address
+        .checked_add(by)
+        .filter(|address| *address <= u64::from(u32::MAX))
+}
+
+/// A signed LEB128 of at most 9 bytes, which gimli decodes to the same
+/// value; longer ones are left to gimli.
+fn sleb(ops: &mut Bytes<'_>) -> Option<i64> {
+    let mut value = 0i64;
+    let mut shift = 0;
+    loop {
+        let byte = ops.u8()?;
+        value |= i64::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            if byte & 0x40 != 0 {
+                value |= !0 << shift;
+            }
+            return Some(value);
+        }
+        if shift >= 63 {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gimli::{EndianSlice, LittleEndian};
+
+    use super::{read, sleb, Row};
+    use crate::debug::dwarf::bytes::Bytes;
+
+    const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
+    const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
+    const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
+
+    fn debug_line(module: &[u8]) -> Vec<u8> {
+        wasmparser::Parser::new(0)
+            .parse_all(module)
+            .find_map(|payload| match payload.unwrap() {
+                wasmparser::Payload::CustomSection(c) if c.name() == ".debug_line" => {
+                    Some(c.data().to_vec())
+                }
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    /// The offsets of the programs in a `.debug_line`, by their lengths.
+    fn offsets(section: &[u8]) -> Vec<usize> {
+        let mut offsets = Vec::new();
+        let mut at = 0;
+        while at + 4 <= section.len() {
+            offsets.push(at);
+            let length = u32::from_le_bytes(section[at..at + 4].try_into().unwrap());
+            at += 4 + length as usize;
+        }
+        offsets
+    }
+
+    /// The rows one side read, or `None` where it could not.
+    type Read = Option<Vec<Row>>;
+
+    /// This reader's rows and gimli's for the program at `offset` (with no
+    /// header, neither).
+    fn both(section: &[u8], offset: usize) -> Option<(Read, Read)> {
+        let section = gimli::read::DebugLine::new(section, LittleEndian);
+        let program = section
+            .program(gimli::DebugLineOffset(offset), 4, None, None)
+            .ok()?;
+        let mut ours = Vec::new();
+        let ours = read(program.header(), &mut ours).map(|()| ours);
+        let mut rows = program.rows();
+        let mut theirs = Vec::new();
+        let theirs = loop {
+            match rows.next_row() {
+                Ok(Some((_, row))) => theirs.push(Row::of(row)),
+                Ok(None) => break Some(theirs),
+                Err(_) => break None,
+            }
+        };
+        Some((ours, theirs))
+    }
+
+    /// Every program of the C and Rust test modules is read here, row for
+    /// row as gimli reads it.
+    #[test]
+    fn compilers_programs_read_as_gimli_reads_them() {
+        let mut programs = 0;
+        for module in [APP, BUILTIN, RUST] {
+            let section = debug_line(module);
+            for offset in offsets(&section) {
+                let (ours, theirs) = both(&section, offset).unwrap();
+                let theirs = theirs.unwrap();
+                assert!(!theirs.is_empty());
+                assert_eq!(ours, Some(theirs), "program at {offset}");
+                programs += 1;
+            }
+        }
+        assert!(programs >= 3);
+    }
+
+    /// Damaged programs: whatever this reader gives, gimli gives too. It
+    /// must give up on some and read others, or the damage tested nothing.
+    #[test]
+    fn damaged_programs_read_as_gimli_reads_them_or_not_at_all() {
+        let mut seed = 17u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut read, mut refused) = (0, 0);
+        for module in [APP, BUILTIN, RUST] {
+            let clean = debug_line(module);
+            let offsets = offsets(&clean);
+            for case in 0..1500 {
+                let mut section = clean.clone();
+                let offset = offsets[case % offsets.len()];
+                // Damage the opcodes, past the header's first 40 bytes.
+                for _ in 0..1 + next(3) {
+                    let at = (offset + 40 + next(400)).min(section.len() - 1);
+                    section[at] = match next(4) {
+                        0 => 0,
+                        1 => 0xff,
+                        _ => next(256) as u8,
+                    };
+                }
+                let Some((ours, theirs)) = both(&section, offset) else {
+                    continue;
+                };
+                match ours {
+                    Some(ours) => {
+                        assert_eq!(Some(ours), theirs, "case {case} at {offset}");
+                        read += 1;
+                    }
+                    None => refused += 1,
+                }
+            }
+        }
+        assert!(
+            read > 500 && refused > 100,
+            "{read} read, {refused} refused"
+        );
+    }
+
+    #[test]
+    fn short_signed_leb128_is_gimli_s() {
+        let mut seed = 5u64;
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let value = (seed as i64) >> (seed % 64);
+            let mut encoded = Vec::new();
+            gimli::leb128::write::signed(&mut encoded, value).unwrap();
+            let ours = sleb(&mut Bytes::at(&encoded, 0).unwrap());
+            let theirs =
+                gimli::leb128::read::signed(&mut EndianSlice::new(&encoded, LittleEndian)).unwrap();
+            match ours {
+                Some(ours) => assert_eq!(ours, theirs, "{encoded:?}"),
+                None => assert!(encoded.len() > 9, "{encoded:?}"),
+            }
+        }
+    }
+}
