@@ -431,14 +431,39 @@ impl Linker {
                     .map(|(_, _, bytes)| bytes)
                     .chain(app.as_deref())
                     .collect();
-                let finished = collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
-                clock.phase("rewrite debug information");
+                let finished = if collected.is_large() && parallel::workers() > 1 {
+                    // The module is final before its debug sections are
+                    // appended: validate a copy of it beside the rewrite,
+                    // and check that the rewrite appended custom sections
+                    // only, which is all validation would check of them.
+                    let module = wasm.clone();
+                    let (finished, valid) = std::thread::scope(|scope| {
+                        let valid = scope.spawn(|| validate_output(&module));
+                        let finished =
+                            collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings);
+                        (finished, valid.join())
+                    });
+                    let finished = finished?;
+                    valid.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                    custom_sections_only(&finished.wasm[module.len()..])?;
+                    clock.phase("rewrite debug information and validate output");
+                    finished
+                } else {
+                    let finished =
+                        collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
+                    clock.phase("rewrite debug information");
+                    validate_output(&finished.wasm)?;
+                    clock.phase("validate output");
+                    finished
+                };
                 (finished.wasm, finished.source_map, Some(map))
             }
-            _ => (wasm, None, None),
+            _ => {
+                validate_output(&wasm)?;
+                clock.phase("validate output");
+                (wasm, None, None)
+            }
         };
-        validate_output(&wasm)?;
-        clock.phase("validate output");
         report.bytes_out = wasm.len();
         report.warnings = warnings;
         (report.elapsed, report.phases) = clock.finish();
@@ -565,6 +590,30 @@ fn validate_output(wasm: &[u8]) -> Result<(), LinkError> {
         .map_err(|e| LinkError::InvalidOutput(e.to_string()))
 }
 
+/// Checks that `appended`, the end of a module, is whole custom sections:
+/// an id of 0, a size that fits, and a UTF-8 name inside it.
+fn custom_sections_only(mut appended: &[u8]) -> Result<(), LinkError> {
+    let invalid = |what: &str| LinkError::InvalidOutput(format!("appended debug sections: {what}"));
+    while let Some((&id, rest)) = appended.split_first() {
+        if id != 0 {
+            return Err(invalid("a section that is not a custom section"));
+        }
+        let mut reader = wasmparser::BinaryReader::new(rest, 0);
+        let size = reader
+            .read_var_u32()
+            .map_err(|_| invalid("an unreadable section size"))? as usize;
+        let start = reader.current_position();
+        let section = rest
+            .get(start..start + size)
+            .ok_or_else(|| invalid("a section past the end"))?;
+        wasmparser::BinaryReader::new(section, 0)
+            .read_string()
+            .map_err(|_| invalid("a section without a valid name"))?;
+        appended = &rest[start + size..];
+    }
+    Ok(())
+}
+
 /// The wall-clock time of each phase, for `--stats`.
 struct PhaseClock {
     started: Instant,
@@ -592,5 +641,45 @@ impl PhaseClock {
     /// The whole link's time and each phase's.
     fn finish(self) -> (Duration, Vec<(&'static str, Duration)>) {
         (self.started.elapsed(), self.phases)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::custom_sections_only;
+
+    fn custom(name: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut contents = vec![name.len() as u8];
+        contents.extend_from_slice(name);
+        contents.extend_from_slice(data);
+        let mut section = vec![0, contents.len() as u8];
+        section.extend(contents);
+        section
+    }
+
+    /// What the rewrite appends passes only as whole custom sections with
+    /// valid names, which is what validating the whole output checks of
+    /// them.
+    #[test]
+    fn appended_sections_must_be_whole_custom_sections() {
+        let two = [custom(b".debug_info", &[1, 2, 3]), custom(b"x", &[])].concat();
+        assert!(custom_sections_only(&[]).is_ok());
+        assert!(custom_sections_only(&two).is_ok());
+        let mut not_custom = two.clone();
+        not_custom.extend([1, 1, 0]);
+        let mut truncated = two.clone();
+        truncated.pop();
+        let bad_name = custom(&[0xff, 0xfe], &[]);
+        let name_past_end = [0, 1, 5];
+        for (case, bytes) in [
+            ("not custom", not_custom),
+            ("truncated", truncated),
+            ("bad name", bad_name),
+            ("name past end", name_past_end.to_vec()),
+            ("no size", vec![0]),
+        ] {
+            let error = custom_sections_only(&bytes).expect_err(case).to_string();
+            assert!(error.contains("appended debug sections"), "{case}: {error}");
+        }
     }
 }

@@ -226,7 +226,7 @@ fn sections_in(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Below this many bytes of DWARF, the patching path stays on one thread.
-const PARALLEL_DWARF: usize = 1 << 20;
+pub(crate) const PARALLEL_DWARF: usize = 1 << 20;
 
 /// Every input's DWARF patched ([`fast`]) and appended to `out`. Three
 /// pieces of work: walking the DIEs, reading the line rows, and writing the

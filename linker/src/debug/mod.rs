@@ -75,6 +75,21 @@ pub(crate) struct Collected {
     inputs: Vec<Kept>,
 }
 
+impl Collected {
+    /// Whether there is enough debug information that rewriting it is
+    /// worth a thread beside it (the size at which the DWARF rewrite
+    /// itself takes a second thread).
+    pub(crate) fn is_large(&self) -> bool {
+        let size: usize = self
+            .inputs
+            .iter()
+            .flat_map(|kept| &kept.sections)
+            .map(|(_, range)| range.len())
+            .sum();
+        size >= dwarf::PARALLEL_DWARF
+    }
+}
+
 /// What the rewriters need of the inputs, if anything is to be rewritten.
 pub(crate) fn collect(
     modules: &[crate::info::ModuleInfo<'_>],
