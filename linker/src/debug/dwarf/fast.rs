@@ -245,10 +245,21 @@ impl<'a> Walk<'_, 'a> {
 impl Part<'_, '_> {
     /// Patches the part's units in the output.
     fn walk(self) -> Option<PartOut> {
+        // The part's lists come out about its share of the input's:
+        // room for that, so they are not copied as they grow.
+        let share = |section: &[u8]| {
+            let info = self.sections.info.len().max(1) as u128;
+            let part = self.units.len() as u128;
+            (section.len() as u128 * part / info) as usize * 9 / 8
+        };
         let mut walker = Walker {
             info: self.info,
             origin: self.bases.info as usize + self.units.start,
-            out: PartOut::default(),
+            out: PartOut {
+                ranges: Vec::with_capacity(share(self.sections.ranges)),
+                loc: Vec::with_capacity(share(self.sections.loc)),
+                ..PartOut::default()
+            },
         };
         walker.units(
             self.input,
