@@ -646,7 +646,44 @@ impl PhaseClock {
 
 #[cfg(test)]
 mod tests {
-    use super::custom_sections_only;
+    use super::{custom_sections_only, validate_output, InlineMode, Linker};
+
+    const APP: &[u8] = include_bytes!("../tests/data/debug/app.wasm");
+    const BUILTIN: &[u8] = include_bytes!("../tests/data/debug/builtin.wasm");
+
+    /// With the output validated beside the DWARF rewrite (which the unit
+    /// tests take for any debug information), the link reports it as one
+    /// phase and gives a module that validates whole, its DWARF included,
+    /// in every inline mode, on however many threads there are.
+    #[test]
+    fn output_validated_beside_the_rewrite_is_valid_whole() {
+        for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
+            let linked = Linker::new()
+                .inline(inline)
+                .builtin("host-buf", BUILTIN)
+                .and_then(|linker| linker.link(APP))
+                .expect("links");
+            let phases: Vec<&str> = linked.report.phases.iter().map(|(name, _)| *name).collect();
+            let beside = super::parallel::workers() > 1;
+            assert_eq!(
+                phases.contains(&"rewrite debug information and validate output"),
+                beside,
+                "{phases:?}"
+            );
+            assert_eq!(phases.contains(&"validate output"), !beside, "{phases:?}");
+            validate_output(&linked.wasm).expect("valid output");
+            let names: Vec<String> = wasmparser::Parser::new(0)
+                .parse_all(&linked.wasm)
+                .filter_map(|payload| match payload.expect("parses") {
+                    wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                    _ => None,
+                })
+                .collect();
+            for name in [".debug_info", ".debug_line", ".debug_str", ".debug_abbrev"] {
+                assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+            }
+        }
+    }
 
     fn custom(name: &[u8], data: &[u8]) -> Vec<u8> {
         let mut contents = vec![name.len() as u8];

@@ -75,10 +75,18 @@ pub(crate) struct Collected {
     inputs: Vec<Kept>,
 }
 
+/// From this many bytes of debug information, the output is validated
+/// beside the rewrite (the size at which the DWARF rewrite itself takes a
+/// second thread). The unit tests take that path with their small inputs;
+/// the integration tests take the other.
+#[cfg(not(test))]
+const BESIDE: usize = dwarf::PARALLEL_DWARF;
+#[cfg(test)]
+const BESIDE: usize = 1;
+
 impl Collected {
     /// Whether there is enough debug information that rewriting it is
-    /// worth a thread beside it (the size at which the DWARF rewrite
-    /// itself takes a second thread).
+    /// worth a thread beside it.
     pub(crate) fn is_large(&self) -> bool {
         let size: usize = self
             .inputs
@@ -86,7 +94,7 @@ impl Collected {
             .flat_map(|kept| &kept.sections)
             .map(|(_, range)| range.len())
             .sum();
-        size >= dwarf::PARALLEL_DWARF
+        size >= BESIDE
     }
 }
 
