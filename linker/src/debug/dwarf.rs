@@ -228,6 +228,19 @@ fn sections_in(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 /// Below this many bytes of DWARF, the patching path stays on one thread.
 pub(crate) const PARALLEL_DWARF: usize = 1 << 20;
 
+/// A small deterministic generator for the tests' random cases: each call
+/// gives a number below `n`.
+#[cfg(test)]
+fn below(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    }
+}
+
 /// Every input's DWARF patched ([`fast`]) and appended to `out`. Three
 /// pieces of work: walking the DIEs, reading the line rows, and writing the
 /// line programs, which needs the rows. With `threads`, this thread walks

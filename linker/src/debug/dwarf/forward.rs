@@ -280,13 +280,7 @@ mod tests {
     /// slice finds, for every address, in sorted items with repeats.
     #[test]
     fn galloping_from_any_hint_is_partition_point() {
-        let mut seed = 11u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::debug::dwarf::below(11);
         let mut moved = 0;
         for len in 0..70 {
             let mut items: Vec<u64> = (0..len).map(|_| next(40)).collect();

@@ -17,18 +17,9 @@ use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
 use crate::debug::map::{CodeMap, Source};
 
-/// A source location as an input's line table gives it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Loc {
-    /// Index into the input's [`InputLines::files`].
-    file: u32,
-    line: u64,
-    column: u64,
-    is_stmt: bool,
-    prologue_end: bool,
-    epilogue_begin: bool,
-    discriminator: u64,
-}
+/// A source location as an input's line table gives it, its file an
+/// index into the input's [`InputLines::files`].
+pub(super) type Loc = Place<u32>;
 
 /// A file of an input's line table: its unit's compilation directory,
 /// its own directory and its name, as bytes. A relative directory is
@@ -323,15 +314,15 @@ fn read_rows(
             lines.rows.push(row.address, None);
             return Ok(());
         }
-        let cached = last.filter(|(index, _)| *index == row.file);
-        let slot = usize::try_from(row.file)
+        let cached = last.filter(|(index, _)| *index == row.place.file);
+        let slot = usize::try_from(row.place.file)
             .ok()
             .and_then(|index| files.get_mut(index));
         let file = match (cached.map(|(_, file)| file), slot) {
             (Some(file), _) => file,
             (None, Some(Some(file))) => *file,
             (None, slot) => {
-                let file = file_key(read, header, comp_dir, row.file)?
+                let file = file_key(read, header, comp_dir, row.place.file)?
                     .map(|key| intern(&mut lines.files, interned, key));
                 if let Some(slot) = slot {
                     *slot = Some(file);
@@ -339,16 +330,8 @@ fn read_rows(
                 file
             }
         };
-        last = Some((row.file, file));
-        let loc = file.map(|file| Loc {
-            file,
-            line: row.line,
-            column: row.column,
-            is_stmt: row.is_stmt,
-            prologue_end: row.prologue_end,
-            epilogue_begin: row.epilogue_begin,
-            discriminator: row.discriminator,
-        });
+        last = Some((row.place.file, file));
+        let loc = file.map(|file| row.place.with_file(file));
         lines.rows.push(row.address, loc);
         Ok(())
     };
@@ -427,10 +410,11 @@ impl Owners {
 /// A location for an output row: which input's table it came from.
 type RowLoc<'l> = Option<(usize, &'l Loc)>;
 
-/// One row of an output line program, with the file as the program that
-/// writes it names files.
+/// Where a line table row points: a file, named as whoever holds the row
+/// names files (an input program's file index, an input's file table, an
+/// output program's), a line and column, and the row's flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct OutRow<F> {
+pub(super) struct Place<F> {
     pub(super) file: F,
     pub(super) line: u64,
     pub(super) column: u64,
@@ -438,6 +422,21 @@ pub(super) struct OutRow<F> {
     pub(super) prologue_end: bool,
     pub(super) epilogue_begin: bool,
     pub(super) discriminator: u64,
+}
+
+impl<F> Place<F> {
+    /// The same place with its file named as `file`.
+    pub(super) fn with_file<G>(&self, file: G) -> Place<G> {
+        Place {
+            file,
+            line: self.line,
+            column: self.column,
+            is_stmt: self.is_stmt,
+            prologue_end: self.prologue_end,
+            epilogue_begin: self.epilogue_begin,
+            discriminator: self.discriminator,
+        }
+    }
 }
 
 /// What an output line program is written through: gimli's `LineProgram`
@@ -452,7 +451,7 @@ pub(super) trait Program {
     /// Starts a sequence at output address `address`.
     fn begin(&mut self, address: u64);
     /// Adds a row at `offset` bytes into the sequence.
-    fn row(&mut self, offset: u64, row: OutRow<Self::File>);
+    fn row(&mut self, offset: u64, row: Place<Self::File>);
     /// Ends the sequence `length` bytes after its start.
     fn end(&mut self, length: u64);
 }
@@ -544,7 +543,7 @@ impl Program for Converted<'_> {
             .begin_sequence(Some(Address::Constant(address)));
     }
 
-    fn row(&mut self, offset: u64, row: OutRow<FileId>) {
+    fn row(&mut self, offset: u64, row: Place<FileId>) {
         let out = self.program.row();
         out.address_offset = offset;
         out.file = row.file;
@@ -580,7 +579,7 @@ impl<P: Program> Emitter<'_, '_, P> {
     fn sequence(&mut self, index: usize) {
         let context = self.context;
         let body = context.map.bodies[index].clone();
-        let mut last: Option<OutRow<P::File>> = None;
+        let mut last: Option<Place<P::File>> = None;
         body_rows(context, body.clone(), |address, loc| {
             let Some(row) = self.row(loc, last) else {
                 return;
@@ -601,18 +600,10 @@ impl<P: Program> Emitter<'_, '_, P> {
 
     /// The program row for `loc`; no location continues the previous
     /// row's file at line 0.
-    fn row(&mut self, loc: RowLoc<'_>, last: Option<OutRow<P::File>>) -> Option<OutRow<P::File>> {
+    fn row(&mut self, loc: RowLoc<'_>, last: Option<Place<P::File>>) -> Option<Place<P::File>> {
         match loc {
-            Some((input, loc)) => Some(OutRow {
-                file: self.file(input, loc.file)?,
-                line: loc.line,
-                column: loc.column,
-                is_stmt: loc.is_stmt,
-                prologue_end: loc.prologue_end,
-                epilogue_begin: loc.epilogue_begin,
-                discriminator: loc.discriminator,
-            }),
-            None => Some(OutRow {
+            Some((input, loc)) => Some(loc.with_file(self.file(input, loc.file)?)),
+            None => Some(Place {
                 file: last?.file,
                 line: 0,
                 column: 0,
@@ -657,7 +648,7 @@ pub(super) fn usable(path: &[u8]) -> bool {
 }
 
 /// Rows at the same place need not be repeated.
-fn same_place<F: Copy + PartialEq>(a: &OutRow<F>, b: &OutRow<F>) -> bool {
+fn same_place<F: Copy + PartialEq>(a: &Place<F>, b: &Place<F>) -> bool {
     (a.file, a.line, a.column, a.is_stmt, a.discriminator)
         == (b.file, b.line, b.column, b.is_stmt, b.discriminator)
         && !b.prologue_end
@@ -770,13 +761,7 @@ mod tests {
     /// same rows in the same order, and the same answer to every lookup.
     #[test]
     fn sorting_sequences_is_sorting_rows() {
-        let mut seed = 7u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::debug::dwarf::below(7);
         let mut apart = 0;
         for case in 0..2000 {
             let mut rows = Vec::new();

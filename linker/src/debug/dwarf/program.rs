@@ -13,22 +13,28 @@ use std::collections::HashMap;
 
 use wasm_encoder::Encode;
 
-use super::bytes::Bytes;
-use super::lines::{usable, FileKey, OutRow, Program, ENCODING};
+use gimli::constants;
 
-/// The standard opcodes this writer uses.
-const DW_LNS_COPY: u8 = 1;
-const DW_LNS_ADVANCE_PC: u8 = 2;
-const DW_LNS_ADVANCE_LINE: u8 = 3;
-const DW_LNS_SET_FILE: u8 = 4;
-const DW_LNS_SET_COLUMN: u8 = 5;
-const DW_LNS_NEGATE_STMT: u8 = 6;
-const DW_LNS_CONST_ADD_PC: u8 = 8;
-const DW_LNS_SET_PROLOGUE_END: u8 = 10;
-const DW_LNS_SET_EPILOGUE_BEGIN: u8 = 11;
-const DW_LNE_END_SEQUENCE: u8 = 1;
-const DW_LNE_SET_ADDRESS: u8 = 2;
-const DW_LNE_SET_DISCRIMINATOR: u8 = 4;
+use super::bytes::Bytes;
+use super::lines::{usable, FileKey, Place, Program, ENCODING};
+
+/// Line program opcodes as bytes, for this writer and for the reader of
+/// [`super::rows`] to match on.
+pub(super) const DW_LNS_COPY: u8 = constants::DW_LNS_copy.0;
+pub(super) const DW_LNS_ADVANCE_PC: u8 = constants::DW_LNS_advance_pc.0;
+pub(super) const DW_LNS_ADVANCE_LINE: u8 = constants::DW_LNS_advance_line.0;
+pub(super) const DW_LNS_SET_FILE: u8 = constants::DW_LNS_set_file.0;
+pub(super) const DW_LNS_SET_COLUMN: u8 = constants::DW_LNS_set_column.0;
+pub(super) const DW_LNS_NEGATE_STMT: u8 = constants::DW_LNS_negate_stmt.0;
+pub(super) const DW_LNS_SET_BASIC_BLOCK: u8 = constants::DW_LNS_set_basic_block.0;
+pub(super) const DW_LNS_CONST_ADD_PC: u8 = constants::DW_LNS_const_add_pc.0;
+pub(super) const DW_LNS_FIXED_ADVANCE_PC: u8 = constants::DW_LNS_fixed_advance_pc.0;
+pub(super) const DW_LNS_SET_PROLOGUE_END: u8 = constants::DW_LNS_set_prologue_end.0;
+pub(super) const DW_LNS_SET_EPILOGUE_BEGIN: u8 = constants::DW_LNS_set_epilogue_begin.0;
+pub(super) const DW_LNS_SET_ISA: u8 = constants::DW_LNS_set_isa.0;
+pub(super) const DW_LNE_END_SEQUENCE: u8 = constants::DW_LNE_end_sequence.0;
+pub(super) const DW_LNE_SET_ADDRESS: u8 = constants::DW_LNE_set_address.0;
+pub(super) const DW_LNE_SET_DISCRIMINATOR: u8 = constants::DW_LNE_set_discriminator.0;
 /// The first special opcode: the twelve standard opcodes of DWARF 3 and 4
 /// come before it.
 const OPCODE_BASE: u8 = 13;
@@ -242,7 +248,7 @@ impl Program for RawProgram {
         self.extended(DW_LNE_SET_ADDRESS, &(address as u32).to_le_bytes());
     }
 
-    fn row(&mut self, offset: u64, row: OutRow<u64>) {
+    fn row(&mut self, offset: u64, row: Place<u64>) {
         if row.file != self.state.file {
             self.ops.push(DW_LNS_SET_FILE);
             uleb(&mut self.ops, row.file);

@@ -16,36 +16,30 @@
 use gimli::read::{ColumnType, LineProgramHeader, LineRow};
 
 use super::bytes::Bytes;
+use super::lines::Place;
+use super::program::{
+    DW_LNE_END_SEQUENCE, DW_LNE_SET_ADDRESS, DW_LNE_SET_DISCRIMINATOR, DW_LNS_ADVANCE_LINE,
+    DW_LNS_ADVANCE_PC, DW_LNS_CONST_ADD_PC, DW_LNS_COPY, DW_LNS_FIXED_ADVANCE_PC,
+    DW_LNS_NEGATE_STMT, DW_LNS_SET_BASIC_BLOCK, DW_LNS_SET_COLUMN, DW_LNS_SET_EPILOGUE_BEGIN,
+    DW_LNS_SET_FILE, DW_LNS_SET_ISA, DW_LNS_SET_PROLOGUE_END,
+};
 use super::Reader;
 
 /// One row of an input line program: what the line tables take of gimli's
-/// `LineRow`.
+/// `LineRow`. Its place's line is 0 for "no line" (gimli's `line()` gives
+/// `None`), its column 0 for the left edge, its file the program's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Row {
     pub(super) address: u64,
     pub(super) end_sequence: bool,
-    pub(super) file: u64,
-    /// 0 for "no line", as gimli's `line()` gives `None`.
-    pub(super) line: u64,
-    /// 0 for the left edge.
-    pub(super) column: u64,
-    pub(super) is_stmt: bool,
-    pub(super) prologue_end: bool,
-    pub(super) epilogue_begin: bool,
-    pub(super) discriminator: u64,
+    pub(super) place: Place<u64>,
 }
 
-/// The registers of the line state machine that rows carry.
+/// The registers of the line state machine.
 #[derive(Clone, Copy)]
 struct State {
     address: u64,
-    file: u64,
-    line: u64,
-    column: u64,
-    is_stmt: bool,
-    prologue_end: bool,
-    epilogue_begin: bool,
-    discriminator: u64,
+    place: Place<u64>,
     /// Rows are hidden, and addresses stay, until the next address that
     /// is not a tombstone.
     tombstone: bool,
@@ -60,22 +54,6 @@ struct Encoding {
     opcode_base: u8,
     default_is_stmt: bool,
 }
-
-const DW_LNS_COPY: u8 = 1;
-const DW_LNS_ADVANCE_PC: u8 = 2;
-const DW_LNS_ADVANCE_LINE: u8 = 3;
-const DW_LNS_SET_FILE: u8 = 4;
-const DW_LNS_SET_COLUMN: u8 = 5;
-const DW_LNS_NEGATE_STMT: u8 = 6;
-const DW_LNS_SET_BASIC_BLOCK: u8 = 7;
-const DW_LNS_CONST_ADD_PC: u8 = 8;
-const DW_LNS_FIXED_ADVANCE_PC: u8 = 9;
-const DW_LNS_SET_PROLOGUE_END: u8 = 10;
-const DW_LNS_SET_EPILOGUE_BEGIN: u8 = 11;
-const DW_LNS_SET_ISA: u8 = 12;
-const DW_LNE_END_SEQUENCE: u8 = 1;
-const DW_LNE_SET_ADDRESS: u8 = 2;
-const DW_LNE_SET_DISCRIMINATOR: u8 = 4;
 
 /// The lowest address gimli takes for a tombstone when addresses are 4
 /// bytes: `-2` in 32 bits.
@@ -108,16 +86,18 @@ impl Row {
         Row {
             address: row.address(),
             end_sequence: row.end_sequence(),
-            file: row.file_index(),
-            line: row.line().map_or(0, |line| line.get()),
-            column: match row.column() {
-                ColumnType::LeftEdge => 0,
-                ColumnType::Column(column) => column.get(),
+            place: Place {
+                file: row.file_index(),
+                line: row.line().map_or(0, |line| line.get()),
+                column: match row.column() {
+                    ColumnType::LeftEdge => 0,
+                    ColumnType::Column(column) => column.get(),
+                },
+                is_stmt: row.is_stmt(),
+                prologue_end: row.prologue_end(),
+                epilogue_begin: row.epilogue_begin(),
+                discriminator: row.discriminator(),
             },
-            is_stmt: row.is_stmt(),
-            prologue_end: row.prologue_end(),
-            epilogue_begin: row.epilogue_begin(),
-            discriminator: row.discriminator(),
         }
     }
 }
@@ -125,13 +105,15 @@ impl Row {
 fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()> {
     let initial = State {
         address: 0,
-        file: 1,
-        line: 1,
-        column: 0,
-        is_stmt: encoding.default_is_stmt,
-        prologue_end: false,
-        epilogue_begin: false,
-        discriminator: 0,
+        place: Place {
+            file: 1,
+            line: 1,
+            column: 0,
+            is_stmt: encoding.default_is_stmt,
+            prologue_end: false,
+            epilogue_begin: false,
+            discriminator: 0,
+        },
         tombstone: false,
     };
     let mut state = initial;
@@ -168,14 +150,14 @@ fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()>
                         state.address = address;
                     }
                 }
-                DW_LNE_SET_DISCRIMINATOR => state.discriminator = operands.uleb()?,
+                DW_LNE_SET_DISCRIMINATOR => state.place.discriminator = operands.uleb()?,
                 _ => return None,
             }
         } else if opcode >= encoding.opcode_base {
             // Dividing by the line range is most of a special opcode's
             // cost: each opcode's line and operation advance, once.
             let (line_advance, operations) = special[usize::from(opcode)];
-            state.line = advance_line(state.line, line_advance);
+            state.place.line = advance_line(state.place.line, line_advance);
             advance_operations(&encoding, &mut state, operations)?;
             emit(&mut state, rows);
         } else {
@@ -185,10 +167,12 @@ fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()>
                     let operations = ops.uleb()?;
                     advance_operations(&encoding, &mut state, operations)?;
                 }
-                DW_LNS_ADVANCE_LINE => state.line = advance_line(state.line, sleb(&mut ops)?),
-                DW_LNS_SET_FILE => state.file = ops.uleb()?,
-                DW_LNS_SET_COLUMN => state.column = ops.uleb()?,
-                DW_LNS_NEGATE_STMT => state.is_stmt = !state.is_stmt,
+                DW_LNS_ADVANCE_LINE => {
+                    state.place.line = advance_line(state.place.line, sleb(&mut ops)?);
+                }
+                DW_LNS_SET_FILE => state.place.file = ops.uleb()?,
+                DW_LNS_SET_COLUMN => state.place.column = ops.uleb()?,
+                DW_LNS_NEGATE_STMT => state.place.is_stmt = !state.place.is_stmt,
                 DW_LNS_SET_BASIC_BLOCK => {}
                 DW_LNS_CONST_ADD_PC => {
                     let operations = u64::from((255 - encoding.opcode_base) / encoding.line_range);
@@ -200,8 +184,8 @@ fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()>
                         state.address = advance(state.address, by)?;
                     }
                 }
-                DW_LNS_SET_PROLOGUE_END => state.prologue_end = true,
-                DW_LNS_SET_EPILOGUE_BEGIN => state.epilogue_begin = true,
+                DW_LNS_SET_PROLOGUE_END => state.place.prologue_end = true,
+                DW_LNS_SET_EPILOGUE_BEGIN => state.place.epilogue_begin = true,
                 DW_LNS_SET_ISA => {
                     ops.uleb()?;
                 }
@@ -216,13 +200,7 @@ fn row(state: &State, end_sequence: bool) -> Row {
     Row {
         address: state.address,
         end_sequence,
-        file: state.file,
-        line: state.line,
-        column: state.column,
-        is_stmt: state.is_stmt,
-        prologue_end: state.prologue_end,
-        epilogue_begin: state.epilogue_begin,
-        discriminator: state.discriminator,
+        place: state.place,
     }
 }
 
@@ -232,9 +210,9 @@ fn emit(state: &mut State, rows: &mut Vec<Row>) {
     if !state.tombstone {
         rows.push(row(state, false));
     }
-    state.discriminator = 0;
-    state.prologue_end = false;
-    state.epilogue_begin = false;
+    state.place.discriminator = 0;
+    state.place.prologue_end = false;
+    state.place.epilogue_begin = false;
 }
 
 /// A line moved by `by`: down to 0 at the least, and wrapping upwards, as
@@ -367,13 +345,8 @@ mod tests {
     /// must give up on some and read others, or the damage tested nothing.
     #[test]
     fn damaged_programs_read_as_gimli_reads_them_or_not_at_all() {
-        let mut seed = 17u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut below = crate::debug::dwarf::below(17);
+        let mut next = |n: usize| below(n as u64) as usize;
         let (mut read, mut refused) = (0, 0);
         for module in [APP, BUILTIN, RUST] {
             let clean = debug_line(module);
@@ -410,12 +383,11 @@ mod tests {
 
     #[test]
     fn short_signed_leb128_is_gimli_s() {
-        let mut seed = 5u64;
+        let mut next = crate::debug::dwarf::below(5);
+        let (mut short, mut long) = (0, 0);
         for _ in 0..20_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let value = (seed as i64) >> (seed % 64);
+            let bits = next(1 << 31) << 33 | next(1 << 31) << 2 | next(4);
+            let value = (bits as i64) >> next(64);
             let mut encoded = Vec::new();
             gimli::leb128::write::signed(&mut encoded, value).unwrap();
             let ours = sleb(&mut Bytes::at(&encoded, 0).unwrap());
@@ -425,6 +397,9 @@ mod tests {
                 Some(ours) => assert_eq!(ours, theirs, "{encoded:?}"),
                 None => assert!(encoded.len() > 9, "{encoded:?}"),
             }
+            short += usize::from(encoded.len() <= 9);
+            long += usize::from(encoded.len() > 9);
         }
+        assert!(short > 10_000 && long > 100, "{short} short, {long} long");
     }
 }
