@@ -57,7 +57,7 @@ impl FileKey {
 pub(super) struct InputLines {
     /// Each file a row names.
     files: Vec<FileKey>,
-    /// Rows sorted by address.
+    /// Every unit's rows, their sequences in address order.
     rows: Rows,
     /// Each unit's compilation directory, by unit index.
     pub(super) comp_dirs: Vec<Vec<u8>>,

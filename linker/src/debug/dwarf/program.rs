@@ -11,9 +11,8 @@
 
 use std::collections::HashMap;
 
-use wasm_encoder::Encode;
-
 use gimli::constants;
+use wasm_encoder::Encode;
 
 use super::bytes::Bytes;
 use super::lines::{usable, FileKey, Place, Program, ENCODING};
