@@ -434,8 +434,9 @@ impl Linker {
                 let finished = if collected.is_large() && parallel::workers() > 1 {
                     // The module is final before its debug sections are
                     // appended: validate a copy of it beside the rewrite,
-                    // and check that the rewrite appended custom sections
-                    // only, which is all validation would check of them.
+                    // and check that the output is that copy followed by
+                    // custom sections only, which is all validation would
+                    // check of them.
                     let module = wasm.clone();
                     let (finished, valid) = std::thread::scope(|scope| {
                         let valid = scope.spawn(|| validate_output(&module));
@@ -445,7 +446,12 @@ impl Linker {
                     });
                     let finished = finished?;
                     valid.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                    custom_sections_only(&finished.wasm[module.len()..])?;
+                    let changed = "the debug rewrite changed the module before its sections";
+                    let appended = finished
+                        .wasm
+                        .strip_prefix(module.as_slice())
+                        .ok_or_else(|| LinkError::InvalidOutput(changed.into()))?;
+                    custom_sections_only(appended)?;
                     clock.phase("rewrite debug information and validate output");
                     finished
                 } else {
