@@ -178,6 +178,24 @@ fn point(mark: &Mark, out: u32) -> Option<Origin> {
     }
 }
 
+/// An input's function body and the output body written from it, for
+/// [`Recorder::pair`] and [`Recorder::drifted`]. The bases are where the
+/// Code section contents of each start in the reader its body came from:
+/// origins and output offsets count from there.
+#[derive(Clone, Copy, Debug)]
+pub struct Rewritten<'a> {
+    /// The input's body.
+    pub from: &'a FunctionBody<'a>,
+    /// Where the input's Code section contents start.
+    pub from_base: u32,
+    /// The input, numbered as [`Origin::input`].
+    pub input: u32,
+    /// The output's body.
+    pub to: &'a FunctionBody<'a>,
+    /// Where the output's Code section contents start.
+    pub to_base: u32,
+}
+
 /// Builds a [`CodeMap`] in output order, merging stretches that continue
 /// one another.
 #[derive(Debug, Default)]
@@ -243,29 +261,15 @@ impl Recorder {
 
     /// Records the stretches of two bodies holding the same instructions
     /// (one re-encoded with other indices, so some are longer): each
-    /// instruction of `to`, at its offset less `to_base`, came from the
-    /// one of `from` at its offset less `from_base` in input `input`. The
+    /// instruction of `bodies.to` came from the one of `bodies.from`. The
     /// locals header counts as the first instruction. Only where the two
     /// encodings drift apart does a new stretch start; an instruction at
     /// the same distance continues the copy.
-    pub fn pair(
-        &mut self,
-        from: &FunctionBody<'_>,
-        from_base: u32,
-        input: u32,
-        to: &FunctionBody<'_>,
-        to_base: u32,
-    ) -> Result<(), String> {
+    pub fn pair(&mut self, bodies: &Rewritten<'_>) -> Result<(), String> {
         let err = |e: wasmparser::BinaryReaderError| e.to_string();
+        let (from, to) = (bodies.from, bodies.to);
         let (from_start, to_start) = (from.range().start, to.range().start);
-        let push = |recorder: &mut Recorder, to_at: u64, from_at: u64| {
-            let origin = Origin {
-                input,
-                offset: from_at as u32 - from_base,
-            };
-            recorder.push(to_at as u32 - to_base, Source::Copy(origin), None);
-        };
-        push(self, to_start, from_start);
+        self.copied(bodies, to_start, from_start);
         // A body that came through unchanged is one copy; most do.
         if from.as_bytes() == to.as_bytes() {
             return Ok(());
@@ -280,7 +284,7 @@ impl Recorder {
             let (to_at, from_at) = (b.original_position(), a.original_position());
             if to_at as i64 - from_at as i64 != shift {
                 shift = to_at as i64 - from_at as i64;
-                push(self, to_at, from_at);
+                self.copied(bodies, to_at, from_at);
             }
             a.read().map_err(err)?;
             b.read().map_err(err)?;
@@ -288,38 +292,38 @@ impl Recorder {
         Ok(())
     }
 
-    /// Records the stretches of a body `to` that `code::rewrite_body` wrote
-    /// from `from`, from the drifts it recorded while writing (offsets in
-    /// `to` and `from` from their starts where the distance between them
-    /// changes): what [`Recorder::pair`] finds, without decoding either.
-    pub fn drifted(
-        &mut self,
-        from: &FunctionBody<'_>,
-        from_base: u32,
-        input: u32,
-        to: &FunctionBody<'_>,
-        to_base: u32,
-        drifts: &[(u32, u32)],
-    ) -> Result<(), String> {
-        let (from, to) = (from.range(), to.range());
-        let (from_start, to_start) = (from.start as u32, to.start as u32);
-        let mut push = |to_at: u32, from_at: u32| {
-            let origin = Origin {
-                input,
-                offset: from_start + from_at - from_base,
-            };
-            self.push(to_start + to_at - to_base, Source::Copy(origin), None);
-        };
-        push(0, 0);
+    /// Records the stretches of `bodies.to`, which `code::rewrite_body`
+    /// wrote from `bodies.from`, from the drifts it recorded while writing
+    /// (offsets from the two bodies' starts where the distance between
+    /// them changes): what [`Recorder::pair`] finds, without decoding
+    /// either.
+    pub fn drifted(&mut self, bodies: &Rewritten<'_>, drifts: &[(u32, u32)]) -> Result<(), String> {
+        let (from, to) = (bodies.from.range(), bodies.to.range());
+        let (from_start, to_start) = (from.start, to.start);
+        self.copied(bodies, to_start, from_start);
         let mut shift = 0i64;
         for &(to_at, from_at) in drifts {
-            push(to_at, from_at);
+            self.copied(
+                bodies,
+                to_start + u64::from(to_at),
+                from_start + u64::from(from_at),
+            );
             shift = i64::from(to_at) - i64::from(from_at);
         }
         if (from.end - from.start) as i64 + shift != (to.end - to.start) as i64 {
             return Err("a rewritten body does not end where its instructions do".into());
         }
         Ok(())
+    }
+
+    /// Starts a copy at `to_at` in `bodies.to` of what is at `from_at` in
+    /// `bodies.from`, both positions in the readers the bodies came from.
+    fn copied(&mut self, bodies: &Rewritten<'_>, to_at: u64, from_at: u64) {
+        let origin = Origin {
+            input: bodies.input,
+            offset: from_at as u32 - bodies.from_base,
+        };
+        self.push(to_at as u32 - bodies.to_base, Source::Copy(origin), None);
     }
 
     /// Records an output function body.

@@ -1,7 +1,7 @@
 //! The code maps of the phases that move code, recorded only when there is
 //! debug information to rewrite.
 
-use super::map::{CodeMap, Recorder};
+use super::map::{CodeMap, Recorder, Rewritten};
 use crate::info::ModuleInfo;
 use crate::plan::Plan;
 use std::ops::Range;
@@ -82,14 +82,20 @@ pub(crate) fn merged(
         match (plan.funcs.get(i), drifts.get(i)) {
             (Some(placed), Some(drifts)) => {
                 let from = &modules[placed.module].bodies[placed.index as usize];
-                let (start, input) = (starts[placed.module], placed.module as u32);
-                recorder.drifted(from, start, input, body, base, drifts)?;
+                let bodies = Rewritten {
+                    from,
+                    from_base: starts[placed.module],
+                    input: placed.module as u32,
+                    to: body,
+                    to_base: base,
+                };
+                recorder.drifted(&bodies, drifts)?;
                 if cfg!(debug_assertions) {
                     // What emission recorded must be what decoding both
                     // sides finds.
                     let (mut full, mut short) = (Recorder::default(), Recorder::default());
-                    full.pair(from, start, input, body, base)?;
-                    short.drifted(from, start, input, body, base, drifts)?;
+                    full.pair(&bodies)?;
+                    short.drifted(&bodies, drifts)?;
                     debug_assert_eq!(full.finish(0).marks, short.finish(0).marks);
                 }
             }

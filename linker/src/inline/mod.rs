@@ -47,7 +47,7 @@ pub mod plan;
 pub mod rebuild;
 pub mod scan;
 
-use crate::debug::map::{CodeMap, Recorder};
+use crate::debug::map::{CodeMap, Recorder, Rewritten};
 use crate::debug::record::CodeSection;
 use crate::error::LinkError;
 use crate::index::{Func, FuncIdx, Idx};
@@ -163,11 +163,23 @@ fn rebuilt_map(
             (Some(bytes), Some(map)) => {
                 let from = FunctionBody::new(BinaryReader::new(bytes, 0));
                 let mut paired = Recorder::default();
-                paired.pair(&from, 0, 0, body, base)?;
+                paired.pair(&Rewritten {
+                    from: &from,
+                    from_base: 0,
+                    input: 0,
+                    to: body,
+                    to_base: base,
+                })?;
                 let paired = paired.finish(range.end as u32 - base);
                 recorder.extend_shifted(&paired.compose(map), 0);
             }
-            _ => recorder.pair(original, merged_code_start, 0, body, base)?,
+            _ => recorder.pair(&Rewritten {
+                from: original,
+                from_base: merged_code_start,
+                input: 0,
+                to: body,
+                to_base: base,
+            })?,
         }
     }
     Ok(recorder.finish(end))
