@@ -431,37 +431,8 @@ impl Linker {
                     .map(|(_, _, bytes)| bytes)
                     .chain(app.as_deref())
                     .collect();
-                let finished = if collected.is_large() && parallel::workers() > 1 {
-                    // The module is final before its debug sections are
-                    // appended: validate a copy of it beside the rewrite,
-                    // and check that the output is that copy followed by
-                    // custom sections only, which is all validation would
-                    // check of them.
-                    let module = wasm.clone();
-                    let (finished, valid) = std::thread::scope(|scope| {
-                        let valid = scope.spawn(|| validate_output(&module));
-                        let finished =
-                            collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings);
-                        (finished, valid.join())
-                    });
-                    let finished = finished?;
-                    valid.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                    let changed = "the debug rewrite changed the module before its sections";
-                    let appended = finished
-                        .wasm
-                        .strip_prefix(module.as_slice())
-                        .ok_or_else(|| LinkError::InvalidOutput(changed.into()))?;
-                    custom_sections_only(appended)?;
-                    clock.phase("rewrite debug information and validate output");
-                    finished
-                } else {
-                    let finished =
-                        collected.finish(&bytes, wasm, &map, &self.debug, &mut warnings)?;
-                    clock.phase("rewrite debug information");
-                    validate_output(&finished.wasm)?;
-                    clock.phase("validate output");
-                    finished
-                };
+                let finished =
+                    self.finish_debug(collected, &bytes, wasm, &map, &mut warnings, &mut clock)?;
                 (finished.wasm, finished.source_map, Some(map))
             }
             _ => {
@@ -479,6 +450,46 @@ impl Linker {
             code_map,
             report,
         })
+    }
+
+    /// The output with its debug information rewritten, validated. With a
+    /// megabyte or more of debug information, the module is validated
+    /// beside the rewrite: it is final before its debug sections are
+    /// appended, so a copy is validated, and the output must be that copy
+    /// followed by custom sections only, which is all validation would
+    /// check of them.
+    fn finish_debug(
+        &self,
+        collected: debug::Collected,
+        bytes: &[&[u8]],
+        wasm: Vec<u8>,
+        map: &debug::map::CodeMap,
+        warnings: &mut Vec<String>,
+        clock: &mut PhaseClock,
+    ) -> Result<debug::Finished, LinkError> {
+        if !collected.is_large() || parallel::workers() < 2 {
+            let finished = collected.finish(bytes, wasm, map, &self.debug, warnings)?;
+            clock.phase("rewrite debug information");
+            validate_output(&finished.wasm)?;
+            clock.phase("validate output");
+            return Ok(finished);
+        }
+        let module = wasm.clone();
+        let (finished, valid) = std::thread::scope(|scope| {
+            let valid = scope.spawn(|| validate_output(&module));
+            let finished = collected.finish(bytes, wasm, map, &self.debug, warnings);
+            (finished, valid.join())
+        });
+        let finished = finished?;
+        valid.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let changed = "the debug rewrite changed the module before its sections";
+        let appended = finished
+            .wasm
+            .strip_prefix(module.as_slice())
+            .ok_or_else(|| LinkError::InvalidOutput(changed.into()))?;
+        custom_sections_only(appended)?;
+        clock.phase("rewrite debug information and validate output");
+        Ok(finished)
     }
 
     /// A builtin or virtualizer may not take the intrinsics' module name.
