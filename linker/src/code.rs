@@ -307,11 +307,14 @@ pub fn rewrite_body(
     // The copy's offset less the original's, from the body's start.
     let mut shift = 0i64;
     let mut drift = |to: usize, from: usize| {
+        let Some(drifts) = drifts.as_deref_mut() else {
+            return;
+        };
         let now = to as i64 - from as i64;
-        if let Some(drifts) = drifts.as_deref_mut().filter(|_| now != shift) {
+        if now != shift {
             drifts.push((to as u32, from as u32));
+            shift = now;
         }
-        shift = now;
     };
     let mut rewriter = Rewriter::new(maps);
     let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
