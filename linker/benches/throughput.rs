@@ -331,19 +331,18 @@ fn main() {
                         // Medians over the runs, since one link's phases
                         // swing with page faults and scheduling.
                         for (how, linker) in [("rewritten", &auto), ("stripped", &stripped)] {
-                            let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+                            let mut phases: Vec<(&str, Vec<Duration>)> = Vec::new();
                             for _ in 0..runs {
                                 let report = linker.link(&bytes).expect("links").report;
                                 for (i, (phase, time)) in report.phases.iter().enumerate() {
                                     if phases.len() <= i {
-                                        phases.push((phase.to_string(), Vec::new()));
+                                        phases.push((phase, Vec::new()));
                                     }
-                                    phases[i].1.push(time.as_secs_f64() * 1e3);
+                                    phases[i].1.push(*time);
                                 }
                             }
-                            for (phase, mut times) in phases {
-                                times.sort_by(f64::total_cmp);
-                                let ms = times[times.len() / 2];
+                            for (phase, times) in phases {
+                                let ms = median(times).as_secs_f64() * 1e3;
                                 eprintln!("{name}, debug {how}: {phase}: {ms:.1} ms (median)");
                             }
                         }
