@@ -342,9 +342,6 @@ fn read_rows(
         }
         return Ok(());
     }
-    if std::env::var_os("DWARF_TRACE").is_some() {
-        eprintln!("FALLBACK after {} rows", scratch.len());
-    }
     let mut rows = program.rows();
     while let Some((header, row)) = rows.next_row()? {
         take(header, &Row::of(row))?;
