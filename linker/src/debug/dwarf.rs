@@ -172,6 +172,12 @@ fn write_as(
             ));
             Vec::new()
         });
+    out.reserve_exact(
+        sections
+            .iter()
+            .map(|(name, data)| name.len() + data.len() + 16)
+            .sum(),
+    );
     for (name, data) in sections {
         wasm_encoder::Section::append_to(
             &wasm_encoder::CustomSection {
@@ -246,9 +252,10 @@ fn below(seed: u64) -> impl FnMut(u64) -> u64 {
 /// line programs, which needs the rows. With `threads`, this thread walks
 /// the DIEs while another reads the rows; each then takes whatever is left,
 /// line programs first, so neither waits on the other but for the rows.
-/// When some input needs the converting path, or has a line table that
-/// cannot be read, `out` is left as it was and the rows read are handed
-/// back for that path.
+/// The output is written to a new buffer, which replaces `out` (the module
+/// is its first piece of copying). When some input needs the converting
+/// path, or has a line table that cannot be read, `out` is left as it was
+/// and the rows read are handed back for that path.
 fn patched<'m>(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
@@ -256,7 +263,8 @@ fn patched<'m>(
     threads: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), LinesRead<'m>> {
-    let was = out.len();
+    let module: &[u8] = out;
+    let mut buf = Vec::new();
     let loaded: Vec<usize> = reads
         .iter()
         .enumerate()
@@ -280,7 +288,9 @@ fn patched<'m>(
                     fast::Walk::work(walk);
                 }
             });
-            if let Some(walk) = walk.get_or_init(|| fast::walk(inputs, &loaded, map, out)) {
+            if let Some(walk) =
+                walk.get_or_init(|| fast::walk(inputs, &loaded, map, module, &mut buf))
+            {
                 walk.work();
             }
             if let Some(lines) = programs.wait() {
@@ -291,7 +301,7 @@ fn patched<'m>(
         });
         (walk.into_inner().flatten(), programs.into_inner().flatten())
     } else {
-        let walk = fast::walk(inputs, &loaded, map, out);
+        let walk = fast::walk(inputs, &loaded, map, module, &mut buf);
         if let Some(walk) = &walk {
             walk.work();
         }
@@ -304,14 +314,14 @@ fn patched<'m>(
     let walked = walk.and_then(fast::Walk::finish);
     let programs = programs.and_then(fast::Lines::finish);
     let done = match (walked, programs) {
-        (Some(walked), Some(programs)) => fast::finish(walked, &programs, out),
+        (Some(walked), Some(programs)) => fast::finish(walked, &programs, &mut buf, threads),
         _ => None,
     };
-    if done.is_none() {
-        out.truncate(was);
-    }
     match done {
-        Some(()) => Ok(()),
+        Some(()) => {
+            *out = buf;
+            Ok(())
+        }
         // Both arms above read the rows before getting here.
         None => Err(read.into_inner().unwrap_or_else(|| read_lines(reads, map))),
     }

@@ -186,15 +186,6 @@ impl Collected {
                 bodies: kept.bodies.clone(),
             })
             .collect();
-        // Tens of megabytes of DWARF: grow the module once, not by doubling.
-        // The rewritten sections come out about as large as the inputs';
-        // the slack covers lists that grew.
-        let input_size: usize = views
-            .iter()
-            .flat_map(|view| &view.sections)
-            .map(|(name, data)| name.len() + data.len() + 16)
-            .sum();
-        wasm.reserve_exact(input_size + input_size / 16);
         dwarf::rewrite_into(&views, map, warnings, &mut wasm);
         let source_map = match &options.source_map {
             Some(json) => Some(self.source_map(json, &wasm, map)?),

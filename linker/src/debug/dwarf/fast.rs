@@ -68,50 +68,80 @@ const UNSUPPORTED: &[&str] = &[
 const PART: usize = if cfg!(test) { 256 } else { 1 << 20 };
 
 /// The DIEs of the inputs `indices` (into `inputs`), to be patched for
-/// `map` by [`Walk::work`]. The output's `.debug_info` is appended to `out`
-/// as a custom section, its DIEs where they were in the inputs (one after
-/// another), so it is written once, straight into the module, and so are
-/// `.debug_abbrev` and `.debug_str`, which are only copied. The other
-/// sections come with [`finish`], after [`Lines::work`] has written the
-/// line programs (it needs every input's line rows, which can be read
-/// meanwhile). `None` when some input's DWARF is not of the shape this
-/// path handles; `out` may then have grown, and the caller cuts it back.
-pub(super) fn walk<'o, 'a>(
+/// `map` by [`Walk::work`], in a new output `buf`: the module `module`
+/// followed by the output's `.debug_info`, `.debug_abbrev` and
+/// `.debug_str` as custom sections, the DIEs where they were in the inputs
+/// (one after another), and room for what [`finish`] appends after
+/// [`Lines::work`] has written the line programs (it needs every input's
+/// line rows, which can be read meanwhile).
+///
+/// `buf` starts as zeros that are not yet memory: a fresh allocation is
+/// given its pages as they are first written, and that, for tens of
+/// megabytes, costs more than copying them. So nothing is copied here:
+/// the module, the tables and each part's units are copied by
+/// [`Walk::work`], on whichever thread takes them, each part's just before
+/// it is patched. `None` when some input's DWARF is not of the shape this
+/// path handles.
+pub(super) fn walk<'o, 'a: 'o>(
     inputs: &[DebugInput<'a>],
     indices: &[usize],
     map: &CodeMap,
-    out: &'o mut Vec<u8>,
+    module: &'o [u8],
+    buf: &'o mut Vec<u8>,
 ) -> Option<Walk<'o, 'a>> {
     let sections = indices
         .iter()
         .map(|&index| Some((index, InputSections::of(&inputs[index])?)))
         .collect::<Option<Vec<_>>>()?;
     let total = |of: Section| -> usize { sections.iter().map(|(_, s)| of(s).len()).sum() };
-    section_header(out, ".debug_info", total(|s| s.info))?;
-    let info_start = out.len();
-    for (_, input) in &sections {
-        out.extend_from_slice(input.info);
-    }
-    let info_end = out.len();
-    // The abbreviation and string tables are copied as they are, now, while
-    // another thread reads the line rows, rather than after everything else.
-    let tables: [(&str, Section); 2] = [(".debug_abbrev", |s| s.abbrev), (".debug_str", |s| s.str)];
-    for (name, of) in tables {
-        if total(of) > 0 {
-            section_header(out, name, total(of))?;
-            for (_, input) in &sections {
-                out.extend_from_slice(of(input));
-            }
+    let info_header = section_header(".debug_info", total(|s| s.info))?;
+    // The abbreviation and string tables, each input's after another.
+    let mut tables: Vec<(Vec<u8>, Vec<&'a [u8]>)> = Vec::new();
+    let of_abbrev: fn(&InputSections<'a>) -> &'a [u8] = |s| s.abbrev;
+    let of_str: fn(&InputSections<'a>) -> &'a [u8] = |s| s.str;
+    for (name, of) in [(".debug_abbrev", of_abbrev), (".debug_str", of_str)] {
+        let pieces: Vec<&'a [u8]> = sections.iter().map(|(_, s)| of(s)).collect();
+        let size = pieces.iter().map(|piece| piece.len()).sum();
+        if size > 0 {
+            tables.push((section_header(name, size)?, pieces));
         }
     }
-    let mut rest = &mut out[info_start..info_end];
+    let fixed = module.len()
+        + info_header.len()
+        + total(|s| s.info)
+        + tables
+            .iter()
+            .map(|(header, pieces)| header.len() + pieces.iter().map(|p| p.len()).sum::<usize>())
+            .sum::<usize>();
+    // What `finish` appends comes out about as large as the inputs'
+    // sections; room for that, and it grows if it has to.
+    let rest = total(|s| s.line) + total(|s| s.ranges) + total(|s| s.loc);
+    *buf = vec![0; fixed + rest + rest / 8 + 3 * 32];
+    let (module_out, rest) = buf.split_at_mut(module.len());
+    let mut copies = chunks(module_out, module);
+    let (header, rest) = rest.split_at_mut(info_header.len());
+    header.copy_from_slice(&info_header);
+    let info_start = module.len() + info_header.len();
+    let (mut info_out, mut rest) = rest.split_at_mut(total(|s| s.info));
+    for (table_header, pieces) in &tables {
+        let (header, after) = rest.split_at_mut(table_header.len());
+        header.copy_from_slice(table_header);
+        rest = after;
+        for piece in pieces {
+            let (table, after) = rest.split_at_mut(piece.len());
+            copies.extend(chunks(table, piece));
+            rest = after;
+        }
+    }
     let mut parts = Vec::new();
     let (mut abbrev, mut info, mut str) = (0usize, 0usize, 0usize);
     let mut walk = Walk {
+        copies: Default::default(),
         parts: Default::default(),
         done: Default::default(),
         count: 0,
         info_start,
+        end: fixed,
     };
     for (index, input) in &sections {
         let bases = Bases {
@@ -135,8 +165,8 @@ pub(super) fn walk<'o, 'a>(
             unit += 1;
             let end = units.position();
             if end - start >= PART || units.is_empty() {
-                let (bytes, after) = rest.split_at_mut(end - start);
-                rest = after;
+                let (bytes, after) = info_out.split_at_mut(end - start);
+                info_out = after;
                 parts.push(Part {
                     input: *index,
                     sections: input.clone(),
@@ -151,20 +181,34 @@ pub(super) fn walk<'o, 'a>(
         }
     }
     walk.count = parts.len();
-    // Taken from the back: the first parts first.
+    // Both are taken from the back: the first ones first.
     parts.reverse();
+    copies.reverse();
     walk.parts = Mutex::new(parts);
+    walk.copies = Mutex::new(copies);
     Some(walk)
+}
+
+/// How much of a copy one thread takes at a time.
+const COPY: usize = if cfg!(test) { 64 } else { 1 << 20 };
+
+/// `from` to be copied to `to` (as long), in pieces any thread may take.
+fn chunks<'o>(to: &'o mut [u8], from: &'o [u8]) -> Vec<(&'o mut [u8], &'o [u8])> {
+    to.chunks_mut(COPY).zip(from.chunks(COPY)).collect()
 }
 
 /// The walk of every input's DIEs, in parts any thread may take.
 pub(super) struct Walk<'o, 'a> {
+    /// Bytes not yet copied, the next last.
+    copies: Mutex<Vec<(&'o mut [u8], &'o [u8])>>,
     /// The parts not yet taken, the next last.
     parts: Mutex<Vec<Part<'o, 'a>>>,
     /// What each part taken gave, by its place among the parts.
     done: Mutex<Vec<(usize, Option<PartOut>)>>,
     count: usize,
     info_start: usize,
+    /// Where the sections [`finish`] appends start.
+    end: usize,
 }
 
 /// Some whole units of one input, and their copy in the output.
@@ -184,6 +228,10 @@ impl<'a> Walk<'_, 'a> {
     /// Walks parts until none is left; any number of threads may call it
     /// at once.
     pub(super) fn work(&self) {
+        // The guard goes with the closure: no copy is made under the lock.
+        while let Some((to, from)) = self.copies.lock().ok().and_then(|mut c| c.pop()) {
+            to.copy_from_slice(from);
+        }
         loop {
             let next = self.parts.lock().ok().and_then(|mut parts| {
                 let part = parts.pop()?;
@@ -216,6 +264,7 @@ impl<'a> Walk<'_, 'a> {
         done.sort_by_key(|(place, _)| *place);
         let mut walked = Walked {
             info_start: self.info_start,
+            end: self.end,
             ..Walked::default()
         };
         let (mut ranges_size, mut loc_size) = (0usize, 0usize);
@@ -243,8 +292,10 @@ impl<'a> Walk<'_, 'a> {
 }
 
 impl Part<'_, '_> {
-    /// Patches the part's units in the output.
+    /// Copies the part's units to the output and patches them there.
     fn walk(self) -> Option<PartOut> {
+        self.info
+            .copy_from_slice(self.sections.info.get(self.units.clone())?);
         // The part's lists come out about its share of the input's:
         // room for that, so they are not copied as they grow.
         let share = |section: &[u8]| {
@@ -371,11 +422,17 @@ fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<[Vec<u8>;
     program.finish()
 }
 
-/// The output's other `.debug_*` sections appended to `out` after what
-/// [`walk`] wrote there, with the line programs put where the units it
-/// copied point. `None` as for [`walk`].
-pub(super) fn finish(walked: Walked, programs: &Programs, out: &mut Vec<u8>) -> Option<()> {
-    let info = &mut out[walked.info_start..];
+/// The output's other `.debug_*` sections written to `buf` after what
+/// [`walk`] put there, with the line programs put where the units it
+/// copied point, and `buf` cut to its end. With `threads`, two threads
+/// copy them. `None` as for [`walk`].
+pub(super) fn finish(
+    walked: Walked,
+    programs: &Programs,
+    buf: &mut Vec<u8>,
+    threads: bool,
+) -> Option<()> {
+    let info = buf.get_mut(walked.info_start..)?;
     for &(at, base) in &walked.rebase {
         let offset = u32::from_le_bytes(info.get(at..at + 4)?.try_into().ok()?);
         patch(info, at, offset.checked_add(base)?);
@@ -387,11 +444,7 @@ pub(super) fn finish(walked: Walked, programs: &Programs, out: &mut Vec<u8>) -> 
         if *read != named {
             return None;
         }
-        patch(
-            &mut out[walked.info_start..],
-            at,
-            u32::try_from(line_size).ok()?,
-        );
+        patch(info, at, u32::try_from(line_size).ok()?);
         line.extend(program.iter().map(Vec::as_slice));
         line_size += program.iter().map(Vec::len).sum::<usize>();
     }
@@ -403,31 +456,66 @@ pub(super) fn finish(walked: Walked, programs: &Programs, out: &mut Vec<u8>) -> 
         ),
         (".debug_loc", walked.loc.iter().map(Vec::as_slice).collect()),
     ];
-    for (name, parts) in sections {
+    let mut headers = Vec::new();
+    for (name, parts) in &sections {
         let size = parts.iter().map(|part| part.len()).sum();
         if size > 0 {
-            section_header(out, name, size)?;
-            for part in parts {
-                out.extend_from_slice(part);
-            }
+            headers.push((section_header(name, size)?, parts));
         }
     }
+    let pieces: Vec<&[u8]> = headers
+        .iter()
+        .flat_map(|(header, parts)| std::iter::once(header.as_slice()).chain(parts.iter().copied()))
+        .collect();
+    let end = walked.end + pieces.iter().map(|piece| piece.len()).sum::<usize>();
+    if buf.len() < end {
+        buf.resize(end, 0);
+    }
+    buf.truncate(end);
+    let tail = &mut buf[walked.end..];
+    // Two halves of about the same size, the second on a thread of its own.
+    let half = tail.len() / 2;
+    let mut size = 0;
+    let split = pieces
+        .iter()
+        .position(|piece| {
+            size += piece.len();
+            size > half
+        })
+        .unwrap_or(pieces.len());
+    let (first, second) = pieces.split_at(if threads { split } else { pieces.len() });
+    let (to_first, to_second) = tail.split_at_mut(first.iter().map(|piece| piece.len()).sum());
+    std::thread::scope(|scope| {
+        if !second.is_empty() {
+            scope.spawn(|| copy_pieces(to_second, second));
+        }
+        copy_pieces(to_first, first);
+    });
     Some(())
 }
 
-/// Appends the start of a custom section called `name` with `size` bytes
-/// of contents, which the caller appends.
-fn section_header(out: &mut Vec<u8>, name: &str, size: usize) -> Option<()> {
+/// Copies `pieces` one after another to `to`, which is as long as they
+/// are together.
+fn copy_pieces(mut to: &mut [u8], pieces: &[&[u8]]) {
+    for piece in pieces {
+        let (here, rest) = to.split_at_mut(piece.len());
+        here.copy_from_slice(piece);
+        to = rest;
+    }
+}
+
+/// The start of a custom section called `name` with `size` bytes of
+/// contents, which the caller writes after it.
+fn section_header(name: &str, size: usize) -> Option<Vec<u8>> {
     use wasm_encoder::Encode;
-    let name_size = {
-        let mut encoded = Vec::new();
-        name.encode(&mut encoded);
-        encoded.len()
-    };
-    out.push(0);
-    u32::try_from(name_size + size).ok()?.encode(out);
-    name.encode(out);
-    Some(())
+    let mut encoded = Vec::new();
+    name.encode(&mut encoded);
+    let mut header = vec![0];
+    u32::try_from(encoded.len() + size)
+        .ok()?
+        .encode(&mut header);
+    header.extend_from_slice(&encoded);
+    Some(header)
 }
 
 /// One of an input's sections, picked out.
@@ -474,6 +562,8 @@ impl<'a> InputSections<'a> {
 pub(super) struct Walked {
     /// Where the output's `.debug_info` contents start.
     info_start: usize,
+    /// Where the sections [`finish`] appends start.
+    end: usize,
     /// Each part's range and location lists, in order: appended from
     /// where the parts wrote them rather than gathered first.
     ranges: Vec<Vec<u8>>,
