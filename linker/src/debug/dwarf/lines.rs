@@ -86,6 +86,14 @@ pub(super) struct Rows {
 }
 
 impl Rows {
+    /// Room for `rows` rows. Grown one push at a time, the rows of a large
+    /// module are copied at every doubling, and into fresh memory each
+    /// time, which costs more than reading them.
+    fn reserve(&mut self, rows: usize) {
+        self.addresses.reserve_exact(rows);
+        self.locs.reserve_exact(rows);
+    }
+
     fn push(&mut self, address: u64, loc: Option<Loc>) {
         self.addresses.push(address);
         self.locs.push(loc);
@@ -164,6 +172,9 @@ impl InputLines {
 /// line programs can look up any input's locations.
 pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
+    // Compilers spend about ten bytes of line program per row; room for a
+    // little more. Pages of it never written are never memory.
+    lines.rows.reserve(gimli::Section::reader(&read.debug_line).len() / 8);
     let mut interned = HashMap::new();
     let mut scratch = Vec::new();
     // Every unit's code ranges as (start, end, unit).
