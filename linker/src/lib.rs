@@ -546,10 +546,18 @@ fn emit_merged(
     record: bool,
 ) -> Result<emit::Emitted, LinkError> {
     let (name_section, mut warnings) = names::merge(modules, names, plan);
-    let bytes_in: usize = modules.iter().map(|m| m.bytes.len()).sum();
-    // Room for the inputs plus growth (re-encoded indices may take an extra
-    // byte, builtin functions are added): reallocating a buffer of this
-    // size would briefly need three times the memory.
+    // Debug sections never go through emission (they are rewritten after
+    // it, or dropped), and they can be most of an input.
+    let debug: usize = modules
+        .iter()
+        .flat_map(|m| &m.customs)
+        .filter(|c| debug::is_debug_section(c.name))
+        .map(|c| c.data.len())
+        .sum();
+    let bytes_in = modules.iter().map(|m| m.bytes.len()).sum::<usize>() - debug;
+    // Room for the rest of the inputs plus growth (re-encoded indices may
+    // take an extra byte, builtin functions are added): reallocating a
+    // buffer of this size would briefly need three times the memory.
     let capacity = bytes_in + bytes_in / 16 + 4096;
     let app_id = modules.len() - 1;
     let branch_hints = hints::read(&modules[app_id], &plan.maps[app_id], &mut warnings);
