@@ -174,7 +174,9 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
     let mut lines = InputLines::default();
     // Compilers spend about ten bytes of line program per row; room for a
     // little more. Pages of it never written are never memory.
-    lines.rows.reserve(gimli::Section::reader(&read.debug_line).len() / 8);
+    lines
+        .rows
+        .reserve(gimli::Section::reader(&read.debug_line).len() / 8);
     let mut interned = HashMap::new();
     let mut scratch = Vec::new();
     // Every unit's code ranges as (start, end, unit).
