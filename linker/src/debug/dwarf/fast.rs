@@ -27,8 +27,9 @@
 //! unchanged.
 //!
 //! The work is shared between threads in fixed pieces (parts of about
-//! [`PART`] bytes of units, one line program each), so the bytes written
-//! never depend on how many threads there are or which took what.
+//! [`PART`] bytes of units, one line program each, copies of [`COPY`]
+//! bytes), so the bytes written never depend on how many threads there
+//! are or which took what.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::collections::BTreeMap;
