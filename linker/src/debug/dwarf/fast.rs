@@ -78,12 +78,11 @@ const PART: usize = if cfg!(test) { 256 } else { 1 << 20 };
 ///
 /// `buf` starts as zeros that are not yet memory: the kernel supplies a
 /// fresh allocation's pages as they are first written, and writing tens
-/// of megabytes there costs several times what copying them within
-/// memory in use does. So nothing is copied here: the module, the tables
-/// and each part's units are copied by [`Walk::work`], on whichever
-/// thread takes them, each part's just before it is patched, while it is
-/// in cache. `None` when some input's DWARF is not of the shape this path
-/// handles.
+/// of megabytes there costs far more than writing memory in use. So
+/// nothing is copied here: the module, the tables and each part's units
+/// are copied by [`Walk::work`], on whichever thread takes them, each
+/// part's just before it is patched, while it is in cache. `None` when
+/// some input's DWARF is not of the shape this path handles.
 pub(super) fn walk<'o, 'a: 'o>(
     inputs: &[DebugInput<'a>],
     indices: &[usize],
