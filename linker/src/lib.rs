@@ -455,9 +455,9 @@ impl Linker {
     /// The output with its debug information rewritten, validated. With a
     /// megabyte or more of debug information, the module is validated
     /// beside the rewrite: it is final before its debug sections are
-    /// appended, so a copy is validated, and the output must be that copy
-    /// followed by custom sections only, which is all validation would
-    /// check of them.
+    /// appended, and the rewrite only reads it, so it is validated as it
+    /// is, and the output must be it followed by custom sections only,
+    /// which is all validation would check of them.
     fn finish_debug(
         &self,
         collected: debug::Collected,
@@ -468,16 +468,16 @@ impl Linker {
         clock: &mut PhaseClock,
     ) -> Result<debug::Finished, LinkError> {
         if !collected.is_large() || parallel::workers() < 2 {
-            let finished = collected.finish(bytes, wasm, map, &self.debug, warnings)?;
+            let finished = collected.finish(bytes, &wasm, map, &self.debug, warnings)?;
+            drop(wasm);
             clock.phase("rewrite debug information");
             validate_output(&finished.wasm)?;
             clock.phase("validate output");
             return Ok(finished);
         }
-        let module = wasm.clone();
         let (finished, valid) = std::thread::scope(|scope| {
-            let valid = scope.spawn(|| validate_output(&module));
-            let finished = collected.finish(bytes, wasm, map, &self.debug, warnings);
+            let valid = scope.spawn(|| validate_output(&wasm));
+            let finished = collected.finish(bytes, &wasm, map, &self.debug, warnings);
             (finished, valid.join())
         });
         let finished = finished?;
@@ -485,7 +485,7 @@ impl Linker {
         let changed = "the debug rewrite changed the module before its sections";
         let appended = finished
             .wasm
-            .strip_prefix(module.as_slice())
+            .strip_prefix(wasm.as_slice())
             .ok_or_else(|| LinkError::InvalidOutput(changed.into()))?;
         custom_sections_only(appended)?;
         clock.phase("rewrite debug information and validate output");

@@ -87,17 +87,18 @@ struct Context<'m> {
     map: &'m CodeMap,
 }
 
-/// Appends the output's `.debug_*` sections to the module `out`, as custom
-/// sections in a fixed order: the DWARF of every input that has some, with
-/// code addresses in the output's Code section. An input whose DWARF cannot
-/// be read is left out, with a warning.
+/// The output: the module `module` followed by the output's `.debug_*`
+/// sections, as custom sections in a fixed order: the DWARF of every input
+/// that has some, with code addresses in the output's Code section. An
+/// input whose DWARF cannot be read is left out, with a warning. The module
+/// is only read, so it can be validated meanwhile.
 pub(crate) fn rewrite_into(
     inputs: &[DebugInput<'_>],
     map: &CodeMap,
     warnings: &mut Vec<String>,
-    out: &mut Vec<u8>,
-) {
-    write_as(inputs, map, warnings, Path::Patched, out);
+    module: &[u8],
+) -> Vec<u8> {
+    write_as(inputs, map, warnings, Path::Patched, module).0
 }
 
 /// How the DWARF is rewritten.
@@ -109,17 +110,18 @@ enum Path {
     Converted,
 }
 
-/// [`rewrite_into`], taking `path`; says which path the sections took.
+/// [`rewrite_into`], taking `path`; also says which path the sections
+/// took.
 fn write_as(
     inputs: &[DebugInput<'_>],
     map: &CodeMap,
     warnings: &mut Vec<String>,
     path: Path,
-    out: &mut Vec<u8>,
-) -> Path {
+    module: &[u8],
+) -> (Vec<u8>, Path) {
     let reads: Vec<Option<gimli::read::Dwarf<Reader<'_>>>> = inputs.iter().map(load).collect();
     if reads.iter().all(Option::is_none) {
-        return path;
+        return (module.to_vec(), path);
     }
     let (context, failures) = if path == Path::Patched {
         let size: usize = inputs
@@ -128,8 +130,8 @@ fn write_as(
             .map(|(_, data)| data.len())
             .sum();
         let threads = size >= PARALLEL_DWARF && crate::parallel::workers() > 1;
-        match patched(inputs, &reads, map, threads, out) {
-            Ok(()) => return Path::Patched,
+        match patched(inputs, &reads, map, threads, module) {
+            Ok(out) => return (out, Path::Patched),
             Err(read) => read,
         }
     } else {
@@ -172,22 +174,22 @@ fn write_as(
             ));
             Vec::new()
         });
-    out.reserve_exact(
-        sections
-            .iter()
-            .map(|(name, data)| name.len() + data.len() + 16)
-            .sum(),
-    );
+    let size: usize = sections
+        .iter()
+        .map(|(name, data)| name.len() + data.len() + 16)
+        .sum();
+    let mut out = Vec::with_capacity(module.len() + size);
+    out.extend_from_slice(module);
     for (name, data) in sections {
         wasm_encoder::Section::append_to(
             &wasm_encoder::CustomSection {
                 name: name.into(),
                 data: data.into(),
             },
-            out,
+            &mut out,
         );
     }
-    Path::Converted
+    (out, Path::Converted)
 }
 
 /// [`write_as`] into nothing but the sections, and the sections read back:
@@ -199,8 +201,7 @@ fn rewrite_as(
     warnings: &mut Vec<String>,
     path: Path,
 ) -> (Vec<(String, Vec<u8>)>, Path) {
-    let mut out = Vec::new();
-    let path = write_as(inputs, map, warnings, path, &mut out);
+    let (out, path) = write_as(inputs, map, warnings, path, &[]);
     (sections_in(&out), path)
 }
 
@@ -252,18 +253,17 @@ fn below(seed: u64) -> impl FnMut(u64) -> u64 {
 /// line programs, which needs the rows. With `threads`, this thread walks
 /// the DIEs while another reads the rows; each then takes whatever is left,
 /// line programs first, so neither waits on the other but for the rows.
-/// The output is written to a new buffer, which replaces `out` (the module
-/// is its first piece of copying). When some input needs the converting
-/// path, or has a line table that cannot be read, `out` is left as it was
-/// and the rows read are handed back for that path.
+/// The output is a new buffer, which starts with a copy of `module` (the
+/// first pieces of copying). When some input needs the converting path, or
+/// has a line table that cannot be read, the rows read are handed back for
+/// that path instead.
 fn patched<'m>(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
     map: &'m CodeMap,
     threads: bool,
-    out: &mut Vec<u8>,
-) -> Result<(), LinesRead<'m>> {
-    let module: &[u8] = out;
+    module: &[u8],
+) -> Result<Vec<u8>, LinesRead<'m>> {
     let mut buf = Vec::new();
     let loaded: Vec<usize> = reads
         .iter()
@@ -318,10 +318,7 @@ fn patched<'m>(
         _ => None,
     };
     match done {
-        Some(()) => {
-            *out = buf;
-            Ok(())
-        }
+        Some(()) => Ok(buf),
         // Both arms above read the rows before getting here.
         None => Err(read.into_inner().unwrap_or_else(|| read_lines(reads, map))),
     }

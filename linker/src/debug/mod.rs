@@ -160,13 +160,13 @@ pub(crate) struct Finished {
 
 impl Collected {
     /// Rewrites the inputs' DWARF and the app's source map for the output
-    /// `wasm`, whose code came from the inputs as `map` says, and appends
-    /// the debug sections to it. `bytes` are the inputs' bytes, in the order
-    /// [`collect`] was given their modules.
+    /// module `module`, whose code came from the inputs as `map` says: the
+    /// output is the module followed by the debug sections. `bytes` are the
+    /// inputs' bytes, in the order [`collect`] was given their modules.
     pub fn finish(
         self,
         bytes: &[&[u8]],
-        mut wasm: Vec<u8>,
+        module: &[u8],
         map: &CodeMap,
         options: &Options,
         warnings: &mut Vec<String>,
@@ -186,7 +186,7 @@ impl Collected {
                 bodies: kept.bodies.clone(),
             })
             .collect();
-        dwarf::rewrite_into(&views, map, warnings, &mut wasm);
+        let mut wasm = dwarf::rewrite_into(&views, map, warnings, module);
         let source_map = match &options.source_map {
             Some(json) => Some(self.source_map(json, &wasm, map)?),
             None => None,
