@@ -6,13 +6,12 @@
 //! (`DW_AT_decl_file`, `DW_AT_call_file`), so the output program must keep
 //! every file at its index. gimli's writer merges equal entries, which
 //! would move them; copying the tables and appending what inlined code
-//! needs keeps every index. (LEB128 is written with `wasm_encoder`'s
-//! encoding, which is DWARF's too.)
+//! needs keeps every index. (LEB128 is encoded here; the tests hold it to
+//! `wasm_encoder`'s encoding, which is DWARF's too.)
 
 use std::collections::HashMap;
 
 use gimli::constants;
-use wasm_encoder::Encode;
 
 use super::bytes::Bytes;
 use super::lines::{usable, FileKey, Place, Program, ENCODING};
@@ -101,6 +100,12 @@ impl RawProgram {
             return None;
         }
         let header_length = header.u32()? as usize;
+        // The output's rows take about the input's opcodes' bytes: room
+        // for those and a little more, so that the buffer is not copied at
+        // every doubling. Bounded by the section, whatever the length says.
+        let opcodes = (length as usize)
+            .saturating_sub(6 + header_length)
+            .min(debug_line.len());
         let mut tables = header.sub(header_length)?;
         tables.skip(if version >= 4 { 5 } else { 4 })?;
         let opcode_base = tables.u8()?;
@@ -114,7 +119,7 @@ impl RawProgram {
             files: Vec::new(),
             file_index: HashMap::new(),
             file_count: 0,
-            ops: Vec::new(),
+            ops: Vec::with_capacity(opcodes + opcodes / 8),
             state: State::START,
             sequence: 0,
         };
@@ -200,7 +205,7 @@ impl RawProgram {
     /// An extended opcode with `operands`.
     fn extended(&mut self, opcode: u8, operands: &[u8]) {
         self.ops.push(0);
-        (1 + operands.len() as u64).encode(&mut self.ops);
+        uleb(&mut self.ops, 1 + operands.len() as u64);
         self.ops.push(opcode);
         self.ops.extend_from_slice(operands);
     }
@@ -233,7 +238,7 @@ impl Program for RawProgram {
         self.file_count += 1;
         self.files.extend_from_slice(name);
         self.files.push(0);
-        directory_index.encode(&mut self.files);
+        uleb(&mut self.files, directory_index);
         self.files.extend_from_slice(&[0, 0]);
         self.file_index
             .insert((directory, name.clone()), self.file_count);
@@ -261,7 +266,7 @@ impl Program for RawProgram {
         }
         if row.discriminator != 0 {
             let mut operand = Vec::new();
-            row.discriminator.encode(&mut operand);
+            uleb(&mut operand, row.discriminator);
             self.extended(DW_LNE_SET_DISCRIMINATOR, &operand);
         }
         if row.prologue_end {
@@ -304,21 +309,26 @@ impl Program for RawProgram {
     }
 }
 
-/// Appends `value` as a ULEB128. Almost every operand of a row fits in one
-/// byte, which is written without the general encoder.
-fn uleb(ops: &mut Vec<u8>, value: u64) {
-    match value {
-        0..0x80 => ops.push(value as u8),
-        _ => value.encode(ops),
+/// Appends `value` as a ULEB128. Written here rather than through the
+/// general encoder: a row's operands are one or two bytes, and Rust's line
+/// advances (inlined code jumps between files) are mostly two, where the
+/// general encoder's call costs several times the bytes.
+fn uleb(ops: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        ops.push(value as u8 | 0x80);
+        value >>= 7;
     }
+    ops.push(value as u8);
 }
 
 /// Appends `value` as an SLEB128, likewise.
-fn sleb(ops: &mut Vec<u8>, value: i64) {
-    match value {
-        -0x40..0x40 => ops.push(value as u8 & 0x7f),
-        _ => value.encode(ops),
+fn sleb(ops: &mut Vec<u8>, mut value: i64) {
+    // Done when what is left is all sign: the byte's bit 6 then says it.
+    while !(-0x40..0x40).contains(&value) {
+        ops.push(value as u8 | 0x80);
+        value >>= 7;
     }
+    ops.push(value as u8 & 0x7f);
 }
 
 /// Emits one special opcode (after a `DW_LNS_const_add_pc` if that is what
@@ -357,14 +367,16 @@ mod tests {
 
     #[test]
     fn short_leb128_is_the_general_encoding() {
-        let unsigned = (0..300u64).chain([u64::from(u32::MAX), u64::MAX]);
+        let unsigned =
+            (0..20_000u64).chain([u64::from(u32::MAX), u64::MAX, 1 << 63, (1 << 63) - 1]);
         for value in unsigned {
             let (mut short, mut general) = (Vec::new(), Vec::new());
             uleb(&mut short, value);
             value.encode(&mut general);
             assert_eq!(short, general, "{value}");
         }
-        let signed = (-300..300i64).chain([i64::MIN, i64::MAX]);
+        let signed =
+            (-20_000..20_000i64).chain([i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 62), 1 << 62]);
         for value in signed {
             let (mut short, mut general) = (Vec::new(), Vec::new());
             sleb(&mut short, value);
