@@ -31,6 +31,8 @@ pub(super) struct Forward {
     /// Each stretch's `from.end`, apart: searches read only these, which
     /// stay in cache where whole stretches would not.
     stretch_ends: Arc<[u64]>,
+    /// Each stretch's `from.start`, apart, likewise.
+    stretch_starts: Arc<[u64]>,
     /// The input's function bodies, so that a range is mapped function by
     /// function (functions may be reordered).
     bodies: Arc<[Range<u64>]>,
@@ -43,6 +45,11 @@ pub(super) struct Forward {
     /// Whether the stretches' ends rise with their starts (they do unless
     /// stretches overlap), which the remembered search needs.
     monotonic: bool,
+    /// Whether the stretches follow one another without overlapping on
+    /// both sides, input and output: then a range's hull runs from the
+    /// first stretch it touches to the last, and the ones between need not
+    /// be read. (Code that a link moves keeps its order within an input.)
+    separate: bool,
 }
 
 impl Forward {
@@ -70,21 +77,32 @@ impl Forward {
                 copy,
             });
         }
-        stretches.sort_by_key(|s| (s.from.start, s.out.start));
-        let mut bodies: Vec<Range<u64>> = bodies
+        let bodies = bodies
             .iter()
             .map(|b| u64::from(b.start)..u64::from(b.end))
             .collect();
+        Forward::of(stretches, bodies)
+    }
+
+    /// The forward map of the stretches `stretches` of an input whose
+    /// function bodies are `bodies`, both in any order.
+    fn of(mut stretches: Vec<Stretch>, mut bodies: Vec<Range<u64>>) -> Forward {
+        stretches.sort_by_key(|s| (s.from.start, s.out.start));
         bodies.sort_by_key(|b| b.start);
         let monotonic = stretches.windows(2).all(|w| w[0].from.end <= w[1].from.end);
+        let separate = stretches
+            .windows(2)
+            .all(|w| w[0].from.end <= w[1].from.start && w[0].out.end <= w[1].out.start);
         Forward {
             stretch_ends: stretches.iter().map(|s| s.from.end).collect(),
+            stretch_starts: stretches.iter().map(|s| s.from.start).collect(),
             stretches: stretches.into(),
             body_ends: bodies.iter().map(|b| b.end).collect(),
             bodies: bodies.into(),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
             monotonic,
+            separate,
         }
     }
 
@@ -94,11 +112,13 @@ impl Forward {
         Forward {
             stretches: Arc::clone(&self.stretches),
             stretch_ends: Arc::clone(&self.stretch_ends),
+            stretch_starts: Arc::clone(&self.stretch_starts),
             bodies: Arc::clone(&self.bodies),
             body_ends: Arc::clone(&self.body_ends),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
             monotonic: self.monotonic,
+            separate: self.separate,
         }
     }
 
@@ -217,6 +237,26 @@ impl Forward {
                 );
             }
         }
+        // The part of stretch `s` that `range` covers, in the output.
+        let piece = |s: &Stretch| {
+            if s.copy {
+                let begin = s.out.start + (range.start.max(s.from.start) - s.from.start);
+                let end = s.out.start + (range.end.min(s.from.end) - s.from.start);
+                begin..end
+            } else {
+                s.out.clone()
+            }
+        };
+        if self.separate {
+            // Every stretch from `first` up to the first starting at or
+            // past the range's end overlaps it; their pieces rise.
+            let last = gallop(&self.stretch_starts, first, |start| start < range.end);
+            if last <= first {
+                return None;
+            }
+            let hull = piece(&self.stretches[first]).start..piece(&self.stretches[last - 1]).end;
+            return Some(hull).filter(|h| !h.is_empty());
+        }
         for s in self.stretches[first..]
             .iter()
             .take_while(|s| s.from.start < range.end)
@@ -224,13 +264,7 @@ impl Forward {
             if s.from.end <= range.start {
                 continue;
             }
-            let piece = if s.copy {
-                let begin = s.out.start + (range.start.max(s.from.start) - s.from.start);
-                let end = s.out.start + (range.end.min(s.from.end) - s.from.start);
-                begin..end
-            } else {
-                s.out.clone()
-            };
+            let piece = piece(s);
             hull = Some(match hull {
                 Some(h) => h.start.min(piece.start)..h.end.max(piece.end),
                 None => piece,
@@ -274,7 +308,60 @@ fn gallop(items: &[u64], hint: usize, below: impl Fn(u64) -> bool) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::gallop;
+    use super::{gallop, Forward, Stretch};
+    use std::ops::Range;
+
+    /// When stretches neither overlap nor cross, a hull is read off the
+    /// first and the last stretch a range touches: it must be what
+    /// reading every stretch between gives, for every range, whether
+    /// stretches are copies or single instructions, with gaps on either
+    /// side (code removed, code inserted) and ranges across functions.
+    #[test]
+    fn separate_stretches_give_the_hull_every_stretch_gives() {
+        let mut next = crate::debug::dwarf::below(5);
+        let mut fast_paths = 0;
+        for _ in 0..200 {
+            let (mut from, mut out) = (next(4), next(4));
+            let mut stretches = Vec::new();
+            for _ in 0..next(12) {
+                from += next(3);
+                out += next(3);
+                let copy = next(3) > 0;
+                let length = 1 + next(6);
+                let (from_len, out_len) = if copy { (length, length) } else { (1, length) };
+                stretches.push(Stretch {
+                    from: from..from + from_len,
+                    out: out..out + out_len,
+                    copy,
+                });
+                from += from_len;
+                out += out_len;
+            }
+            let mut bodies: Vec<Range<u64>> = Vec::new();
+            let mut start = 0;
+            while start < from + 4 {
+                let end = start + 1 + next(20);
+                bodies.push(start..end);
+                start = end + next(2);
+            }
+            let fast = Forward::of(stretches.clone(), bodies.clone());
+            let mut slow = Forward::of(stretches, bodies);
+            assert!(fast.separate);
+            slow.separate = false;
+            for start in 0..from + 4 {
+                for end in start..from + 5 {
+                    assert_eq!(
+                        fast.range(start..end),
+                        slow.range(start..end),
+                        "{start}..{end}"
+                    );
+                    fast_paths += usize::from(!fast.range(start..end).is_empty());
+                }
+                assert_eq!(fast.point(start), slow.point(start), "{start}");
+            }
+        }
+        assert!(fast_paths > 10_000);
+    }
 
     /// Searching outward from any hint must find what searching the whole
     /// slice finds, for every address, in sorted items with repeats.
