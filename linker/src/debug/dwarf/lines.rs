@@ -126,16 +126,25 @@ impl Rows {
 
     /// The location covering address `address`.
     fn at(&self, address: u64) -> Option<&Loc> {
-        match self.position(|a| a <= address) {
-            (sequence, row) if row > self.spans.get(sequence)?.start => self.locs[row - 1].as_ref(),
-            _ => None,
-        }
+        self.covering(address..address).0
     }
 
-    /// The rows strictly inside `range`: where the location changes.
-    fn inside(&self, range: Range<u64>) -> impl Iterator<Item = (u64, Option<&Loc>)> {
-        self.from(self.position(|a| a <= range.start))
-            .take_while(move |(address, _)| *address < range.end)
+    /// The location covering `range.start`, and the rows strictly inside
+    /// `range` (where the location changes): what a copied stretch of code
+    /// needs, with one search.
+    fn covering(
+        &self,
+        range: Range<u64>,
+    ) -> (Option<&Loc>, impl Iterator<Item = (u64, Option<&Loc>)>) {
+        let (sequence, row) = self.position(|a| a <= range.start);
+        let at = match self.spans.get(sequence) {
+            Some(span) if row > span.start => self.locs[row - 1].as_ref(),
+            _ => None,
+        };
+        let inside = self
+            .from((sequence, row))
+            .take_while(move |(address, _)| *address < range.end);
+        (at, inside)
     }
 }
 
@@ -145,9 +154,12 @@ impl InputLines {
         self.rows.at(address)
     }
 
-    /// The rows strictly inside `range`: where the location changes.
-    fn inside(&self, range: Range<u64>) -> impl Iterator<Item = (u64, Option<&Loc>)> {
-        self.rows.inside(range)
+    /// [`Rows::covering`] of the rows.
+    fn covering(
+        &self,
+        range: Range<u64>,
+    ) -> (Option<&Loc>, impl Iterator<Item = (u64, Option<&Loc>)>) {
+        self.rows.covering(range)
     }
 
     /// The unit whose code holds input address `address` (the first, if
@@ -702,12 +714,14 @@ fn body_rows<'c>(context: &'c Context<'_>, body: Range<u32>, each: impl FnMut(u3
             }
             Source::Copy(origin) => {
                 let from = u64::from(origin.offset) + u64::from(start - mark.out);
-                let loc = loc_at(context, origin.input, from);
-                rows.push(start, loc.or_else(&mut site));
                 let Some(Some(lines)) = context.lines.get(origin.input as usize) else {
+                    rows.push(start, site());
                     continue;
                 };
-                for (address, loc) in lines.inside(from..from + u64::from(end - start)) {
+                let (loc, inside) = lines.covering(from..from + u64::from(end - start));
+                let loc = loc.map(|loc| (origin.input as usize, loc));
+                rows.push(start, loc.or_else(&mut site));
+                for (address, loc) in inside {
                     let at = start + (address - from) as u32;
                     let loc = loc.map(|loc| (origin.input as usize, loc));
                     rows.push(at, loc.or_else(&mut site));
@@ -809,7 +823,9 @@ mod tests {
                 );
                 for end in address..address + 9 {
                     let last = expected.partition_point(|r| r.0 < end);
-                    let inside: Vec<_> = sorted.inside(address..end).map(owned).collect();
+                    let (covering, inside) = sorted.covering(address..end);
+                    assert_eq!(covering.copied(), at, "case {case} at {address}: {rows:?}");
+                    let inside: Vec<_> = inside.map(owned).collect();
                     assert_eq!(inside, expected[i..last.max(i)], "case {case}: {rows:?}");
                 }
             }
