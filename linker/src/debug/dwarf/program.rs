@@ -165,7 +165,13 @@ impl RawProgram {
     /// The program's bytes in two pieces, its header and then its
     /// opcodes, so that they are copied once, into the output, rather than
     /// first joined.
-    pub(super) fn finish(self) -> Option<[Vec<u8>; 2]> {
+    pub(super) fn finish(mut self) -> Option<[Vec<u8>; 2]> {
+        // The room `new` gave the opcodes follows the input program, which
+        // any number of units may name: finished programs wait for the
+        // rest, so what they keep must be what they hold.
+        if self.ops.capacity() > 2 * self.ops.len() {
+            self.ops.shrink_to_fit();
+        }
         let mut header = Vec::with_capacity(32 + self.directories.len() + self.files.len());
         header.extend_from_slice(&[0; 4]);
         header.extend_from_slice(&self.version.to_le_bytes());
@@ -362,8 +368,44 @@ fn special(ops: &mut Vec<u8>, address_delta: u64, line_delta: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{sleb, uleb};
+    use super::{sleb, uleb, RawProgram, OPCODE_BASE, STANDARD_OPCODE_LENGTHS};
+    use crate::debug::dwarf::lines::{Place, Program};
     use wasm_encoder::Encode;
+
+    /// A program's opcode buffer starts with room for its input's
+    /// opcodes, but a finished one keeps only what it holds: a hostile
+    /// module may have many units name one large program.
+    #[test]
+    fn a_finished_program_keeps_no_room_it_did_not_use() {
+        let opcodes = vec![1u8; 1 << 16];
+        let mut tables = vec![1, 1, 1, (-5i8) as u8, 14, OPCODE_BASE];
+        tables.extend_from_slice(&STANDARD_OPCODE_LENGTHS);
+        tables.extend_from_slice(b"\0a.c\0\0\0\0\0");
+        let mut section = Vec::new();
+        let length = 2 + 4 + tables.len() + opcodes.len();
+        section.extend_from_slice(&(length as u32).to_le_bytes());
+        section.extend_from_slice(&4u16.to_le_bytes());
+        section.extend_from_slice(&(tables.len() as u32).to_le_bytes());
+        section.extend_from_slice(&tables);
+        section.extend_from_slice(&opcodes);
+        let mut program = RawProgram::new(&section, 0, b"/src").expect("header read");
+        assert!(program.ops.capacity() >= opcodes.len());
+        program.begin(0x40);
+        let place = Place {
+            file: 1,
+            line: 7,
+            column: 3,
+            is_stmt: true,
+            prologue_end: false,
+            epilogue_begin: false,
+            discriminator: 0,
+        };
+        program.row(2, place);
+        program.end(9);
+        let [_, ops] = program.finish().expect("finished");
+        assert!(!ops.is_empty());
+        assert!(ops.capacity() < 1024, "{} bytes kept", ops.capacity());
+    }
 
     #[test]
     fn short_leb128_is_the_general_encoding() {
