@@ -83,6 +83,10 @@ pub(super) struct Rows {
     starts: Vec<u64>,
     /// Each sequence's rows, in the order of `starts`.
     spans: Vec<Range<usize>>,
+    /// Where each sequence read so far ends (one past its `None`), noted
+    /// as rows are pushed so that finding the sequences does not read
+    /// every location again; [`sort_rows`] turns them into `spans`.
+    ends: Vec<usize>,
 }
 
 impl Rows {
@@ -95,8 +99,12 @@ impl Rows {
     }
 
     fn push(&mut self, address: u64, loc: Option<Loc>) {
+        let end = loc.is_none();
         self.addresses.push(address);
         self.locs.push(loc);
+        if end {
+            self.ends.push(self.addresses.len());
+        }
     }
 
     /// Where rows in address order stop being `below`: the sequence, and
@@ -250,30 +258,41 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
 /// when a sequence's rows rise and no two sequences overlap: that sort,
 /// done without comparing or moving rows. Anything else is sorted row by
 /// row, into one sequence.
+///
+/// A `None` only ever ends a sequence, so within one every row but the
+/// last has a location: whether the rows rise is read off their addresses
+/// and the locations at the sequences' edges, not every location again
+/// (a pass over all of them was most of this function's time).
 pub(super) fn sort_rows(rows: Rows) -> Rows {
     let Rows {
-        addresses, locs, ..
+        addresses,
+        locs,
+        ends,
+        ..
     } = &rows;
     let key = |i: usize| (addresses[i], locs[i].is_some());
-    let mut spans: Vec<Range<usize>> = Vec::new();
+    let mut spans: Vec<Range<usize>> = Vec::with_capacity(ends.len() + 1);
     let mut start = 0;
-    for (i, loc) in locs.iter().enumerate() {
-        if loc.is_none() {
-            spans.push(start..i + 1);
-            start = i + 1;
-        }
+    for &end in ends {
+        spans.push(start..end);
+        start = end;
     }
     if start < locs.len() {
         spans.push(start..locs.len());
     }
     spans.sort_by_key(|span| addresses[span.start]);
-    let rising = |span: &Range<usize>| span.clone().skip(1).all(|i| key(i - 1) <= key(i));
+    let rising = |span: &Range<usize>| {
+        let last = span.end - 1;
+        addresses[span.start..last].windows(2).all(|w| w[0] <= w[1])
+            && (last == span.start || key(last - 1) <= key(last))
+    };
     let joined = |w: &[Range<usize>]| key(w[0].end - 1) <= key(w[1].start);
     if spans.iter().all(rising) && spans.windows(2).all(joined) {
         let starts = spans.iter().map(|span| addresses[span.start]).collect();
         return Rows {
             starts,
             spans,
+            ends: Vec::new(),
             ..rows
         };
     }
@@ -287,6 +306,7 @@ pub(super) fn sort_rows(rows: Rows) -> Rows {
             .then_some(0..order.len())
             .into_iter()
             .collect(),
+        ends: Vec::new(),
     }
 }
 
@@ -781,8 +801,9 @@ mod tests {
     }
 
     /// Sequences put in order must give what sorting every row gives,
-    /// whether they lie apart, touch, overlap or repeat an address: the
-    /// same rows in the same order, and the same answer to every lookup.
+    /// whether they lie apart, touch, overlap or repeat an address, and
+    /// when the last one has no end: the same rows in the same order, and
+    /// the same answer to every lookup.
     #[test]
     fn sorting_sequences_is_sorting_rows() {
         let mut next = crate::debug::dwarf::below(7);
@@ -802,6 +823,10 @@ mod tests {
                     address += next(3);
                 }
                 rows.push((address + next(2), None));
+            }
+            // Every fifth case, the last sequence read lacks its end.
+            if case % 5 == 0 {
+                rows.pop();
             }
             let mut expected = rows.clone();
             expected.sort_by_key(|(address, loc)| (*address, loc.is_some()));
