@@ -81,12 +81,11 @@ pub(super) struct Rows {
     locs: Vec<Option<Loc>>,
     /// Each sequence's first address, in address order.
     starts: Vec<u64>,
-    /// Each sequence's rows, in the order of `starts`.
+    /// Each sequence's rows, in the order of `starts`. While rows are
+    /// read, the sequences ended so far, in the order read: each is noted
+    /// as its `None` is pushed, so that [`sort_rows`] need not read every
+    /// location again to find them.
     spans: Vec<Range<usize>>,
-    /// Where each sequence read so far ends (one past its `None`), noted
-    /// as rows are pushed so that finding the sequences does not read
-    /// every location again; [`sort_rows`] turns them into `spans`.
-    ends: Vec<usize>,
 }
 
 impl Rows {
@@ -103,7 +102,8 @@ impl Rows {
         self.addresses.push(address);
         self.locs.push(loc);
         if end {
-            self.ends.push(self.addresses.len());
+            let start = self.spans.last().map_or(0, |span| span.end);
+            self.spans.push(start..self.addresses.len());
         }
     }
 
@@ -267,16 +267,11 @@ pub(super) fn sort_rows(rows: Rows) -> Rows {
     let Rows {
         addresses,
         locs,
-        ends,
+        mut spans,
         ..
-    } = &rows;
+    } = rows;
     let key = |i: usize| (addresses[i], locs[i].is_some());
-    let mut spans: Vec<Range<usize>> = Vec::with_capacity(ends.len() + 1);
-    let mut start = 0;
-    for &end in ends {
-        spans.push(start..end);
-        start = end;
-    }
+    let start = spans.last().map_or(0, |span| span.end);
     if start < locs.len() {
         spans.push(start..locs.len());
     }
@@ -290,10 +285,10 @@ pub(super) fn sort_rows(rows: Rows) -> Rows {
     if spans.iter().all(rising) && spans.windows(2).all(joined) {
         let starts = spans.iter().map(|span| addresses[span.start]).collect();
         return Rows {
+            addresses,
+            locs,
             starts,
             spans,
-            ends: Vec::new(),
-            ..rows
         };
     }
     let mut order: Vec<usize> = (0..locs.len()).collect();
@@ -306,7 +301,6 @@ pub(super) fn sort_rows(rows: Rows) -> Rows {
             .then_some(0..order.len())
             .into_iter()
             .collect(),
-        ends: Vec::new(),
     }
 }
 
