@@ -471,7 +471,7 @@ fn rebuild(
                     recorder.as_deref_mut(),
                 )?;
                 out.push(10);
-                leb(&mut out, code.len() as u32);
+                crate::leb128::unsigned(&mut out, code.len() as u64);
                 out.extend_from_slice(&code);
             }
             0 if custom_name(&wasm[contents..end]) == Some(crate::hints::SECTION) => {
@@ -618,18 +618,6 @@ fn usize_range(range: Range<u64>) -> Range<usize> {
 /// The size of `value` as an unsigned LEB128.
 fn leb_len(value: u32) -> u32 {
     let mut out = Vec::new();
-    leb(&mut out, value);
+    crate::leb128::unsigned(&mut out, u64::from(value));
     out.len() as u32
-}
-
-fn leb(out: &mut Vec<u8>, mut value: u32) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }

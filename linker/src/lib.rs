@@ -71,6 +71,7 @@ pub(crate) mod info;
 pub(crate) mod inline;
 pub(crate) mod input;
 pub(crate) mod intrinsics;
+pub(crate) mod leb128;
 pub(crate) mod names;
 pub(crate) mod parallel;
 pub(crate) mod plan;

@@ -6,8 +6,7 @@
 //! (`DW_AT_decl_file`, `DW_AT_call_file`), so the output program must keep
 //! every file at its index. gimli's writer merges equal entries, which
 //! would move them; copying the tables and appending what inlined code
-//! needs keeps every index. (LEB128 is encoded here; the tests hold it to
-//! `wasm_encoder`'s encoding, which is DWARF's too.)
+//! needs keeps every index. (LEB128 is written by [`crate::leb128`].)
 
 use std::collections::HashMap;
 
@@ -15,6 +14,7 @@ use gimli::constants;
 
 use super::bytes::Bytes;
 use super::lines::{usable, FileKey, Place, Program, ENCODING};
+use crate::leb128;
 
 /// Line program opcodes as bytes, for this writer and for the reader of
 /// [`super::rows`] to match on.
@@ -204,14 +204,14 @@ impl RawProgram {
     fn advance(&mut self, delta: u64) {
         if delta > 0 {
             self.ops.push(DW_LNS_ADVANCE_PC);
-            uleb(&mut self.ops, delta);
+            leb128::unsigned(&mut self.ops, delta);
         }
     }
 
     /// An extended opcode with `operands`.
     fn extended(&mut self, opcode: u8, operands: &[u8]) {
         self.ops.push(0);
-        uleb(&mut self.ops, 1 + operands.len() as u64);
+        leb128::unsigned(&mut self.ops, 1 + operands.len() as u64);
         self.ops.push(opcode);
         self.ops.extend_from_slice(operands);
     }
@@ -244,7 +244,7 @@ impl Program for RawProgram {
         self.file_count += 1;
         self.files.extend_from_slice(name);
         self.files.push(0);
-        uleb(&mut self.files, directory_index);
+        leb128::unsigned(&mut self.files, directory_index);
         self.files.extend_from_slice(&[0, 0]);
         self.file_index
             .insert((directory, name.clone()), self.file_count);
@@ -261,18 +261,18 @@ impl Program for RawProgram {
     fn row(&mut self, offset: u64, row: Place<u64>) {
         if row.file != self.state.file {
             self.ops.push(DW_LNS_SET_FILE);
-            uleb(&mut self.ops, row.file);
+            leb128::unsigned(&mut self.ops, row.file);
         }
         if row.column != self.state.column {
             self.ops.push(DW_LNS_SET_COLUMN);
-            uleb(&mut self.ops, row.column);
+            leb128::unsigned(&mut self.ops, row.column);
         }
         if row.is_stmt != self.state.is_stmt {
             self.ops.push(DW_LNS_NEGATE_STMT);
         }
         if row.discriminator != 0 {
             let mut operand = Vec::new();
-            uleb(&mut operand, row.discriminator);
+            leb128::unsigned(&mut operand, row.discriminator);
             self.extended(DW_LNE_SET_DISCRIMINATOR, &operand);
         }
         if row.prologue_end {
@@ -294,7 +294,7 @@ impl Program for RawProgram {
             self.advance(address_delta);
             if line_delta != 0 {
                 self.ops.push(DW_LNS_ADVANCE_LINE);
-                sleb(&mut self.ops, line_delta);
+                leb128::signed(&mut self.ops, line_delta);
             }
             self.ops.push(DW_LNS_COPY);
         }
@@ -313,28 +313,6 @@ impl Program for RawProgram {
         self.extended(DW_LNE_END_SEQUENCE, &[]);
         self.state = State::START;
     }
-}
-
-/// Appends `value` as a ULEB128. Written here rather than through the
-/// general encoder: a row's operands are one or two bytes, and Rust's line
-/// advances (inlined code jumps between files) are mostly two, where the
-/// general encoder's call costs several times the bytes.
-fn uleb(ops: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        ops.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    ops.push(value as u8);
-}
-
-/// Appends `value` as an SLEB128, likewise.
-fn sleb(ops: &mut Vec<u8>, mut value: i64) {
-    // Done when what is left is all sign: the byte's bit 6 then says it.
-    while !(-0x40..0x40).contains(&value) {
-        ops.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    ops.push(value as u8 & 0x7f);
 }
 
 /// Emits one special opcode (after a `DW_LNS_const_add_pc` if that is what
@@ -368,9 +346,8 @@ fn special(ops: &mut Vec<u8>, address_delta: u64, line_delta: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{sleb, uleb, RawProgram, OPCODE_BASE, STANDARD_OPCODE_LENGTHS};
+    use super::{RawProgram, OPCODE_BASE, STANDARD_OPCODE_LENGTHS};
     use crate::debug::dwarf::lines::{Place, Program};
-    use wasm_encoder::Encode;
 
     /// A program's opcode buffer starts with room for its input's
     /// opcodes, but a finished one keeps only what it holds: a hostile
@@ -405,25 +382,5 @@ mod tests {
         let [_, ops] = program.finish().expect("finished");
         assert!(!ops.is_empty());
         assert!(ops.capacity() < 1024, "{} bytes kept", ops.capacity());
-    }
-
-    #[test]
-    fn short_leb128_is_the_general_encoding() {
-        let unsigned =
-            (0..20_000u64).chain([u64::from(u32::MAX), u64::MAX, 1 << 63, (1 << 63) - 1]);
-        for value in unsigned {
-            let (mut short, mut general) = (Vec::new(), Vec::new());
-            uleb(&mut short, value);
-            value.encode(&mut general);
-            assert_eq!(short, general, "{value}");
-        }
-        let signed =
-            (-20_000..20_000i64).chain([i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 62), 1 << 62]);
-        for value in signed {
-            let (mut short, mut general) = (Vec::new(), Vec::new());
-            sleb(&mut short, value);
-            value.encode(&mut general);
-            assert_eq!(short, general, "{value}");
-        }
     }
 }

@@ -1,0 +1,50 @@
+//! LEB128 written in place, for writers whose values are mostly one or
+//! two bytes (line program rows, the sizes the descriptor pass writes and
+//! measures), where a call into the general encoder costs several times
+//! the bytes. The encoding is `wasm_encoder`'s, which is also DWARF's; the
+//! tests hold it to that.
+
+/// Appends `value` as an unsigned LEB128.
+pub(crate) fn unsigned(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Appends `value` as a signed LEB128.
+pub(crate) fn signed(out: &mut Vec<u8>, mut value: i64) {
+    // Done when what is left is all sign: the byte's bit 6 then says it.
+    while !(-0x40..0x40).contains(&value) {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8 & 0x7f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{signed, unsigned};
+    use wasm_encoder::Encode;
+
+    #[test]
+    fn leb128_is_the_general_encoding() {
+        let unsigned_values =
+            (0..20_000u64).chain([u64::from(u32::MAX), u64::MAX, 1 << 63, (1 << 63) - 1]);
+        for value in unsigned_values {
+            let (mut short, mut general) = (Vec::new(), Vec::new());
+            unsigned(&mut short, value);
+            value.encode(&mut general);
+            assert_eq!(short, general, "{value}");
+        }
+        let signed_values =
+            (-20_000..20_000i64).chain([i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 62), 1 << 62]);
+        for value in signed_values {
+            let (mut short, mut general) = (Vec::new(), Vec::new());
+            signed(&mut short, value);
+            value.encode(&mut general);
+            assert_eq!(short, general, "{value}");
+        }
+    }
+}
