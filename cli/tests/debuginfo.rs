@@ -12,12 +12,19 @@
 //!   file:line the input's line table gives that instruction — the app's
 //!   own code and the builtin's code inlined into it alike; and every
 //!   instruction of the app that survives is among them;
+//! - every such instruction that is in a function of its own (not inlined
+//!   by the link) has, by the output's DIEs, the chain of frames the
+//!   input's DIEs give it: its function, and the functions the compiler
+//!   inlined into it with their call sites (`DW_TAG_subprogram` and
+//!   `DW_TAG_inlined_subroutine` ranges, moved with the code);
 //! - `llvm-dwarfdump --verify` finds no error in the output;
 //! - a trap in the app's own code, run on Wasmtime with backtrace details,
 //!   names the app's source file and the line of the trap.
 //!
 //! Needs clang for wasm32 (`examples/c-host-buf/build.sh`) and
-//! llvm-dwarfdump (Debian's `llvm`); `.ci/run` installs both.
+//! llvm-dwarfdump (Debian's `llvm`); `.ci/run` installs both. The same
+//! checks on the 39 MB module of the DWARF benchmark are an ignored test
+//! (see [`benchmark_module_keeps_every_line_and_frame`]).
 
 mod support;
 
@@ -67,6 +74,30 @@ impl Symbols {
             .expect("line table reads")?;
         Some(format!("{}:{}", location.file?, location.line?))
     }
+
+    /// The frames of the code at `address`, innermost first, as the DIEs
+    /// give them: each function's name and the file:line in it (of the
+    /// code itself for the innermost, of the inlined call for the others).
+    /// Empty where no function's DIE covers the address.
+    fn frames(&self, address: u32) -> Vec<String> {
+        let mut frames = self
+            .context
+            .find_frames(u64::from(address))
+            .skip_all_loads()
+            .expect("DIEs read");
+        let mut chain = Vec::new();
+        while let Some(frame) = frames.next().expect("DIEs read") {
+            let name = frame
+                .function
+                .map(|f| String::from_utf8_lossy(f.name.slice()).into_owned())
+                .unwrap_or_default();
+            let place = frame.location.map_or(String::new(), |l| {
+                format!("{}:{}", l.file.unwrap_or_default(), l.line.unwrap_or(0))
+            });
+            chain.push(format!("{name} at {place}"));
+        }
+        chain
+    }
 }
 
 /// Where every instruction of a module's code starts, relative to the Code
@@ -94,6 +125,7 @@ impl Program<'_> {
         let app_symbols = Symbols::of(&self.app);
         let builtin_symbols = Symbols::of(&self.builtin);
         let inputs = [&builtin_symbols, &app_symbols];
+        let mut inlined = 0;
         for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
             for descriptor in [0, 16] {
                 let what = format!("{} ({inline:?}, descriptor {descriptor})", self.name);
@@ -109,7 +141,12 @@ impl Program<'_> {
                     linked.report.warnings
                 );
                 let map = linked.code_map.as_ref().expect("a code map");
-                self.same_lines(&what, &linked.wasm, map, &inputs);
+                let compared = same_places(&what, &self.app, &linked.wasm, map, &inputs);
+                assert!(
+                    compared.lines > 100 && compared.chains > 100,
+                    "{what}: only {compared:?} compared"
+                );
+                inlined += compared.inlined;
                 let file = dir.join(format!(
                     "{}-{inline:?}-{descriptor}.wasm",
                     self.name.replace(' ', "-")
@@ -123,52 +160,8 @@ impl Program<'_> {
                 }
             }
         }
-    }
-
-    /// Every instruction traced to an input has that input's location;
-    /// every app instruction with a location and still in the output is
-    /// among them.
-    fn same_lines(&self, what: &str, wasm: &[u8], map: &CodeMap, inputs: &[&Symbols; 2]) {
-        let output = Symbols::of(wasm);
-        let mut compared = 0;
-        let mut app_kept = BTreeSet::new();
-        for at in instructions(wasm) {
-            let (Some(origin), site) = map.lookup(at) else {
-                continue;
-            };
-            let Some(expected) = inputs[origin.input as usize].at(origin.offset) else {
-                continue;
-            };
-            let found = output.at(at);
-            assert_eq!(
-                found.as_deref(),
-                Some(expected.as_str()),
-                "{what}: output {at:#x} came from input {} at {:#x}",
-                origin.input,
-                origin.offset
-            );
-            compared += 1;
-            if origin.input == 1 && site.is_none() {
-                app_kept.insert(origin.offset);
-            }
-        }
-        assert!(
-            compared > 100,
-            "{what}: only {compared} instructions compared"
-        );
-        // The app's instructions with a location that the output lacks can
-        // only be calls of the builtin that inlining replaced.
-        let app = &self.app;
-        let code_start = instructions_base(app);
-        for at in instructions(app) {
-            if inputs[1].at(at).is_some() && !app_kept.contains(&at) {
-                assert_eq!(
-                    app[code_start + at as usize],
-                    0x10,
-                    "{what}: the app's instruction at {at:#x} is not in the output"
-                );
-            }
-        }
+        // Code the compiler inlined was among what kept its frames.
+        assert!(inlined > 10, "{}: {inlined} inlined frames", self.name);
     }
 
     /// Runs the trapping export of the linked module on Wasmtime with
@@ -230,6 +223,87 @@ impl Program<'_> {
             .unwrap_or_else(|| panic!("{what}: no line: {backtrace}"));
         (symbol.file().unwrap_or_default().to_string(), line)
     }
+}
+
+/// How much [`same_places`] compared: instructions by their line, by their
+/// chain of frames, and of those, chains of more than one frame (code the
+/// compiler inlined, described by `DW_TAG_inlined_subroutine`).
+#[derive(Debug)]
+struct Compared {
+    lines: usize,
+    chains: usize,
+    inlined: usize,
+}
+
+/// Every instruction of `wasm` that `map` traces to an input (`inputs`,
+/// the builtin's then the app's) has that input's location by the line
+/// table; every one in a function of its own (not inlined by the link)
+/// also has the input's chain of frames by the DIEs, so function ranges,
+/// inlined subroutines and their call sites all moved with the code. Every
+/// app instruction with a location that is still in the output is among
+/// them.
+fn same_places(
+    what: &str,
+    app: &[u8],
+    wasm: &[u8],
+    map: &CodeMap,
+    inputs: &[&Symbols; 2],
+) -> Compared {
+    let output = Symbols::of(wasm);
+    let mut compared = Compared {
+        lines: 0,
+        chains: 0,
+        inlined: 0,
+    };
+    let mut app_kept = BTreeSet::new();
+    for at in instructions(wasm) {
+        let (Some(origin), site) = map.lookup(at) else {
+            continue;
+        };
+        let input = inputs[origin.input as usize];
+        if let Some(expected) = input.at(origin.offset) {
+            let found = output.at(at);
+            assert_eq!(
+                found.as_deref(),
+                Some(expected.as_str()),
+                "{what}: output {at:#x} came from input {} at {:#x}",
+                origin.input,
+                origin.offset
+            );
+            compared.lines += 1;
+            if origin.input == 1 && site.is_none() {
+                app_kept.insert(origin.offset);
+            }
+        }
+        // Code the link inlined is described by its caller's DIEs only.
+        if site.is_none() {
+            let expected = input.frames(origin.offset);
+            if !expected.is_empty() {
+                assert_eq!(
+                    output.frames(at),
+                    expected,
+                    "{what}: frames of output {at:#x}, from input {} at {:#x}",
+                    origin.input,
+                    origin.offset
+                );
+                compared.chains += 1;
+                compared.inlined += usize::from(expected.len() > 1);
+            }
+        }
+    }
+    // The app's instructions with a location that the output lacks can
+    // only be calls of the builtin that inlining replaced.
+    let code_start = instructions_base(app);
+    for at in instructions(app) {
+        if inputs[1].at(at).is_some() && !app_kept.contains(&at) {
+            assert_eq!(
+                app[code_start + at as usize],
+                0x10,
+                "{what}: the app's instruction at {at:#x} is not in the output"
+            );
+        }
+    }
+    compared
 }
 
 /// Where a module's Code section contents start in its file.
@@ -298,6 +372,54 @@ fn dwarf_survives_linking() {
         ),
     }
     .check_all(&dir);
+}
+
+/// The checks of [`Program::check_all`] but the trap, on the 39 MB Rust
+/// module `scripts/build-dwarf-bench-module.sh` builds (optimized, with
+/// `debuginfo=2`: hundreds of thousands of inlined subroutines and
+/// location lists, read by the patching path), linked in every inline mode
+/// with a builtin that forwards its two `host` imports, as the benchmark
+/// links it. Too large for the debug build the test suite runs: build the
+/// module, then `cargo test --release -p cli --test debuginfo -- --ignored`.
+#[test]
+#[ignore]
+fn benchmark_module_keeps_every_line_and_frame() {
+    let path = repo("target/bench-modules/rust-wat-debug.wasm");
+    let app = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}; run scripts/build-dwarf-bench-module.sh"));
+    let builtin = r#"(module
+        (import "host-forwarded" "limit" (func $limit (result i32)))
+        (import "host-forwarded" "report" (func $report (param i32)))
+        (func (export "limit") (result i32) call $limit)
+        (func (export "report") (param i32) local.get 0 call $report))"#;
+    let builtin = wat::parse_str(builtin).expect("the builtin assembles");
+    let dir = scratch("benchmark-module");
+    let app_symbols = Symbols::of(&app);
+    // The builtin has no DWARF: its code, inlined or not, is not compared.
+    let builtin_symbols = Symbols::of(&builtin);
+    let inputs = [&builtin_symbols, &app_symbols];
+    for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
+        let what = format!("benchmark module ({inline:?})");
+        let linked = Linker::new()
+            .inline(inline)
+            .builtin("host", &builtin)
+            .and_then(|l| l.link(&app))
+            .unwrap_or_else(|e| panic!("{what}: links: {e}"));
+        assert!(
+            linked.report.warnings.is_empty(),
+            "{what}: {:?}",
+            linked.report.warnings
+        );
+        let map = linked.code_map.as_ref().expect("a code map");
+        let compared = same_places(&what, &app, &linked.wasm, map, &inputs);
+        assert!(
+            compared.lines > 500_000 && compared.inlined > 500_000,
+            "{what}: only {compared:?} compared"
+        );
+        let file = dir.join(format!("benchmark-{inline:?}.wasm"));
+        std::fs::write(&file, &linked.wasm).expect("write output");
+        verify_dwarf(&what, &file);
+    }
 }
 
 /// The command line: `--strip-debug` drops the debug sections without a
