@@ -3,7 +3,8 @@
 //! `clang -g`, and the Rust program of `examples/rust-host-buf` built with
 //! `-C debuginfo=2` (`cli/tests/data/rust-host-buf.wasm`), each linked with
 //! the C builtin built with `-g`, in every inline mode and with a
-//! store-data descriptor.
+//! store-data descriptor; and the C example and builtin with DWARF 5, which
+//! takes the converting path.
 //!
 //! For each link:
 //! - every instruction of the output that came from an input (the link's
@@ -32,7 +33,9 @@ use addr2line::gimli;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use support::{build_c_example, instruction_offsets, prelink, repo, scratch};
+use support::{
+    build_c_example, build_c_example_dwarf, instruction_offsets, prelink, repo, scratch,
+};
 use wasm_prelink::debug::map::CodeMap;
 use wasm_prelink::{InlineMode, Linker};
 use wasmparser::{Parser, Payload};
@@ -370,6 +373,19 @@ fn dwarf_survives_linking() {
             "examples/rust-host-buf/lib.rs",
             "trap: the mean of no bytes",
         ),
+    }
+    .check_all(&dir);
+    // DWARF 5 (split string offsets, address table, range and location
+    // list sections): read and written through gimli rather than patched.
+    let built = build_c_example_dwarf(&dir, 5);
+    let read = |file: &str| std::fs::read(built.join(file)).expect("built");
+    Program {
+        name: "C example with DWARF 5",
+        app: read("app.wasm"),
+        builtin: read("builtin.wasm"),
+        source: "app.c",
+        trap: ("mean", 0),
+        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
     }
     .check_all(&dir);
 }

@@ -13,8 +13,12 @@ cc=${CLANG:-clang}
 wasm_flags=(--target=wasm32-wasi -O2 -mbulk-memory -Wall -Wextra -Werror)
 # DEBUG=1: with DWARF (cli/tests/debuginfo.rs), paths relative to the
 # repository so that what the tests compare does not depend on the clone.
+# DWARF_VERSION=5 with it: DWARF 5 rather than clang's default for wasm32, 4.
 if [[ ${DEBUG:-0} == 1 ]]; then
   wasm_flags+=(-g "-fdebug-prefix-map=$here=examples/c-host-buf")
+  if [[ -n ${DWARF_VERSION:-} ]]; then
+    wasm_flags+=("-gdwarf-$DWARF_VERSION")
+  fi
 fi
 
 # The application: a reactor (no main) whose exports are the API above.

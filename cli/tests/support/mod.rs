@@ -122,12 +122,29 @@ pub fn assert_error(output: &Output, expected: &str) {
 /// with `-g` when `debug`; fails the test, saying why, without clang for
 /// wasm32 rather than skipping.
 pub fn build_c_example(dir: &Path, debug: bool) -> PathBuf {
-    let built = dir.join("build");
+    build_c_example_as(&dir.join("build"), debug.then_some(None))
+}
+
+/// [`build_c_example`] with DWARF of version `version` (5: the sections
+/// and forms only gimli's converting path reads), into `dir/build-dwarf<version>`.
+pub fn build_c_example_dwarf(dir: &Path, version: u8) -> PathBuf {
+    build_c_example_as(
+        &dir.join(format!("build-dwarf{version}")),
+        Some(Some(version)),
+    )
+}
+
+/// Runs the C example's build script into `built`: without DWARF for
+/// `None`, with clang's default version for `Some(None)`.
+fn build_c_example_as(built: &Path, dwarf: Option<Option<u8>>) -> PathBuf {
     let script = repo("examples/c-host-buf/build.sh");
     let mut command = Command::new(&script);
-    command.env("OUT_DIR", &built);
-    if debug {
+    command.env("OUT_DIR", built);
+    if let Some(version) = dwarf {
         command.env("DEBUG", "1");
+        if let Some(version) = version {
+            command.env("DWARF_VERSION", version.to_string());
+        }
     }
     let build = command.output().expect("build.sh runs");
     assert!(
@@ -135,7 +152,7 @@ pub fn build_c_example(dir: &Path, debug: bool) -> PathBuf {
         "`{script}` failed (clang for wasm32 is needed):\n{}",
         String::from_utf8_lossy(&build.stderr)
     );
-    built
+    built.to_path_buf()
 }
 
 /// Where the contents of a module's Code section start, and where each of
