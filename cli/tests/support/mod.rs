@@ -122,28 +122,40 @@ pub fn assert_error(output: &Output, expected: &str) {
 /// with `-g` when `debug`; fails the test, saying why, without clang for
 /// wasm32 rather than skipping.
 pub fn build_c_example(dir: &Path, debug: bool) -> PathBuf {
-    build_c_example_as(&dir.join("build"), debug.then_some(None))
+    let dwarf = if debug { Dwarf::Default } else { Dwarf::None };
+    build_c_example_as(&dir.join("build"), dwarf)
 }
 
-/// [`build_c_example`] with DWARF of version `version` (5: the sections
-/// and forms only gimli's converting path reads), into `dir/build-dwarf<version>`.
+/// [`build_c_example`] with DWARF of version `version` (5: sections and
+/// forms only gimli's converting path reads), into
+/// `dir/build-dwarf<version>`.
 pub fn build_c_example_dwarf(dir: &Path, version: u8) -> PathBuf {
-    build_c_example_as(
-        &dir.join(format!("build-dwarf{version}")),
-        Some(Some(version)),
-    )
+    let built = dir.join(format!("build-dwarf{version}"));
+    build_c_example_as(&built, Dwarf::Version(version))
 }
 
-/// Runs the C example's build script into `built`: without DWARF for
-/// `None`, with clang's default version for `Some(None)`.
-fn build_c_example_as(built: &Path, dwarf: Option<Option<u8>>) -> PathBuf {
+/// What debug information the C example is built with.
+enum Dwarf {
+    None,
+    /// `-g`: clang's default version for wasm32, 4.
+    Default,
+    Version(u8),
+}
+
+/// Runs the C example's build script into `built`.
+fn build_c_example_as(built: &Path, dwarf: Dwarf) -> PathBuf {
     let script = repo("examples/c-host-buf/build.sh");
     let mut command = Command::new(&script);
     command.env("OUT_DIR", built);
-    if let Some(version) = dwarf {
-        command.env("DEBUG", "1");
-        if let Some(version) = version {
-            command.env("DWARF_VERSION", version.to_string());
+    match dwarf {
+        Dwarf::None => {}
+        Dwarf::Default => {
+            command.env("DEBUG", "1");
+        }
+        Dwarf::Version(version) => {
+            command
+                .env("DEBUG", "1")
+                .env("DWARF_VERSION", version.to_string());
         }
     }
     let build = command.output().expect("build.sh runs");
