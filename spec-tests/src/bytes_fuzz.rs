@@ -13,7 +13,8 @@
 //!   reads or copies — a full name section (functions, locals, labels,
 //!   types, fields, tables, memories, globals, segments, tags), branch
 //!   hints, producers, target features, `dylink.0`, object-file sections
-//!   and DWARF, and a clang-built app with real DWARF ([`BINARY_CORPUS`]);
+//!   and DWARF, and a clang-built app with real DWARF 4 and 5
+//!   ([`BINARY_CORPUS`]);
 //! - mutated by [`Mutation`]: bytes flipped anywhere; bytes flipped,
 //!   inserted or removed inside one custom section's payload (validation
 //!   never looks there, so this is where a linker meets unchecked data);
@@ -120,11 +121,20 @@ pub const CORPUS: &[&str] = &[
 /// example's, `linker/tests/data/debug/app.wasm`), whose real DWARF —
 /// units, abbreviations, line programs, strings, ranges — is what custom
 /// section mutations then damage, so the DWARF rewrite meets every kind of
-/// broken debug information a toolchain bug or a hostile file can give it.
-pub const BINARY_CORPUS: &[(&str, &[u8])] = &[(
-    "the C example's app with DWARF",
-    include_bytes!("../../linker/tests/data/debug/app.wasm"),
-)];
+/// broken debug information a toolchain bug or a hostile file can give it;
+/// and the same app with DWARF 5 (`app-dwarf5.wasm`), whose string offset,
+/// address, range list and location list sections take gimli's
+/// converting path instead of the patching one.
+pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
+    (
+        "the C example's app with DWARF",
+        include_bytes!("../../linker/tests/data/debug/app.wasm"),
+    ),
+    (
+        "the C example's app with DWARF 5",
+        include_bytes!("../../linker/tests/data/debug/app-dwarf5.wasm"),
+    ),
+];
 
 /// The builtin every app-shaped input is linked with: it exports what the
 /// corpus imports.
