@@ -391,9 +391,9 @@ fn dwarf_survives_linking() {
 }
 
 /// The checks of [`Program::check_all`] but the trap, on the 39 MB Rust
-/// module `scripts/build-dwarf-bench-module.sh` builds (optimized, with
-/// `debuginfo=2`: hundreds of thousands of inlined subroutines and
-/// location lists, read by the patching path), linked in every inline mode
+/// module `scripts/build-dwarf-bench-module.sh` builds (`opt-level = 1`,
+/// `debug = 2`: hundreds of thousands of inlined subroutines and location
+/// lists, read by the patching path), linked in every inline mode
 /// with a builtin that forwards its two `host` imports, as the benchmark
 /// links it. Too large for the debug build the test suite runs: build the
 /// module, then `cargo test --release -p cli --test debuginfo -- --ignored`.
