@@ -156,23 +156,57 @@ fn app_customs<'a, 'm: 'a>(
 /// The builtins' kept custom sections. Their wit-bindgen metadata describes
 /// imports the merged module still has (a builtin's own imports are
 /// forwarded), so `wit-component` needs it; it goes at the end, after the
-/// app's, in builtin order. The rest is dropped.
+/// app's, in builtin order. The rest is dropped, with one warning per
+/// builtin naming what it lost.
 fn builtin_customs<'a, 'm: 'a>(
     builtins: &'a [ModuleInfo<'m>],
     warnings: &mut Vec<String>,
 ) -> Vec<&'a CustomSection<'a>> {
-    let (kept, dropped): (Vec<_>, Vec<_>) = builtins
-        .iter()
-        .flat_map(|m| &m.customs)
-        .filter(|c| !crate::debug::is_debug_section(c.name))
-        .partition(|c| is_component_type(c.name));
-    if !dropped.is_empty() {
-        warnings.push(format!(
-            "dropped {} custom section(s) of builtins (only their names are merged)",
-            dropped.len()
-        ));
+    let mut kept = Vec::new();
+    for module in builtins {
+        let mut dropped = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for custom in module
+            .customs
+            .iter()
+            .filter(|c| !crate::debug::is_debug_section(c.name))
+        {
+            if is_component_type(custom.name) {
+                kept.push(custom);
+            } else if seen.insert(custom.name) {
+                dropped.push(custom.name);
+            }
+        }
+        if !dropped.is_empty() {
+            warnings.push(format!(
+                "dropped {} of {} (a builtin keeps only its names and its `component-type` sections)",
+                section_list(&dropped),
+                module.input
+            ));
+        }
     }
     kept
+}
+
+/// "the custom section(s) `a`, `b`": at most five names, then how
+/// many more, so that a module of a million sections gives one line.
+fn section_list(names: &[&str]) -> String {
+    const LISTED: usize = 5;
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED)
+        .map(|name| format!("`{}`", crate::error::printable(name)))
+        .collect();
+    let more = match names.len().saturating_sub(LISTED) {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    let noun = if names.len() == 1 {
+        "section"
+    } else {
+        "sections"
+    };
+    format!("the custom {noun} {}{more}", shown.join(", "))
 }
 
 fn append_custom(out: &mut Vec<u8>, custom: &CustomSection<'_>) {
@@ -790,5 +824,56 @@ fn write_padded_u32(dst: &mut [u8], mut value: u32) {
             b |= 0x80;
         }
         *byte = b;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::section_list;
+    use crate::Linker;
+
+    #[test]
+    fn dropped_sections_are_listed_briefly_and_printably() {
+        assert_eq!(section_list(&["a"]), "the custom section `a`");
+        assert_eq!(section_list(&["a", "b"]), "the custom sections `a`, `b`");
+        let many = ["1", "2", "3", "4", "5", "6", "7"];
+        assert_eq!(
+            section_list(&many),
+            "the custom sections `1`, `2`, `3`, `4`, `5` and 2 more"
+        );
+        assert_eq!(
+            section_list(&["\u{1b}[31mred\n"]),
+            "the custom section `\\u{1b}[31mred\\n`"
+        );
+    }
+
+    /// One warning per builtin, each naming it and what it lost once,
+    /// however many sections of one name it had; what it keeps is not
+    /// named.
+    #[test]
+    fn each_builtin_is_told_what_it_lost() {
+        let mut lib = String::from("(module (func (export \"f\"))");
+        for i in 0..40 {
+            lib.push_str(&format!(" (@custom \"note-{}\" \"x\")", i % 8));
+        }
+        lib.push_str(" (@custom \"component-type:lib\" \"x\"))");
+        let other = r#"(module (global (export "g") i32 (i32.const 1)) (@custom "producers" ""))"#;
+        let app = r#"(module (import "lib" "f" (func)) (import "other" "g" (global i32)))"#;
+        let linked = Linker::new()
+            .builtin("lib", &lib)
+            .and_then(|l| l.builtin("other", other))
+            .and_then(|l| l.link(app.as_bytes()))
+            .expect("links");
+        let keeps = "(a builtin keeps only its names and its `component-type` sections)";
+        assert_eq!(
+            linked.report.warnings,
+            [
+                format!(
+                    "dropped the custom sections `note-0`, `note-1`, `note-2`, `note-3`, \
+                     `note-4` and 3 more of builtin `lib` {keeps}"
+                ),
+                format!("dropped the custom section `producers` of builtin `other` {keeps}"),
+            ]
+        );
     }
 }
