@@ -134,11 +134,10 @@ fn app_customs<'a, 'm: 'a>(
     let mut customs = vec![Vec::new(); rank::DATA as usize + 1];
     let mut object_file = Vec::new();
     for custom in &app.customs {
-        let shown = || format!("`{}`", crate::error::printable(custom.name));
         if crate::debug::is_debug_section(custom.name) {
             // Rewritten, or dropped with a reason, by `crate::debug`.
         } else if crate::hints::is_object_file_section(custom.name) {
-            object_file.push(shown());
+            object_file.push(custom.name);
         } else if custom.name != crate::hints::SECTION {
             // The hints section is translated and inserted by `crate::hints`.
             customs[custom.after as usize].push(custom);
@@ -147,7 +146,7 @@ fn app_customs<'a, 'm: 'a>(
     if !object_file.is_empty() {
         warnings.push(format!(
             "dropped the app's object-file section(s) {}: they are for a static linker such as `wasm-ld`, and the offsets and indices they record have moved",
-            object_file.join(", ")
+            name_list(object_file).0
         ));
     }
     customs
@@ -165,22 +164,18 @@ fn builtin_customs<'a, 'm: 'a>(
     let mut kept = Vec::new();
     for module in builtins {
         let mut dropped = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for custom in module
-            .customs
-            .iter()
-            .filter(|c| !crate::debug::is_debug_section(c.name))
-        {
+        for custom in &module.customs {
             if is_component_type(custom.name) {
                 kept.push(custom);
-            } else if seen.insert(custom.name) {
+            } else if !crate::debug::is_debug_section(custom.name) {
                 dropped.push(custom.name);
             }
         }
         if !dropped.is_empty() {
+            let (list, count) = name_list(dropped);
+            let noun = if count == 1 { "section" } else { "sections" };
             warnings.push(format!(
-                "dropped {} of {} (a builtin keeps only its names and its `component-type` sections)",
-                section_list(&dropped),
+                "dropped the custom {noun} {list} of {} (a builtin keeps only its names and its `component-type` sections)",
                 module.input
             ));
         }
@@ -188,25 +183,24 @@ fn builtin_customs<'a, 'm: 'a>(
     kept
 }
 
-/// "the custom section(s) `a`, `b`": at most five names, then how
-/// many more, so that a module of a million sections gives one line.
-fn section_list(names: &[&str]) -> String {
+/// Section names for a message: quoted and escaped, each once in the order
+/// first met, at most five and then how many more, so that a module of a
+/// million sections gives one short line; and how many distinct names
+/// there are.
+fn name_list<'n>(names: impl IntoIterator<Item = &'n str>) -> (String, usize) {
     const LISTED: usize = 5;
-    let shown: Vec<String> = names
-        .iter()
-        .take(LISTED)
-        .map(|name| format!("`{}`", crate::error::printable(name)))
-        .collect();
-    let more = match names.len().saturating_sub(LISTED) {
-        0 => String::new(),
-        more => format!(" and {more} more"),
-    };
-    let noun = if names.len() == 1 {
-        "section"
-    } else {
-        "sections"
-    };
-    format!("the custom {noun} {}{more}", shown.join(", "))
+    let mut seen = std::collections::BTreeSet::new();
+    let mut shown = Vec::new();
+    for name in names {
+        if seen.insert(name) && shown.len() < LISTED {
+            shown.push(format!("`{}`", crate::error::printable(name)));
+        }
+    }
+    let mut list = shown.join(", ");
+    if seen.len() > LISTED {
+        list.push_str(&format!(" and {} more", seen.len() - LISTED));
+    }
+    (list, seen.len())
 }
 
 fn append_custom(out: &mut Vec<u8>, custom: &CustomSection<'_>) {
@@ -829,21 +823,44 @@ fn write_padded_u32(dst: &mut [u8], mut value: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::section_list;
+    use super::name_list;
     use crate::Linker;
 
     #[test]
-    fn dropped_sections_are_listed_briefly_and_printably() {
-        assert_eq!(section_list(&["a"]), "the custom section `a`");
-        assert_eq!(section_list(&["a", "b"]), "the custom sections `a`, `b`");
-        let many = ["1", "2", "3", "4", "5", "6", "7"];
+    fn section_names_are_listed_briefly_and_printably() {
+        assert_eq!(name_list(["a"]), ("`a`".into(), 1));
+        assert_eq!(name_list(["a", "b", "a"]), ("`a`, `b`".into(), 2));
+        let many = ["1", "2", "3", "4", "5", "6", "7", "1"];
         assert_eq!(
-            section_list(&many),
-            "the custom sections `1`, `2`, `3`, `4`, `5` and 2 more"
+            name_list(many),
+            ("`1`, `2`, `3`, `4`, `5` and 2 more".into(), 7)
         );
+        assert_eq!(name_list(["\u{1b}[31mred\n"]).0, "`\\u{1b}[31mred\\n`");
+    }
+
+    /// The app's object-file sections are listed the same way, however
+    /// many a hostile module has.
+    #[test]
+    fn dropped_object_file_sections_are_listed_briefly() {
+        let mut app = String::from("(module");
+        for i in 0..30 {
+            app.push_str(&format!(" (@custom \"reloc.{}\" \"\")", i % 9));
+        }
+        app.push_str(" (@custom \"linking\" \"\"))");
+        let linked = Linker::new().link(app.as_bytes()).expect("links");
         assert_eq!(
-            section_list(&["\u{1b}[31mred\n"]),
-            "the custom section `\\u{1b}[31mred\\n`"
+            linked.report.warnings.len(),
+            1,
+            "{:?}",
+            linked.report.warnings
+        );
+        assert!(
+            linked.report.warnings[0].starts_with(
+                "dropped the app's object-file section(s) `reloc.0`, `reloc.1`, `reloc.2`, \
+                 `reloc.3`, `reloc.4` and 5 more: "
+            ),
+            "{:?}",
+            linked.report.warnings
         );
     }
 
