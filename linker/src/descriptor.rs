@@ -617,7 +617,5 @@ fn usize_range(range: Range<u64>) -> Range<usize> {
 
 /// The size of `value` as an unsigned LEB128.
 fn leb_len(value: u32) -> u32 {
-    let mut out = Vec::new();
-    crate::leb128::unsigned(&mut out, u64::from(value));
-    out.len() as u32
+    crate::leb128::unsigned_len(u64::from(value)) as u32
 }

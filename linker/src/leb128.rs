@@ -13,6 +13,12 @@ pub(crate) fn unsigned(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// How many bytes [`unsigned`] writes for `value`: one for each 7 bits,
+/// and one for 0.
+pub(crate) fn unsigned_len(value: u64) -> usize {
+    (64 - value.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
 /// Appends `value` as a signed LEB128.
 pub(crate) fn signed(out: &mut Vec<u8>, mut value: i64) {
     // Done when what is left is all sign: the byte's bit 6 then says it.
@@ -25,7 +31,7 @@ pub(crate) fn signed(out: &mut Vec<u8>, mut value: i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{signed, unsigned};
+    use super::{signed, unsigned, unsigned_len};
     use wasm_encoder::Encode;
 
     #[test]
@@ -37,6 +43,7 @@ mod tests {
             unsigned(&mut short, value);
             value.encode(&mut general);
             assert_eq!(short, general, "{value}");
+            assert_eq!(unsigned_len(value), short.len(), "{value}");
         }
         let signed_values =
             (-20_000..20_000i64).chain([i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 62), 1 << 62]);
