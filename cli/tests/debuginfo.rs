@@ -37,7 +37,7 @@ use support::{
     build_c_example, build_c_example_dwarf, instruction_offsets, prelink, repo, scratch,
 };
 use wasm_prelink::debug::map::CodeMap;
-use wasm_prelink::{InlineMode, Linker};
+use wasm_prelink::{InlineMode, Linked, Linker};
 use wasmparser::{Parser, Payload};
 
 /// A module's DWARF, symbolized by the line table as `addr2line` does.
@@ -132,30 +132,21 @@ impl Program<'_> {
         for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
             for descriptor in [0, 16] {
                 let what = format!("{} ({inline:?}, descriptor {descriptor})", self.name);
-                let linked = Linker::new()
+                let linker = Linker::new()
                     .inline(inline)
                     .store_data_descriptor(descriptor)
                     .builtin("host-buf", &self.builtin)
-                    .and_then(|l| l.link(&self.app))
-                    .unwrap_or_else(|e| panic!("{what}: links: {e}"));
-                assert!(
-                    !linked.report.warnings.iter().any(|w| w.contains("debug")),
-                    "{what}: {:?}",
-                    linked.report.warnings
-                );
-                let map = linked.code_map.as_ref().expect("a code map");
-                let compared = same_places(&what, &self.app, &linked.wasm, map, &inputs);
+                    .unwrap_or_else(|e| panic!("{what}: the builtin: {e}"));
+                let file = dir.join(format!(
+                    "{}-{inline:?}-{descriptor}.wasm",
+                    self.name.replace(' ', "-")
+                ));
+                let (linked, compared) = checked_link(&what, &linker, &self.app, &inputs, &file);
                 assert!(
                     compared.lines > 100 && compared.chains > 100,
                     "{what}: only {compared:?} compared"
                 );
                 inlined += compared.inlined;
-                let file = dir.join(format!(
-                    "{}-{inline:?}-{descriptor}.wasm",
-                    self.name.replace(' ', "-")
-                ));
-                std::fs::write(&file, &linked.wasm).expect("write output");
-                verify_dwarf(&what, &file);
                 // Core Wasmtime gets the intrinsics as imports that trap;
                 // loads hoisted to entry would trap before the app does.
                 if descriptor == 0 {
@@ -226,6 +217,31 @@ impl Program<'_> {
             .unwrap_or_else(|| panic!("{what}: no line: {backtrace}"));
         (symbol.file().unwrap_or_default().to_string(), line)
     }
+}
+
+/// `app` linked by `linker`, and what every link of these tests must
+/// show: no warning about debug information, [`same_places`], and a clean
+/// `llvm-dwarfdump --verify` of the output, written to `file`.
+fn checked_link(
+    what: &str,
+    linker: &Linker,
+    app: &[u8],
+    inputs: &[&Symbols; 2],
+    file: &Path,
+) -> (Linked, Compared) {
+    let linked = linker
+        .link(app)
+        .unwrap_or_else(|e| panic!("{what}: links: {e}"));
+    assert!(
+        !linked.report.warnings.iter().any(|w| w.contains("debug")),
+        "{what}: {:?}",
+        linked.report.warnings
+    );
+    let map = linked.code_map.as_ref().expect("a code map");
+    let compared = same_places(what, app, &linked.wasm, map, inputs);
+    std::fs::write(file, &linked.wasm).expect("write output");
+    verify_dwarf(what, file);
+    (linked, compared)
 }
 
 /// How much [`same_places`] compared: instructions by their line, by their
@@ -416,25 +432,21 @@ fn benchmark_module_keeps_every_line_and_frame() {
     let inputs = [&builtin_symbols, &app_symbols];
     for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
         let what = format!("benchmark module ({inline:?})");
-        let linked = Linker::new()
+        let linker = Linker::new()
             .inline(inline)
             .builtin("host", &builtin)
-            .and_then(|l| l.link(&app))
-            .unwrap_or_else(|e| panic!("{what}: links: {e}"));
+            .unwrap_or_else(|e| panic!("{what}: the builtin: {e}"));
+        let file = dir.join(format!("benchmark-{inline:?}.wasm"));
+        let (linked, compared) = checked_link(&what, &linker, &app, &inputs, &file);
         assert!(
             linked.report.warnings.is_empty(),
             "{what}: {:?}",
             linked.report.warnings
         );
-        let map = linked.code_map.as_ref().expect("a code map");
-        let compared = same_places(&what, &app, &linked.wasm, map, &inputs);
         assert!(
             compared.lines > 500_000 && compared.inlined > 500_000,
             "{what}: only {compared:?} compared"
         );
-        let file = dir.join(format!("benchmark-{inline:?}.wasm"));
-        std::fs::write(&file, &linked.wasm).expect("write output");
-        verify_dwarf(&what, &file);
     }
 }
 
