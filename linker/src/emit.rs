@@ -838,15 +838,18 @@ mod tests {
         assert_eq!(name_list(["\u{1b}[31mred\n"]).0, "`\\u{1b}[31mred\\n`");
     }
 
+    /// A module of `fields` and a custom section of each of `names`.
+    fn with_sections(fields: &str, names: impl Iterator<Item = String>) -> String {
+        let sections: String = names.map(|n| format!(r#" (@custom "{n}" "x")"#)).collect();
+        format!("(module {fields}{sections})")
+    }
+
     /// The app's object-file sections are listed the same way, however
     /// many a hostile module has.
     #[test]
     fn dropped_object_file_sections_are_listed_briefly() {
-        let mut app = String::from("(module");
-        for i in 0..30 {
-            app.push_str(&format!(" (@custom \"reloc.{}\" \"\")", i % 9));
-        }
-        app.push_str(" (@custom \"linking\" \"\"))");
+        let names = (0..30).map(|i| format!("reloc.{}", i % 9));
+        let app = with_sections("", names.chain(["linking".into()]));
         let linked = Linker::new().link(app.as_bytes()).expect("links");
         assert_eq!(
             linked.report.warnings.len(),
@@ -869,11 +872,11 @@ mod tests {
     /// named.
     #[test]
     fn each_builtin_is_told_what_it_lost() {
-        let mut lib = String::from("(module (func (export \"f\"))");
-        for i in 0..40 {
-            lib.push_str(&format!(" (@custom \"note-{}\" \"x\")", i % 8));
-        }
-        lib.push_str(" (@custom \"component-type:lib\" \"x\"))");
+        let names = (0..40).map(|i| format!("note-{}", i % 8));
+        let lib = with_sections(
+            r#"(func (export "f"))"#,
+            names.chain(["component-type:lib".into()]),
+        );
         let other = r#"(module (global (export "g") i32 (i32.const 1)) (@custom "producers" ""))"#;
         let app = r#"(module (import "lib" "f" (func)) (import "other" "g" (global i32)))"#;
         let linked = Linker::new()
