@@ -3,7 +3,8 @@
 //! The code map answers "where did this output byte come from"; DWARF's
 //! ranges and addresses need the other direction. Only a function's own
 //! code counts (marks without a call site): an inlined copy is not where a
-//! subprogram or a variable's location list lives.
+//! subprogram or a variable's location list lives, except that it counts
+//! as part of the call it replaced.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -58,7 +59,22 @@ impl Forward {
         let mut stretches = Vec::new();
         for (i, mark) in map.marks.iter().enumerate() {
             let out = u64::from(mark.out)..u64::from(map.mark_end(i));
-            if mark.site.is_some() || out.is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            if let Some(site) = mark.site {
+                // A copy inlined at a call stands where the call stood,
+                // right after the code written for the call: a range that
+                // holds the call holds the copy too, as a compiler's
+                // inlined subroutine lies inside the block that called it.
+                if let Some(call) = stretches.last_mut().filter(|s: &&mut Stretch| {
+                    !s.copy
+                        && s.out.end == out.start
+                        && site.input == input
+                        && s.from.start == u64::from(site.offset)
+                }) {
+                    call.out.end = out.end;
+                }
                 continue;
             }
             let (origin, copy) = match mark.source {
