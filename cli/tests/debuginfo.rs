@@ -128,7 +128,7 @@ impl Program<'_> {
         let app_symbols = Symbols::of(&self.app);
         let builtin_symbols = Symbols::of(&self.builtin);
         let inputs = [&builtin_symbols, &app_symbols];
-        let mut inlined = 0;
+        let (mut inlined, mut calls) = (0, 0);
         for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
             for descriptor in [0, 16] {
                 let what = format!("{} ({inline:?}, descriptor {descriptor})", self.name);
@@ -147,6 +147,7 @@ impl Program<'_> {
                     "{what}: only {compared:?} compared"
                 );
                 inlined += compared.inlined;
+                calls += compared.calls;
                 // Core Wasmtime gets the intrinsics as imports that trap;
                 // loads hoisted to entry would trap before the app does.
                 if descriptor == 0 {
@@ -154,8 +155,10 @@ impl Program<'_> {
                 }
             }
         }
-        // Code the compiler inlined was among what kept its frames.
+        // Code the compiler inlined was among what kept its frames, and so
+        // was builtin code the link inlined.
         assert!(inlined > 10, "{}: {inlined} inlined frames", self.name);
+        assert!(calls > 10, "{}: {calls} frames of inlined builtin code", self.name);
     }
 
     /// Runs the trapping export of the linked module on Wasmtime with
@@ -252,6 +255,9 @@ struct Compared {
     lines: usize,
     chains: usize,
     inlined: usize,
+    /// Instructions of builtin code the link inlined whose frames were
+    /// compared.
+    calls: usize,
 }
 
 /// Every instruction of `wasm` that `map` traces to an input (`inputs`,
@@ -273,6 +279,7 @@ fn same_places(
         lines: 0,
         chains: 0,
         inlined: 0,
+        calls: 0,
     };
     let mut app_kept = BTreeSet::new();
     for at in instructions(wasm) {
@@ -294,20 +301,21 @@ fn same_places(
                 app_kept.insert(origin.offset);
             }
         }
-        // Code the link inlined is described by its caller's DIEs only.
-        if site.is_none() {
-            let expected = input.frames(origin.offset);
-            if !expected.is_empty() {
-                assert_eq!(
-                    output.frames(at),
-                    expected,
-                    "{what}: frames of output {at:#x}, from input {} at {:#x}",
-                    origin.input,
-                    origin.offset
-                );
-                compared.chains += 1;
-                compared.inlined += usize::from(expected.len() > 1);
-            }
+        let expected = match site {
+            None => input.frames(origin.offset),
+            Some(site) => inlined_frames(input, origin.offset, inputs[site.input as usize], site.offset),
+        };
+        if !expected.is_empty() {
+            assert_eq!(
+                output.frames(at),
+                expected,
+                "{what}: frames of output {at:#x}, from input {} at {:#x} (inlined at {site:?})",
+                origin.input,
+                origin.offset
+            );
+            compared.chains += 1;
+            compared.inlined += usize::from(expected.len() > 1);
+            compared.calls += usize::from(site.is_some());
         }
     }
     // The app's instructions with a location that the output lacks can
@@ -323,6 +331,24 @@ fn same_places(
         }
     }
     compared
+}
+
+/// The frames of builtin code at `offset` of `callee` that the link
+/// inlined at the call at `site` of `caller`, as a compiler's inlining
+/// would give them: the builtin's function (its outermost frame there) at
+/// the code's own place, then the caller's frames at the call. Empty when
+/// either has no DIE there, or the code has no line.
+fn inlined_frames(callee: &Symbols, offset: u32, caller: &Symbols, site: u32) -> Vec<String> {
+    let outer = callee.frames(offset);
+    let calling = caller.frames(site);
+    let (Some(outer), Some(place), false) = (outer.last(), callee.at(offset), calling.is_empty())
+    else {
+        return Vec::new();
+    };
+    let name = outer.split_once(" at ").map_or(outer.as_str(), |(name, _)| name);
+    std::iter::once(format!("{name} at {place}"))
+        .chain(calling)
+        .collect()
 }
 
 /// Where a module's Code section contents start in its file.

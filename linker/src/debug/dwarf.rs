@@ -24,15 +24,18 @@ mod bytes;
 mod entries;
 mod fast;
 mod forward;
+mod inlined;
+mod insert;
 mod lines;
 mod program;
 mod rows;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use gimli::write::{self, EndianVec, Sections};
+use gimli::write::{self, DebugInfoRef, EndianVec, Sections};
 use gimli::{EndianSlice, LittleEndian};
 
 use super::map::CodeMap;
@@ -85,6 +88,12 @@ struct Context<'m> {
     owners: Owners,
     /// The output body ranges, by body index.
     map: &'m CodeMap,
+    /// Each input's function bodies, in order: where inlined code's
+    /// callees are looked up.
+    bodies: Vec<Vec<std::ops::Range<u32>>>,
+    /// Whether any inlined code came from an input with DWARF
+    /// ([`inlined::any`]).
+    inlined: bool,
 }
 
 /// The output: the module `module` followed by the output's `.debug_*`
@@ -135,7 +144,7 @@ fn write_as(
             Err(read) => read,
         }
     } else {
-        read_lines(&reads, map)
+        read_lines(inputs, &reads, map)
     };
     for (index, failure) in &failures {
         warnings.push(dropped(&inputs[*index], failure));
@@ -146,6 +155,7 @@ fn write_as(
         .filter_map(|(index, read)| Some((index, read.as_ref()?)))
         .filter(|&(index, _)| context.lines[index].is_some())
         .collect();
+    let targets = inlined::targets(&context, &reads);
     // Every input converted once, straight into the output: what a link
     // whose DWARF is sound costs. Only when something fails is each input
     // converted on its own first (`checked`), to find which one to leave
@@ -153,6 +163,10 @@ fn write_as(
     let convert = |checked: bool, warnings: &mut Vec<String>| {
         let mut dwarf = write::Dwarf::new();
         let mut out = Sections::new(EndianVec::new(LittleEndian));
+        let mut callees = Callees {
+            targets: targets.clone(),
+            ids: BTreeMap::new(),
+        };
         for &(index, read) in &usable {
             let forward = Forward::new(map, index as u32, &inputs[index].bodies);
             if checked {
@@ -161,7 +175,15 @@ fn write_as(
                     continue;
                 }
             }
-            convert_input(&mut dwarf, &mut out, read, index, &forward, &context)?;
+            convert_input(
+                &mut dwarf,
+                &mut out,
+                read,
+                index,
+                &forward,
+                &context,
+                &mut callees,
+            )?;
         }
         finish(&mut dwarf, out).map_err(Failure::write)
     };
@@ -279,7 +301,7 @@ fn patched<'m>(
                 // Whatever happens here, the other thread must not wait for
                 // line programs that will never come.
                 let _unblock = Unblock(&programs);
-                let read = read.get_or_init(|| read_lines(reads, map));
+                let read = read.get_or_init(|| read_lines(inputs, reads, map));
                 let lines = programs.get_or_init(|| to_write(inputs, &loaded, read));
                 if let Some(lines) = lines {
                     lines.work();
@@ -305,7 +327,11 @@ fn patched<'m>(
         if let Some(walk) = &walk {
             walk.work();
         }
-        let lines = to_write(inputs, &loaded, read.get_or_init(|| read_lines(reads, map)));
+        let lines = to_write(
+            inputs,
+            &loaded,
+            read.get_or_init(|| read_lines(inputs, reads, map)),
+        );
         if let Some(lines) = &lines {
             lines.work();
         }
@@ -314,13 +340,21 @@ fn patched<'m>(
     let walked = walk.and_then(fast::Walk::finish);
     let programs = programs.and_then(fast::Lines::finish);
     let done = match (walked, programs) {
-        (Some(walked), Some(programs)) => fast::finish(walked, &programs, &mut buf, threads),
+        (Some(walked), Some(programs)) => {
+            let targets = read
+                .get()
+                .map(|(context, _)| inlined::targets(context, reads))
+                .unwrap_or_default();
+            fast::finish(walked, &programs, &targets, module.len(), &mut buf, threads)
+        }
         _ => None,
     };
     match done {
         Some(()) => Ok(buf),
         // Both arms above read the rows before getting here.
-        None => Err(read.into_inner().unwrap_or_else(|| read_lines(reads, map))),
+        None => Err(read
+            .into_inner()
+            .unwrap_or_else(|| read_lines(inputs, reads, map))),
     }
 }
 
@@ -353,6 +387,7 @@ type LinesRead<'m> = (Context<'m>, Vec<(usize, Failure)>);
 /// Reads every input's line rows (what both paths need, the patching one
 /// on a thread of its own).
 fn read_lines<'m>(
+    inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
     map: &'m CodeMap,
 ) -> LinesRead<'m> {
@@ -366,7 +401,16 @@ fn read_lines<'m>(
         }));
     }
     let owners = Owners::new(map, &lines);
-    (Context { lines, owners, map }, failures)
+    let bodies = inputs.iter().map(|input| input.bodies.clone()).collect();
+    let mut context = Context {
+        lines,
+        owners,
+        map,
+        bodies,
+        inlined: false,
+    };
+    context.inlined = inlined::any(&context);
+    (context, failures)
 }
 
 /// The warning for an input whose debug information is left out.
@@ -399,7 +443,8 @@ fn load<'a>(input: &DebugInput<'a>) -> Option<gimli::read::Dwarf<Reader<'a>>> {
 }
 
 /// Converts the input into a scratch `Dwarf` and writes it, so that an
-/// input that would fail midway never reaches the shared one.
+/// input that would fail midway never reaches the shared one. (Its
+/// inlined calls are not described: their callees are in other inputs.)
 fn validate(
     read: &gimli::read::Dwarf<Reader<'_>>,
     index: usize,
@@ -408,13 +453,33 @@ fn validate(
 ) -> Result<(), Failure> {
     let mut scratch = write::Dwarf::new();
     let mut out = Sections::new(EndianVec::new(LittleEndian));
-    convert_input(&mut scratch, &mut out, read, index, forward, context)?;
+    let mut callees = Callees::default();
+    convert_input(
+        &mut scratch,
+        &mut out,
+        read,
+        index,
+        forward,
+        context,
+        &mut callees,
+    )?;
     scratch.write(&mut out).map_err(Failure::write)
+}
+
+/// The callees of inlined code as one `Dwarf` knows them: the input
+/// offset of the DIE naming each ([`inlined::targets`]), and that DIE's id
+/// once its input is converted.
+#[derive(Default)]
+struct Callees {
+    targets: BTreeMap<inlined::Callee, u64>,
+    ids: BTreeMap<(usize, u64), DebugInfoRef>,
 }
 
 /// Converts every unit of one input into `dwarf`, writing each to `out` as
 /// soon as it is converted, which frees its entries: only one unit's tree
-/// is in memory at a time.
+/// is in memory at a time. Builtin code inlined into its units is described
+/// where `callees` knows the callee's DIE, which it learns of this input's
+/// DIEs for the inputs after it.
 fn convert_input(
     dwarf: &mut write::Dwarf,
     out: &mut Sections<EndianVec<LittleEndian>>,
@@ -422,15 +487,50 @@ fn convert_input(
     index: usize,
     forward: &Forward,
     context: &Context<'_>,
+    callees: &mut Callees,
 ) -> Result<(), Failure> {
+    let mut wanted: Vec<u64> = callees
+        .targets
+        .iter()
+        .filter(|((input, _), _)| *input == index)
+        .map(|(_, offset)| *offset)
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let first_unit = dwarf.units.count();
+    let mut found = Vec::new();
     let mut convert = dwarf.convert(read).map_err(Failure::at(".debug_info"))?;
     let mut unit_index = 0;
     while let Some((mut unit, root)) = convert.read_unit().map_err(Failure::at(".debug_info"))? {
-        lines::convert_program(&mut unit, (index, unit_index), context)
+        let calls = lines::convert_program(&mut unit, (index, unit_index), context)
             .map_err(Failure::at(".debug_line"))?;
-        entries::convert_entries(&mut unit, root, forward).map_err(Failure::at(".debug_info"))?;
+        let converted =
+            entries::convert_entries(&mut unit, root, forward, !calls.is_empty(), &wanted)
+                .map_err(Failure::at(".debug_info"))?;
+        if !calls.is_empty() {
+            let origins: Vec<Option<DebugInfoRef>> = calls
+                .iter()
+                .map(|call| {
+                    let offset = callees.targets.get(&call.callee)?;
+                    callees.ids.get(&(call.callee.0, *offset)).copied()
+                })
+                .collect();
+            entries::add_calls(&mut unit, &calls, &origins, &converted);
+        }
+        found.extend(
+            converted
+                .wanted
+                .into_iter()
+                .map(|(o, id)| (unit_index, o, id)),
+        );
         unit.write(out).map_err(Failure::write)?;
         unit_index += 1;
+    }
+    for (unit_index, offset, id) in found {
+        let unit = dwarf.units.id(first_unit + unit_index);
+        callees
+            .ids
+            .insert((index, offset), DebugInfoRef::Entry(unit, id));
     }
     Ok(())
 }

@@ -11,12 +11,13 @@ use std::ops::Range;
 
 use gimli::read::{self, DebuggingInformationEntry, UnitRef};
 use gimli::write::{
-    Address, AttributeValue, ConvertError, ConvertResult, ConvertUnit, ConvertUnitEntry, Location,
-    LocationList, RangeList, UnitEntryId,
+    Address, AttributeValue, ConvertError, ConvertResult, ConvertUnit, ConvertUnitEntry,
+    DebugInfoRef, FileId, Location, LocationList, RangeList, UnitEntryId,
 };
 use gimli::{constants, LocationListsOffset};
 
 use super::forward::Forward;
+use super::inlined::{Call, Scopes};
 use super::Reader;
 
 /// Addresses inside expressions (`DW_OP_addr`) are data, not code: kept.
@@ -24,30 +25,76 @@ fn same_address(address: u64) -> Option<Address> {
     Some(Address::Constant(address))
 }
 
-/// Converts the root DIE and every other DIE of the unit.
+/// What converting a unit's DIEs found, for the inlined calls added after
+/// them: the DIEs code can be inlined into (their ids, and their tree by
+/// output ranges), and the output ids of the DIEs at the wanted input
+/// offsets.
+#[derive(Default)]
+pub(super) struct Converted {
+    pub(super) scopes: Vec<UnitEntryId>,
+    pub(super) tree: Scopes,
+    pub(super) wanted: Vec<(u64, UnitEntryId)>,
+}
+
+/// Converts the root DIE and every other DIE of the unit. With `scopes`,
+/// notes the DIEs that hold code; notes those at the `.debug_info` offsets
+/// `wanted` (sorted) too.
 pub(super) fn convert_entries<'u, 'r>(
     unit: &mut ConvertUnit<'u, Reader<'r>>,
     root: ConvertUnitEntry<'u, Reader<'r>>,
     forward: &Forward,
-) -> ConvertResult<()> {
+    scopes: bool,
+    wanted: &[u64],
+) -> ConvertResult<Converted> {
+    let mut converted = Converted::default();
     let root_id = unit.unit.root();
     convert_entry(unit, root_id, &root, forward, true)?;
+    converted.tree.push(0, root.has_children(), None);
     let mut entry = root;
     while let Some(id) = unit.read_entry(&mut entry)? {
         let id = unit.add_entry(id, &entry);
-        convert_entry(unit, id, &entry, forward, false)?;
+        let ranges = convert_entry(unit, id, &entry, forward, false)?;
+        if !wanted.is_empty() {
+            let offset = entry.offset.to_debug_info_offset(&entry.read_unit.header);
+            if let Some(offset) = offset.filter(|o| wanted.binary_search(&(o.0 as u64)).is_ok()) {
+                converted.wanted.push((offset.0 as u64, id));
+            }
+        }
+        if scopes {
+            let ranges = ranges.filter(|_| holds_code(entry.tag));
+            let depth = usize::try_from(entry.depth).unwrap_or(0);
+            if converted
+                .tree
+                .push(depth, entry.has_children(), ranges)
+                .is_some()
+            {
+                converted.scopes.push(id);
+            }
+        }
     }
-    Ok(())
+    converted.tree.finish();
+    Ok(converted)
 }
 
-/// Converts one DIE's attributes into entry `id`.
+/// Whether DIEs tagged `tag` are where inlined code is described.
+pub(super) fn holds_code(tag: constants::DwTag) -> bool {
+    matches!(
+        tag,
+        constants::DW_TAG_subprogram
+            | constants::DW_TAG_inlined_subroutine
+            | constants::DW_TAG_lexical_block
+    )
+}
+
+/// Converts one DIE's attributes into entry `id`; gives its output code
+/// ranges when it names code.
 fn convert_entry<'u, 'r>(
     unit: &mut ConvertUnit<'u, Reader<'r>>,
     id: UnitEntryId,
     entry: &ConvertUnitEntry<'u, Reader<'r>>,
     forward: &Forward,
     root: bool,
-) -> ConvertResult<()> {
+) -> ConvertResult<Option<Vec<Range<u64>>>> {
     let read_unit = entry.read_unit;
     let mut has_code = false;
     for attr in &entry.attrs {
@@ -64,11 +111,65 @@ fn convert_entry<'u, 'r>(
             }
         }
     }
-    if has_code {
-        let ranges = map_ranges(forward, input_ranges(read_unit, entry)?);
-        set_code_ranges(unit, id, ranges, root);
+    if !has_code {
+        return Ok(None);
     }
-    Ok(())
+    let ranges = map_ranges(forward, input_ranges(read_unit, entry)?);
+    set_code_ranges(unit, id, ranges.clone(), root);
+    Ok(Some(ranges))
+}
+
+/// Adds a `DW_TAG_inlined_subroutine` for each of `calls` whose callee's
+/// DIE is known (`origins`, by call): under the deepest DIE of `scopes`
+/// holding its code, or under the DIE of the call it is nested in. A call
+/// whose callee is unknown is left out and the calls nested in it go where
+/// it would have.
+pub(super) fn add_calls(
+    unit: &mut ConvertUnit<'_, Reader<'_>>,
+    calls: &[Call<FileId>],
+    origins: &[Option<DebugInfoRef>],
+    scopes: &Converted,
+) {
+    // Where each call's DIE is, or where its nested calls go instead.
+    let mut placed: Vec<Option<UnitEntryId>> = Vec::with_capacity(calls.len());
+    for (call, origin) in calls.iter().zip(origins) {
+        let parent = match call.parent {
+            Some(parent) => placed.get(parent).copied().flatten(),
+            None => scopes
+                .tree
+                .deepest(&call.out)
+                .map(|scope| scopes.scopes[scope]),
+        };
+        let (Some(parent), Some(origin)) = (parent, origin) else {
+            placed.push(parent);
+            continue;
+        };
+        let id = unit.unit.add(parent, constants::DW_TAG_inlined_subroutine);
+        let entry = unit.unit.get_mut(id);
+        entry.set(
+            constants::DW_AT_abstract_origin,
+            AttributeValue::DebugInfoRef(*origin),
+        );
+        entry.set(
+            constants::DW_AT_low_pc,
+            AttributeValue::Address(Address::Constant(call.out.start)),
+        );
+        entry.set(
+            constants::DW_AT_high_pc,
+            AttributeValue::Udata(call.out.end - call.out.start),
+        );
+        if let Some((file, line, column)) = call.at {
+            entry.set(
+                constants::DW_AT_call_file,
+                AttributeValue::FileIndex(Some(file)),
+            );
+            entry.set(constants::DW_AT_call_line, AttributeValue::Udata(line));
+            if column != 0 {
+                entry.set(constants::DW_AT_call_column, AttributeValue::Udata(column));
+            }
+        }
+        placed.push(Some(id));
+    }
 }
 
 /// One attribute's converted value; `None` when it names code that is

@@ -15,11 +15,14 @@
 //!
 //! Code that is gone keeps its DIE, with the tombstone address `0xffffffff`
 //! and an empty range, as `wasm-ld` leaves the DIEs of functions it drops.
+//! Builtin code the link inlined is described by DIEs added afterwards
+//! ([`insert`]), which is the one step that moves DIEs.
 //!
 //! Anything outside that shape (DWARF 5's sections and forms, 64-bit
 //! DWARF, a DIE whose code now lies in several places but has room for one
 //! range, a reference to a section this does not write, bytes that do not
-//! parse) makes [`walk`], [`Walk::finish`] or [`Lines::finish`] answer
+//! parse, a DIE offset in an expression where DIEs are added) makes
+//! [`walk`], [`Walk::finish`], [`Lines::finish`] or [`finish`] answer
 //! `None`, and the link is converted through gimli instead, which also
 //! decides what to drop from malformed inputs and warns. What is only
 //! copied (a DIE reference, a string offset into a section that stays where
@@ -42,6 +45,8 @@ use gimli::constants as dw;
 use super::bytes::Bytes;
 use super::entries::{map_ranges, map_ranges_into};
 use super::forward::Forward;
+use super::inlined::{Call, Callee};
+use super::insert;
 use super::lines;
 use super::program::RawProgram;
 use super::Context;
@@ -149,6 +154,7 @@ pub(super) fn walk<'o, 'a: 'o>(
         count: 0,
         info_start,
         end: fixed,
+        info_bases: BTreeMap::new(),
     };
     for (index, input) in &sections {
         let bases = Bases {
@@ -156,6 +162,7 @@ pub(super) fn walk<'o, 'a: 'o>(
             info: u32::try_from(info).ok()?,
             str: u32::try_from(str).ok()?,
         };
+        walk.info_bases.insert(*index, bases.info);
         abbrev += input.abbrev.len();
         info += input.info.len();
         str += input.str.len();
@@ -216,6 +223,8 @@ pub(super) struct Walk<'o, 'a> {
     info_start: usize,
     /// Where the sections [`finish`] appends start.
     end: usize,
+    /// Where each input's units start in the output's `.debug_info`.
+    info_bases: BTreeMap<usize, u32>,
 }
 
 /// Some whole units of one input, and their copy in the output.
@@ -272,6 +281,7 @@ impl<'a> Walk<'_, 'a> {
         let mut walked = Walked {
             info_start: self.info_start,
             end: self.end,
+            info_bases: self.info_bases,
             ..Walked::default()
         };
         let (mut ranges_size, mut loc_size) = (0usize, 0usize);
@@ -332,8 +342,9 @@ impl Part<'_, '_> {
 }
 
 /// Each unit's output line program, by input and unit index: the input
-/// program's offset (which the unit names) and the output program.
-pub(super) type Programs = BTreeMap<(usize, usize), (u32, [Vec<u8>; 2])>;
+/// program's offset (which the unit names), the output program, and the
+/// builtin code inlined into the unit's bodies.
+pub(super) type Programs = BTreeMap<(usize, usize), (u32, [Vec<u8>; 2], Vec<Call<u64>>)>;
 
 /// The line programs of every unit of the inputs `indices` that has one,
 /// its header's tables kept and its rows built from the output's side, to
@@ -400,8 +411,8 @@ impl Lines<'_> {
                 return;
             };
             match (program, written.as_mut()) {
-                (Some(program), Some(programs)) => {
-                    programs.insert(unit.key, (unit.offset, program));
+                (Some((program, calls)), Some(programs)) => {
+                    programs.insert(unit.key, (unit.offset, program, calls));
                 }
                 // One program that cannot be written gives the whole
                 // patching path up: leave the rest.
@@ -423,19 +434,27 @@ impl Lines<'_> {
 }
 
 /// One unit's output line program.
-fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<[Vec<u8>; 2]> {
+/// A unit's output line program, and the inlined calls in its bodies.
+type Written = ([Vec<u8>; 2], Vec<Call<u64>>);
+
+/// One unit's output line program, and the inlined calls in its bodies.
+fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Written> {
     let mut program = RawProgram::new(unit.debug_line, u64::from(unit.offset), unit.comp_dir)?;
-    lines::emit(&mut program, unit.key, context);
-    program.finish()
+    let calls = lines::emit(&mut program, unit.key, context);
+    Some((program.finish()?, calls))
 }
 
 /// The output's other `.debug_*` sections written to `buf` after what
 /// [`walk`] put there, with the line programs put where the units it
-/// copied point, and `buf` cut to its end. With `threads`, two threads
-/// copy them. `None` as for [`walk`].
+/// copied point, and `buf` cut to its end; then the builtin code inlined
+/// into the units' bodies is described where `targets` knows its callee
+/// ([`insert`]). With `threads`, two threads copy them. `None` as for
+/// [`walk`].
 pub(super) fn finish(
     walked: Walked,
     programs: &Programs,
+    targets: &BTreeMap<Callee, u64>,
+    module_end: usize,
     buf: &mut Vec<u8>,
     threads: bool,
 ) -> Option<()> {
@@ -447,7 +466,7 @@ pub(super) fn finish(
     let mut line = Vec::with_capacity(walked.stmt_lists.len());
     let mut line_size = 0;
     for &(at, input, unit, named) in &walked.stmt_lists {
-        let (read, program) = programs.get(&(input, unit))?;
+        let (read, program, _) = programs.get(&(input, unit))?;
         if *read != named {
             return None;
         }
@@ -498,7 +517,97 @@ pub(super) fn finish(
         }
         copy_pieces(to_first, first);
     });
+    describe_inlined(&walked, programs, targets, module_end, buf)
+}
+
+/// Adds the inlined calls of the line programs' units to the DWARF after
+/// `module_end` in `buf` ([`insert`]); `None` when that cannot be done.
+fn describe_inlined(
+    walked: &Walked,
+    programs: &Programs,
+    targets: &BTreeMap<Callee, u64>,
+    module_end: usize,
+    buf: &mut Vec<u8>,
+) -> Option<()> {
+    let mut calls: Vec<insert::UnitCalls> = Vec::new();
+    for &(at, input, unit, _) in &walked.stmt_lists {
+        let (_, _, unit_calls) = programs.get(&(input, unit))?;
+        if unit_calls.is_empty() {
+            continue;
+        }
+        let origins = unit_calls
+            .iter()
+            .map(|call| {
+                let offset = targets.get(&call.callee)?;
+                let base = walked.info_bases.get(&call.callee.0)?;
+                u32::try_from(u64::from(*base) + offset).ok()
+            })
+            .collect();
+        calls.push((at, unit_calls.clone(), origins));
+    }
+    if calls.is_empty() {
+        return Some(());
+    }
+    calls.sort_by_key(|(at, _, _)| *at);
+    let sections = custom_sections(buf, module_end)?;
+    let find = |name: &str| {
+        sections
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map_or(&[][..], |(_, _, contents)| &buf[contents.clone()])
+    };
+    let read = insert::Sections {
+        info: find(".debug_info"),
+        abbrev: find(".debug_abbrev"),
+        ranges: find(".debug_ranges"),
+        loc: find(".debug_loc"),
+    };
+    let Some((info, abbrev)) = insert::insert(&read, calls)? else {
+        return Some(());
+    };
+    let mut out = Vec::with_capacity(buf.len() + info.len() - read.info.len() + abbrev.len());
+    out.extend_from_slice(&buf[..module_end]);
+    for (name, whole, contents) in &sections {
+        match *name {
+            ".debug_info" => {
+                out.extend_from_slice(&section_header(name, info.len())?);
+                out.extend_from_slice(&info);
+            }
+            ".debug_abbrev" => {
+                out.extend_from_slice(&section_header(name, contents.len() + abbrev.len())?);
+                out.extend_from_slice(&buf[contents.clone()]);
+                out.extend_from_slice(&abbrev);
+            }
+            _ => out.extend_from_slice(&buf[whole.clone()]),
+        }
+    }
+    *buf = out;
     Some(())
+}
+
+/// A custom section's name, its whole extent and its contents' extent.
+type Custom<'b> = (&'b str, Range<usize>, Range<usize>);
+
+/// The custom sections of `buf` from `from` on.
+fn custom_sections(buf: &[u8], from: usize) -> Option<Vec<Custom<'_>>> {
+    let mut sections = Vec::new();
+    let mut at = from;
+    while at < buf.len() {
+        let mut reader = wasmparser::BinaryReader::new(buf.get(at..)?, 0);
+        if reader.read_u8().ok()? != 0 {
+            return None;
+        }
+        let size = reader.read_var_u32().ok()? as usize;
+        let start = at + reader.current_position();
+        let name = reader.read_string().ok()?;
+        let contents = at + reader.current_position();
+        let end = start
+            .checked_add(size)
+            .filter(|end| *end <= buf.len() && contents <= *end)?;
+        sections.push((name, at..end, contents..end));
+        at = end;
+    }
+    Some(sections)
 }
 
 /// Copies `pieces` one after another to `to`, which is as long as they
@@ -571,6 +680,8 @@ pub(super) struct Walked {
     info_start: usize,
     /// Where the sections [`finish`] appends start.
     end: usize,
+    /// Where each input's units start in the output's `.debug_info`.
+    info_bases: BTreeMap<usize, u32>,
     /// Each part's range and location lists, in order: appended from
     /// where the parts wrote them rather than gathered first.
     ranges: Vec<Vec<u8>>,

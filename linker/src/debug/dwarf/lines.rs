@@ -13,6 +13,7 @@ use gimli::read::{self, LineProgramHeader};
 use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
 use gimli::LineEncoding;
 
+use super::inlined::{self, Call};
 use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
 use crate::debug::map::{CodeMap, Source};
@@ -493,10 +494,15 @@ pub(super) trait Program {
 }
 
 /// Fills `program` with one sequence per output body in `bodies`, the
-/// bodies unit `key` owns.
-pub(super) fn emit<P: Program>(program: &mut P, key: (usize, usize), context: &Context<'_>) {
+/// bodies unit `key` owns, and says which builtin code was inlined into
+/// them, each call's place named by the program's files.
+pub(super) fn emit<P: Program>(
+    program: &mut P,
+    key: (usize, usize),
+    context: &Context<'_>,
+) -> Vec<Call<P::File>> {
     let Some(bodies) = context.owners.0.get(&key) else {
-        return;
+        return Vec::new();
     };
     let mut emitter = Emitter {
         program,
@@ -504,9 +510,14 @@ pub(super) fn emit<P: Program>(program: &mut P, key: (usize, usize), context: &C
         last: None,
         context,
     };
+    let mut calls = Vec::new();
     for &body in bodies {
         emitter.sequence(body);
+        if context.inlined {
+            emitter.calls(body, &mut calls);
+        }
     }
+    calls
 }
 
 /// The encoding every output line program is written with. The rows are
@@ -523,14 +534,15 @@ pub(super) const ENCODING: LineEncoding = LineEncoding {
 };
 
 /// Converts the unit's line program header (files, directories) and fills
-/// it with one sequence per output body the unit owns.
+/// it with one sequence per output body the unit owns; gives the builtin
+/// code inlined into them, as [`emit`] does.
 pub(super) fn convert_program(
     unit: &mut ConvertUnit<'_, Reader<'_>>,
     key: (usize, usize),
     context: &Context<'_>,
-) -> ConvertResult<()> {
+) -> ConvertResult<Vec<Call<FileId>>> {
     let Some(convert) = unit.read_line_program(None, Some(ENCODING))? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let (mut program, files) = convert.program();
     let comp_dir = unit
@@ -543,9 +555,9 @@ pub(super) fn convert_program(
         program: &mut program,
         line_strings: &mut *unit.line_strings,
     };
-    emit(&mut writer, key, context);
+    let calls = emit(&mut writer, key, context);
     unit.set_line_program(program, files);
-    Ok(())
+    Ok(calls)
 }
 
 /// A line program rebuilt with gimli.
@@ -631,6 +643,22 @@ impl<P: Program> Emitter<'_, '_, P> {
         });
         if last.is_some() {
             self.program.end(u64::from(body.end - body.start));
+        }
+    }
+
+    /// Appends the inlined copies in output body `index` to `calls`.
+    fn calls(&mut self, index: usize, calls: &mut Vec<Call<P::File>>) {
+        let context = self.context;
+        let base = calls.len();
+        for found in inlined::calls_in(context, context.map.bodies[index].clone()) {
+            let at = loc_at(context, found.call.input, u64::from(found.call.offset))
+                .and_then(|(input, loc)| Some((self.file(input, loc.file)?, loc.line, loc.column)));
+            calls.push(Call {
+                out: found.out,
+                callee: found.callee,
+                at,
+                parent: found.parent.map(|parent| base + parent),
+            });
         }
     }
 

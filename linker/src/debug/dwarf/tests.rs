@@ -1,7 +1,7 @@
 //! Tests of the DWARF rewrite against real clang output (clang 14,
 //! `--target=wasm32-wasi -O2 -g`, from `examples/c-host-buf`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use gimli::{constants, EndianSlice, LittleEndian};
@@ -700,63 +700,72 @@ fn what_patching_cannot_read_is_converted() {
 /// a line row outside the output's code.
 #[test]
 fn damaged_dwarf_is_patched_or_converted_without_panicking() {
-    let app = parse(APP);
-    let map = identity(&app, 0, code_end(&app));
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    // Alone and unmoved; and moved, with builtin code (with DWARF)
+    // inlined into it, which the patching path inserts DIEs for.
+    let alone = identity(&app, 0, code_end(&app));
+    let moved = shuffled(&app, &builtin, None);
     let mut patched = 0;
-    for name in [
-        ".debug_info",
-        ".debug_line",
-        ".debug_abbrev",
-        ".debug_loc",
-        ".debug_ranges",
-    ] {
-        let Some(&(_, original)) = app.sections.iter().find(|(n, _)| *n == name) else {
-            continue;
-        };
-        for at in (0..original.len()).step_by(3) {
-            let mut damaged = original.to_vec();
-            damaged[at] ^= 0xa5;
-            let mut bad = input("app", &app);
-            for section in &mut bad.sections {
-                if section.0 == name {
-                    section.1 = &damaged;
+    for (map, step, with_builtin) in [(&alone, 3, false), (&moved.map, 7, true)] {
+        for name in [
+            ".debug_info",
+            ".debug_line",
+            ".debug_abbrev",
+            ".debug_loc",
+            ".debug_ranges",
+        ] {
+            let Some(&(_, original)) = app.sections.iter().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            for at in (0..original.len()).step_by(step) {
+                let mut damaged = original.to_vec();
+                damaged[at] ^= 0xa5;
+                let mut bad = input("app", &app);
+                for section in &mut bad.sections {
+                    if section.0 == name {
+                        section.1 = &damaged;
+                    }
                 }
-            }
-            let mut warnings = Vec::new();
-            // What comes before the sections is left alone, and a walk
-            // given up halfway leaves nothing behind.
-            let bad = [bad];
-            let (module, path) =
-                super::write_as(&bad, &map, &mut warnings, Path::Patched, b"module");
-            assert_eq!(&module[..6], b"module", "{name} byte {at}");
-            // Sharing the work between threads gives up where one thread
-            // does, and otherwise writes the same bytes.
-            let reads: Vec<_> = bad.iter().map(super::load).collect();
-            let alone = super::patched(&bad, &reads, &map, false, b"module").ok();
-            let beside = super::patched(&bad, &reads, &map, true, b"module").ok();
-            assert_eq!(alone, beside, "{name} byte {at}");
-            assert_eq!(alone.is_some(), path == Path::Patched, "{name} byte {at}");
-            let out = super::sections_in(&module[6..]);
-            let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
-            names.sort_unstable();
-            names.dedup();
-            assert_eq!(names.len(), out.len(), "{name} byte {at}: {names:?}");
-            patched += usize::from(path == Path::Patched);
-            let sections = owned(&out);
-            if sections.iter().any(|(n, _)| *n == ".debug_line") {
-                let dwarf = load(&sections);
-                let mut units = dwarf.units();
-                while let Ok(Some(header)) = units.next() {
-                    let Ok(unit) = dwarf.unit(header) else {
-                        continue;
-                    };
-                    let Some(program) = unit.line_program.clone() else {
-                        continue;
-                    };
-                    let mut rows = program.rows();
-                    while let Ok(Some((_, row))) = rows.next_row() {
-                        if path == Path::Patched {
-                            assert!(row.address() <= u64::from(map.end), "{name} byte {at}");
+                let mut warnings = Vec::new();
+                // What comes before the sections is left alone, and a walk
+                // given up halfway leaves nothing behind.
+                let bad = if with_builtin {
+                    vec![input("builtin", &builtin), bad]
+                } else {
+                    vec![bad]
+                };
+                let (module, path) =
+                    super::write_as(&bad, map, &mut warnings, Path::Patched, b"module");
+                assert_eq!(&module[..6], b"module", "{name} byte {at}");
+                // Sharing the work between threads gives up where one thread
+                // does, and otherwise writes the same bytes.
+                let reads: Vec<_> = bad.iter().map(super::load).collect();
+                let alone = super::patched(&bad, &reads, map, false, b"module").ok();
+                let beside = super::patched(&bad, &reads, map, true, b"module").ok();
+                assert_eq!(alone, beside, "{name} byte {at}");
+                assert_eq!(alone.is_some(), path == Path::Patched, "{name} byte {at}");
+                let out = super::sections_in(&module[6..]);
+                let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                assert_eq!(names.len(), out.len(), "{name} byte {at}: {names:?}");
+                patched += usize::from(path == Path::Patched);
+                let sections = owned(&out);
+                if sections.iter().any(|(n, _)| *n == ".debug_line") {
+                    let dwarf = load(&sections);
+                    let mut units = dwarf.units();
+                    while let Ok(Some(header)) = units.next() {
+                        let Ok(unit) = dwarf.unit(header) else {
+                            continue;
+                        };
+                        let Some(program) = unit.line_program.clone() else {
+                            continue;
+                        };
+                        let mut rows = program.rows();
+                        while let Ok(Some((_, row))) = rows.next_row() {
+                            if path == Path::Patched {
+                                assert!(row.address() <= u64::from(map.end), "{name} byte {at}");
+                            }
                         }
                     }
                 }
@@ -764,4 +773,310 @@ fn damaged_dwarf_is_patched_or_converted_without_panicking() {
         }
     }
     assert!(patched > 100, "{patched}");
+}
+
+/// The name of the DIE at `offset` of `.debug_info`, following
+/// `DW_AT_abstract_origin` and `DW_AT_specification` as debuggers do.
+fn die_name(
+    dwarf: &gimli::read::Dwarf<EndianSlice<'_, LittleEndian>>,
+    offset: u64,
+) -> Option<String> {
+    let offset = gimli::DebugInfoOffset(offset as usize);
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let Some(inside) = offset.to_unit_offset(&header) else {
+            continue;
+        };
+        let unit = dwarf.unit(header).unwrap();
+        let entry = unit.entry(inside).unwrap();
+        if let Some(name) = entry.attr_value(constants::DW_AT_name) {
+            let name = dwarf.attr_string(&unit, name).unwrap();
+            return Some(String::from_utf8_lossy(name.slice()).into_owned());
+        }
+        for attr in [
+            constants::DW_AT_abstract_origin,
+            constants::DW_AT_specification,
+        ] {
+            match entry.attr_value(attr) {
+                Some(gimli::AttributeValue::UnitRef(o)) => {
+                    let o = o.to_debug_info_offset(&unit.header).unwrap();
+                    return die_name(dwarf, o.0 as u64);
+                }
+                Some(gimli::AttributeValue::DebugInfoRef(o)) => return die_name(dwarf, o.0 as u64),
+                _ => {}
+            }
+        }
+        return None;
+    }
+    None
+}
+
+/// The name of each subprogram with a `DW_AT_low_pc`, by that address.
+fn functions(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
+    let dwarf = load(sections);
+    let mut out = BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            if entry.tag() != constants::DW_TAG_subprogram {
+                continue;
+            }
+            let low = entry
+                .attr_value(constants::DW_AT_low_pc)
+                .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
+            let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
+            if let (Some(low), Some(name)) = (low, die_name(&dwarf, offset.0 as u64)) {
+                out.insert(low, name);
+            }
+        }
+    }
+    out
+}
+
+/// One `DW_TAG_inlined_subroutine`: its callee's name, code, call place
+/// (`file:line`), and the index of the inlined subroutine it is nested
+/// in, if any.
+#[derive(Debug, PartialEq, Eq)]
+struct InlinedDie {
+    callee: String,
+    code: Range<u64>,
+    call: Option<String>,
+    parent: Option<usize>,
+}
+
+/// The `DW_TAG_inlined_subroutine`s the link added (their callee is one
+/// of `callees`), in DIE order.
+fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie> {
+    let dwarf = load(sections);
+    let mut out = Vec::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let program = unit.line_program.clone();
+        // The last inlined subroutine at each depth.
+        let mut open: Vec<(isize, usize)> = Vec::new();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            let depth = entry.depth();
+            open.retain(|(d, _)| *d < depth);
+            if entry.tag() != constants::DW_TAG_inlined_subroutine {
+                continue;
+            }
+            let origin = match entry.attr_value(constants::DW_AT_abstract_origin) {
+                Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0 as u64,
+                Some(gimli::AttributeValue::UnitRef(o)) => {
+                    o.to_debug_info_offset(&unit.header).unwrap().0 as u64
+                }
+                other => panic!("abstract origin {other:?}"),
+            };
+            let callee = die_name(&dwarf, origin).expect("the callee is named");
+            if !callees.contains(&callee.as_str()) {
+                continue;
+            }
+            let mut ranges = dwarf.die_ranges(&unit, entry).unwrap();
+            let range = ranges.next().unwrap().expect("a range");
+            assert!(ranges.next().unwrap().is_none());
+            let file = match entry.attr_value(constants::DW_AT_call_file) {
+                Some(gimli::AttributeValue::FileIndex(index)) => {
+                    let header = program.as_ref().unwrap().header();
+                    let file = header.file(index).expect("the call's file");
+                    let name = dwarf.attr_string(&unit, file.path_name()).unwrap();
+                    Some(String::from_utf8_lossy(name.slice()).into_owned())
+                }
+                None => None,
+                other => panic!("call file {other:?}"),
+            };
+            let line = entry
+                .attr_value(constants::DW_AT_call_line)
+                .and_then(|v| v.udata_value());
+            out.push(InlinedDie {
+                callee,
+                code: range.begin..range.end,
+                call: file.zip(line).map(|(file, line)| format!("{file}:{line}")),
+                parent: open.last().map(|(_, i)| *i),
+            });
+            open.push((depth, out.len() - 1));
+        }
+    }
+    out
+}
+
+/// The subprograms with a `DW_AT_low_pc` that have no children, by it.
+fn childless(sections: &[(&str, &[u8])]) -> BTreeSet<u64> {
+    let dwarf = load(sections);
+    let mut out = BTreeSet::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            if entry.tag() == constants::DW_TAG_subprogram && !entry.has_children() {
+                if let Some(low) = entry
+                    .attr_value(constants::DW_AT_low_pc)
+                    .and_then(|v| dwarf.attr_address(&unit, v).unwrap())
+                {
+                    out.insert(low);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// In every app function with a DIE (its first instruction the call), a
+/// builtin function inlined there and another builtin function inlined
+/// into that copy come out as two nested `DW_TAG_inlined_subroutine`s in
+/// the app's unit, each naming its callee, its copy's code and the line
+/// of its call, by both paths alike: under functions with DIEs of their
+/// own and under childless ones (which the patching path gives children).
+#[test]
+fn inlined_builtin_code_is_an_inlined_subroutine() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let app_lines = Lines::read(&app.sections);
+    let builtin_lines = Lines::read(&builtin.sections);
+    let names = functions(&builtin.sections);
+    let app_names = functions(&app.sections);
+    // Two builtin functions with DWARF.
+    let described: Vec<usize> = (0..builtin.bodies.len())
+        .filter(|&i| names.contains_key(&u64::from(builtin.bodies[i].start)))
+        .collect();
+    let (outer, inner) = (described[0], described[1]);
+    let (outer_code, inner_code) = (builtin.code_starts[outer], builtin.code_starts[inner]);
+    let inner_call = outer_code + 2;
+    let callers: Vec<usize> = (0..app.bodies.len())
+        .filter(|&i| {
+            app.bodies[i].end > app.code_starts[i] + 5
+                && app_names.contains_key(&u64::from(app.bodies[i].start))
+        })
+        .collect();
+    let leaves = childless(&app.sections);
+    assert!(callers.len() > 3, "{callers:?}");
+    assert!(callers
+        .iter()
+        .any(|&i| leaves.contains(&u64::from(app.bodies[i].start))));
+    // Each caller's output body: its header, the code written for the
+    // call, the outer copy's first 6 bytes, the code written for the
+    // inner call, the inner copy, 4 more bytes of the outer copy, and 10
+    // bytes of the rest of the caller.
+    let mut marks = vec![mark(0, Source::None, None)];
+    let mut bodies = Vec::new();
+    let mut expected = Vec::new();
+    let mut functions_at = BTreeMap::new();
+    let mut start = 1;
+    let mut with_lines = 0;
+    for &caller in &callers {
+        let call = at(1, app.code_starts[caller]);
+        let rest = (app.bodies[caller].end - call.offset - 5).min(10);
+        marks.extend([
+            mark(start, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(start + 2, Source::At(call), None),
+            mark(start + 7, Source::Copy(at(0, outer_code)), Some(call)),
+            mark(start + 13, Source::At(at(0, inner_call)), Some(call)),
+            mark(start + 16, Source::Copy(at(0, inner_code)), Some(call)),
+            mark(start + 26, Source::Copy(at(0, outer_code + 6)), Some(call)),
+            mark(start + 30, Source::Copy(at(1, call.offset + 5)), None),
+            mark(start + 30 + rest, Source::None, None),
+        ]);
+        bodies.push(start..start + 30 + rest);
+        functions_at.insert(
+            u64::from(start),
+            app_names[&u64::from(app.bodies[caller].start)].clone(),
+        );
+        expected.push(InlinedDie {
+            callee: names[&u64::from(builtin.bodies[outer].start)].clone(),
+            code: u64::from(start + 7)..u64::from(start + 30),
+            call: app_lines.symbolize(u64::from(call.offset)),
+            parent: None,
+        });
+        expected.push(InlinedDie {
+            callee: names[&u64::from(builtin.bodies[inner].start)].clone(),
+            code: u64::from(start + 16)..u64::from(start + 26),
+            call: builtin_lines.symbolize(u64::from(inner_call)),
+            parent: Some(expected.len() - 1),
+        });
+        with_lines += usize::from(expected[expected.len() - 2].call.is_some());
+        start += 32 + rest;
+    }
+    assert!(with_lines > 3, "{with_lines}");
+    let map = CodeMap {
+        marks,
+        end: start,
+        bodies,
+    };
+    let inputs = [input("builtin", &builtin), input("app", &app)];
+    let callees = [expected[0].callee.as_str(), expected[1].callee.as_str()];
+    for path in [Path::Patched, Path::Converted] {
+        let mut warnings = Vec::new();
+        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
+        assert_eq!(took, path);
+        assert_eq!(warnings, Vec::<String>::new());
+        let sections = owned(&sections);
+        // Every caller's DIE moved with it, and holds its copies.
+        let moved = functions(&sections);
+        for (at, name) in &functions_at {
+            assert_eq!(moved.get(at), Some(name), "{path:?}");
+        }
+        assert_eq!(inlined_dies(&sections, &callees), expected, "{path:?}");
+    }
+}
+
+/// An expression naming a DIE by offset (here `DW_OP_call2`, put into one
+/// of the app's location lists) would point at the wrong DIE once DIEs are
+/// added before it: a link that adds DIEs for inlined code converts such
+/// DWARF through gimli, which moves the reference, and still describes
+/// the inlined code; one that adds none patches it as before.
+#[test]
+fn a_die_named_by_an_expression_is_left_to_gimli() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let loc = app
+        .sections
+        .iter()
+        .find(|(n, _)| *n == ".debug_loc")
+        .unwrap()
+        .1;
+    // The first `DW_OP_WASM_location 0 N; DW_OP_stack_value` of 4 bytes
+    // becomes `DW_OP_call2 0x26; DW_OP_stack_value`, naming the unit's
+    // first subprogram.
+    let at = loc
+        .windows(6)
+        .position(|w| w[..3] == [4, 0, 0xed] && w[3] == 0 && w[5] == 0x9f)
+        .expect("a 4-byte location expression");
+    let mut changed = loc.to_vec();
+    changed[at + 2..at + 6].copy_from_slice(&[0x98, 0x26, 0x00, 0x9f]);
+    let with_call = || {
+        let mut with_call = input("app", &app);
+        for section in &mut with_call.sections {
+            if section.0 == ".debug_loc" {
+                section.1 = &changed;
+            }
+        }
+        with_call
+    };
+    let inlined = |sections: &[(String, Vec<u8>)]| {
+        let sections = owned(sections);
+        code(&sections)
+            .iter()
+            .flatten()
+            .filter(|d| d.0 == constants::DW_TAG_inlined_subroutine && !d.1.is_empty())
+            .count()
+    };
+    let moved = shuffled(&app, &builtin, None);
+    let inputs = [input("builtin", &builtin), with_call()];
+    let mut warnings = Vec::new();
+    let (sections, path) = rewrite_as(&inputs, &moved.map, &mut warnings, Path::Patched);
+    assert_eq!(path, Path::Converted);
+    assert_eq!(warnings, Vec::<String>::new());
+    let (plain, _) = rewrite_as(
+        &[input("builtin", &builtin), input("app", &app)],
+        &moved.map,
+        &mut warnings,
+        Path::Patched,
+    );
+    assert!(inlined(&sections) > 5);
+    assert_eq!(inlined(&sections), inlined(&plain));
+    let alone = identity(&app, 0, code_end(&app));
+    let (_, path) = rewrite_as(&[with_call()], &alone, &mut warnings, Path::Patched);
+    assert_eq!(path, Path::Patched);
 }

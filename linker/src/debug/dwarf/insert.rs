@@ -1,0 +1,855 @@
+//! Inlined calls added to patched DWARF as `DW_TAG_inlined_subroutine`s.
+//!
+//! The patching path keeps every DIE at its offset; a DIE added under a
+//! caller moves everything after it. So once the output's `.debug_info` is
+//! patched, this writes it again with the new DIEs in: each goes first
+//! among the children of the deepest DIE whose code holds the call's copy
+//! (a childless DIE gets a children-bearing copy of its abbreviation and a
+//! terminating null), every DIE reference that crossed an insertion is
+//! moved, and each unit that gained DIEs names a copy of its abbreviation
+//! table, appended to `.debug_abbrev`, that also has the new ones.
+//!
+//! A location expression can name a DIE by offset too (`DW_OP_call4`, a
+//! typed stack operation's base type). Compilers for Wasm write none; an
+//! output that has one, or any byte this cannot read, is left to the
+//! converting path (which rewrites such references) rather than given a
+//! reference pointing at the wrong DIE.
+
+use std::collections::btree_map::{BTreeMap, Entry};
+
+use gimli::constants as dw;
+use gimli::read::Operation;
+use gimli::{Encoding, EndianSlice, Format, LittleEndian};
+
+use super::bytes::Bytes;
+use super::inlined::{Call, Scopes};
+use crate::leb128;
+
+/// The output's sections the insertion reads, as the patching path wrote
+/// them.
+pub(super) struct Sections<'a> {
+    pub(super) info: &'a [u8],
+    pub(super) abbrev: &'a [u8],
+    pub(super) ranges: &'a [u8],
+    pub(super) loc: &'a [u8],
+}
+
+/// The inlined calls of one unit: a position inside the unit (where its
+/// `DW_AT_stmt_list` is), the calls, and for each the `.debug_info`
+/// offset of the DIE naming its callee, if known.
+pub(super) type UnitCalls = (usize, Vec<Call<u64>>, Vec<Option<u32>>);
+
+/// Calls, and the offset of each one's callee DIE, if known.
+type Calls = (Vec<Call<u64>>, Vec<Option<u32>>);
+
+/// The new `.debug_info`, and what to append to `.debug_abbrev`, or
+/// `Some(None)` when no call has a DIE to go under; `None` when the
+/// sections hold something this does not rewrite.
+pub(super) fn insert(
+    sections: &Sections<'_>,
+    calls: Vec<UnitCalls>,
+) -> Option<Option<(Vec<u8>, Vec<u8>)>> {
+    let units = units(sections.info)?;
+    if !loc_expressions_ok(sections.loc) {
+        return None;
+    }
+    let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
+    let mut plans: Vec<Option<UnitPlan>> = Vec::with_capacity(units.len());
+    let mut abbrev_out = Vec::new();
+    let mut calls = calls.into_iter().peekable();
+    for unit in &units {
+        let mut mine = Vec::new();
+        while let Some((at, _, _)) = calls.peek() {
+            if *at >= unit.end {
+                break;
+            }
+            let (at, unit_calls, origins) = calls.next()?;
+            if at >= unit.start {
+                mine.push((unit_calls, origins));
+            }
+        }
+        let table = table_of(&mut tables, sections.abbrev, unit.abbrev)?;
+        let plan = if mine.is_empty() {
+            None
+        } else {
+            plan_unit(sections, unit, table, mine, &mut abbrev_out)?
+        };
+        plans.push(plan);
+    }
+    if plans.iter().all(Option::is_none) {
+        return Some(None);
+    }
+    // Where each unit starts in the output written.
+    let mut starts = Vec::with_capacity(units.len());
+    let mut at = 0usize;
+    for (unit, plan) in units.iter().zip(&plans) {
+        starts.push(at);
+        let growth: i64 = plan
+            .as_ref()
+            .map_or(0, |p| p.events.iter().map(|e| e.1).sum());
+        at += usize::try_from((unit.end - unit.start) as i64 + growth).ok()?;
+    }
+    let moved = Moved {
+        units: &units,
+        plans: &plans,
+        starts: &starts,
+    };
+    let mut info = Vec::with_capacity(at);
+    for (index, unit) in units.iter().enumerate() {
+        let table = tables.get(&unit.abbrev)?;
+        write_unit(sections, unit, table, index, &moved, &mut info)?;
+    }
+    let abbrev_base = sections.abbrev.len();
+    for (index, plan) in plans.iter().enumerate() {
+        if let Some(plan) = plan {
+            let offset = u32::try_from(abbrev_base + plan.abbrev_at).ok()?;
+            let header = starts[index] + 6;
+            info.get_mut(header..header + 4)?
+                .copy_from_slice(&offset.to_le_bytes());
+        }
+    }
+    Some(Some((info, abbrev_out)))
+}
+
+/// One unit of the input `.debug_info`.
+struct Unit {
+    start: usize,
+    end: usize,
+    version: u16,
+    abbrev: u32,
+}
+
+/// The units of `info`, if all are 32-bit DWARF 2–4 with 4-byte addresses.
+fn units(info: &[u8]) -> Option<Vec<Unit>> {
+    let mut units = Vec::new();
+    let mut bytes = Bytes::at(info, 0)?;
+    while !bytes.is_empty() {
+        let start = bytes.position();
+        let length = bytes.u32()?;
+        if length >= 0xffff_fff0 {
+            return None;
+        }
+        let mut unit = bytes.sub(length as usize)?;
+        let version = unit.u16()?;
+        let abbrev = unit.u32()?;
+        if !(2..=4).contains(&version) || unit.u8()? != 4 {
+            return None;
+        }
+        units.push(Unit {
+            start,
+            end: bytes.position(),
+            version,
+            abbrev,
+        });
+    }
+    Some(units)
+}
+
+/// One abbreviation.
+#[derive(Clone)]
+struct Abbrev {
+    tag: u64,
+    children: bool,
+    /// Attribute names and forms.
+    attrs: Vec<(u64, u64)>,
+}
+
+/// An abbreviation table: its abbreviations by code, and its bytes
+/// without the terminating 0.
+struct Table {
+    codes: BTreeMap<u64, Abbrev>,
+    bytes: Vec<u8>,
+}
+
+fn table_of<'t>(
+    tables: &'t mut BTreeMap<u32, Table>,
+    abbrev: &[u8],
+    offset: u32,
+) -> Option<&'t Table> {
+    match tables.entry(offset) {
+        Entry::Occupied(table) => Some(table.into_mut()),
+        Entry::Vacant(slot) => Some(slot.insert(read_table(abbrev, offset)?)),
+    }
+}
+
+fn read_table(abbrev: &[u8], offset: u32) -> Option<Table> {
+    let mut bytes = Bytes::at(abbrev, offset as usize)?;
+    let mut codes = BTreeMap::new();
+    loop {
+        let code = bytes.uleb()?;
+        if code == 0 {
+            let bytes = bytes.slice(offset as usize, bytes.position() - 1)?.to_vec();
+            return Some(Table { codes, bytes });
+        }
+        let tag = bytes.uleb()?;
+        let children = bytes.u8()? != 0;
+        let mut attrs = Vec::new();
+        loop {
+            let (name, form) = (bytes.uleb()?, bytes.uleb()?);
+            if (name, form) == (0, 0) {
+                break;
+            }
+            attrs.push((name, form));
+        }
+        codes.insert(
+            code,
+            Abbrev {
+                tag,
+                children,
+                attrs,
+            },
+        );
+    }
+}
+
+/// What one unit gains: the DIEs inserted after a DIE's attributes (by
+/// the DIE's offset in the unit), the abbreviation codes changed, and the
+/// moves they make: at each offset, how many bytes are added from there on.
+struct UnitPlan {
+    inserts: BTreeMap<usize, Inserted>,
+    recoded: BTreeMap<usize, u64>,
+    events: Vec<(usize, i64)>,
+    /// Where its abbreviation table starts in what is appended.
+    abbrev_at: usize,
+}
+
+/// The DIEs inserted after one DIE's attributes, and where in them each
+/// names its callee (by its offset before the insertion, moved as they
+/// are written).
+#[derive(Default)]
+struct Inserted {
+    bytes: Vec<u8>,
+    origins: Vec<(usize, u32)>,
+}
+
+/// A DIE that can hold inlined code: its offset in the unit and its
+/// abbreviation code.
+struct Scope {
+    at: usize,
+    code: u64,
+}
+
+/// The abbreviation codes of the new DIEs, given out as needed.
+struct Codes {
+    next: u64,
+    /// By (has children, names its call's place).
+    calls: BTreeMap<(bool, bool), u64>,
+    /// Children-bearing copies of childless abbreviations, by old code.
+    parents: BTreeMap<u64, u64>,
+}
+
+fn plan_unit(
+    sections: &Sections<'_>,
+    unit: &Unit,
+    table: &Table,
+    mine: Vec<Calls>,
+    abbrev_out: &mut Vec<u8>,
+) -> Option<Option<UnitPlan>> {
+    let (scopes, tree) = scopes(sections, unit, table)?;
+    let mut codes = Codes {
+        next: table.codes.keys().next_back().copied().unwrap_or(0) + 1,
+        calls: BTreeMap::new(),
+        parents: BTreeMap::new(),
+    };
+    // Each call's DIE: under a scope (by its offset) or under another call.
+    #[derive(Clone, Copy)]
+    enum Place {
+        Scope(usize),
+        Call(usize),
+    }
+    let mut calls: Vec<(Call<u64>, u32)> = Vec::new();
+    let mut children: Vec<Vec<usize>> = Vec::new();
+    let mut tops: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (unit_calls, origins) in mine {
+        // Where each call's nested calls go: its DIE or, when it has none,
+        // where it would have been.
+        let mut placed: Vec<Option<Place>> = Vec::with_capacity(unit_calls.len());
+        for (call, origin) in unit_calls.into_iter().zip(origins) {
+            let place = match call.parent {
+                Some(parent) => placed.get(parent).copied().flatten(),
+                None => tree.deepest(&call.out).map(|s| Place::Scope(scopes[s].at)),
+            };
+            let (Some(place), Some(origin)) = (place, origin) else {
+                placed.push(place);
+                continue;
+            };
+            let index = calls.len();
+            calls.push((call, origin));
+            children.push(Vec::new());
+            match place {
+                Place::Scope(at) => tops.entry(at).or_default().push(index),
+                Place::Call(parent) => children[parent].push(index),
+            }
+            placed.push(Some(Place::Call(index)));
+        }
+    }
+    if tops.is_empty() {
+        return Some(None);
+    }
+    let mut plan = UnitPlan {
+        inserts: BTreeMap::new(),
+        recoded: BTreeMap::new(),
+        events: Vec::new(),
+        abbrev_at: 0,
+    };
+    for (at, top) in &tops {
+        let scope = scopes.iter().find(|s| s.at == *at)?;
+        let abbrev = table.codes.get(&scope.code)?;
+        let mut inserted = Inserted::default();
+        for &index in top {
+            write_call(
+                index,
+                &calls,
+                &children,
+                unit.version,
+                &mut codes,
+                &mut inserted,
+            )?;
+        }
+        if !abbrev.children {
+            inserted.bytes.push(0);
+            let next = codes.next;
+            let code = *codes.parents.entry(scope.code).or_insert_with(|| next);
+            if code == next {
+                codes.next += 1;
+            }
+            let grown = leb128::unsigned_len(code) as i64 - leb128::unsigned_len(scope.code) as i64;
+            if grown != 0 {
+                plan.events.push((at + 1, grown));
+            }
+            plan.recoded.insert(*at, code);
+        }
+        // The insertion goes after the DIE's attributes, which the writer
+        // finds; the event is placed there by `attrs_end`.
+        let end = attrs_end(sections.info, unit, table, *at)?;
+        plan.events.push((end, inserted.bytes.len() as i64));
+        plan.inserts.insert(*at, inserted);
+    }
+    plan.events.sort_by_key(|e| e.0);
+    // The unit's new table: its own, the copies, the new DIEs' and an end.
+    plan.abbrev_at = abbrev_out.len();
+    abbrev_out.extend_from_slice(&table.bytes);
+    for (old, new) in &codes.parents {
+        let abbrev = table.codes.get(old)?;
+        write_abbrev(abbrev_out, *new, abbrev.tag, true, &abbrev.attrs);
+    }
+    for ((children, at), code) in &codes.calls {
+        let mut attrs = vec![
+            (
+                dw::DW_AT_abstract_origin.0 as u64,
+                dw::DW_FORM_ref_addr.0 as u64,
+            ),
+            (dw::DW_AT_low_pc.0 as u64, dw::DW_FORM_addr.0 as u64),
+            (dw::DW_AT_high_pc.0 as u64, high_form(unit.version)),
+        ];
+        if *at {
+            attrs.extend([
+                (dw::DW_AT_call_file.0 as u64, dw::DW_FORM_udata.0 as u64),
+                (dw::DW_AT_call_line.0 as u64, dw::DW_FORM_udata.0 as u64),
+                (dw::DW_AT_call_column.0 as u64, dw::DW_FORM_udata.0 as u64),
+            ]);
+        }
+        let tag = dw::DW_TAG_inlined_subroutine.0 as u64;
+        write_abbrev(abbrev_out, *code, tag, *children, &attrs);
+    }
+    abbrev_out.push(0);
+    Some(Some(plan))
+}
+
+/// `DW_AT_high_pc` is a length from DWARF 4 on, an address before.
+fn high_form(version: u16) -> u64 {
+    if version >= 4 {
+        dw::DW_FORM_data4.0 as u64
+    } else {
+        dw::DW_FORM_addr.0 as u64
+    }
+}
+
+fn write_abbrev(out: &mut Vec<u8>, code: u64, tag: u64, children: bool, attrs: &[(u64, u64)]) {
+    leb128::unsigned(out, code);
+    leb128::unsigned(out, tag);
+    out.push(u8::from(children));
+    for &(name, form) in attrs {
+        leb128::unsigned(out, name);
+        leb128::unsigned(out, form);
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Writes the DIE of call `index` and those nested in it.
+fn write_call(
+    index: usize,
+    calls: &[(Call<u64>, u32)],
+    children: &[Vec<usize>],
+    version: u16,
+    codes: &mut Codes,
+    inserted: &mut Inserted,
+) -> Option<()> {
+    let (call, origin) = &calls[index];
+    let nested = !children[index].is_empty();
+    let key = (nested, call.at.is_some());
+    let next = codes.next;
+    let code = *codes.calls.entry(key).or_insert(next);
+    if code == next {
+        codes.next += 1;
+    }
+    let out = &mut inserted.bytes;
+    leb128::unsigned(out, code);
+    inserted.origins.push((out.len(), *origin));
+    out.extend_from_slice(&[0; 4]);
+    let start = u32::try_from(call.out.start).ok()?;
+    let end = u32::try_from(call.out.end).ok()?;
+    out.extend_from_slice(&start.to_le_bytes());
+    let high = if version >= 4 { end - start } else { end };
+    out.extend_from_slice(&high.to_le_bytes());
+    if let Some((file, line, column)) = call.at {
+        leb128::unsigned(out, file);
+        leb128::unsigned(out, line);
+        leb128::unsigned(out, column);
+    }
+    if nested {
+        for &child in &children[index] {
+            write_call(child, calls, children, version, codes, inserted)?;
+        }
+        inserted.bytes.push(0);
+    }
+    Some(())
+}
+
+/// The DIEs of `unit` that hold code, and the tree of their output ranges
+/// (indexed alike).
+fn scopes(sections: &Sections<'_>, unit: &Unit, table: &Table) -> Option<(Vec<Scope>, Scopes)> {
+    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
+    let mut scopes = Vec::new();
+    let mut tree = Scopes::default();
+    let mut depth = 0usize;
+    let mut base = 0u64;
+    let mut root = true;
+    while !bytes.is_empty() {
+        let at = bytes.position() - unit.start;
+        let code = bytes.uleb()?;
+        if code == 0 {
+            depth = depth.checked_sub(1)?;
+            continue;
+        }
+        let abbrev = table.codes.get(&code)?;
+        let (mut low, mut high, mut length, mut list) = (None, None, None, None);
+        for &(name, form) in &abbrev.attrs {
+            let value = read_value(&mut bytes, form, unit.version)?;
+            match (dw::DwAt(name as u16), value) {
+                (dw::DW_AT_low_pc, Value::Addr(a)) => low = Some(u64::from(a)),
+                (dw::DW_AT_high_pc, Value::Addr(a)) => high = Some(u64::from(a)),
+                (dw::DW_AT_high_pc, Value::Data(n)) => length = Some(n),
+                (dw::DW_AT_ranges, Value::Data(n)) => list = Some(n),
+                _ => {}
+            }
+        }
+        let mut ranges = None;
+        if root {
+            base = low.unwrap_or(0);
+            root = false;
+        } else if super::entries::holds_code(dw::DwTag(abbrev.tag as u16))
+            && (low.is_some() || high.is_some() || list.is_some())
+        {
+            let mut found = Vec::new();
+            if let Some(low) = low {
+                let end = length.and_then(|n| low.checked_add(n)).or(high);
+                if let Some(end) = end.filter(|e| *e > low) {
+                    found.push(low..end);
+                }
+            }
+            if let Some(list) = list {
+                read_ranges(sections.ranges, list, base, &mut found)?;
+            }
+            scopes.push(Scope { at, code });
+            ranges = Some(found);
+        }
+        tree.push(depth, abbrev.children, ranges);
+        if abbrev.children {
+            depth += 1;
+        }
+    }
+    tree.finish();
+    Some((scopes, tree))
+}
+
+/// The range list at `offset` of `.debug_ranges`, read against `base`.
+fn read_ranges(
+    ranges: &[u8],
+    offset: u64,
+    mut base: u64,
+    out: &mut Vec<std::ops::Range<u64>>,
+) -> Option<()> {
+    let mut bytes = Bytes::at(ranges, usize::try_from(offset).ok()?)?;
+    loop {
+        let (begin, end) = (bytes.u32()?, bytes.u32()?);
+        match (begin, end) {
+            (0, 0) => return Some(()),
+            (u32::MAX, address) => base = u64::from(address),
+            _ if begin < end => out.push(base + u64::from(begin)..base + u64::from(end)),
+            _ => {}
+        }
+    }
+}
+
+/// Where the attributes of the DIE at `at` in the unit end, in the unit.
+fn attrs_end(info: &[u8], unit: &Unit, table: &Table, at: usize) -> Option<usize> {
+    let mut bytes = Bytes::at(info.get(..unit.end)?, unit.start + at)?;
+    let abbrev = table.codes.get(&bytes.uleb()?)?;
+    for &(_, form) in &abbrev.attrs {
+        read_value(&mut bytes, form, unit.version)?;
+    }
+    Some(bytes.position() - unit.start)
+}
+
+/// An attribute value as far as this module cares.
+enum Value<'a> {
+    Addr(u32),
+    /// A constant or section offset.
+    Data(u64),
+    /// A reference within the unit, of a fixed width (0 for a LEB128).
+    Unit(u64, usize),
+    /// A reference into `.debug_info`.
+    Info(u32),
+    /// An expression or block, and whether it is certainly an expression.
+    Block(&'a [u8], bool),
+    Other,
+}
+
+fn read_value<'a>(bytes: &mut Bytes<'a>, form: u64, version: u16) -> Option<Value<'a>> {
+    let fixed = |bytes: &mut Bytes<'a>, n: usize| -> Option<u64> {
+        let b = bytes.take(n)?;
+        let mut value = [0; 8];
+        value[..n].copy_from_slice(b);
+        Some(u64::from_le_bytes(value))
+    };
+    let form = dw::DwForm(u16::try_from(form).ok()?);
+    Some(match form {
+        dw::DW_FORM_addr => Value::Addr(bytes.u32()?),
+        dw::DW_FORM_data1 | dw::DW_FORM_flag => Value::Data(fixed(bytes, 1)?),
+        dw::DW_FORM_data2 => Value::Data(fixed(bytes, 2)?),
+        dw::DW_FORM_data4 | dw::DW_FORM_sec_offset | dw::DW_FORM_strp => {
+            Value::Data(fixed(bytes, 4)?)
+        }
+        dw::DW_FORM_data8 | dw::DW_FORM_ref_sig8 => Value::Data(fixed(bytes, 8)?),
+        dw::DW_FORM_udata => Value::Data(bytes.uleb()?),
+        dw::DW_FORM_sdata => {
+            bytes.skip_leb()?;
+            Value::Other
+        }
+        dw::DW_FORM_flag_present => Value::Other,
+        dw::DW_FORM_string => {
+            bytes.cstr()?;
+            Value::Other
+        }
+        dw::DW_FORM_ref1 => Value::Unit(fixed(bytes, 1)?, 1),
+        dw::DW_FORM_ref2 => Value::Unit(fixed(bytes, 2)?, 2),
+        dw::DW_FORM_ref4 => Value::Unit(fixed(bytes, 4)?, 4),
+        dw::DW_FORM_ref8 => Value::Unit(fixed(bytes, 8)?, 8),
+        dw::DW_FORM_ref_udata => Value::Unit(bytes.uleb()?, 0),
+        dw::DW_FORM_ref_addr => Value::Info(bytes.u32()?),
+        dw::DW_FORM_block1 => {
+            let n = bytes.u8()?;
+            Value::Block(bytes.take(usize::from(n))?, false)
+        }
+        dw::DW_FORM_block2 => {
+            let n = bytes.u16()?;
+            Value::Block(bytes.take(usize::from(n))?, false)
+        }
+        dw::DW_FORM_block4 => {
+            let n = bytes.u32()?;
+            Value::Block(bytes.take(n as usize)?, false)
+        }
+        dw::DW_FORM_block => {
+            let n = bytes.uleb()?;
+            Value::Block(bytes.take(usize::try_from(n).ok()?)?, false)
+        }
+        dw::DW_FORM_exprloc if version >= 4 => {
+            let n = bytes.uleb()?;
+            Value::Block(bytes.take(usize::try_from(n).ok()?)?, true)
+        }
+        _ => return None,
+    })
+}
+
+/// Where every unit and DIE goes.
+struct Moved<'p> {
+    units: &'p [Unit],
+    plans: &'p [Option<UnitPlan>],
+    starts: &'p [usize],
+}
+
+impl Moved<'_> {
+    /// Where offset `at` of unit `index` goes in that unit.
+    fn in_unit(&self, index: usize, at: u64) -> Option<u64> {
+        let Some(plan) = &self.plans[index] else {
+            return Some(at);
+        };
+        let growth: i64 = plan
+            .events
+            .iter()
+            .take_while(|e| e.0 as u64 <= at)
+            .map(|e| e.1)
+            .sum();
+        u64::try_from(at as i64 + growth).ok()
+    }
+
+    /// Where `.debug_info` offset `at` goes.
+    fn in_info(&self, at: u32) -> Option<u32> {
+        let at = at as usize;
+        let index = self
+            .units
+            .partition_point(|u| u.start <= at)
+            .checked_sub(1)?;
+        let unit = &self.units[index];
+        if at >= unit.end {
+            return None;
+        }
+        let inside = self.in_unit(index, (at - unit.start) as u64)?;
+        u32::try_from(self.starts[index] as u64 + inside).ok()
+    }
+}
+
+/// Writes unit `index` with its DIEs inserted and its references moved.
+fn write_unit(
+    sections: &Sections<'_>,
+    unit: &Unit,
+    table: &Table,
+    index: usize,
+    moved: &Moved<'_>,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let plan = moved.plans[index].as_ref();
+    let start = out.len();
+    let body = sections.info.get(unit.start + 4..unit.end)?;
+    // The header (length written last), then the DIEs.
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(body.get(..7)?);
+    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
+    let encoding = Encoding {
+        format: Format::Dwarf32,
+        version: unit.version,
+        address_size: 4,
+    };
+    while !bytes.is_empty() {
+        let at = bytes.position() - unit.start;
+        let code = bytes.uleb()?;
+        if code == 0 {
+            out.push(0);
+            continue;
+        }
+        let abbrev = table.codes.get(&code)?;
+        let new_code = plan
+            .and_then(|p| p.recoded.get(&at))
+            .copied()
+            .unwrap_or(code);
+        leb128::unsigned(out, new_code);
+        let pending = plan.and_then(|p| p.inserts.get(&at));
+        for &(name, form) in &abbrev.attrs {
+            let from = bytes.position();
+            let value = read_value(&mut bytes, form, unit.version)?;
+            match value {
+                Value::Unit(target, width) => {
+                    let target = moved.in_unit(index, target)?;
+                    match width {
+                        0 => {
+                            let old = bytes.position() - from;
+                            if leb128::unsigned_len(target) > old {
+                                return None;
+                            }
+                            padded_uleb(out, target, old);
+                        }
+                        8 => out.extend_from_slice(&target.to_le_bytes()),
+                        _ => {
+                            if target >> (8 * width) != 0 {
+                                return None;
+                            }
+                            out.extend_from_slice(&target.to_le_bytes()[..width]);
+                        }
+                    }
+                    continue;
+                }
+                Value::Info(target) => {
+                    out.extend_from_slice(&moved.in_info(target)?.to_le_bytes());
+                    continue;
+                }
+                Value::Block(block, expression) => {
+                    if (expression || is_location(name)) && !expression_ok(block, encoding) {
+                        return None;
+                    }
+                }
+                Value::Addr(_) | Value::Data(_) | Value::Other => {}
+            }
+            out.extend_from_slice(sections.info.get(from..bytes.position())?);
+        }
+        if let Some(inserted) = pending {
+            let at = out.len();
+            out.extend_from_slice(&inserted.bytes);
+            for &(offset, origin) in &inserted.origins {
+                let origin = moved.in_info(origin)?.to_le_bytes();
+                out.get_mut(at + offset..at + offset + 4)?
+                    .copy_from_slice(&origin);
+            }
+        }
+    }
+    let length = u32::try_from(out.len() - start - 4).ok()?;
+    out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+    Some(())
+}
+
+/// `value` as a ULEB128 of exactly `width` bytes.
+fn padded_uleb(out: &mut Vec<u8>, value: u64, width: usize) {
+    for i in 0..width {
+        let part = (value.checked_shr(7 * i as u32).unwrap_or(0) & 0x7f) as u8;
+        out.push(if i + 1 < width { part | 0x80 } else { part });
+    }
+}
+
+/// Whether attribute `name` holds a location expression when its form is
+/// a block (DWARF 2 and 3).
+fn is_location(name: u64) -> bool {
+    matches!(
+        dw::DwAt(name as u16),
+        dw::DW_AT_location
+            | dw::DW_AT_frame_base
+            | dw::DW_AT_data_member_location
+            | dw::DW_AT_string_length
+            | dw::DW_AT_return_addr
+            | dw::DW_AT_segment
+            | dw::DW_AT_static_link
+            | dw::DW_AT_use_location
+            | dw::DW_AT_vtable_elem_location
+            | dw::DW_AT_data_location
+    )
+}
+
+/// Whether the expression reads and names no DIE by offset.
+fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
+    let mut reader = EndianSlice::new(bytes, LittleEndian);
+    while !reader.is_empty() {
+        match Operation::parse(&mut reader, encoding) {
+            Ok(
+                Operation::Call { .. }
+                | Operation::ImplicitPointer { .. }
+                | Operation::ParameterRef { .. }
+                | Operation::TypedLiteral { .. },
+            ) => return false,
+            Ok(
+                Operation::Convert { base_type }
+                | Operation::Reinterpret { base_type }
+                | Operation::RegisterOffset { base_type, .. }
+                | Operation::Deref { base_type, .. },
+            ) if base_type.0 != 0 => return false,
+            Ok(Operation::EntryValue { expression }) => {
+                if !expression_ok(expression.slice(), encoding) {
+                    return false;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Whether every expression of the location lists the patching path wrote
+/// (lists of 4-byte address pairs, base address selections and 2-byte
+/// expression lengths, one after another) names no DIE.
+fn loc_expressions_ok(loc: &[u8]) -> bool {
+    let encoding = Encoding {
+        format: Format::Dwarf32,
+        version: 4,
+        address_size: 4,
+    };
+    let Some(mut bytes) = Bytes::at(loc, 0) else {
+        return false;
+    };
+    while !bytes.is_empty() {
+        let (Some(begin), Some(end)) = (bytes.u32(), bytes.u32()) else {
+            return false;
+        };
+        if (begin, end) == (0, 0) || begin == u32::MAX {
+            continue;
+        }
+        let Some(length) = bytes.u16() else {
+            return false;
+        };
+        match bytes.take(usize::from(length)) {
+            Some(expression) if expression_ok(expression, encoding) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V4: Encoding = Encoding {
+        format: Format::Dwarf32,
+        version: 4,
+        address_size: 4,
+    };
+
+    /// Expressions naming a DIE are refused, at any depth; those compilers
+    /// for Wasm write, and empty ones, pass; bytes that are not an
+    /// expression are refused.
+    #[test]
+    fn expressions_naming_dies_are_refused() {
+        let wasm_local = [0xed, 0x00, 0x02, 0x9f];
+        let frame = [0x91, 0x10, 0x23, 0x08, 0x06];
+        for ok in [&[][..], &wasm_local, &frame, &[0x30, 0x9f]] {
+            assert!(expression_ok(ok, V4), "{ok:x?}");
+        }
+        let call2 = [0x98, 0x10, 0x00];
+        let call4 = [0x99, 0x10, 0x00, 0x00, 0x00];
+        let call_ref = [0x9a, 0x10, 0x00, 0x00, 0x00];
+        let implicit_pointer = [0xf2, 0x10, 0x00, 0x00, 0x00, 0x00];
+        let convert = [0xf7, 0x05];
+        let generic_convert = [0xf7, 0x00];
+        let in_entry_value = [0xf3, 0x03, 0x98, 0x10, 0x00];
+        let truncated = [0x99, 0x10];
+        for bad in [
+            &call2[..],
+            &call4,
+            &call_ref,
+            &implicit_pointer,
+            &convert,
+            &in_entry_value,
+            &truncated,
+        ] {
+            assert!(!expression_ok(bad, V4), "{bad:x?}");
+        }
+        assert!(expression_ok(&generic_convert, V4));
+        // Location lists as the patching path writes them: a base address
+        // selection, an entry, the end; and the same with a DIE named.
+        let list = |expression: &[u8]| {
+            let mut bytes = Vec::new();
+            for word in [u32::MAX, 0x40, 1, 5] {
+                bytes.extend_from_slice(&word.to_le_bytes());
+            }
+            bytes.extend_from_slice(&(expression.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(expression);
+            bytes.extend_from_slice(&[0; 8]);
+            bytes
+        };
+        assert!(loc_expressions_ok(&list(&wasm_local)));
+        assert!(!loc_expressions_ok(&list(&call4)));
+        assert!(!loc_expressions_ok(&list(&wasm_local)[..20]));
+    }
+
+    /// A reference of a LEB128's width keeps its width: padded when the
+    /// moved value is shorter, and read back as the value.
+    #[test]
+    fn padded_references_keep_their_width() {
+        for (value, width) in [(0u64, 1), (5, 3), (127, 1), (128, 2), (300, 5)] {
+            let mut out = Vec::new();
+            padded_uleb(&mut out, value, width);
+            assert_eq!(out.len(), width);
+            let mut bytes = Bytes::at(&out, 0).unwrap();
+            assert_eq!(bytes.uleb(), Some(value));
+            assert!(bytes.is_empty());
+        }
+    }
+}
