@@ -517,17 +517,19 @@ pub(super) fn finish(
         }
         copy_pieces(to_first, first);
     });
-    describe_inlined(&walked, programs, targets, module_end, buf)
+    describe_inlined(&walked, programs, targets, module_end, buf, threads)
 }
 
 /// Adds the inlined calls of the line programs' units to the DWARF after
-/// `module_end` in `buf` ([`insert`]); `None` when that cannot be done.
+/// `module_end` in `buf` ([`insert`]), on two threads with `threads`;
+/// `None` when that cannot be done.
 fn describe_inlined(
     walked: &Walked,
     programs: &Programs,
     targets: &BTreeMap<Callee, u64>,
     module_end: usize,
     buf: &mut Vec<u8>,
+    threads: bool,
 ) -> Option<()> {
     let mut calls: Vec<insert::UnitCalls> = Vec::new();
     for &(at, input, unit, _) in &walked.stmt_lists {
@@ -562,26 +564,49 @@ fn describe_inlined(
         ranges: find(".debug_ranges"),
         loc: find(".debug_loc"),
     };
-    let Some((info, abbrev)) = insert::insert(&read, calls)? else {
+    let Some(written) = insert::insert(&read, calls, threads)? else {
         return Some(());
     };
-    let mut out = Vec::with_capacity(buf.len() + info.len() - read.info.len() + abbrev.len());
-    out.extend_from_slice(&buf[..module_end]);
+    // Where each section goes: only `.debug_info` and `.debug_abbrev`
+    // grow, so each starts where it was or later.
+    let info_size: usize = written.info.iter().map(Vec::len).sum();
+    let mut layout = Vec::with_capacity(sections.len());
+    let mut at = module_end;
     for (name, whole, contents) in &sections {
-        match *name {
+        let size = match *name {
+            ".debug_info" => info_size,
+            ".debug_abbrev" => contents.len() + written.abbrev.len(),
+            _ => contents.len(),
+        };
+        let header = section_header(name, size)?;
+        if at < whole.start {
+            return None;
+        }
+        layout.push((name.to_string(), contents.clone(), header, at));
+        at += layout.last()?.2.len() + size;
+    }
+    // Moved in place, the last section first: each moves to where it was
+    // or later, over sections already moved, never over one not yet read.
+    buf.resize(at, 0);
+    for (name, contents, header, start) in layout.iter().rev() {
+        let to = start + header.len();
+        match name.as_str() {
             ".debug_info" => {
-                out.extend_from_slice(&section_header(name, info.len())?);
-                out.extend_from_slice(&info);
+                let mut to = to;
+                for piece in &written.info {
+                    buf[to..to + piece.len()].copy_from_slice(piece);
+                    to += piece.len();
+                }
             }
             ".debug_abbrev" => {
-                out.extend_from_slice(&section_header(name, contents.len() + abbrev.len())?);
-                out.extend_from_slice(&buf[contents.clone()]);
-                out.extend_from_slice(&abbrev);
+                buf.copy_within(contents.clone(), to);
+                let end = to + contents.len();
+                buf[end..end + written.abbrev.len()].copy_from_slice(&written.abbrev);
             }
-            _ => out.extend_from_slice(&buf[whole.clone()]),
+            _ => buf.copy_within(contents.clone(), to),
         }
+        buf[*start..to].copy_from_slice(header);
     }
-    *buf = out;
     Some(())
 }
 

@@ -342,7 +342,9 @@ mod tests {
         let inner = scopes.push(3, false, Some(vec![20..30])).unwrap();
         scopes.push(2, false, None); // a variable of f
         scopes.push(1, true, None); // a namespace
-        let g = scopes.push(2, true, Some(vec![200..220, 300..340])).unwrap();
+        let g = scopes
+            .push(2, true, Some(vec![200..220, 300..340]))
+            .unwrap();
         let gone = scopes.push(3, false, Some(vec![])).unwrap();
         let h = scopes.push(1, false, Some(vec![100..150])).unwrap();
         scopes.finish();

@@ -42,13 +42,21 @@ pub(super) type UnitCalls = (usize, Vec<Call<u64>>, Vec<Option<u32>>);
 /// Calls, and the offset of each one's callee DIE, if known.
 type Calls = (Vec<Call<u64>>, Vec<Option<u32>>);
 
-/// The new `.debug_info`, and what to append to `.debug_abbrev`, or
-/// `Some(None)` when no call has a DIE to go under; `None` when the
-/// sections hold something this does not rewrite.
+/// What the insertion writes: the new `.debug_info` in two pieces (to be
+/// put one after the other), and what to append to `.debug_abbrev`.
+pub(super) struct Written {
+    pub(super) info: [Vec<u8>; 2],
+    pub(super) abbrev: Vec<u8>,
+}
+
+/// The DWARF with `calls` inserted, or `Some(None)` when no call has a DIE
+/// to go under; `None` when the sections hold something this does not
+/// rewrite. With `threads`, the units are written on two threads.
 pub(super) fn insert(
     sections: &Sections<'_>,
     calls: Vec<UnitCalls>,
-) -> Option<Option<(Vec<u8>, Vec<u8>)>> {
+    threads: bool,
+) -> Option<Option<Written>> {
     let units = units(sections.info)?;
     if !loc_expressions_ok(sections.loc) {
         return None;
@@ -84,9 +92,10 @@ pub(super) fn insert(
     let mut at = 0usize;
     for (unit, plan) in units.iter().zip(&plans) {
         starts.push(at);
-        let growth: i64 = plan
+        let growth = plan
             .as_ref()
-            .map_or(0, |p| p.events.iter().map(|e| e.1).sum());
+            .and_then(|p| p.events.last())
+            .map_or(0, |e| e.1);
         at += usize::try_from((unit.end - unit.start) as i64 + growth).ok()?;
     }
     let moved = Moved {
@@ -94,21 +103,43 @@ pub(super) fn insert(
         plans: &plans,
         starts: &starts,
     };
-    let mut info = Vec::with_capacity(at);
-    for (index, unit) in units.iter().enumerate() {
-        let table = tables.get(&unit.abbrev)?;
-        write_unit(sections, unit, table, index, &moved, &mut info)?;
-    }
     let abbrev_base = sections.abbrev.len();
-    for (index, plan) in plans.iter().enumerate() {
-        if let Some(plan) = plan {
-            let offset = u32::try_from(abbrev_base + plan.abbrev_at).ok()?;
-            let header = starts[index] + 6;
-            info.get_mut(header..header + 4)?
-                .copy_from_slice(&offset.to_le_bytes());
+    // Units `range`, written one after another.
+    let write = |range: std::ops::Range<usize>| -> Option<Vec<u8>> {
+        let base = starts.get(range.start).copied().unwrap_or(at);
+        let end = starts.get(range.end).copied().unwrap_or(at);
+        let mut info = Vec::with_capacity(end - base);
+        for index in range {
+            let unit = &units[index];
+            let table = tables.get(&unit.abbrev)?;
+            write_unit(sections, unit, table, index, &moved, &mut info)?;
+            if let Some(plan) = &plans[index] {
+                let offset = u32::try_from(abbrev_base + plan.abbrev_at).ok()?;
+                let header = starts[index] - base + 6;
+                info.get_mut(header..header + 4)?
+                    .copy_from_slice(&offset.to_le_bytes());
+            }
         }
-    }
-    Some(Some((info, abbrev_out)))
+        Some(info)
+    };
+    // Two halves of about the same size.
+    let half = starts.partition_point(|start| *start < at / 2);
+    let (first, second) = if threads {
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| write(half..units.len()));
+            let first = write(0..half);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        })
+    } else {
+        (write(0..half), write(half..units.len()))
+    };
+    Some(Some(Written {
+        info: [first?, second?],
+        abbrev: abbrev_out,
+    }))
 }
 
 /// One unit of the input `.debug_info`.
@@ -152,13 +183,24 @@ struct Abbrev {
     children: bool,
     /// Attribute names and forms.
     attrs: Vec<(u64, u64)>,
+    /// The size of its attributes when all have a fixed one.
+    fixed: Option<usize>,
+    /// Whether any attribute names a DIE by its `.debug_info` offset or
+    /// is a block (which may be an expression naming one).
+    names_dies: bool,
 }
 
 /// An abbreviation table: its abbreviations by code, and its bytes
 /// without the terminating 0.
 struct Table {
-    codes: BTreeMap<u64, Abbrev>,
+    codes: Vec<Option<Abbrev>>,
     bytes: Vec<u8>,
+}
+
+impl Table {
+    fn get(&self, code: u64) -> Option<&Abbrev> {
+        self.codes.get(usize::try_from(code).ok()?)?.as_ref()
+    }
 }
 
 fn table_of<'t>(
@@ -174,37 +216,71 @@ fn table_of<'t>(
 
 fn read_table(abbrev: &[u8], offset: u32) -> Option<Table> {
     let mut bytes = Bytes::at(abbrev, offset as usize)?;
-    let mut codes = BTreeMap::new();
+    let mut codes: Vec<Option<Abbrev>> = Vec::new();
+    let mut count = 0usize;
     loop {
         let code = bytes.uleb()?;
         if code == 0 {
             let bytes = bytes.slice(offset as usize, bytes.position() - 1)?.to_vec();
             return Some(Table { codes, bytes });
         }
+        // Codes are about as dense as compilers number them (as the
+        // patching path requires): found by index.
+        count += 1;
+        let code = usize::try_from(code)
+            .ok()
+            .filter(|c| *c <= 4 * count + 256)?;
         let tag = bytes.uleb()?;
         let children = bytes.u8()? != 0;
         let mut attrs = Vec::new();
+        let mut fixed = Some(0);
+        let mut names_dies = false;
         loop {
             let (name, form) = (bytes.uleb()?, bytes.uleb()?);
             if (name, form) == (0, 0) {
                 break;
             }
+            let size = match dw::DwForm(u16::try_from(form).ok()?) {
+                dw::DW_FORM_flag_present => Some(0),
+                dw::DW_FORM_data1 | dw::DW_FORM_flag | dw::DW_FORM_ref1 => Some(1),
+                dw::DW_FORM_data2 | dw::DW_FORM_ref2 => Some(2),
+                dw::DW_FORM_addr
+                | dw::DW_FORM_data4
+                | dw::DW_FORM_strp
+                | dw::DW_FORM_sec_offset
+                | dw::DW_FORM_ref4 => Some(4),
+                dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 => Some(8),
+                dw::DW_FORM_ref_addr
+                | dw::DW_FORM_block1
+                | dw::DW_FORM_block2
+                | dw::DW_FORM_block4
+                | dw::DW_FORM_block
+                | dw::DW_FORM_exprloc => {
+                    names_dies = true;
+                    None
+                }
+                _ => None,
+            };
+            fixed = fixed.zip(size).map(|(a, b)| a + b);
             attrs.push((name, form));
         }
-        codes.insert(
-            code,
-            Abbrev {
-                tag,
-                children,
-                attrs,
-            },
-        );
+        if codes.len() <= code {
+            codes.resize_with(code + 1, || None);
+        }
+        codes[code] = Some(Abbrev {
+            tag,
+            children,
+            attrs,
+            fixed,
+            names_dies,
+        });
     }
 }
 
 /// What one unit gains: the DIEs inserted after a DIE's attributes (by
 /// the DIE's offset in the unit), the abbreviation codes changed, and the
-/// moves they make: at each offset, how many bytes are added from there on.
+/// moves they make: from each offset on, how many bytes were added before
+/// (in all, up to there).
 struct UnitPlan {
     inserts: BTreeMap<usize, Inserted>,
     recoded: BTreeMap<usize, u64>,
@@ -247,7 +323,7 @@ fn plan_unit(
 ) -> Option<Option<UnitPlan>> {
     let (scopes, tree) = scopes(sections, unit, table)?;
     let mut codes = Codes {
-        next: table.codes.keys().next_back().copied().unwrap_or(0) + 1,
+        next: table.codes.len().max(1) as u64,
         calls: BTreeMap::new(),
         parents: BTreeMap::new(),
     };
@@ -294,7 +370,7 @@ fn plan_unit(
     };
     for (at, top) in &tops {
         let scope = scopes.iter().find(|s| s.at == *at)?;
-        let abbrev = table.codes.get(&scope.code)?;
+        let abbrev = table.get(scope.code)?;
         let mut inserted = Inserted::default();
         for &index in top {
             write_call(
@@ -326,11 +402,16 @@ fn plan_unit(
         plan.inserts.insert(*at, inserted);
     }
     plan.events.sort_by_key(|e| e.0);
+    let mut total = 0;
+    for event in &mut plan.events {
+        total += event.1;
+        event.1 = total;
+    }
     // The unit's new table: its own, the copies, the new DIEs' and an end.
     plan.abbrev_at = abbrev_out.len();
     abbrev_out.extend_from_slice(&table.bytes);
     for (old, new) in &codes.parents {
-        let abbrev = table.codes.get(old)?;
+        let abbrev = table.get(*old)?;
         write_abbrev(abbrev_out, *new, abbrev.tag, true, &abbrev.attrs);
     }
     for ((children, at), code) in &codes.calls {
@@ -432,7 +513,7 @@ fn scopes(sections: &Sections<'_>, unit: &Unit, table: &Table) -> Option<(Vec<Sc
             depth = depth.checked_sub(1)?;
             continue;
         }
-        let abbrev = table.codes.get(&code)?;
+        let abbrev = table.get(code)?;
         let (mut low, mut high, mut length, mut list) = (None, None, None, None);
         for &(name, form) in &abbrev.attrs {
             let value = read_value(&mut bytes, form, unit.version)?;
@@ -495,7 +576,7 @@ fn read_ranges(
 /// Where the attributes of the DIE at `at` in the unit end, in the unit.
 fn attrs_end(info: &[u8], unit: &Unit, table: &Table, at: usize) -> Option<usize> {
     let mut bytes = Bytes::at(info.get(..unit.end)?, unit.start + at)?;
-    let abbrev = table.codes.get(&bytes.uleb()?)?;
+    let abbrev = table.get(bytes.uleb()?)?;
     for &(_, form) in &abbrev.attrs {
         read_value(&mut bytes, form, unit.version)?;
     }
@@ -585,12 +666,9 @@ impl Moved<'_> {
         let Some(plan) = &self.plans[index] else {
             return Some(at);
         };
-        let growth: i64 = plan
-            .events
-            .iter()
-            .take_while(|e| e.0 as u64 <= at)
-            .map(|e| e.1)
-            .sum();
+        // Each event's growth, added up from the first.
+        let i = plan.events.partition_point(|e| e.0 as u64 <= at);
+        let growth = i.checked_sub(1).map_or(0, |i| plan.events[i].1);
         u64::try_from(at as i64 + growth).ok()
     }
 
@@ -619,7 +697,10 @@ fn write_unit(
     moved: &Moved<'_>,
     out: &mut Vec<u8>,
 ) -> Option<()> {
-    let plan = moved.plans[index].as_ref();
+    let Some(plan) = moved.plans[index].as_ref() else {
+        return copy_unit(sections, unit, table, moved, out);
+    };
+    let plan = Some(plan);
     let start = out.len();
     let body = sections.info.get(unit.start + 4..unit.end)?;
     // The header (length written last), then the DIEs.
@@ -638,7 +719,7 @@ fn write_unit(
             out.push(0);
             continue;
         }
-        let abbrev = table.codes.get(&code)?;
+        let abbrev = table.get(code)?;
         let new_code = plan
             .and_then(|p| p.recoded.get(&at))
             .copied()
@@ -697,6 +778,56 @@ fn write_unit(
     Some(())
 }
 
+/// Copies a unit that gains no DIE, with its references to other units'
+/// DIEs moved: only DIEs naming a DIE by offset, or holding a block, are
+/// read attribute by attribute.
+fn copy_unit(
+    sections: &Sections<'_>,
+    unit: &Unit,
+    table: &Table,
+    moved: &Moved<'_>,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let start = out.len();
+    out.extend_from_slice(sections.info.get(unit.start..unit.end)?);
+    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
+    let encoding = Encoding {
+        format: Format::Dwarf32,
+        version: unit.version,
+        address_size: 4,
+    };
+    while !bytes.is_empty() {
+        let code = bytes.uleb()?;
+        if code == 0 {
+            continue;
+        }
+        let abbrev = table.get(code)?;
+        if let (Some(size), false) = (abbrev.fixed, abbrev.names_dies) {
+            bytes.skip(size)?;
+            continue;
+        }
+        for &(name, form) in &abbrev.attrs {
+            let at = bytes.position();
+            match read_value(&mut bytes, form, unit.version)? {
+                Value::Info(target) => {
+                    let to = moved.in_info(target)?;
+                    if to != target {
+                        let at = start + at - unit.start;
+                        out.get_mut(at..at + 4)?.copy_from_slice(&to.to_le_bytes());
+                    }
+                }
+                Value::Block(block, expression) => {
+                    if (expression || is_location(name)) && !expression_ok(block, encoding) {
+                        return None;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(())
+}
+
 /// `value` as a ULEB128 of exactly `width` bytes.
 fn padded_uleb(out: &mut Vec<u8>, value: u64, width: usize) {
     for i in 0..width {
@@ -723,8 +854,19 @@ fn is_location(name: u64) -> bool {
     )
 }
 
+/// The first bytes of every operation that names a DIE or holds an
+/// expression: an expression without any of them names no DIE.
+const NAMING: &[u8] = &[
+    0x98, 0x99, 0x9a, 0xa0, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6,
+    0xf7, 0xf9, 0xfa, 0xfd,
+];
+
 /// Whether the expression reads and names no DIE by offset.
 fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
+    // Most expressions hold none of those bytes, not even as operands.
+    if !bytes.iter().any(|b| NAMING.contains(b)) {
+        return true;
+    }
     let mut reader = EndianSlice::new(bytes, LittleEndian);
     while !reader.is_empty() {
         match Operation::parse(&mut reader, encoding) {
