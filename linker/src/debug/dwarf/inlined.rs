@@ -335,18 +335,19 @@ mod tests {
     /// function holds all of it.
     #[test]
     fn the_deepest_scope_holding_code_is_found() {
+        let one = |range: std::ops::Range<u64>| Some(std::iter::once(range).collect());
         let mut scopes = Scopes::default();
         scopes.push(0, true, None); // the unit
-        let f = scopes.push(1, true, Some(vec![0..100])).unwrap();
-        let block = scopes.push(2, true, Some(vec![10..50])).unwrap();
-        let inner = scopes.push(3, false, Some(vec![20..30])).unwrap();
+        let f = scopes.push(1, true, one(0..100)).unwrap();
+        let block = scopes.push(2, true, one(10..50)).unwrap();
+        let inner = scopes.push(3, false, one(20..30)).unwrap();
         scopes.push(2, false, None); // a variable of f
         scopes.push(1, true, None); // a namespace
         let g = scopes
             .push(2, true, Some(vec![200..220, 300..340]))
             .unwrap();
         let gone = scopes.push(3, false, Some(vec![])).unwrap();
-        let h = scopes.push(1, false, Some(vec![100..150])).unwrap();
+        let h = scopes.push(1, false, one(100..150)).unwrap();
         scopes.finish();
         assert_eq!(scopes.deepest(&(22..28)), Some(inner));
         assert_eq!(scopes.deepest(&(20..31)), Some(block));

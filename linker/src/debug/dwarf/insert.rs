@@ -816,10 +816,10 @@ fn copy_unit(
                         out.get_mut(at..at + 4)?.copy_from_slice(&to.to_le_bytes());
                     }
                 }
-                Value::Block(block, expression) => {
-                    if (expression || is_location(name)) && !expression_ok(block, encoding) {
-                        return None;
-                    }
+                Value::Block(block, expression)
+                    if (expression || is_location(name)) && !expression_ok(block, encoding) =>
+                {
+                    return None;
                 }
                 _ => {}
             }
