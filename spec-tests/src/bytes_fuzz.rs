@@ -356,12 +356,23 @@ fn custom_payloads(bytes: &[u8]) -> Vec<(usize, usize)> {
     found
 }
 
-/// Links `input` as the app and as a builtin, in every inline mode.
+/// The C example's builtin with DWARF (`linker/tests/data/debug/`), which
+/// the corpus's clang-built apps import as `host-buf`: linked with it, its
+/// code is inlined into them, so the DIEs added for inlined calls meet
+/// damaged DWARF too.
+pub const DWARF_BUILTIN: &[u8] = include_bytes!("../../linker/tests/data/debug/builtin.wasm");
+
+/// Links `input` as the app and as a builtin, in every inline mode; an
+/// input naming `host-buf` also as the app of [`DWARF_BUILTIN`].
 pub fn check(input: &Input) -> Outcome {
     let mut linked = 0;
     let mut rejected = 0;
+    let mut roles = vec![Role::App, Role::Builtin];
+    if input.bytes.windows(8).any(|w| w == b"host-buf") {
+        roles.push(Role::DwarfApp);
+    }
     for mode in crate::fuzz::MODES {
-        for role in [Role::App, Role::Builtin] {
+        for &role in &roles {
             match link_once(&input.bytes, role, mode) {
                 Ok(true) => linked += 1,
                 Ok(false) => rejected += 1,
@@ -383,6 +394,8 @@ pub fn check(input: &Input) -> Outcome {
 enum Role {
     App,
     Builtin,
+    /// The app of [`DWARF_BUILTIN`].
+    DwarfApp,
 }
 
 /// One link: `Ok(true)` for a valid output, `Ok(false)` for a clean error,
@@ -399,6 +412,9 @@ fn link_once(bytes: &[u8], role: Role, mode: InlineMode) -> Result<bool, String>
             Role::Builtin => linker
                 .builtin(BUILTIN, bytes)
                 .and_then(|l| l.link(COMPANION_APP.as_bytes())),
+            Role::DwarfApp => linker
+                .builtin("host-buf", DWARF_BUILTIN)
+                .and_then(|l| l.link(bytes)),
         }
     }));
     match attempt {

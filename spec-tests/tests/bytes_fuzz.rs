@@ -8,6 +8,7 @@
 
 use spec_tests::bytes_fuzz;
 use std::sync::Mutex;
+use wasm_prelink::InlineMode;
 
 /// Inputs per run.
 const INPUTS: u64 = 2_000;
@@ -85,5 +86,38 @@ fn corpus_modules_link_cleanly_before_mutation() {
             "{name}: {:?}",
             linked.report.warnings
         );
+        // With the builtin that has DWARF, whose code inlined into them
+        // gets DIEs of its own: more `.debug_info` than without inlining.
+        let info = |mode| {
+            let linked = wasm_prelink::Linker::new()
+                .inline(mode)
+                .builtin("host-buf", bytes_fuzz::DWARF_BUILTIN)
+                .and_then(|l| l.link(bytes))
+                .unwrap_or_else(|e| panic!("{name} with the DWARF builtin: {e}"));
+            assert!(
+                !linked.report.warnings.iter().any(|w| w.contains("debug")),
+                "{name}: {:?}",
+                linked.report.warnings
+            );
+            debug_info_size(&linked.wasm)
+        };
+        let (none, all) = (info(InlineMode::None), info(InlineMode::All));
+        assert!(
+            all > none,
+            "{name}: {all} bytes of .debug_info inlined, {none} not"
+        );
     }
+}
+
+/// The size of a module's `.debug_info` section.
+fn debug_info_size(wasm: &[u8]) -> usize {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|payload| match payload.expect("valid output") {
+            wasmparser::Payload::CustomSection(s) if s.name() == ".debug_info" => {
+                Some(s.data().len())
+            }
+            _ => None,
+        })
+        .sum()
 }
