@@ -58,9 +58,6 @@ pub(super) fn insert(
     threads: bool,
 ) -> Option<Option<Written>> {
     let units = units(sections.info)?;
-    if !loc_expressions_ok(sections.loc) {
-        return None;
-    }
     let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
     let mut plans: Vec<Option<UnitPlan>> = Vec::with_capacity(units.len());
     let mut abbrev_out = Vec::new();
@@ -86,6 +83,9 @@ pub(super) fn insert(
     }
     if plans.iter().all(Option::is_none) {
         return Some(None);
+    }
+    if !loc_expressions_ok(sections.loc) {
+        return None;
     }
     // Where each unit starts in the output written.
     let mut starts = Vec::with_capacity(units.len());
@@ -219,9 +219,10 @@ fn read_table(abbrev: &[u8], offset: u32) -> Option<Table> {
     let mut codes: Vec<Option<Abbrev>> = Vec::new();
     let mut count = 0usize;
     loop {
+        let end = bytes.position();
         let code = bytes.uleb()?;
         if code == 0 {
-            let bytes = bytes.slice(offset as usize, bytes.position() - 1)?.to_vec();
+            let bytes = bytes.slice(offset as usize, end)?.to_vec();
             return Some(Table { codes, bytes });
         }
         // Codes are about as dense as compilers number them (as the
@@ -300,6 +301,7 @@ struct Inserted {
 
 /// A DIE that can hold inlined code: its offset in the unit and its
 /// abbreviation code.
+#[derive(Clone, Copy)]
 struct Scope {
     at: usize,
     code: u64,
@@ -327,7 +329,7 @@ fn plan_unit(
         calls: BTreeMap::new(),
         parents: BTreeMap::new(),
     };
-    // Each call's DIE: under a scope (by its offset) or under another call.
+    // Each call's DIE: under a scope (by its index) or under another call.
     #[derive(Clone, Copy)]
     enum Place {
         Scope(usize),
@@ -343,7 +345,7 @@ fn plan_unit(
         for (call, origin) in unit_calls.into_iter().zip(origins) {
             let place = match call.parent {
                 Some(parent) => placed.get(parent).copied().flatten(),
-                None => tree.deepest(&call.out).map(|s| Place::Scope(scopes[s].at)),
+                None => tree.deepest(&call.out).map(Place::Scope),
             };
             let (Some(place), Some(origin)) = (place, origin) else {
                 placed.push(place);
@@ -353,7 +355,7 @@ fn plan_unit(
             calls.push((call, origin));
             children.push(Vec::new());
             match place {
-                Place::Scope(at) => tops.entry(at).or_default().push(index),
+                Place::Scope(scope) => tops.entry(scope).or_default().push(index),
                 Place::Call(parent) => children[parent].push(index),
             }
             placed.push(Some(Place::Call(index)));
@@ -368,9 +370,10 @@ fn plan_unit(
         events: Vec::new(),
         abbrev_at: 0,
     };
-    for (at, top) in &tops {
-        let scope = scopes.iter().find(|s| s.at == *at)?;
-        let abbrev = table.get(scope.code)?;
+    // Scopes are numbered in DIE order, so the insertions are made in it.
+    for (&scope, top) in &tops {
+        let Scope { at, code: old } = scopes[scope];
+        let abbrev = table.get(old)?;
         let mut inserted = Inserted::default();
         for &index in top {
             write_call(
@@ -385,21 +388,21 @@ fn plan_unit(
         if !abbrev.children {
             inserted.bytes.push(0);
             let next = codes.next;
-            let code = *codes.parents.entry(scope.code).or_insert_with(|| next);
+            let code = *codes.parents.entry(old).or_insert_with(|| next);
             if code == next {
                 codes.next += 1;
             }
-            let grown = leb128::unsigned_len(code) as i64 - leb128::unsigned_len(scope.code) as i64;
+            let grown = leb128::unsigned_len(code) as i64 - leb128::unsigned_len(old) as i64;
             if grown != 0 {
                 plan.events.push((at + 1, grown));
             }
-            plan.recoded.insert(*at, code);
+            plan.recoded.insert(at, code);
         }
         // The insertion goes after the DIE's attributes, which the writer
         // finds; the event is placed there by `attrs_end`.
-        let end = attrs_end(sections.info, unit, table, *at)?;
+        let end = attrs_end(sections.info, unit, table, at)?;
         plan.events.push((end, inserted.bytes.len() as i64));
-        plan.inserts.insert(*at, inserted);
+        plan.inserts.insert(at, inserted);
     }
     plan.events.sort_by_key(|e| e.0);
     let mut total = 0;
