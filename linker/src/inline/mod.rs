@@ -140,49 +140,76 @@ struct Transformed {
 }
 
 /// The map of the rebuilt module's code back to the merged module's: each
-/// surviving body paired with the body it was rebuilt from, and through the
-/// map of its inlining when it was rewritten.
+/// surviving body paired with the body it was rebuilt from (through the
+/// drifts the rebuild noted, `drifts`, one list per surviving body), and
+/// through the map of its inlining when it was rewritten.
 fn rebuilt_map(
     module: &module::Module<'_>,
     applied: &apply::Applied,
     live: &[bool],
     merged_code_start: u32,
     rebuilt: &[u8],
+    drifts: &[Vec<(u32, u32)>],
 ) -> Result<CodeMap, String> {
     let Some(out) = CodeSection::read(rebuilt)? else {
         return Ok(CodeMap::default());
     };
+    if out.bodies.len() != drifts.len() {
+        return Err("the rebuild noted drifts for another number of bodies".into());
+    }
     let base = out.range.start;
     let end = out.range.end - base;
     let mut recorder = Recorder::default();
     let sources = module.bodies.iter().enumerate().filter(|(i, _)| live[*i]);
-    for ((i, original), body) in sources.zip(&out.bodies) {
+    for (((i, original), body), drifts) in sources.zip(&out.bodies).zip(drifts) {
         let range = body.range();
         recorder.body(range.start as u32 - base..range.end as u32 - base);
         match (&applied.bodies[i], &applied.maps[i]) {
             (Some(bytes), Some(map)) => {
                 let from = FunctionBody::new(BinaryReader::new(bytes, 0));
-                let mut paired = Recorder::default();
-                paired.pair(&Rewritten {
+                let bodies = Rewritten {
                     from: &from,
                     from_base: 0,
                     input: 0,
                     to: body,
                     to_base: base,
-                })?;
+                };
+                let mut paired = Recorder::default();
+                paired.drifted(&bodies, drifts)?;
                 let paired = paired.finish(range.end as u32 - base);
+                check_drifts(&bodies, &paired, range.end as u32 - base)?;
                 recorder.extend_shifted(&paired.compose(map), 0);
             }
-            _ => recorder.pair(&Rewritten {
-                from: original,
-                from_base: merged_code_start,
-                input: 0,
-                to: body,
-                to_base: base,
-            })?,
+            (None, _) => {
+                let bodies = Rewritten {
+                    from: original,
+                    from_base: merged_code_start,
+                    input: 0,
+                    to: body,
+                    to_base: base,
+                };
+                if cfg!(debug_assertions) {
+                    let mut paired = Recorder::default();
+                    paired.drifted(&bodies, drifts)?;
+                    check_drifts(&bodies, &paired.finish(end), end)?;
+                }
+                recorder.drifted(&bodies, drifts)?;
+            }
+            (Some(_), None) => return Err("a rewritten body has no map".into()),
         }
     }
     Ok(recorder.finish(end))
+}
+
+/// In a debug build, that the map `drifted` recorded from the rebuild's
+/// drifts is what decoding both bodies finds.
+fn check_drifts(bodies: &Rewritten<'_>, drifted: &CodeMap, end: u32) -> Result<(), String> {
+    if cfg!(debug_assertions) {
+        let mut paired = Recorder::default();
+        paired.pair(bodies)?;
+        debug_assert_eq!(paired.finish(end).marks, drifted.marks);
+    }
+    Ok(())
 }
 
 fn transform(
@@ -331,8 +358,13 @@ fn transform(
         maps: &maps,
         names: names.as_ref(),
         ref_funcs: &ref_funcs,
+        record: code_start.is_some(),
     })
     .map_err(|e| internal("rebuilding the module", e))?;
+    let rebuild::Rebuilt {
+        wasm: rebuilt,
+        drifts,
+    } = rebuilt;
     let map = match code_start {
         Some(start) => Some(
             rebuilt_map(
@@ -341,6 +373,7 @@ fn transform(
                 imported.defined_part::<Func, _>(&live.funcs),
                 start,
                 &rebuilt,
+                &drifts,
             )
             .map_err(|e| internal("recording code offsets", e))?,
         ),

@@ -48,6 +48,16 @@ pub struct Inputs<'a, 'm> {
     pub names: Option<&'a Names>,
     /// Functions live code takes the address of (merged numbering).
     pub ref_funcs: &'a BTreeSet<FuncIdx>,
+    /// Whether to note where each body drifts from the one it is written
+    /// from (for the code map).
+    pub record: bool,
+}
+
+/// The final module, and when recording, each live body's drifts from the
+/// body it was written from (see `code::rewrite_body`), in order.
+pub struct Rebuilt {
+    pub wasm: Vec<u8>,
+    pub drifts: Vec<Vec<(u32, u32)>>,
 }
 
 type Failure = String;
@@ -58,7 +68,7 @@ fn reencode_failed(e: ReencodeError<Infallible>) -> Failure {
 
 /// Writes the final module: every section of the merged module again, in
 /// its place, under the final numbering.
-pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
+pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Rebuilt, Failure> {
     let module = inputs.module;
     let mut out = Vec::with_capacity(module.bodies.iter().map(|b| b.as_bytes().len()).sum());
     out.extend_from_slice(&wasm_encoder::Module::HEADER);
@@ -66,6 +76,7 @@ pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
         inputs,
         out,
         undeclared: undeclared(inputs),
+        drifts: Vec::new(),
     };
     for slot in &module.slots {
         match *slot {
@@ -87,7 +98,10 @@ pub fn rebuild(inputs: &Inputs<'_, '_>) -> Result<Vec<u8>, Failure> {
         }
     }
     writer.declare_rest();
-    Ok(writer.out)
+    Ok(Rebuilt {
+        wasm: writer.out,
+        drifts: writer.drifts,
+    })
 }
 
 /// The output, and the `ref.func` declarations still to be written.
@@ -97,6 +111,8 @@ struct Writer<'a, 'i, 'm> {
     /// Functions to declare in a declarative element segment (see
     /// [`undeclared`]); emptied once written.
     undeclared: Vec<FuncIdx>,
+    /// Each live body's drifts, when recording.
+    drifts: Vec<Vec<(u32, u32)>>,
 }
 
 impl Writer<'_, '_, '_> {
@@ -129,7 +145,7 @@ impl Writer<'_, '_, '_> {
                 .append_to(out);
                 Ok(())
             }
-            section::CODE => code_section(inputs, out),
+            section::CODE => code_section(inputs, out, &mut self.drifts),
             section::DATA => data(inputs, out),
             other => Err(format!("unexpected section {other} in the merged module")),
         }
@@ -385,8 +401,14 @@ fn imports(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
 
 /// The code section: live bodies, rewritten ones in place of the originals.
 /// Streamed into the output (its size patched afterwards) so the largest
-/// section is not held twice.
-fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+/// section is not held twice. When recording, each body's drifts go to
+/// `drifts`: the code map pairs the bodies from them without decoding
+/// either.
+fn code_section(
+    inputs: &Inputs<'_, '_>,
+    out: &mut Vec<u8>,
+    drifts: &mut Vec<Vec<(u32, u32)>>,
+) -> Result<(), Failure> {
     let module = inputs.module;
     let unchanged = Unchanged::of(inputs.maps);
     let live = module.imported.defined_part::<Func, _>(&inputs.live.funcs);
@@ -405,12 +427,17 @@ fn code_section(inputs: &Inputs<'_, '_>, out: &mut Vec<u8>) -> Result<(), Failur
             continue;
         }
         body.clear();
+        let mut drifted = Vec::new();
+        let noted = inputs.record.then_some(&mut drifted);
         match &inputs.applied.bodies[i] {
             Some(bytes) => {
                 let rewritten = FunctionBody::new(wasmparser::BinaryReader::new(bytes, 0));
-                code::rewrite_body(&rewritten, inputs.maps, &unchanged, &mut body, None)?;
+                code::rewrite_body(&rewritten, inputs.maps, &unchanged, &mut body, noted)?;
             }
-            None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body, None)?,
+            None => code::rewrite_body(original, inputs.maps, &unchanged, &mut body, noted)?,
+        }
+        if inputs.record {
+            drifts.push(drifted);
         }
         body.len().encode(out);
         out.extend_from_slice(&body);
