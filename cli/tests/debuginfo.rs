@@ -158,7 +158,11 @@ impl Program<'_> {
         // Code the compiler inlined was among what kept its frames, and so
         // was builtin code the link inlined.
         assert!(inlined > 10, "{}: {inlined} inlined frames", self.name);
-        assert!(calls > 10, "{}: {calls} frames of inlined builtin code", self.name);
+        assert!(
+            calls > 10,
+            "{}: {calls} frames of inlined builtin code",
+            self.name
+        );
     }
 
     /// Runs the trapping export of the linked module on Wasmtime with
@@ -303,7 +307,12 @@ fn same_places(
         }
         let expected = match site {
             None => input.frames(origin.offset),
-            Some(site) => inlined_frames(input, origin.offset, inputs[site.input as usize], site.offset),
+            Some(site) => inlined_frames(
+                input,
+                origin.offset,
+                inputs[site.input as usize],
+                site.offset,
+            ),
         };
         if !expected.is_empty() {
             assert_eq!(
@@ -345,7 +354,9 @@ fn inlined_frames(callee: &Symbols, offset: u32, caller: &Symbols, site: u32) ->
     else {
         return Vec::new();
     };
-    let name = outer.split_once(" at ").map_or(outer.as_str(), |(name, _)| name);
+    let name = outer
+        .split_once(" at ")
+        .map_or(outer.as_str(), |(name, _)| name);
     std::iter::once(format!("{name} at {place}"))
         .chain(calling)
         .collect()
