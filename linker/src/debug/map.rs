@@ -102,6 +102,24 @@ impl CodeMap {
         self.marks.get(i + 1).map_or(self.end, |m| m.out)
     }
 
+    /// The stretches that overlap output range `range` (a body, say), in
+    /// order, each cut to the range, with its mark.
+    pub fn stretches(&self, range: Range<u32>) -> impl Iterator<Item = (Range<u32>, &Mark)> + '_ {
+        let first = self
+            .marks
+            .partition_point(|m| m.out <= range.start)
+            .saturating_sub(1);
+        self.marks[first..]
+            .iter()
+            .enumerate()
+            .take_while(move |(_, mark)| mark.out < range.end)
+            .filter_map(move |(k, mark)| {
+                let start = mark.out.max(range.start);
+                let end = self.mark_end(first + k).min(range.end);
+                (start < end).then_some((start..end, mark))
+            })
+    }
+
     /// This map (from a later phase's output to `earlier`'s output) composed
     /// with `earlier` (from that output back to the inputs): a map from the
     /// later output to the inputs. The `input` of this map's origins is

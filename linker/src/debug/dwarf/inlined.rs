@@ -75,27 +75,15 @@ struct Open {
 /// The inlined copies in output body `body` whose callees have DWARF, each
 /// after the copy it is nested in.
 pub(super) fn calls_in(context: &Context<'_>, body: Range<u32>) -> Vec<Found> {
-    let map = context.map;
     let mut found: Vec<Found> = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut site: Option<Origin> = None;
     // Where the last byte of the previous stretch came from: the call a
     // nested copy replaced.
     let mut previous: Option<Origin> = None;
-    let mut end = body.start;
-    let first = map
-        .marks
-        .partition_point(|m| m.out <= body.start)
-        .saturating_sub(1);
-    for (i, mark) in map.marks.iter().enumerate().skip(first) {
-        if mark.out >= body.end {
-            break;
-        }
-        let start = mark.out.max(body.start);
-        end = map.mark_end(i).min(body.end);
-        if start >= end {
-            continue;
-        }
+    let mut last = body.start;
+    for (Range { start, end }, mark) in context.map.stretches(body) {
+        last = end;
         let origin = match mark.source {
             Source::Copy(origin) | Source::At(origin) => Some(origin),
             Source::None => None,
@@ -122,7 +110,7 @@ pub(super) fn calls_in(context: &Context<'_>, body: Range<u32>) -> Vec<Found> {
             Source::None => None,
         };
     }
-    close(&mut open, &mut found, 0, end);
+    close(&mut open, &mut found, 0, last);
     found
 }
 

@@ -150,6 +150,22 @@ struct Unit {
     abbrev: u32,
 }
 
+impl Unit {
+    /// A cursor at its first DIE (after its 11-byte header).
+    fn dies<'a>(&self, info: &'a [u8]) -> Option<Bytes<'a>> {
+        Bytes::at(info.get(..self.end)?, self.start + 11)
+    }
+
+    /// How gimli is to read its expressions.
+    fn encoding(&self) -> Encoding {
+        Encoding {
+            format: Format::Dwarf32,
+            version: self.version,
+            address_size: 4,
+        }
+    }
+}
+
 /// The units of `info`, if all are 32-bit DWARF 2–4 with 4-byte addresses.
 fn units(info: &[u8]) -> Option<Vec<Unit>> {
     let mut units = Vec::new();
@@ -503,7 +519,7 @@ fn write_call(
 /// The DIEs of `unit` that hold code, and the tree of their output ranges
 /// (indexed alike).
 fn scopes(sections: &Sections<'_>, unit: &Unit, table: &Table) -> Option<(Vec<Scope>, Scopes)> {
-    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
+    let mut bytes = unit.dies(sections.info)?;
     let mut scopes = Vec::new();
     let mut tree = Scopes::default();
     let mut depth = 0usize;
@@ -709,12 +725,8 @@ fn write_unit(
     // The header (length written last), then the DIEs.
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(body.get(..7)?);
-    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
-    let encoding = Encoding {
-        format: Format::Dwarf32,
-        version: unit.version,
-        address_size: 4,
-    };
+    let mut bytes = unit.dies(sections.info)?;
+    let encoding = unit.encoding();
     while !bytes.is_empty() {
         let at = bytes.position() - unit.start;
         let code = bytes.uleb()?;
@@ -793,12 +805,8 @@ fn copy_unit(
 ) -> Option<()> {
     let start = out.len();
     out.extend_from_slice(sections.info.get(unit.start..unit.end)?);
-    let mut bytes = Bytes::at(sections.info.get(..unit.end)?, unit.start + 11)?;
-    let encoding = Encoding {
-        format: Format::Dwarf32,
-        version: unit.version,
-        address_size: 4,
-    };
+    let mut bytes = unit.dies(sections.info)?;
+    let encoding = unit.encoding();
     while !bytes.is_empty() {
         let code = bytes.uleb()?;
         if code == 0 {

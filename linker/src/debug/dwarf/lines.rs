@@ -724,21 +724,8 @@ fn same_place<F: Copy + PartialEq>(a: &Place<F>, b: &Place<F>) -> bool {
 /// wherever its input's rows change inside it. Inlined code without a
 /// location of its own takes the call site's.
 fn body_rows<'c>(context: &'c Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowLoc<'c>)) {
-    let map = context.map;
     let mut rows = Pending { row: None, each };
-    let first = map
-        .marks
-        .partition_point(|m| m.out <= body.start)
-        .saturating_sub(1);
-    for (i, mark) in map.marks.iter().enumerate().skip(first) {
-        if mark.out >= body.end {
-            break;
-        }
-        let start = mark.out.max(body.start);
-        let end = map.mark_end(i).min(body.end);
-        if start >= end {
-            continue;
-        }
+    for (Range { start, end }, mark) in context.map.stretches(body) {
         // The call site's location, looked up only when a stretch has
         // none of its own.
         let mut site_loc = None;

@@ -156,42 +156,56 @@ impl Lines {
     }
 }
 
-/// Each subprogram's name and its low_pc/high_pc (as a length) if any,
-/// and whether it has DW_AT_ranges.
-fn subprograms(sections: &[(&str, &[u8])]) -> BTreeMap<String, (Option<u64>, Option<u64>, bool)> {
+type Dwarf<'a> = gimli::read::Dwarf<EndianSlice<'a, LittleEndian>>;
+type Unit<'a> = gimli::read::Unit<EndianSlice<'a, LittleEndian>>;
+type Die<'a> = gimli::read::DebuggingInformationEntry<EndianSlice<'a, LittleEndian>>;
+
+/// Calls `each` with every subprogram of some DWARF sections, and its
+/// `DW_AT_low_pc` if it has one.
+fn each_subprogram(
+    sections: &[(&str, &[u8])],
+    mut each: impl FnMut(&Dwarf<'_>, &Unit<'_>, &Die<'_>, Option<u64>),
+) {
     let dwarf = load(sections);
-    let mut out = BTreeMap::new();
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
         let mut cursor = unit.entries();
         while let Some(entry) = cursor.next_dfs().unwrap() {
-            if entry.tag() != constants::DW_TAG_subprogram {
-                continue;
+            if entry.tag() == constants::DW_TAG_subprogram {
+                let low = entry
+                    .attr_value(constants::DW_AT_low_pc)
+                    .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
+                each(&dwarf, &unit, entry, low);
             }
-            let Some(name) = entry.attr_value(constants::DW_AT_name) else {
-                continue;
-            };
-            let name = dwarf.attr_string(&unit, name).unwrap();
-            let low = entry
-                .attr_value(constants::DW_AT_low_pc)
-                .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
-            let high = match entry.attr_value(constants::DW_AT_high_pc) {
-                Some(gimli::AttributeValue::Udata(n)) => Some(n),
-                Some(v) => dwarf
-                    .attr_address(&unit, v)
-                    .unwrap()
-                    .zip(low)
-                    .map(|(h, l)| h - l),
-                None => None,
-            };
-            let ranges = entry.attr_value(constants::DW_AT_ranges).is_some();
-            out.insert(
-                String::from_utf8_lossy(name.slice()).into_owned(),
-                (low, high, ranges),
-            );
         }
     }
+}
+
+/// Each subprogram's name and its low_pc/high_pc (as a length) if any,
+/// and whether it has DW_AT_ranges.
+fn subprograms(sections: &[(&str, &[u8])]) -> BTreeMap<String, (Option<u64>, Option<u64>, bool)> {
+    let mut out = BTreeMap::new();
+    each_subprogram(sections, |dwarf, unit, entry, low| {
+        let Some(name) = entry.attr_value(constants::DW_AT_name) else {
+            return;
+        };
+        let name = dwarf.attr_string(unit, name).unwrap();
+        let high = match entry.attr_value(constants::DW_AT_high_pc) {
+            Some(gimli::AttributeValue::Udata(n)) => Some(n),
+            Some(v) => dwarf
+                .attr_address(unit, v)
+                .unwrap()
+                .zip(low)
+                .map(|(h, l)| h - l),
+            None => None,
+        };
+        let ranges = entry.attr_value(constants::DW_AT_ranges).is_some();
+        out.insert(
+            String::from_utf8_lossy(name.slice()).into_owned(),
+            (low, high, ranges),
+        );
+    });
     out
 }
 
@@ -777,10 +791,7 @@ fn damaged_dwarf_is_patched_or_converted_without_panicking() {
 
 /// The name of the DIE at `offset` of `.debug_info`, following
 /// `DW_AT_abstract_origin` and `DW_AT_specification` as debuggers do.
-fn die_name(
-    dwarf: &gimli::read::Dwarf<EndianSlice<'_, LittleEndian>>,
-    offset: u64,
-) -> Option<String> {
+fn die_name(dwarf: &Dwarf<'_>, offset: u64) -> Option<String> {
     let offset = gimli::DebugInfoOffset(offset as usize);
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
@@ -813,25 +824,13 @@ fn die_name(
 
 /// The name of each subprogram with a `DW_AT_low_pc`, by that address.
 fn functions(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
-    let dwarf = load(sections);
     let mut out = BTreeMap::new();
-    let mut units = dwarf.units();
-    while let Some(header) = units.next().unwrap() {
-        let unit = dwarf.unit(header).unwrap();
-        let mut cursor = unit.entries();
-        while let Some(entry) = cursor.next_dfs().unwrap() {
-            if entry.tag() != constants::DW_TAG_subprogram {
-                continue;
-            }
-            let low = entry
-                .attr_value(constants::DW_AT_low_pc)
-                .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
-            let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
-            if let (Some(low), Some(name)) = (low, die_name(&dwarf, offset.0 as u64)) {
-                out.insert(low, name);
-            }
+    each_subprogram(sections, |dwarf, unit, entry, low| {
+        let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
+        if let (Some(low), Some(name)) = (low, die_name(dwarf, offset.0 as u64)) {
+            out.insert(low, name);
         }
-    }
+    });
     out
 }
 
@@ -905,23 +904,12 @@ fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie>
 
 /// The subprograms with a `DW_AT_low_pc` that have no children, by it.
 fn childless(sections: &[(&str, &[u8])]) -> BTreeSet<u64> {
-    let dwarf = load(sections);
     let mut out = BTreeSet::new();
-    let mut units = dwarf.units();
-    while let Some(header) = units.next().unwrap() {
-        let unit = dwarf.unit(header).unwrap();
-        let mut cursor = unit.entries();
-        while let Some(entry) = cursor.next_dfs().unwrap() {
-            if entry.tag() == constants::DW_TAG_subprogram && !entry.has_children() {
-                if let Some(low) = entry
-                    .attr_value(constants::DW_AT_low_pc)
-                    .and_then(|v| dwarf.attr_address(&unit, v).unwrap())
-                {
-                    out.insert(low);
-                }
-            }
+    each_subprogram(sections, |_, _, entry, low| {
+        if let (false, Some(low)) = (entry.has_children(), low) {
+            out.insert(low);
         }
-    }
+    });
     out
 }
 
