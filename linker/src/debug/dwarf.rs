@@ -345,7 +345,10 @@ fn patched<'m>(
                 .get()
                 .map(|(context, _)| inlined::targets(context, reads))
                 .unwrap_or_default();
-            fast::finish(walked, &programs, &targets, module.len(), &mut buf, threads)
+            fast::finish(walked, &programs, &mut buf, threads).and_then(|walked| {
+                let end = module.len();
+                fast::describe_inlined(&walked, &programs, &targets, end, &mut buf, threads)
+            })
         }
         _ => None,
     };

@@ -446,18 +446,15 @@ fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Written> 
 
 /// The output's other `.debug_*` sections written to `buf` after what
 /// [`walk`] put there, with the line programs put where the units it
-/// copied point, and `buf` cut to its end; then the builtin code inlined
-/// into the units' bodies is described where `targets` knows its callee
-/// ([`insert`]). With `threads`, two threads copy them. `None` as for
-/// [`walk`].
+/// copied point, and `buf` cut to its end. With `threads`, two threads
+/// copy them. `None` as for [`walk`]; otherwise what the walk found, for
+/// [`describe_inlined`].
 pub(super) fn finish(
     walked: Walked,
     programs: &Programs,
-    targets: &BTreeMap<Callee, u64>,
-    module_end: usize,
     buf: &mut Vec<u8>,
     threads: bool,
-) -> Option<()> {
+) -> Option<Walked> {
     let info = buf.get_mut(walked.info_start..)?;
     for &(at, base) in &walked.rebase {
         let offset = u32::from_le_bytes(info.get(at..at + 4)?.try_into().ok()?);
@@ -517,13 +514,14 @@ pub(super) fn finish(
         }
         copy_pieces(to_first, first);
     });
-    describe_inlined(&walked, programs, targets, module_end, buf, threads)
+    Some(walked)
 }
 
-/// Adds the inlined calls of the line programs' units to the DWARF after
-/// `module_end` in `buf` ([`insert`]), on two threads with `threads`;
-/// `None` when that cannot be done.
-fn describe_inlined(
+/// Once [`finish`] has written the DWARF after `module_end` in `buf`,
+/// adds the inlined calls of the line programs' units to it, naming the
+/// callees' DIEs `targets` gives ([`insert`]), on two threads with
+/// `threads`; `None` when that cannot be done.
+pub(super) fn describe_inlined(
     walked: &Walked,
     programs: &Programs,
     targets: &BTreeMap<Callee, u64>,
