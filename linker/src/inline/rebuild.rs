@@ -56,7 +56,9 @@ pub struct Inputs<'a, 'm> {
 /// The final module, and when recording, each live body's drifts from the
 /// body it was written from (see `code::rewrite_body`), in order.
 pub struct Rebuilt {
+    /// The module.
     pub wasm: Vec<u8>,
+    /// Empty unless recording: then one list per live body.
     pub drifts: Vec<Vec<(u32, u32)>>,
 }
 
