@@ -43,9 +43,12 @@ pub(super) struct Found {
 /// in the program, line and column (`None` when the call has no row).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Call<F> {
+    /// As [`Found::out`].
     pub(super) out: Range<u64>,
     pub(super) callee: Callee,
+    /// The call's file, line and column.
     pub(super) at: Option<(F, u64, u64)>,
+    /// As [`Found::parent`].
     pub(super) parent: Option<usize>,
 }
 
