@@ -121,6 +121,9 @@ struct Program<'a> {
     source: &'a str,
     trap: (&'a str, u64),
     trap_line: u32,
+    /// An export whose call of the builtin reaches an intrinsic: with the
+    /// intrinsics as imports that trap, it traps inside builtin code.
+    builtin_trap: &'a str,
 }
 
 impl Program<'_> {
@@ -129,6 +132,9 @@ impl Program<'_> {
         let builtin_symbols = Symbols::of(&self.builtin);
         let inputs = [&builtin_symbols, &app_symbols];
         let (mut inlined, mut calls) = (0, 0);
+        // The frames of the trap in builtin code, as the link without
+        // inlining gives them.
+        let mut uninlined: Option<Vec<Vec<String>>> = None;
         for inline in [InlineMode::None, InlineMode::Auto, InlineMode::All] {
             for descriptor in [0, 16] {
                 let what = format!("{} ({inline:?}, descriptor {descriptor})", self.name);
@@ -152,6 +158,26 @@ impl Program<'_> {
                 // loads hoisted to entry would trap before the app does.
                 if descriptor == 0 {
                     self.trap_names_the_line(&what, &linked.wasm);
+                    let frames = self.trap_frames(&what, &linked.wasm);
+                    match (inline, &uninlined) {
+                        (InlineMode::None, _) => uninlined = Some(frames),
+                        (_, Some(separate)) => {
+                            // One frame: the builtin's function inlined
+                            // into the app's frames. What the builtin's
+                            // compiler inlined into it is not named (its
+                            // inlined subroutines stay under its own
+                            // subprogram).
+                            let expected: Vec<&String> = separate[0]
+                                .last()
+                                .into_iter()
+                                .chain(separate[1..].iter().flatten())
+                                .collect();
+                            let found: Vec<&String> = frames.iter().flatten().collect();
+                            assert_eq!(found, expected, "{what}: the trap's functions");
+                            assert_eq!(frames.len(), separate.len() - 1, "{what}: {frames:?}");
+                        }
+                        (_, None) => unreachable!("the link without inlining comes first"),
+                    }
                 }
             }
         }
@@ -163,6 +189,61 @@ impl Program<'_> {
             "{}: {calls} frames of inlined builtin code",
             self.name
         );
+        // Not inlined, the builtin's function is a frame of its own, under
+        // the app's.
+        let frames = uninlined.expect("a link without inlining");
+        assert!(
+            frames.len() >= 2 && frames[0].last().is_some_and(|f| f == "len"),
+            "{}: {frames:?}",
+            self.name
+        );
+    }
+
+    /// The frames of the trap of export `builtin_trap` on Wasmtime with
+    /// backtrace details, innermost first, each as the functions Wasmtime
+    /// symbolizes it with, those inlined into it first.
+    fn trap_frames(&self, what: &str, wasm: &[u8]) -> Vec<Vec<String>> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+        let engine = wasmtime::Engine::new(&config).expect("engine");
+        let module = wasmtime::Module::new(&engine, wasm).expect("Wasmtime compiles the output");
+        let mut store = wasmtime::Store::new(&engine, ());
+        let mut linker = wasmtime::Linker::new(&engine);
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .expect("imports");
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .expect("instantiates");
+        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+            init.call(&mut store, ()).expect("_initialize");
+        }
+        let func = instance
+            .get_func(&mut store, self.builtin_trap)
+            .unwrap_or_else(|| panic!("{what}: no export `{}`", self.builtin_trap));
+        let ty = func.ty(&store);
+        let params: Vec<wasmtime::Val> = ty
+            .params()
+            .map(|p| wasmtime::Val::default_for_ty(&p).expect("a default"))
+            .collect();
+        let mut results = vec![wasmtime::Val::I32(0); ty.results().len()];
+        let error = func
+            .call(&mut store, &params, &mut results)
+            .expect_err("the export traps in the builtin");
+        let backtrace = error
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .unwrap_or_else(|| panic!("{what}: no backtrace in {error:?}"));
+        backtrace
+            .frames()
+            .iter()
+            .map(|frame| {
+                frame
+                    .symbols()
+                    .iter()
+                    .map(|symbol| symbol.name().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .collect()
     }
 
     /// Runs the trapping export of the linked module on Wasmtime with
@@ -414,6 +495,7 @@ fn dwarf_survives_linking() {
         source: "app.c",
         trap: ("mean", 0),
         trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+        builtin_trap: "length",
     }
     .check_all(&dir);
     Program {
@@ -426,6 +508,7 @@ fn dwarf_survives_linking() {
             "examples/rust-host-buf/lib.rs",
             "trap: the mean of no bytes",
         ),
+        builtin_trap: "count",
     }
     .check_all(&dir);
     // DWARF 5 (split string offsets, address table, range and location
@@ -439,6 +522,7 @@ fn dwarf_survives_linking() {
         source: "app.c",
         trap: ("mean", 0),
         trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+        builtin_trap: "length",
     }
     .check_all(&dir);
 }
