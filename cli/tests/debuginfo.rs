@@ -203,21 +203,7 @@ impl Program<'_> {
     /// backtrace details, innermost first, each as the functions Wasmtime
     /// symbolizes it with, those inlined into it first.
     fn trap_frames(&self, what: &str, wasm: &[u8]) -> Vec<Vec<String>> {
-        let mut config = wasmtime::Config::new();
-        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
-        let engine = wasmtime::Engine::new(&config).expect("engine");
-        let module = wasmtime::Module::new(&engine, wasm).expect("Wasmtime compiles the output");
-        let mut store = wasmtime::Store::new(&engine, ());
-        let mut linker = wasmtime::Linker::new(&engine);
-        linker
-            .define_unknown_imports_as_traps(&module)
-            .expect("imports");
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .expect("instantiates");
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-            init.call(&mut store, ()).expect("_initialize");
-        }
+        let (mut store, instance) = instantiate(wasm);
         let func = instance
             .get_func(&mut store, self.builtin_trap)
             .unwrap_or_else(|| panic!("{what}: no export `{}`", self.builtin_trap));
@@ -270,21 +256,7 @@ impl Program<'_> {
 
     /// The file and line of the innermost frame of the trap of `wasm`.
     fn trap_location(&self, what: &str, wasm: &[u8]) -> (String, u32) {
-        let mut config = wasmtime::Config::new();
-        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
-        let engine = wasmtime::Engine::new(&config).expect("engine");
-        let module = wasmtime::Module::new(&engine, wasm).expect("Wasmtime compiles the output");
-        let mut store = wasmtime::Store::new(&engine, ());
-        let mut linker = wasmtime::Linker::new(&engine);
-        linker
-            .define_unknown_imports_as_traps(&module)
-            .expect("imports");
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .expect("instantiates");
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-            init.call(&mut store, ()).expect("_initialize");
-        }
+        let (mut store, instance) = instantiate(wasm);
         let (export, argument) = self.trap;
         let func = instance
             .get_typed_func::<u64, u32>(&mut store, export)
@@ -305,6 +277,28 @@ impl Program<'_> {
             .unwrap_or_else(|| panic!("{what}: no line: {backtrace}"));
         (symbol.file().unwrap_or_default().to_string(), line)
     }
+}
+
+/// `wasm` instantiated on Wasmtime with backtrace details, its imports
+/// (the intrinsics, on core Wasmtime) functions that trap, and its
+/// reactor initialized.
+fn instantiate(wasm: &[u8]) -> (wasmtime::Store<()>, wasmtime::Instance) {
+    let mut config = wasmtime::Config::new();
+    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    let engine = wasmtime::Engine::new(&config).expect("engine");
+    let module = wasmtime::Module::new(&engine, wasm).expect("Wasmtime compiles the output");
+    let mut store = wasmtime::Store::new(&engine, ());
+    let mut linker = wasmtime::Linker::new(&engine);
+    linker
+        .define_unknown_imports_as_traps(&module)
+        .expect("imports");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+        init.call(&mut store, ()).expect("_initialize");
+    }
+    (store, instance)
 }
 
 /// `app` linked by `linker`, and what every link of these tests must
