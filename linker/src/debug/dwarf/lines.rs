@@ -54,7 +54,7 @@ impl FileKey {
 
 /// One input's line rows, with absolute input addresses, and its units'
 /// code ranges.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct InputLines {
     /// Each file a row names.
     files: Vec<FileKey>,
@@ -96,6 +96,15 @@ impl Rows {
     fn reserve(&mut self, rows: usize) {
         self.addresses.reserve_exact(rows);
         self.locs.reserve_exact(rows);
+    }
+
+    /// Takes back every row from the `len`th on.
+    fn truncate(&mut self, len: usize) {
+        self.addresses.truncate(len);
+        self.locs.truncate(len);
+        while self.spans.last().is_some_and(|span| span.end > len) {
+            self.spans.pop();
+        }
     }
 
     fn push(&mut self, address: u64, loc: Option<Loc>) {
@@ -192,6 +201,12 @@ impl InputLines {
 /// Reads every unit's code ranges and line rows, so that the output's
 /// line programs can look up any input's locations.
 pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
+    read_input_with(read, true)
+}
+
+/// [`read_input`], each program read by [`rows::read_with`] where it can
+/// be with `fast`, by gimli alone without.
+fn read_input_with(read: &read::Dwarf<Reader<'_>>, fast: bool) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
     // Compilers spend about ten bytes of line program per row; room for a
     // little more. Pages of it never written are never memory.
@@ -199,7 +214,6 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
         .rows
         .reserve(gimli::Section::reader(&read.debug_line).len() / 8);
     let mut interned = HashMap::new();
-    let mut scratch = Vec::new();
     // Every unit's code ranges as (start, end, unit).
     let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
     let mut headers = read.units();
@@ -228,15 +242,8 @@ pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, F
                 .map(|program| program.header().offset().0 as u64),
         );
         if let Some(program) = unit.line_program.clone() {
-            read_rows(
-                read,
-                program,
-                &comp_dir,
-                &mut lines,
-                &mut interned,
-                &mut scratch,
-            )
-            .map_err(Failure::read(".debug_line"))?;
+            read_rows(read, program, &comp_dir, &mut lines, &mut interned, fast)
+                .map_err(Failure::read(".debug_line"))?;
         }
     }
     lines.rows = sort_rows(std::mem::take(&mut lines.rows));
@@ -334,35 +341,81 @@ fn failing_section(
     ".debug_info"
 }
 
-/// Appends one line program's rows to `lines`: read by [`rows::read`]
-/// when it can, by gimli when it cannot.
+/// Appends one line program's rows to `lines`: read by
+/// [`rows::read_with`] when it can, by gimli when it cannot.
 fn read_rows(
     read: &read::Dwarf<Reader<'_>>,
     program: read::IncompleteLineProgram<Reader<'_>>,
     comp_dir: &[u8],
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
-    scratch: &mut Vec<Row>,
+    fast: bool,
 ) -> read::Result<()> {
-    // The interned file of each file index the header lists, once asked;
-    // an index it does not list names no file and is looked up each time.
-    let mut files: Vec<Option<Option<u32>>> = vec![None; program.header().file_names().len() + 1];
-    // Runs of rows name the same file: look it up once per run.
-    let mut last: Option<(u64, Option<u32>)> = None;
-    let mut take = |header: &LineProgramHeader<Reader<'_>>, row: &Row| -> read::Result<()> {
+    let header = program.header();
+    let mark = (lines.rows.addresses.len(), lines.files.len());
+    let mut take = Take::new(read, header, comp_dir);
+    if fast && rows::read_with(header, |row| take.row(lines, interned, header, row))?.is_some() {
+        return Ok(());
+    }
+    // Read again by gimli, from where this program started: what the
+    // reader took of it is taken back, files it named first included.
+    lines.rows.truncate(mark.0);
+    lines.files.truncate(mark.1);
+    interned.retain(|_, file| (*file as usize) < mark.1);
+    let mut take = Take::new(read, header, comp_dir);
+    let mut rows = program.rows();
+    while let Some((header, row)) = rows.next_row()? {
+        take.row(lines, interned, header, &Row::of(row))?;
+    }
+    Ok(())
+}
+
+/// Takes one line program's rows into an input's lines, its files
+/// interned.
+struct Take<'r, 'a> {
+    read: &'r read::Dwarf<Reader<'a>>,
+    comp_dir: &'r [u8],
+    /// The interned file of each file index the header lists, once asked;
+    /// an index it does not list names no file and is looked up each time.
+    files: Vec<Option<Option<u32>>>,
+    /// Runs of rows name the same file: it is looked up once per run.
+    last: Option<(u64, Option<u32>)>,
+}
+
+impl<'r, 'a> Take<'r, 'a> {
+    fn new(
+        read: &'r read::Dwarf<Reader<'a>>,
+        header: &LineProgramHeader<Reader<'_>>,
+        comp_dir: &'r [u8],
+    ) -> Self {
+        Take {
+            read,
+            comp_dir,
+            files: vec![None; header.file_names().len() + 1],
+            last: None,
+        }
+    }
+
+    fn row(
+        &mut self,
+        lines: &mut InputLines,
+        interned: &mut HashMap<FileKey, u32>,
+        header: &LineProgramHeader<Reader<'_>>,
+        row: &Row,
+    ) -> read::Result<()> {
         if row.end_sequence {
             lines.rows.push(row.address, None);
             return Ok(());
         }
-        let cached = last.filter(|(index, _)| *index == row.place.file);
+        let cached = self.last.filter(|(index, _)| *index == row.place.file);
         let slot = usize::try_from(row.place.file)
             .ok()
-            .and_then(|index| files.get_mut(index));
+            .and_then(|index| self.files.get_mut(index));
         let file = match (cached.map(|(_, file)| file), slot) {
             (Some(file), _) => file,
             (None, Some(Some(file))) => *file,
             (None, slot) => {
-                let file = file_key(read, header, comp_dir, row.place.file)?
+                let file = file_key(self.read, header, self.comp_dir, row.place.file)?
                     .map(|key| intern(&mut lines.files, interned, key));
                 if let Some(slot) = slot {
                     *slot = Some(file);
@@ -370,23 +423,11 @@ fn read_rows(
                 file
             }
         };
-        last = Some((row.place.file, file));
+        self.last = Some((row.place.file, file));
         let loc = file.map(|file| row.place.with_file(file));
         lines.rows.push(row.address, loc);
         Ok(())
-    };
-    scratch.clear();
-    if rows::read(program.header(), scratch).is_some() {
-        for row in scratch.iter() {
-            take(program.header(), row)?;
-        }
-        return Ok(());
     }
-    let mut rows = program.rows();
-    while let Some((header, row)) = rows.next_row()? {
-        take(header, &Row::of(row))?;
-    }
-    Ok(())
 }
 
 /// The directory and name of file `index` of a line program.
@@ -795,7 +836,8 @@ impl<'l, F: FnMut(u32, RowLoc<'l>)> Pending<'l, F> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sort_rows, Loc, Rows};
+    use super::{read_input, read_input_with, sort_rows, Loc, Rows};
+    use crate::debug::dwarf::rows::{self, Row};
 
     fn loc(line: u64) -> Option<Loc> {
         Some(Loc {
@@ -866,5 +908,63 @@ mod tests {
             apart += usize::from(case % 4 != 0);
         }
         assert!(apart > 1000);
+    }
+
+    /// A program the fast reader gives up on part way is read again by
+    /// gimli from its start, and what the fast reader took of it (rows,
+    /// files named first) is taken back: every input reads as gimli alone
+    /// reads it. The damage must make the reader give up after rows, or
+    /// nothing was taken back.
+    #[test]
+    fn a_program_given_up_part_way_reads_as_gimli_reads_it() {
+        const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
+        let sections: Vec<(String, Vec<u8>)> = wasmparser::Parser::new(0)
+            .parse_all(RUST)
+            .filter_map(|payload| match payload.unwrap() {
+                wasmparser::Payload::CustomSection(c) if c.name().starts_with(".debug_") => {
+                    Some((c.name().to_string(), c.data().to_vec()))
+                }
+                _ => None,
+            })
+            .collect();
+        let line = sections
+            .iter()
+            .position(|(n, _)| n == ".debug_line")
+            .unwrap();
+        let mut next = crate::debug::dwarf::below(23);
+        let (mut given_up, mut compared) = (0, 0);
+        for case in 0..400 {
+            let mut damaged = sections.clone();
+            let section = &mut damaged[line].1;
+            let at = 60 + next(section.len() as u64 - 60) as usize;
+            section[at] = [0x00, 0x0d, 0xff, next(256) as u8][case % 4];
+            let dwarf =
+                crate::debug::dwarf::tests::load(&crate::debug::dwarf::tests::owned(&damaged));
+            let debug_line = gimli::Section::reader(&dwarf.debug_line);
+            let mut offset = 0;
+            while offset + 4 <= debug_line.len() {
+                let Ok(program) =
+                    dwarf
+                        .debug_line
+                        .program(gimli::DebugLineOffset(offset), 4, None, None)
+                else {
+                    break;
+                };
+                let mut taken: Vec<Row> = Vec::new();
+                if rows::read(program.header(), &mut taken).is_none() && !taken.is_empty() {
+                    given_up += 1;
+                }
+                let length = u32::from_le_bytes(debug_line[offset..offset + 4].try_into().unwrap());
+                offset += 4 + length as usize;
+            }
+            let ours = read_input(&dwarf).ok();
+            let theirs = read_input_with(&dwarf, false).ok();
+            assert_eq!(ours, theirs, "case {case}: byte {at}");
+            compared += usize::from(theirs.is_some());
+        }
+        assert!(
+            given_up > 20 && compared > 100,
+            "{given_up} given up, {compared} read"
+        );
     }
 }

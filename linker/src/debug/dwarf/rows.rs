@@ -62,13 +62,30 @@ const TOMBSTONE: u64 = 0xffff_fffe;
 /// Appends the rows of the program `header` heads to `rows`; `None`, with
 /// `rows` holding part of them, when the program is outside the subset
 /// this reader handles.
+#[cfg(test)]
 pub(super) fn read(header: &LineProgramHeader<Reader<'_>>, rows: &mut Vec<Row>) -> Option<()> {
+    read_with(header, |row| {
+        rows.push(*row);
+        Ok::<(), ()>(())
+    })
+    .ok()?
+}
+
+/// Hands each row of the program `header` heads to `sink` as it is
+/// decoded, rather than gathering them first: the caller keeps only what
+/// it needs of each, in its own layout. `Ok(None)` when the program is
+/// outside the subset this reader handles (`sink` has had part of the
+/// rows), and `sink`'s own error when it fails, which ends the reading.
+pub(super) fn read_with<E>(
+    header: &LineProgramHeader<Reader<'_>>,
+    mut sink: impl FnMut(&Row) -> Result<(), E>,
+) -> Result<Option<()>, E> {
     let line_encoding = header.line_encoding();
     if header.address_size() != 4
         || line_encoding.maximum_operations_per_instruction != 1
         || line_encoding.line_range == 0
     {
-        return None;
+        return Ok(None);
     }
     let encoding = Encoding {
         minimum_instruction_length: u64::from(line_encoding.minimum_instruction_length),
@@ -77,7 +94,14 @@ pub(super) fn read(header: &LineProgramHeader<Reader<'_>>, rows: &mut Vec<Row>) 
         opcode_base: header.opcode_base(),
         default_is_stmt: line_encoding.default_is_stmt,
     };
-    decode(encoding, header.raw_program_buf().slice(), rows)
+    let mut failed = None;
+    let read = decode(encoding, header.raw_program_buf().slice(), &mut |row| {
+        sink(row).map_err(|error| failed = Some(error)).is_ok()
+    });
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(read),
+    }
 }
 
 impl Row {
@@ -102,7 +126,9 @@ impl Row {
     }
 }
 
-fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()> {
+/// Decodes `program`, handing each row to `sink`, which answers whether
+/// to go on.
+fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> bool) -> Option<()> {
     let initial = State {
         address: 0,
         place: Place {
@@ -138,8 +164,8 @@ fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()>
             let mut operands = ops.sub(length)?;
             match operands.u8()? {
                 DW_LNE_END_SEQUENCE => {
-                    if !state.tombstone {
-                        rows.push(row(&state, true));
+                    if !state.tombstone && !sink(&row(&state, true)) {
+                        return None;
                     }
                     state = initial;
                 }
@@ -159,10 +185,10 @@ fn decode(encoding: Encoding, program: &[u8], rows: &mut Vec<Row>) -> Option<()>
             let (line_advance, operations) = special[usize::from(opcode)];
             state.place.line = advance_line(state.place.line, line_advance);
             advance_operations(&encoding, &mut state, operations)?;
-            emit(&mut state, rows);
+            emit(&mut state, sink)?;
         } else {
             match opcode {
-                DW_LNS_COPY => emit(&mut state, rows),
+                DW_LNS_COPY => emit(&mut state, sink)?,
                 DW_LNS_ADVANCE_PC => {
                     let operations = ops.uleb()?;
                     advance_operations(&encoding, &mut state, operations)?;
@@ -204,15 +230,16 @@ fn row(state: &State, end_sequence: bool) -> Row {
     }
 }
 
-/// Appends a row unless tombstoned, and clears what holds for one row
-/// only.
-fn emit(state: &mut State, rows: &mut Vec<Row>) {
-    if !state.tombstone {
-        rows.push(row(state, false));
+/// Hands on a row unless tombstoned, and clears what holds for one row
+/// only; `None` when `sink` says to stop.
+fn emit(state: &mut State, sink: &mut impl FnMut(&Row) -> bool) -> Option<()> {
+    if !state.tombstone && !sink(&row(state, false)) {
+        return None;
     }
     state.place.discriminator = 0;
     state.place.prologue_end = false;
     state.place.epilogue_begin = false;
+    Some(())
 }
 
 /// A line moved by `by`: down to 0 at the least, and wrapping upwards, as

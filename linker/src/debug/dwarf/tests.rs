@@ -93,7 +93,9 @@ struct Lines {
     rows: Vec<(u64, bool, String, u64)>,
 }
 
-fn load<'a>(sections: &[(&str, &'a [u8])]) -> gimli::read::Dwarf<EndianSlice<'a, LittleEndian>> {
+pub(super) fn load<'a>(
+    sections: &[(&str, &'a [u8])],
+) -> gimli::read::Dwarf<EndianSlice<'a, LittleEndian>> {
     gimli::read::Dwarf::load(|id| -> Result<_, gimli::read::Error> {
         let data = sections
             .iter()
@@ -104,7 +106,7 @@ fn load<'a>(sections: &[(&str, &'a [u8])]) -> gimli::read::Dwarf<EndianSlice<'a,
     .unwrap()
 }
 
-fn owned(sections: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+pub(super) fn owned(sections: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
     sections
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
