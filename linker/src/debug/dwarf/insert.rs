@@ -872,10 +872,22 @@ const NAMING: &[u8] = &[
     0xf7, 0xf9, 0xfa, 0xfd,
 ];
 
+/// [`NAMING`] by byte: every byte of every expression is looked up, which
+/// a table does in one step where the list takes twenty.
+const IS_NAMING: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < NAMING.len() {
+        table[NAMING[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Whether the expression reads and names no DIE by offset.
 fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
     // Most expressions hold none of those bytes, not even as operands.
-    if !bytes.iter().any(|b| NAMING.contains(b)) {
+    if !bytes.iter().any(|&b| IS_NAMING[usize::from(b)]) {
         return true;
     }
     let mut reader = EndianSlice::new(bytes, LittleEndian);
