@@ -292,6 +292,9 @@ fn patched<'m>(
         .enumerate()
         .filter_map(|(index, read)| read.as_ref().map(|_| index))
         .collect();
+    // DIEs may be added only where the link inlined code of an input
+    // with DWARF: only then does the walk note what that needs.
+    let watch = inlined::possible(map, |input| reads.get(input).is_some_and(Option::is_some));
     let read = OnceLock::new();
     let (walk, programs) = if threads {
         let walk = OnceLock::new();
@@ -311,7 +314,7 @@ fn patched<'m>(
                 }
             });
             if let Some(walk) =
-                walk.get_or_init(|| fast::walk(inputs, &loaded, map, module, &mut buf))
+                walk.get_or_init(|| fast::walk(inputs, &loaded, map, module, &mut buf, watch))
             {
                 walk.work();
             }
@@ -323,7 +326,7 @@ fn patched<'m>(
         });
         (walk.into_inner().flatten(), programs.into_inner().flatten())
     } else {
-        let walk = fast::walk(inputs, &loaded, map, module, &mut buf);
+        let walk = fast::walk(inputs, &loaded, map, module, &mut buf, watch);
         if let Some(walk) = &walk {
             walk.work();
         }
@@ -341,13 +344,14 @@ fn patched<'m>(
     let programs = programs.and_then(fast::Lines::finish);
     let done = match (walked, programs) {
         (Some(walked), Some(programs)) => {
-            let targets = read
-                .get()
-                .map(|(context, _)| inlined::targets(context, reads))
-                .unwrap_or_default();
+            // The callees of the calls the line programs found.
+            let callees = programs
+                .values()
+                .flat_map(|(_, _, calls)| calls.iter().map(|call| call.callee));
+            let targets = inlined::targets_of(callees, reads);
             fast::finish(walked, &programs, &mut buf, threads).and_then(|walked| {
                 let end = module.len();
-                fast::describe_inlined(&walked, &programs, &targets, end, &mut buf, threads)
+                fast::describe_inlined(&walked, &programs, &targets, end, &mut buf)
             })
         }
         _ => None,

@@ -94,6 +94,7 @@ pub(super) fn walk<'o, 'a: 'o>(
     map: &CodeMap,
     module: &'o [u8],
     buf: &'o mut Vec<u8>,
+    watch: bool,
 ) -> Option<Walk<'o, 'a>> {
     let sections = indices
         .iter()
@@ -155,6 +156,7 @@ pub(super) fn walk<'o, 'a: 'o>(
         info_start,
         end: fixed,
         info_bases: BTreeMap::new(),
+        watch,
     };
     for (index, input) in &sections {
         let bases = Bases {
@@ -182,6 +184,7 @@ pub(super) fn walk<'o, 'a: 'o>(
                 let (bytes, after) = info_out.split_at_mut(end - start);
                 info_out = after;
                 parts.push(Part {
+                    watch,
                     input: *index,
                     sections: input.clone(),
                     bases: bases.clone(),
@@ -225,10 +228,14 @@ pub(super) struct Walk<'o, 'a> {
     end: usize,
     /// Where each input's units start in the output's `.debug_info`.
     info_bases: BTreeMap<usize, u32>,
+    /// Whether the parts note what [`insert`] needs.
+    watch: bool,
 }
 
 /// Some whole units of one input, and their copy in the output.
 struct Part<'o, 'a> {
+    /// Whether to note what [`insert`] needs (see [`Watched`]).
+    watch: bool,
     input: usize,
     sections: InputSections<'a>,
     bases: Bases,
@@ -285,8 +292,18 @@ impl<'a> Walk<'_, 'a> {
             ..Walked::default()
         };
         let (mut ranges_size, mut loc_size) = (0usize, 0usize);
+        let mut watched = Watched::default();
+        // Room for every part's references at once: grown a part at a
+        // time, they would be copied into fresh memory again and again.
+        let refs = done
+            .iter()
+            .flat_map(|(_, out)| out.as_ref())
+            .map(|out| out.watched.refs.len());
+        watched.refs.reserve_exact(refs.sum());
         for (_, out) in done {
             let out = out?;
+            watched.refs.extend(out.watched.refs);
+            watched.naming |= out.watched.naming;
             let ranges = u32::try_from(ranges_size).ok()?;
             let loc = u32::try_from(loc_size).ok()?;
             for (at, list) in out.lists {
@@ -304,6 +321,7 @@ impl<'a> Walk<'_, 'a> {
             walked.loc.push(out.loc);
             walked.stmt_lists.extend(out.stmt_lists);
         }
+        walked.watched = self.watch.then_some(watched);
         Some(walked)
     }
 }
@@ -321,6 +339,7 @@ impl Part<'_, '_> {
             (section.len() as u128 * part / info) as usize * 9 / 8
         };
         let mut walker = Walker {
+            watch: self.watch,
             info: self.info,
             origin: self.bases.info as usize + self.units.start,
             out: PartOut {
@@ -527,7 +546,6 @@ pub(super) fn describe_inlined(
     targets: &BTreeMap<Callee, u64>,
     module_end: usize,
     buf: &mut Vec<u8>,
-    threads: bool,
 ) -> Option<()> {
     let mut calls: Vec<insert::UnitCalls> = Vec::new();
     for &(at, input, unit, _) in &walked.stmt_lists {
@@ -560,14 +578,16 @@ pub(super) fn describe_inlined(
         info: find(".debug_info"),
         abbrev: find(".debug_abbrev"),
         ranges: find(".debug_ranges"),
-        loc: find(".debug_loc"),
     };
-    let Some(written) = insert::insert(&read, calls, threads)? else {
+    // Only a walk that watched noted what the insertion needs.
+    let watched = walked.watched.as_ref()?;
+    let written = insert::insert(&read, calls, watched);
+    let Some(written) = written? else {
         return Some(());
     };
     // Where each section goes: only `.debug_info` and `.debug_abbrev`
     // grow, so each starts where it was or later.
-    let info_size: usize = written.info.iter().map(Vec::len).sum();
+    let info_size = written.size;
     let mut layout = Vec::with_capacity(sections.len());
     let mut at = module_end;
     for (name, whole, contents) in &sections {
@@ -589,13 +609,7 @@ pub(super) fn describe_inlined(
     for (name, contents, header, start) in layout.iter().rev() {
         let to = start + header.len();
         match name.as_str() {
-            ".debug_info" => {
-                let mut to = to;
-                for piece in &written.info {
-                    buf[to..to + piece.len()].copy_from_slice(piece);
-                    to += piece.len();
-                }
-            }
+            ".debug_info" => written.write_info(buf, contents.start, to, &watched.refs)?,
             ".debug_abbrev" => {
                 buf.copy_within(contents.clone(), to);
                 let end = to + contents.len();
@@ -715,6 +729,8 @@ pub(super) struct Walked {
     /// List offsets in `.debug_info` written by a part whose lists do not
     /// come first, and how far its lists moved.
     rebase: Vec<(usize, u32)>,
+    /// What the walk noted for [`insert`], if it watched.
+    watched: Option<Watched>,
 }
 
 /// Which list section an offset is into.
@@ -743,11 +759,29 @@ struct PartOut {
     stmt_lists: Vec<(usize, usize, usize, u32)>,
     /// Where it wrote an offset into its own lists, in `.debug_info`.
     lists: Vec<(usize, List)>,
+    /// What it noted for [`insert`], when watching.
+    watched: Watched,
+}
+
+/// What [`insert`] needs to know of the whole `.debug_info` besides the
+/// units it adds DIEs to, noted by the walk when the link inlined code
+/// whose input has DWARF (a DIE may then be added): so that the other
+/// units are moved whole, not read again.
+#[derive(Default)]
+pub(super) struct Watched {
+    /// Where each `DW_FORM_ref_addr` value is in `.debug_info`, in order:
+    /// those that name a DIE after an added one must move with it.
+    pub(super) refs: Vec<usize>,
+    /// Whether some location expression may name a DIE by offset, which
+    /// added DIEs would leave pointing at the wrong one.
+    pub(super) naming: bool,
 }
 
 /// One part's walk in progress: its units' output bytes, the inputs'
 /// copied, to be patched.
 struct Walker<'o> {
+    /// Whether to note what [`insert`] needs.
+    watch: bool,
     info: &'o mut [u8],
     /// Where `info` starts in the output's `.debug_info`, which is what
     /// positions are counted from.
@@ -791,6 +825,10 @@ enum Step {
     RefAddr,
     /// Any other code address.
     Addr,
+    /// A location expression to check for DIE offsets, when watching: a
+    /// block whose length is a value of this many bytes (0 for a
+    /// LEB128).
+    Expression(u8),
 }
 
 /// How to read one abbreviation's DIEs.
@@ -851,6 +889,8 @@ struct UnitScope<'a, 'f> {
     base_in: u64,
     /// The base address the output's lists are read against.
     base_out: u64,
+    /// How the unit's expressions are encoded.
+    encoding: gimli::Encoding,
 }
 
 impl Walker<'_> {
@@ -888,7 +928,14 @@ impl Walker<'_> {
             let table = match plans.entry((abbrev_offset, version)) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => {
-                    entry.insert(read_plans(sections.abbrev, abbrev_offset, version, bases)?)
+                    let watch = self.watch;
+                    entry.insert(read_plans(
+                        sections.abbrev,
+                        abbrev_offset,
+                        version,
+                        bases,
+                        watch,
+                    )?)
                 }
             };
             let scope = UnitScope {
@@ -897,6 +944,11 @@ impl Walker<'_> {
                 bases,
                 base_in: 0,
                 base_out: 0,
+                encoding: gimli::Encoding {
+                    format: gimli::Format::Dwarf32,
+                    version,
+                    address_size: 4,
+                },
             };
             // The unit's own bytes start 4 bytes in (after the length).
             let shift = out_start + 4;
@@ -988,6 +1040,21 @@ impl Walker<'_> {
                         let offset = unit.u32()?;
                         if scope.bases.info != 0 {
                             self.patch(at, offset.checked_add(scope.bases.info)?);
+                        }
+                        if self.watch {
+                            self.out.watched.refs.push(at);
+                        }
+                    }
+                    Step::Expression(width) => {
+                        let length = match width {
+                            1 => usize::from(unit.u8()?),
+                            2 => usize::from(unit.u16()?),
+                            4 => unit.u32()? as usize,
+                            _ => usize::try_from(unit.uleb()?).ok()?,
+                        };
+                        let expression = unit.take(length)?;
+                        if !insert::expression_ok(expression, scope.encoding) {
+                            self.out.watched.naming = true;
                         }
                     }
                     Step::Addr => {
@@ -1183,6 +1250,13 @@ impl Walker<'_> {
             |range, expression| {
                 pieces.clear();
                 scope.forward.range_into(range, &mut pieces);
+                // Only the expressions written are checked.
+                if self.watch
+                    && !pieces.is_empty()
+                    && !insert::expression_ok(expression, scope.encoding)
+                {
+                    self.out.watched.naming = true;
+                }
                 for piece in &pieces {
                     if !written && scope.base_out != 0 {
                         pair(&mut self.out.loc, TOMBSTONE, 0);
@@ -1280,6 +1354,7 @@ fn read_plans(
     offset: u32,
     version: u16,
     bases: &Bases,
+    watch: bool,
 ) -> Option<Vec<Option<Plan>>> {
     let mut table = Bytes::at(abbrev, offset as usize)?;
     let mut plans: Vec<Option<Plan>> = Vec::new();
@@ -1309,11 +1384,16 @@ fn read_plans(
             }
             let name = dw::DwAt(u16::try_from(name).ok()?);
             let form = dw::DwForm(u16::try_from(form).ok()?);
+            let expression = form == dw::DW_FORM_exprloc || insert::is_location(u64::from(name.0));
             let step = match step(name, form, version)? {
                 // Offsets into sections copied at the start of the
-                // output's stay as they are.
+                // output's stay as they are, unless watched.
                 Step::Strp if bases.str == 0 => Step::Skip(4),
-                Step::RefAddr if bases.info == 0 => Step::Skip(4),
+                Step::RefAddr if bases.info == 0 && !watch => Step::Skip(4),
+                Step::Block1 if watch && expression => Step::Expression(1),
+                Step::Block2 if watch && expression => Step::Expression(2),
+                Step::Block4 if watch && expression => Step::Expression(4),
+                Step::BlockLeb if watch && expression => Step::Expression(0),
                 step => step,
             };
             code_attrs |= matches!(

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::{Context, Reader};
-use crate::debug::map::{Origin, Source};
+use crate::debug::map::{CodeMap, Origin, Source};
 
 /// An input function: the input and its body's start, which is the
 /// `DW_AT_low_pc` of its `DW_TAG_subprogram`.
@@ -55,13 +55,18 @@ pub(super) struct Call<F> {
 /// Whether any inlined code of the link came from an input with DWARF:
 /// only then is there a callee to describe, and the bodies need reading.
 pub(super) fn any(context: &Context<'_>) -> bool {
-    context.map.marks.iter().any(|mark| {
+    possible(context.map, |input| {
+        context.lines.get(input).is_some_and(Option::is_some)
+    })
+}
+
+/// Whether any inlined code of `map` came from an input for which
+/// `has_dwarf` holds.
+pub(super) fn possible(map: &CodeMap, has_dwarf: impl Fn(usize) -> bool) -> bool {
+    map.marks.iter().any(|mark| {
         mark.site.is_some()
             && match mark.source {
-                Source::Copy(origin) | Source::At(origin) => context
-                    .lines
-                    .get(origin.input as usize)
-                    .is_some_and(Option::is_some),
+                Source::Copy(origin) | Source::At(origin) => has_dwarf(origin.input as usize),
                 Source::None => false,
             }
     })
@@ -175,14 +180,28 @@ pub(super) fn targets(
     context: &Context<'_>,
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
 ) -> BTreeMap<Callee, u64> {
-    let mut wanted: BTreeMap<usize, BTreeSet<u64>> = BTreeMap::new();
+    let mut callees = Vec::new();
     if context.inlined {
         for body in &context.map.bodies {
-            for found in calls_in(context, body.clone()) {
-                let (input, low_pc) = found.callee;
-                wanted.entry(input).or_default().insert(low_pc);
-            }
+            callees.extend(
+                calls_in(context, body.clone())
+                    .iter()
+                    .map(|found| found.callee),
+            );
         }
+    }
+    targets_of(callees, reads)
+}
+
+/// [`targets`] of the callees `callees` (found already, as the line
+/// programs' calls).
+pub(super) fn targets_of(
+    callees: impl IntoIterator<Item = Callee>,
+    reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
+) -> BTreeMap<Callee, u64> {
+    let mut wanted: BTreeMap<usize, BTreeSet<u64>> = BTreeMap::new();
+    for (input, low_pc) in callees {
+        wanted.entry(input).or_default().insert(low_pc);
     }
     let mut targets = BTreeMap::new();
     for (input, low_pcs) in wanted {

@@ -22,6 +22,7 @@ use gimli::read::Operation;
 use gimli::{Encoding, EndianSlice, Format, LittleEndian};
 
 use super::bytes::Bytes;
+use super::fast::Watched;
 use super::inlined::{Call, Scopes};
 use crate::leb128;
 
@@ -31,7 +32,6 @@ pub(super) struct Sections<'a> {
     pub(super) info: &'a [u8],
     pub(super) abbrev: &'a [u8],
     pub(super) ranges: &'a [u8],
-    pub(super) loc: &'a [u8],
 }
 
 /// The inlined calls of one unit: a position inside the unit (where its
@@ -42,20 +42,27 @@ pub(super) type UnitCalls = (usize, Vec<Call<u64>>, Vec<Option<u32>>);
 /// Calls, and the offset of each one's callee DIE, if known.
 type Calls = (Vec<Call<u64>>, Vec<Option<u32>>);
 
-/// What the insertion writes: the new `.debug_info` in two pieces (to be
-/// put one after the other), and what to append to `.debug_abbrev`.
+/// What the insertion makes of `.debug_info`, to be done in place by
+/// [`Written::write_info`]: most units only move, so they are moved where
+/// they lie rather than written again.
 pub(super) struct Written {
-    pub(super) info: [Vec<u8>; 2],
+    moved: Moved,
+    /// The bytes written anew of each unit that gains DIEs, by index.
+    planned: Vec<Option<Vec<u8>>>,
+    /// The size of the new `.debug_info`.
+    pub(super) size: usize,
+    /// What to append to `.debug_abbrev`.
     pub(super) abbrev: Vec<u8>,
 }
 
 /// The DWARF with `calls` inserted, or `Some(None)` when no call has a DIE
 /// to go under; `None` when the sections hold something this does not
-/// rewrite. With `threads`, the units are written on two threads.
+/// rewrite. `watched` is what the walk noted of every unit, so that only
+/// the units that gain DIEs are read here.
 pub(super) fn insert(
     sections: &Sections<'_>,
     calls: Vec<UnitCalls>,
-    threads: bool,
+    watched: &Watched,
 ) -> Option<Option<Written>> {
     let units = units(sections.info)?;
     let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
@@ -73,10 +80,10 @@ pub(super) fn insert(
                 mine.push((unit_calls, origins));
             }
         }
-        let table = table_of(&mut tables, sections.abbrev, unit.abbrev)?;
         let plan = if mine.is_empty() {
             None
         } else {
+            let table = table_of(&mut tables, sections.abbrev, unit.abbrev)?;
             plan_unit(sections, unit, table, mine, &mut abbrev_out)?
         };
         plans.push(plan);
@@ -84,10 +91,10 @@ pub(super) fn insert(
     if plans.iter().all(Option::is_none) {
         return Some(None);
     }
-    if !loc_expressions_ok(sections.loc) {
+    if watched.naming {
         return None;
     }
-    // Where each unit starts in the output written.
+    // Where each unit starts in the new `.debug_info`.
     let mut starts = Vec::with_capacity(units.len());
     let mut at = 0usize;
     for (unit, plan) in units.iter().zip(&plans) {
@@ -99,47 +106,75 @@ pub(super) fn insert(
         at += usize::try_from((unit.end - unit.start) as i64 + growth).ok()?;
     }
     let moved = Moved {
-        units: &units,
-        plans: &plans,
-        starts: &starts,
+        units,
+        plans,
+        starts,
     };
     let abbrev_base = sections.abbrev.len();
-    // Units `range`, written one after another.
-    let write = |range: std::ops::Range<usize>| -> Option<Vec<u8>> {
-        let base = starts.get(range.start).copied().unwrap_or(at);
-        let end = starts.get(range.end).copied().unwrap_or(at);
-        let mut info = Vec::with_capacity(end - base);
-        for index in range {
-            let unit = &units[index];
-            let table = tables.get(&unit.abbrev)?;
-            write_unit(sections, unit, table, index, &moved, &mut info)?;
-            if let Some(plan) = &plans[index] {
+    let mut planned = Vec::with_capacity(moved.units.len());
+    for (index, unit) in moved.units.iter().enumerate() {
+        planned.push(match &moved.plans[index] {
+            Some(plan) => {
+                let table = tables.get(&unit.abbrev)?;
+                let mut bytes = Vec::new();
+                write_unit(sections, unit, table, index, plan, &moved, &mut bytes)?;
                 let offset = u32::try_from(abbrev_base + plan.abbrev_at).ok()?;
-                let header = starts[index] - base + 6;
-                info.get_mut(header..header + 4)?
-                    .copy_from_slice(&offset.to_le_bytes());
+                bytes.get_mut(6..10)?.copy_from_slice(&offset.to_le_bytes());
+                Some(bytes)
             }
-        }
-        Some(info)
-    };
-    // Two halves of about the same size.
-    let half = starts.partition_point(|start| *start < at / 2);
-    let (first, second) = if threads {
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| write(half..units.len()));
-            let first = write(0..half);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (first, second)
-        })
-    } else {
-        (write(0..half), write(half..units.len()))
-    };
+            None => None,
+        });
+    }
     Some(Some(Written {
-        info: [first?, second?],
+        moved,
+        planned,
+        size: at,
         abbrev: abbrev_out,
     }))
+}
+
+impl Written {
+    /// Writes the new `.debug_info` in `buf`, where the one read is at
+    /// `from` and the new one goes at `to`, at or after it (what follows
+    /// the one read already moved out of the way): each unit moves, the
+    /// last first, to where it was or later, and the `DW_FORM_ref_addr`
+    /// values at `refs` in the one read (all of them, in order) move with
+    /// the DIEs they name. Those of a unit that gained DIEs were written
+    /// with it. `None`, with `buf` half written, when a reference names no
+    /// DIE of the units read.
+    pub(super) fn write_info(
+        &self,
+        buf: &mut [u8],
+        from: usize,
+        to: usize,
+        refs: &[usize],
+    ) -> Option<()> {
+        let moved = &self.moved;
+        for (index, unit) in moved.units.iter().enumerate().rev() {
+            let at = to + moved.starts[index];
+            match &self.planned[index] {
+                Some(bytes) => buf[at..at + bytes.len()].copy_from_slice(bytes),
+                None => buf.copy_within(from + unit.start..from + unit.end, at),
+            }
+        }
+        let (mut index, mut near) = (0, 0);
+        for &position in refs {
+            while moved.units.get(index)?.end <= position {
+                index += 1;
+            }
+            if self.planned[index].is_some() {
+                continue;
+            }
+            let at = to + moved.starts[index] + position.checked_sub(moved.units[index].start)?;
+            let value = buf.get_mut(at..at + 4)?;
+            let target = u32::from_le_bytes(value.try_into().ok()?);
+            let moved_to = moved.in_info_near(target, &mut near)?;
+            if moved_to != target {
+                value.copy_from_slice(&moved_to.to_le_bytes());
+            }
+        }
+        Some(())
+    }
 }
 
 /// One unit of the input `.debug_info`.
@@ -199,11 +234,6 @@ struct Abbrev {
     children: bool,
     /// Attribute names and forms.
     attrs: Vec<(u64, u64)>,
-    /// The size of its attributes when all have a fixed one.
-    fixed: Option<usize>,
-    /// Whether any attribute names a DIE by its `.debug_info` offset or
-    /// is a block (which may be an expression naming one).
-    names_dies: bool,
 }
 
 /// An abbreviation table: its abbreviations by code, and its bytes
@@ -250,35 +280,11 @@ fn read_table(abbrev: &[u8], offset: u32) -> Option<Table> {
         let tag = bytes.uleb()?;
         let children = bytes.u8()? != 0;
         let mut attrs = Vec::new();
-        let mut fixed = Some(0);
-        let mut names_dies = false;
         loop {
             let (name, form) = (bytes.uleb()?, bytes.uleb()?);
             if (name, form) == (0, 0) {
                 break;
             }
-            let size = match dw::DwForm(u16::try_from(form).ok()?) {
-                dw::DW_FORM_flag_present => Some(0),
-                dw::DW_FORM_data1 | dw::DW_FORM_flag | dw::DW_FORM_ref1 => Some(1),
-                dw::DW_FORM_data2 | dw::DW_FORM_ref2 => Some(2),
-                dw::DW_FORM_addr
-                | dw::DW_FORM_data4
-                | dw::DW_FORM_strp
-                | dw::DW_FORM_sec_offset
-                | dw::DW_FORM_ref4 => Some(4),
-                dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 => Some(8),
-                dw::DW_FORM_ref_addr
-                | dw::DW_FORM_block1
-                | dw::DW_FORM_block2
-                | dw::DW_FORM_block4
-                | dw::DW_FORM_block
-                | dw::DW_FORM_exprloc => {
-                    names_dies = true;
-                    None
-                }
-                _ => None,
-            };
-            fixed = fixed.zip(size).map(|(a, b)| a + b);
             attrs.push((name, form));
         }
         if codes.len() <= code {
@@ -288,8 +294,6 @@ fn read_table(abbrev: &[u8], offset: u32) -> Option<Table> {
             tag,
             children,
             attrs,
-            fixed,
-            names_dies,
         });
     }
 }
@@ -672,14 +676,15 @@ fn read_value<'a>(bytes: &mut Bytes<'a>, form: u64, version: u16) -> Option<Valu
     })
 }
 
-/// Where every unit and DIE goes.
-struct Moved<'p> {
-    units: &'p [Unit],
-    plans: &'p [Option<UnitPlan>],
-    starts: &'p [usize],
+/// Where every unit and DIE goes: the units read, what each gains, and
+/// where each starts in the new `.debug_info`.
+struct Moved {
+    units: Vec<Unit>,
+    plans: Vec<Option<UnitPlan>>,
+    starts: Vec<usize>,
 }
 
-impl Moved<'_> {
+impl Moved {
     /// Where offset `at` of unit `index` goes in that unit.
     fn in_unit(&self, index: usize, at: u64) -> Option<u64> {
         let Some(plan) = &self.plans[index] else {
@@ -693,11 +698,29 @@ impl Moved<'_> {
 
     /// Where `.debug_info` offset `at` goes.
     fn in_info(&self, at: u32) -> Option<u32> {
+        self.in_info_near(at, &mut 0)
+    }
+
+    /// [`Moved::in_info`], looking in unit `near` first and leaving there
+    /// the unit `at` is in: references one after another mostly name DIEs
+    /// of the same unit.
+    fn in_info_near(&self, at: u32, near: &mut usize) -> Option<u32> {
         let at = at as usize;
-        let index = self
-            .units
-            .partition_point(|u| u.start <= at)
-            .checked_sub(1)?;
+        let index = match self.units.get(*near) {
+            Some(unit) if unit.start <= at => *near,
+            _ => self
+                .units
+                .partition_point(|u| u.start <= at)
+                .checked_sub(1)?,
+        };
+        let index = match self.units.get(index) {
+            Some(unit) if at >= unit.end => self
+                .units
+                .partition_point(|u| u.start <= at)
+                .checked_sub(1)?,
+            _ => index,
+        };
+        *near = index;
         let unit = &self.units[index];
         if at >= unit.end {
             return None;
@@ -713,12 +736,10 @@ fn write_unit(
     unit: &Unit,
     table: &Table,
     index: usize,
-    moved: &Moved<'_>,
+    plan: &UnitPlan,
+    moved: &Moved,
     out: &mut Vec<u8>,
 ) -> Option<()> {
-    let Some(plan) = moved.plans[index].as_ref() else {
-        return copy_unit(sections, unit, table, moved, out);
-    };
     let plan = Some(plan);
     let start = out.len();
     let body = sections.info.get(unit.start + 4..unit.end)?;
@@ -793,52 +814,6 @@ fn write_unit(
     Some(())
 }
 
-/// Copies a unit that gains no DIE, with its references to other units'
-/// DIEs moved: only DIEs naming a DIE by offset, or holding a block, are
-/// read attribute by attribute.
-fn copy_unit(
-    sections: &Sections<'_>,
-    unit: &Unit,
-    table: &Table,
-    moved: &Moved<'_>,
-    out: &mut Vec<u8>,
-) -> Option<()> {
-    let start = out.len();
-    out.extend_from_slice(sections.info.get(unit.start..unit.end)?);
-    let mut bytes = unit.dies(sections.info)?;
-    let encoding = unit.encoding();
-    while !bytes.is_empty() {
-        let code = bytes.uleb()?;
-        if code == 0 {
-            continue;
-        }
-        let abbrev = table.get(code)?;
-        if let (Some(size), false) = (abbrev.fixed, abbrev.names_dies) {
-            bytes.skip(size)?;
-            continue;
-        }
-        for &(name, form) in &abbrev.attrs {
-            let at = bytes.position();
-            match read_value(&mut bytes, form, unit.version)? {
-                Value::Info(target) => {
-                    let to = moved.in_info(target)?;
-                    if to != target {
-                        let at = start + at - unit.start;
-                        out.get_mut(at..at + 4)?.copy_from_slice(&to.to_le_bytes());
-                    }
-                }
-                Value::Block(block, expression)
-                    if (expression || is_location(name)) && !expression_ok(block, encoding) =>
-                {
-                    return None;
-                }
-                _ => {}
-            }
-        }
-    }
-    Some(())
-}
-
 /// `value` as a ULEB128 of exactly `width` bytes.
 fn padded_uleb(out: &mut Vec<u8>, value: u64, width: usize) {
     for i in 0..width {
@@ -849,7 +824,7 @@ fn padded_uleb(out: &mut Vec<u8>, value: u64, width: usize) {
 
 /// Whether attribute `name` holds a location expression when its form is
 /// a block (DWARF 2 and 3).
-fn is_location(name: u64) -> bool {
+pub(super) fn is_location(name: u64) -> bool {
     matches!(
         dw::DwAt(name as u16),
         dw::DW_AT_location
@@ -885,7 +860,7 @@ const IS_NAMING: [bool; 256] = {
 };
 
 /// Whether the expression reads and names no DIE by offset.
-fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
+pub(super) fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
     // Most expressions hold none of those bytes, not even as operands.
     if !bytes.iter().any(|&b| IS_NAMING[usize::from(b)]) {
         return true;
@@ -912,36 +887,6 @@ fn expression_ok(bytes: &[u8], encoding: Encoding) -> bool {
             }
             Ok(_) => {}
             Err(_) => return false,
-        }
-    }
-    true
-}
-
-/// Whether every expression of the location lists the patching path wrote
-/// (lists of 4-byte address pairs, base address selections and 2-byte
-/// expression lengths, one after another) names no DIE.
-fn loc_expressions_ok(loc: &[u8]) -> bool {
-    let encoding = Encoding {
-        format: Format::Dwarf32,
-        version: 4,
-        address_size: 4,
-    };
-    let Some(mut bytes) = Bytes::at(loc, 0) else {
-        return false;
-    };
-    while !bytes.is_empty() {
-        let (Some(begin), Some(end)) = (bytes.u32(), bytes.u32()) else {
-            return false;
-        };
-        if (begin, end) == (0, 0) || begin == u32::MAX {
-            continue;
-        }
-        let Some(length) = bytes.u16() else {
-            return false;
-        };
-        match bytes.take(usize::from(length)) {
-            Some(expression) if expression_ok(expression, encoding) => {}
-            _ => return false,
         }
     }
     true
@@ -987,21 +932,6 @@ mod tests {
             assert!(!expression_ok(bad, V4), "{bad:x?}");
         }
         assert!(expression_ok(&generic_convert, V4));
-        // Location lists as the patching path writes them: a base address
-        // selection, an entry, the end; and the same with a DIE named.
-        let list = |expression: &[u8]| {
-            let mut bytes = Vec::new();
-            for word in [u32::MAX, 0x40, 1, 5] {
-                bytes.extend_from_slice(&word.to_le_bytes());
-            }
-            bytes.extend_from_slice(&(expression.len() as u16).to_le_bytes());
-            bytes.extend_from_slice(expression);
-            bytes.extend_from_slice(&[0; 8]);
-            bytes
-        };
-        assert!(loc_expressions_ok(&list(&wasm_local)));
-        assert!(!loc_expressions_ok(&list(&call4)));
-        assert!(!loc_expressions_ok(&list(&wasm_local)[..20]));
     }
 
     /// A reference of a LEB128's width keeps its width: padded when the

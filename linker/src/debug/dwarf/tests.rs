@@ -1069,4 +1069,31 @@ fn a_die_named_by_an_expression_is_left_to_gimli() {
     let alone = identity(&app, 0, code_end(&app));
     let (_, path) = rewrite_as(&[with_call()], &alone, &mut warnings, Path::Patched);
     assert_eq!(path, Path::Patched);
+    // The same in a DIE's own expression, in a unit that gains no DIE
+    // (the builtin's): its global's `DW_OP_addr 0x400` becomes
+    // `DW_OP_call2 0x26` (the global itself) and two `DW_OP_nop`s.
+    let info = builtin
+        .sections
+        .iter()
+        .find(|(n, _)| *n == ".debug_info")
+        .unwrap()
+        .1;
+    let global = [5, 0x03, 0x00, 0x04, 0x00, 0x00];
+    let at: Vec<usize> = (0..info.len() - 6)
+        .filter(|&i| info[i..i + 6] == global)
+        .collect();
+    assert_eq!(at.len(), 1, "one global at 0x400");
+    let mut changed = info.to_vec();
+    changed[at[0] + 1..at[0] + 6].copy_from_slice(&[0x98, 0x26, 0x00, 0x96, 0x96]);
+    let mut named = input("builtin", &builtin);
+    for section in &mut named.sections {
+        if section.0 == ".debug_info" {
+            section.1 = &changed;
+        }
+    }
+    let inputs = [named, input("app", &app)];
+    let (sections, path) = rewrite_as(&inputs, &moved.map, &mut warnings, Path::Patched);
+    assert_eq!(path, Path::Converted);
+    assert_eq!(warnings, Vec::<String>::new());
+    assert_eq!(inlined(&sections), inlined(&plain));
 }
