@@ -924,6 +924,169 @@ fn childless(sections: &[(&str, &[u8])]) -> BTreeSet<u64> {
 #[test]
 fn inlined_builtin_code_is_an_inlined_subroutine() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
+    inlined_builtin_code_case(&app, &builtin, None);
+}
+
+/// The same with every reference of both inputs' DIEs a `DW_FORM_ref_addr`
+/// (an offset into the whole `.debug_info`, as rustc writes references
+/// across units): those naming a DIE after an added one must move with it,
+/// in the units that gain DIEs and in those that only move (a third
+/// input's, after the app's, its code gone). Every DIE's references name
+/// the same DIEs as before, by both paths.
+#[test]
+fn section_offsets_move_with_the_dies_they_name() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let (app_abbrev, app_info) = ref_addr_everywhere(&app.sections);
+    let (builtin_abbrev, builtin_info) = ref_addr_everywhere(&builtin.sections);
+    fn replaced<'a>(
+        module: &Module<'a>,
+        abbrev: &'a [u8],
+        info: &'a [u8],
+    ) -> Vec<(&'a str, &'a [u8])> {
+        let mut sections = module.sections.clone();
+        for section in &mut sections {
+            match section.0 {
+                ".debug_abbrev" => section.1 = abbrev,
+                ".debug_info" => section.1 = info,
+                _ => {}
+            }
+        }
+        sections
+    }
+    let app = Module {
+        sections: replaced(&app, app_abbrev.leak(), app_info.leak()),
+        ..app
+    };
+    let builtin = Module {
+        sections: replaced(&builtin, builtin_abbrev.leak(), builtin_info.leak()),
+        ..builtin
+    };
+    assert!(references(&app.sections).values().sum::<usize>() > 50);
+    inlined_builtin_code_case(&app, &builtin, Some(&builtin));
+}
+
+/// The sections' `.debug_abbrev` and `.debug_info` with every `DW_FORM_ref4`
+/// made a `DW_FORM_ref_addr` (as wide in 32-bit DWARF) naming the same DIE.
+fn ref_addr_everywhere(sections: &[(&str, &[u8])]) -> (Vec<u8>, Vec<u8>) {
+    let section = |name: &str| sections.iter().find(|(n, _)| *n == name).unwrap().1;
+    let mut abbrev = section(".debug_abbrev").to_vec();
+    let mut info = section(".debug_info").to_vec();
+    let uleb = |bytes: &[u8], at: &mut usize| {
+        let mut reader = EndianSlice::new(&bytes[*at..], LittleEndian);
+        let value = gimli::leb128::read::unsigned(&mut reader).unwrap();
+        *at = bytes.len() - reader.len();
+        value
+    };
+    // Every table: code, tag, children, then name and form pairs.
+    let mut at = 0;
+    while at < abbrev.len() {
+        if uleb(&abbrev, &mut at) == 0 {
+            continue;
+        }
+        uleb(&abbrev, &mut at);
+        at += 1;
+        loop {
+            let name = uleb(&abbrev, &mut at);
+            let form_at = at;
+            let form = uleb(&abbrev, &mut at);
+            if (name, form) == (0, 0) {
+                break;
+            }
+            if form == u64::from(constants::DW_FORM_ref4.0) {
+                abbrev[form_at] = constants::DW_FORM_ref_addr.0 as u8;
+            }
+        }
+    }
+    let dwarf = load(sections);
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let base = header.debug_info_offset().unwrap().0;
+        let abbreviations = dwarf.abbreviations(&header).unwrap();
+        let mut entries = header.entries_raw(&abbreviations, None).unwrap();
+        while !entries.is_empty() {
+            let Some(abbreviation) = entries.read_abbreviation().unwrap() else {
+                continue;
+            };
+            for spec in abbreviation.attributes() {
+                let at = base + entries.next_offset().0;
+                let value = entries.read_attribute(*spec).unwrap().value();
+                if let (constants::DW_FORM_ref4, gimli::AttributeValue::UnitRef(target)) =
+                    (spec.form(), value)
+                {
+                    let target = u32::try_from(base + target.0).unwrap();
+                    info[at..at + 4].copy_from_slice(&target.to_le_bytes());
+                }
+            }
+        }
+    }
+    (abbrev, info)
+}
+
+/// Every reference of a DIE that is not an inlined subroutine (those the
+/// link adds are checked apart), as the referring DIE's tag and name, the
+/// attribute, and the named DIE's tag, name and declaration line; counted.
+fn references(sections: &[(&str, &[u8])]) -> BTreeMap<(String, String, u16, String), usize> {
+    let dwarf = load(sections);
+    let describe =
+        |unit: &gimli::read::Unit<EndianSlice<'_, LittleEndian>>,
+         entry: &gimli::read::DebuggingInformationEntry<EndianSlice<'_, LittleEndian>>| {
+            let name = entry
+                .attr_value(constants::DW_AT_name)
+                .map(|name| dwarf.attr_string(unit, name).unwrap())
+                .map(|name| String::from_utf8_lossy(name.slice()).into_owned())
+                .unwrap_or_default();
+            let line = entry
+                .attr_value(constants::DW_AT_decl_line)
+                .and_then(|line| line.udata_value());
+            (entry.tag().to_string(), name, line)
+        };
+    let mut found = BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut entries = unit.entries();
+        while let Some(entry) = entries.next_dfs().unwrap() {
+            if entry.tag() == constants::DW_TAG_inlined_subroutine {
+                continue;
+            }
+            let (tag, name, _) = describe(&unit, entry);
+            for attr in entry.attrs() {
+                let target = match attr.value() {
+                    gimli::AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header),
+                    gimli::AttributeValue::DebugInfoRef(o) => Some(o),
+                    _ => None,
+                };
+                let Some(target) = target else {
+                    continue;
+                };
+                let mut headers = dwarf.units();
+                let named = loop {
+                    let header = headers
+                        .next()
+                        .unwrap()
+                        .expect("a reference out of every unit");
+                    if let Some(inside) = target.to_unit_offset(&header) {
+                        let target_unit = dwarf.unit(header).unwrap();
+                        let entry = target_unit.entry(inside).unwrap();
+                        break format!("{:?}", describe(&target_unit, &entry));
+                    }
+                };
+                *found
+                    .entry((tag.clone(), name.clone(), attr.name().0, named))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    found
+}
+
+/// [`inlined_builtin_code_is_an_inlined_subroutine`] of `app` and
+/// `builtin`, with `bystander` as a third input if given.
+fn inlined_builtin_code_case(
+    app: &Module<'_>,
+    builtin: &Module<'_>,
+    bystander: Option<&Module<'_>>,
+) {
     let app_lines = Lines::read(&app.sections);
     let builtin_lines = Lines::read(&builtin.sections);
     let names = functions(&builtin.sections);
@@ -995,14 +1158,22 @@ fn inlined_builtin_code_is_an_inlined_subroutine() {
         end: start,
         bodies,
     };
-    let inputs = [input("builtin", &builtin), input("app", &app)];
+    let mut inputs = vec![input("builtin", builtin), input("app", app)];
+    inputs.extend(bystander.map(|module| input("bystander", module)));
     let callees = [expected[0].callee.as_str(), expected[1].callee.as_str()];
+    let mut before = BTreeMap::new();
+    for module in [builtin, app].into_iter().chain(bystander) {
+        for (reference, count) in references(&module.sections) {
+            *before.entry(reference).or_insert(0) += count;
+        }
+    }
     for path in [Path::Patched, Path::Converted] {
         let mut warnings = Vec::new();
         let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
         assert_eq!(took, path);
         assert_eq!(warnings, Vec::<String>::new());
         let sections = owned(&sections);
+        assert_eq!(references(&sections), before, "{path:?}");
         // Every caller's DIE moved with it, and holds its copies.
         let moved = functions(&sections);
         for (at, name) in &functions_at {
