@@ -581,8 +581,7 @@ pub(super) fn describe_inlined(
     };
     // Only a walk that watched noted what the insertion needs.
     let watched = walked.watched.as_ref()?;
-    let written = insert::insert(&read, calls, watched);
-    let Some(written) = written? else {
+    let Some(written) = insert::insert(&read, calls, watched)? else {
         return Some(());
     };
     // Where each section goes: only `.debug_info` and `.debug_abbrev`
@@ -928,14 +927,9 @@ impl Walker<'_> {
             let table = match plans.entry((abbrev_offset, version)) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => {
-                    let watch = self.watch;
-                    entry.insert(read_plans(
-                        sections.abbrev,
-                        abbrev_offset,
-                        version,
-                        bases,
-                        watch,
-                    )?)
+                    let plans =
+                        read_plans(sections.abbrev, abbrev_offset, version, bases, self.watch);
+                    entry.insert(plans?)
                 }
             };
             let scope = UnitScope {

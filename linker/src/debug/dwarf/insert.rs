@@ -2,18 +2,21 @@
 //!
 //! The patching path keeps every DIE at its offset; a DIE added under a
 //! caller moves everything after it. So once the output's `.debug_info` is
-//! patched, this writes it again with the new DIEs in: each goes first
-//! among the children of the deepest DIE whose code holds the call's copy
-//! (a childless DIE gets a children-bearing copy of its abbreviation and a
-//! terminating null), every DIE reference that crossed an insertion is
-//! moved, and each unit that gained DIEs names a copy of its abbreviation
-//! table, appended to `.debug_abbrev`, that also has the new ones.
+//! patched, this writes the units that gain DIEs again with them in: each
+//! goes first among the children of the deepest DIE whose code holds the
+//! call's copy (a childless DIE gets a children-bearing copy of its
+//! abbreviation and a terminating null), every DIE reference that crossed
+//! an insertion is moved, and each such unit names a copy of its
+//! abbreviation table, appended to `.debug_abbrev`, that also has the new
+//! ones. The other units only move, where they lie; of their DIEs, only
+//! the references by `.debug_info` offset, which the walk found
+//! ([`Watched`]), can name one that moved.
 //!
 //! A location expression can name a DIE by offset too (`DW_OP_call4`, a
 //! typed stack operation's base type). Compilers for Wasm write none; an
-//! output that has one, or any byte this cannot read, is left to the
-//! converting path (which rewrites such references) rather than given a
-//! reference pointing at the wrong DIE.
+//! output that has one (the walk checks every unit's), or any byte this
+//! cannot read, is left to the converting path (which rewrites such
+//! references) rather than given a reference pointing at the wrong DIE.
 
 use std::collections::btree_map::{BTreeMap, Entry};
 
@@ -706,21 +709,14 @@ impl Moved {
     /// of the same unit.
     fn in_info_near(&self, at: u32, near: &mut usize) -> Option<u32> {
         let at = at as usize;
-        let index = match self.units.get(*near) {
-            Some(unit) if unit.start <= at => *near,
-            _ => self
+        let holds = |unit: &Unit| unit.start <= at && at < unit.end;
+        if !self.units.get(*near).is_some_and(holds) {
+            *near = self
                 .units
                 .partition_point(|u| u.start <= at)
-                .checked_sub(1)?,
-        };
-        let index = match self.units.get(index) {
-            Some(unit) if at >= unit.end => self
-                .units
-                .partition_point(|u| u.start <= at)
-                .checked_sub(1)?,
-            _ => index,
-        };
-        *near = index;
+                .checked_sub(1)?;
+        }
+        let index = *near;
         let unit = &self.units[index];
         if at >= unit.end {
             return None;
