@@ -106,6 +106,11 @@ pub(super) fn load<'a>(
     .unwrap()
 }
 
+/// The section called `name`, which must be there.
+fn section<'a>(sections: &[(&str, &'a [u8])], name: &str) -> &'a [u8] {
+    sections.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
 pub(super) fn owned(sections: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
     sections
         .iter()
@@ -169,17 +174,24 @@ fn each_subprogram(
     mut each: impl FnMut(&Dwarf<'_>, &Unit<'_>, &Die<'_>, Option<u64>),
 ) {
     let dwarf = load(sections);
+    each_die(&dwarf, |unit, entry| {
+        if entry.tag() == constants::DW_TAG_subprogram {
+            let low = entry
+                .attr_value(constants::DW_AT_low_pc)
+                .and_then(|v| dwarf.attr_address(unit, v).unwrap());
+            each(&dwarf, unit, entry, low);
+        }
+    });
+}
+
+/// Calls `each` with every DIE of `dwarf`, unit by unit, depth first.
+fn each_die(dwarf: &Dwarf<'_>, mut each: impl FnMut(&Unit<'_>, &Die<'_>)) {
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
         let mut cursor = unit.entries();
         while let Some(entry) = cursor.next_dfs().unwrap() {
-            if entry.tag() == constants::DW_TAG_subprogram {
-                let low = entry
-                    .attr_value(constants::DW_AT_low_pc)
-                    .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
-                each(&dwarf, &unit, entry, low);
-            }
+            each(&unit, entry);
         }
     }
 }
@@ -968,9 +980,8 @@ fn section_offsets_move_with_the_dies_they_name() {
 /// The sections' `.debug_abbrev` and `.debug_info` with every `DW_FORM_ref4`
 /// made a `DW_FORM_ref_addr` (as wide in 32-bit DWARF) naming the same DIE.
 fn ref_addr_everywhere(sections: &[(&str, &[u8])]) -> (Vec<u8>, Vec<u8>) {
-    let section = |name: &str| sections.iter().find(|(n, _)| *n == name).unwrap().1;
-    let mut abbrev = section(".debug_abbrev").to_vec();
-    let mut info = section(".debug_info").to_vec();
+    let mut abbrev = section(sections, ".debug_abbrev").to_vec();
+    let mut info = section(sections, ".debug_info").to_vec();
     let uleb = |bytes: &[u8], at: &mut usize| {
         let mut reader = EndianSlice::new(&bytes[*at..], LittleEndian);
         let value = gimli::leb128::read::unsigned(&mut reader).unwrap();
@@ -1027,56 +1038,43 @@ fn ref_addr_everywhere(sections: &[(&str, &[u8])]) -> (Vec<u8>, Vec<u8>) {
 /// attribute, and the named DIE's tag, name and declaration line; counted.
 fn references(sections: &[(&str, &[u8])]) -> BTreeMap<(String, String, u16, String), usize> {
     let dwarf = load(sections);
-    let describe =
-        |unit: &gimli::read::Unit<EndianSlice<'_, LittleEndian>>,
-         entry: &gimli::read::DebuggingInformationEntry<EndianSlice<'_, LittleEndian>>| {
-            let name = entry
-                .attr_value(constants::DW_AT_name)
-                .map(|name| dwarf.attr_string(unit, name).unwrap())
-                .map(|name| String::from_utf8_lossy(name.slice()).into_owned())
-                .unwrap_or_default();
-            let line = entry
-                .attr_value(constants::DW_AT_decl_line)
-                .and_then(|line| line.udata_value());
-            (entry.tag().to_string(), name, line)
-        };
+    let describe = |unit: &Unit<'_>, entry: &Die<'_>| {
+        let name = entry
+            .attr_value(constants::DW_AT_name)
+            .map(|name| dwarf.attr_string(unit, name).unwrap())
+            .map(|name| String::from_utf8_lossy(name.slice()).into_owned())
+            .unwrap_or_default();
+        let line = entry
+            .attr_value(constants::DW_AT_decl_line)
+            .and_then(|line| line.udata_value());
+        (entry.tag().to_string(), name, line)
+    };
+    // Every DIE by its `.debug_info` offset, described.
+    let mut dies = BTreeMap::new();
+    each_die(&dwarf, |unit, entry| {
+        let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
+        dies.insert(offset, format!("{:?}", describe(unit, entry)));
+    });
     let mut found = BTreeMap::new();
-    let mut units = dwarf.units();
-    while let Some(header) = units.next().unwrap() {
-        let unit = dwarf.unit(header).unwrap();
-        let mut entries = unit.entries();
-        while let Some(entry) = entries.next_dfs().unwrap() {
-            if entry.tag() == constants::DW_TAG_inlined_subroutine {
-                continue;
-            }
-            let (tag, name, _) = describe(&unit, entry);
-            for attr in entry.attrs() {
-                let target = match attr.value() {
-                    gimli::AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header),
-                    gimli::AttributeValue::DebugInfoRef(o) => Some(o),
-                    _ => None,
-                };
-                let Some(target) = target else {
-                    continue;
-                };
-                let mut headers = dwarf.units();
-                let named = loop {
-                    let header = headers
-                        .next()
-                        .unwrap()
-                        .expect("a reference out of every unit");
-                    if let Some(inside) = target.to_unit_offset(&header) {
-                        let target_unit = dwarf.unit(header).unwrap();
-                        let entry = target_unit.entry(inside).unwrap();
-                        break format!("{:?}", describe(&target_unit, &entry));
-                    }
-                };
+    each_die(&dwarf, |unit, entry| {
+        if entry.tag() == constants::DW_TAG_inlined_subroutine {
+            return;
+        }
+        let (tag, name, _) = describe(unit, entry);
+        for attr in entry.attrs() {
+            let target = match attr.value() {
+                gimli::AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header),
+                gimli::AttributeValue::DebugInfoRef(o) => Some(o),
+                _ => None,
+            };
+            if let Some(target) = target {
+                let named = dies.get(&target).expect("a reference to a DIE").clone();
                 *found
                     .entry((tag.clone(), name.clone(), attr.name().0, named))
                     .or_insert(0) += 1;
             }
         }
-    }
+    });
     found
 }
 
@@ -1191,12 +1189,7 @@ fn inlined_builtin_code_case(
 #[test]
 fn a_die_named_by_an_expression_is_left_to_gimli() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
-    let loc = app
-        .sections
-        .iter()
-        .find(|(n, _)| *n == ".debug_loc")
-        .unwrap()
-        .1;
+    let loc = section(&app.sections, ".debug_loc");
     // The first `DW_OP_WASM_location 0 N; DW_OP_stack_value` of 4 bytes
     // becomes `DW_OP_call2 0x26; DW_OP_stack_value`, naming the unit's
     // first subprogram.
@@ -1243,12 +1236,7 @@ fn a_die_named_by_an_expression_is_left_to_gimli() {
     // The same in a DIE's own expression, in a unit that gains no DIE
     // (the builtin's): its global's `DW_OP_addr 0x400` becomes
     // `DW_OP_call2 0x26` (the global itself) and two `DW_OP_nop`s.
-    let info = builtin
-        .sections
-        .iter()
-        .find(|(n, _)| *n == ".debug_info")
-        .unwrap()
-        .1;
+    let info = section(&builtin.sections, ".debug_info");
     let global = [5, 0x03, 0x00, 0x04, 0x00, 0x00];
     let at: Vec<usize> = (0..info.len() - 6)
         .filter(|&i| info[i..i + 6] == global)
