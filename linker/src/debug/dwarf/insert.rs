@@ -333,8 +333,10 @@ struct Scope {
 /// The abbreviation codes of the new DIEs, given out as needed.
 struct Codes {
     next: u64,
-    /// By (has children, names its call's place).
-    calls: BTreeMap<(bool, bool), u64>,
+    /// By (has children, names its call's place: `Some(has a column)`).
+    /// A column of 0 (none known) is left out, as compilers leave it out
+    /// and as the converting path does.
+    calls: BTreeMap<(bool, Option<bool>), u64>,
     /// Children-bearing copies of childless abbreviations, by old code.
     parents: BTreeMap<u64, u64>,
 }
@@ -449,12 +451,14 @@ fn plan_unit(
             (dw::DW_AT_low_pc.0 as u64, dw::DW_FORM_addr.0 as u64),
             (dw::DW_AT_high_pc.0 as u64, high_form(unit.version)),
         ];
-        if *at {
+        if let Some(column) = *at {
             attrs.extend([
                 (dw::DW_AT_call_file.0 as u64, dw::DW_FORM_udata.0 as u64),
                 (dw::DW_AT_call_line.0 as u64, dw::DW_FORM_udata.0 as u64),
-                (dw::DW_AT_call_column.0 as u64, dw::DW_FORM_udata.0 as u64),
             ]);
+            if column {
+                attrs.push((dw::DW_AT_call_column.0 as u64, dw::DW_FORM_udata.0 as u64));
+            }
         }
         let tag = dw::DW_TAG_inlined_subroutine.0 as u64;
         write_abbrev(abbrev_out, *code, tag, *children, &attrs);
@@ -494,7 +498,7 @@ fn write_call(
 ) -> Option<()> {
     let (call, origin) = &calls[index];
     let nested = !children[index].is_empty();
-    let key = (nested, call.at.is_some());
+    let key = (nested, call.at.map(|(_, _, column)| column != 0));
     let next = codes.next;
     let code = *codes.calls.entry(key).or_insert(next);
     if code == next {
@@ -512,7 +516,9 @@ fn write_call(
     if let Some((file, line, column)) = call.at {
         leb128::unsigned(out, file);
         leb128::unsigned(out, line);
-        leb128::unsigned(out, column);
+        if column != 0 {
+            leb128::unsigned(out, column);
+        }
     }
     if nested {
         for &child in &children[index] {

@@ -89,8 +89,8 @@ fn identity(module: &Module<'_>, input: u32, end: u32) -> CodeMap {
 
 /// Line rows of some DWARF sections, for symbolizing addresses.
 struct Lines {
-    /// (address, end of sequence, file name, line), sorted.
-    rows: Vec<(u64, bool, String, u64)>,
+    /// (address, end of sequence, file name, line, column), sorted.
+    rows: Vec<(u64, bool, String, u64, u64)>,
 }
 
 pub(super) fn load<'a>(
@@ -136,7 +136,11 @@ impl Lines {
                     .map(|s| String::from_utf8_lossy(s.slice()).into_owned())
                     .unwrap_or_default();
                 let line = row.line().map_or(0, |l| l.get());
-                rows.push((row.address(), row.end_sequence(), file, line));
+                let column = match row.column() {
+                    gimli::ColumnType::LeftEdge => 0,
+                    gimli::ColumnType::Column(column) => column.get(),
+                };
+                rows.push((row.address(), row.end_sequence(), file, line, column));
             }
         }
         rows.sort_by_key(|r| (r.0, !r.1));
@@ -146,8 +150,15 @@ impl Lines {
     /// file:line of `address`, like addr2line.
     fn symbolize(&self, address: u64) -> Option<String> {
         let i = self.rows.partition_point(|r| r.0 <= address);
-        let (_, end, file, line) = &self.rows[i.checked_sub(1)?];
+        let (_, end, file, line, _) = &self.rows[i.checked_sub(1)?];
         (!end && *line != 0).then(|| format!("{file}:{line}"))
+    }
+
+    /// The column of `address`, where it has a line and a column.
+    fn column(&self, address: u64) -> Option<u64> {
+        let i = self.rows.partition_point(|r| r.0 <= address);
+        let (_, end, _, line, column) = &self.rows[i.checked_sub(1)?];
+        (!end && *line != 0 && *column != 0).then_some(*column)
     }
 
     /// Addresses where a row with a location starts.
@@ -419,7 +430,7 @@ fn removed_function_loses_its_addresses_and_rows() {
         after[name]
     );
     let lines = Lines::read(&owned(&out));
-    for (address, end, _, _) in &lines.rows {
+    for (address, end, _, _, _) in &lines.rows {
         let inside = s
             .map
             .bodies
@@ -856,6 +867,8 @@ struct InlinedDie {
     callee: String,
     code: Range<u64>,
     call: Option<String>,
+    /// The call's column, when known (not 0).
+    column: Option<u64>,
     parent: Option<usize>,
 }
 
@@ -908,6 +921,9 @@ fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie>
                 callee,
                 code: range.begin..range.end,
                 call: file.zip(line).map(|(file, line)| format!("{file}:{line}")),
+                column: entry
+                    .attr_value(constants::DW_AT_call_column)
+                    .map(|v| v.udata_value().expect("a column")),
                 parent: open.last().map(|(_, i)| *i),
             });
             open.push((depth, out.len() - 1));
@@ -1139,12 +1155,14 @@ fn inlined_builtin_code_case(
             callee: names[&u64::from(builtin.bodies[outer].start)].clone(),
             code: u64::from(start + 7)..u64::from(start + 30),
             call: app_lines.symbolize(u64::from(call.offset)),
+            column: app_lines.column(u64::from(call.offset)),
             parent: None,
         });
         expected.push(InlinedDie {
             callee: names[&u64::from(builtin.bodies[inner].start)].clone(),
             code: u64::from(start + 16)..u64::from(start + 26),
             call: builtin_lines.symbolize(u64::from(inner_call)),
+            column: builtin_lines.column(u64::from(inner_call)),
             parent: Some(expected.len() - 1),
         });
         with_lines += usize::from(expected[expected.len() - 2].call.is_some());
