@@ -797,11 +797,9 @@ enum Step {
     Leb,
     /// A NUL-terminated string.
     Str,
-    Block1,
-    Block2,
-    Block4,
-    /// A block or expression with a LEB128 length.
-    BlockLeb,
+    /// A block whose length is a value of this many bytes (0 for a
+    /// LEB128).
+    Block(u8),
     /// `DW_AT_low_pc`.
     LowPc,
     /// `DW_AT_high_pc` as an address.
@@ -825,8 +823,7 @@ enum Step {
     /// Any other code address.
     Addr,
     /// A location expression to check for DIE offsets, when watching: a
-    /// block whose length is a value of this many bytes (0 for a
-    /// LEB128).
+    /// block, as [`Step::Block`].
     Expression(u8),
 }
 
@@ -981,22 +978,7 @@ impl Walker<'_> {
                     Step::Skip(n) => unit.skip(n as usize)?,
                     Step::Leb => unit.skip_leb()?,
                     Step::Str => unit.cstr().map(|_| ())?,
-                    Step::Block1 => {
-                        let n = unit.u8()?;
-                        unit.skip(usize::from(n))?;
-                    }
-                    Step::Block2 => {
-                        let n = unit.u16()?;
-                        unit.skip(usize::from(n))?;
-                    }
-                    Step::Block4 => {
-                        let n = unit.u32()?;
-                        unit.skip(n as usize)?;
-                    }
-                    Step::BlockLeb => {
-                        let n = unit.uleb()?;
-                        unit.skip(usize::try_from(n).ok()?)?;
-                    }
+                    Step::Block(width) => block(&mut unit, width).map(|_| ())?,
                     Step::LowPc => code_attrs.low = Some((at, unit.u32()?)),
                     Step::HighAddr => code_attrs.high = Some(High::Addr(at, unit.u32()?)),
                     Step::HighData(width) => {
@@ -1040,13 +1022,7 @@ impl Walker<'_> {
                         }
                     }
                     Step::Expression(width) => {
-                        let length = match width {
-                            1 => usize::from(unit.u8()?),
-                            2 => usize::from(unit.u16()?),
-                            4 => unit.u32()? as usize,
-                            _ => usize::try_from(unit.uleb()?).ok()?,
-                        };
-                        let expression = unit.take(length)?;
+                        let expression = block(&mut unit, width)?;
                         if !insert::expression_ok(expression, scope.encoding) {
                             self.out.watched.naming = true;
                         }
@@ -1310,6 +1286,18 @@ fn read_list<'a>(
     }
 }
 
+/// The bytes of a block whose length is a value of `width` bytes (0 for
+/// a LEB128).
+fn block<'a>(bytes: &mut Bytes<'a>, width: u8) -> Option<&'a [u8]> {
+    let length = match width {
+        1 => usize::from(bytes.u8()?),
+        2 => usize::from(bytes.u16()?),
+        4 => bytes.u32()? as usize,
+        _ => usize::try_from(bytes.uleb()?).ok()?,
+    };
+    bytes.take(length)
+}
+
 /// The output address of input code address `address`, or the tombstone
 /// when its code is gone.
 fn point(forward: &Forward, address: u32) -> Option<u32> {
@@ -1384,10 +1372,7 @@ fn read_plans(
                 // output's stay as they are, unless watched.
                 Step::Strp if bases.str == 0 => Step::Skip(4),
                 Step::RefAddr if bases.info == 0 && !watch => Step::Skip(4),
-                Step::Block1 if watch && expression => Step::Expression(1),
-                Step::Block2 if watch && expression => Step::Expression(2),
-                Step::Block4 if watch && expression => Step::Expression(4),
-                Step::BlockLeb if watch && expression => Step::Expression(0),
+                Step::Block(width) if watch && expression => Step::Expression(width),
                 step => step,
             };
             code_attrs |= matches!(
@@ -1462,10 +1447,10 @@ fn step(name: dw::DwAt, form: dw::DwForm, version: u16) -> Option<Step> {
             dw::DW_FORM_string => Step::Str,
             dw::DW_FORM_strp => Step::Strp,
             dw::DW_FORM_ref_addr => Step::RefAddr,
-            dw::DW_FORM_block1 => Step::Block1,
-            dw::DW_FORM_block2 => Step::Block2,
-            dw::DW_FORM_block4 => Step::Block4,
-            dw::DW_FORM_block | dw::DW_FORM_exprloc => Step::BlockLeb,
+            dw::DW_FORM_block1 => Step::Block(1),
+            dw::DW_FORM_block2 => Step::Block(2),
+            dw::DW_FORM_block4 => Step::Block(4),
+            dw::DW_FORM_block | dw::DW_FORM_exprloc => Step::Block(0),
             _ => return None,
         },
     };
