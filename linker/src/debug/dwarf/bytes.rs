@@ -87,6 +87,18 @@ impl<'a> Bytes<'a> {
         }
     }
 
+    /// The bytes of a block whose length comes first, as a value of
+    /// `width` bytes (0 for a LEB128).
+    pub(super) fn block(&mut self, width: u8) -> Option<&'a [u8]> {
+        let length = match width {
+            1 => usize::from(self.u8()?),
+            2 => usize::from(self.u16()?),
+            4 => self.u32()? as usize,
+            _ => usize::try_from(self.uleb()?).ok()?,
+        };
+        self.take(length)
+    }
+
     /// Skips a LEB128, signed or not.
     pub(super) fn skip_leb(&mut self) -> Option<()> {
         loop {

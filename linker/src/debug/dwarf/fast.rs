@@ -978,7 +978,7 @@ impl Walker<'_> {
                     Step::Skip(n) => unit.skip(n as usize)?,
                     Step::Leb => unit.skip_leb()?,
                     Step::Str => unit.cstr().map(|_| ())?,
-                    Step::Block(width) => block(&mut unit, width).map(|_| ())?,
+                    Step::Block(width) => unit.block(width).map(|_| ())?,
                     Step::LowPc => code_attrs.low = Some((at, unit.u32()?)),
                     Step::HighAddr => code_attrs.high = Some(High::Addr(at, unit.u32()?)),
                     Step::HighData(width) => {
@@ -1022,7 +1022,7 @@ impl Walker<'_> {
                         }
                     }
                     Step::Expression(width) => {
-                        let expression = block(&mut unit, width)?;
+                        let expression = unit.block(width)?;
                         if !insert::expression_ok(expression, scope.encoding) {
                             self.out.watched.naming = true;
                         }
@@ -1284,18 +1284,6 @@ fn read_list<'a>(
         };
         each(base + u64::from(begin)..base + u64::from(end), expression)?;
     }
-}
-
-/// The bytes of a block whose length is a value of `width` bytes (0 for
-/// a LEB128).
-fn block<'a>(bytes: &mut Bytes<'a>, width: u8) -> Option<&'a [u8]> {
-    let length = match width {
-        1 => usize::from(bytes.u8()?),
-        2 => usize::from(bytes.u16()?),
-        4 => bytes.u32()? as usize,
-        _ => usize::try_from(bytes.uleb()?).ok()?,
-    };
-    bytes.take(length)
 }
 
 /// The output address of input code address `address`, or the tombstone

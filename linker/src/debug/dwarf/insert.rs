@@ -22,7 +22,7 @@ use std::collections::btree_map::{BTreeMap, Entry};
 
 use gimli::constants as dw;
 use gimli::read::Operation;
-use gimli::{Encoding, EndianSlice, Format, LittleEndian};
+use gimli::{Encoding, EndianSlice, LittleEndian};
 
 use super::bytes::Bytes;
 use super::fast::Watched;
@@ -192,15 +192,6 @@ impl Unit {
     /// A cursor at its first DIE (after its 11-byte header).
     fn dies<'a>(&self, info: &'a [u8]) -> Option<Bytes<'a>> {
         Bytes::at(info.get(..self.end)?, self.start + 11)
-    }
-
-    /// How gimli is to read its expressions.
-    fn encoding(&self) -> Encoding {
-        Encoding {
-            format: Format::Dwarf32,
-            version: self.version,
-            address_size: 4,
-        }
     }
 }
 
@@ -616,7 +607,7 @@ fn attrs_end(info: &[u8], unit: &Unit, table: &Table, at: usize) -> Option<usize
 }
 
 /// An attribute value as far as this module cares.
-enum Value<'a> {
+enum Value {
     Addr(u32),
     /// A constant or section offset.
     Data(u64),
@@ -624,13 +615,13 @@ enum Value<'a> {
     Unit(u64, usize),
     /// A reference into `.debug_info`.
     Info(u32),
-    /// An expression or block, and whether it is certainly an expression.
-    Block(&'a [u8], bool),
+    /// Anything else (blocks among it: expressions were checked by the
+    /// walk).
     Other,
 }
 
-fn read_value<'a>(bytes: &mut Bytes<'a>, form: u64, version: u16) -> Option<Value<'a>> {
-    let fixed = |bytes: &mut Bytes<'a>, n: usize| -> Option<u64> {
+fn read_value(bytes: &mut Bytes<'_>, form: u64, version: u16) -> Option<Value> {
+    let fixed = |bytes: &mut Bytes<'_>, n: usize| -> Option<u64> {
         let b = bytes.take(n)?;
         let mut value = [0; 8];
         value[..n].copy_from_slice(b);
@@ -662,24 +653,24 @@ fn read_value<'a>(bytes: &mut Bytes<'a>, form: u64, version: u16) -> Option<Valu
         dw::DW_FORM_ref_udata => Value::Unit(bytes.uleb()?, 0),
         dw::DW_FORM_ref_addr => Value::Info(bytes.u32()?),
         dw::DW_FORM_block1 => {
-            let n = bytes.u8()?;
-            Value::Block(bytes.take(usize::from(n))?, false)
+            bytes.block(1)?;
+            Value::Other
         }
         dw::DW_FORM_block2 => {
-            let n = bytes.u16()?;
-            Value::Block(bytes.take(usize::from(n))?, false)
+            bytes.block(2)?;
+            Value::Other
         }
         dw::DW_FORM_block4 => {
-            let n = bytes.u32()?;
-            Value::Block(bytes.take(n as usize)?, false)
+            bytes.block(4)?;
+            Value::Other
         }
         dw::DW_FORM_block => {
-            let n = bytes.uleb()?;
-            Value::Block(bytes.take(usize::try_from(n).ok()?)?, false)
+            bytes.block(0)?;
+            Value::Other
         }
         dw::DW_FORM_exprloc if version >= 4 => {
-            let n = bytes.uleb()?;
-            Value::Block(bytes.take(usize::try_from(n).ok()?)?, true)
+            bytes.block(0)?;
+            Value::Other
         }
         _ => return None,
     })
@@ -742,14 +733,12 @@ fn write_unit(
     moved: &Moved,
     out: &mut Vec<u8>,
 ) -> Option<()> {
-    let plan = Some(plan);
     let start = out.len();
     let body = sections.info.get(unit.start + 4..unit.end)?;
     // The header (length written last), then the DIEs.
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(body.get(..7)?);
     let mut bytes = unit.dies(sections.info)?;
-    let encoding = unit.encoding();
     while !bytes.is_empty() {
         let at = bytes.position() - unit.start;
         let code = bytes.uleb()?;
@@ -758,13 +747,8 @@ fn write_unit(
             continue;
         }
         let abbrev = table.get(code)?;
-        let new_code = plan
-            .and_then(|p| p.recoded.get(&at))
-            .copied()
-            .unwrap_or(code);
-        leb128::unsigned(out, new_code);
-        let pending = plan.and_then(|p| p.inserts.get(&at));
-        for &(name, form) in &abbrev.attrs {
+        leb128::unsigned(out, plan.recoded.get(&at).copied().unwrap_or(code));
+        for &(_, form) in &abbrev.attrs {
             let from = bytes.position();
             let value = read_value(&mut bytes, form, unit.version)?;
             match value {
@@ -792,16 +776,11 @@ fn write_unit(
                     out.extend_from_slice(&moved.in_info(target)?.to_le_bytes());
                     continue;
                 }
-                Value::Block(block, expression) => {
-                    if (expression || is_location(name)) && !expression_ok(block, encoding) {
-                        return None;
-                    }
-                }
                 Value::Addr(_) | Value::Data(_) | Value::Other => {}
             }
             out.extend_from_slice(sections.info.get(from..bytes.position())?);
         }
-        if let Some(inserted) = pending {
+        if let Some(inserted) = plan.inserts.get(&at) {
             let at = out.len();
             out.extend_from_slice(&inserted.bytes);
             for &(offset, origin) in &inserted.origins {
@@ -899,7 +878,7 @@ mod tests {
     use super::*;
 
     const V4: Encoding = Encoding {
-        format: Format::Dwarf32,
+        format: gimli::Format::Dwarf32,
         version: 4,
         address_size: 4,
     };
