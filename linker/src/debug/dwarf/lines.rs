@@ -838,6 +838,7 @@ impl<'l, F: FnMut(u32, RowLoc<'l>)> Pending<'l, F> {
 mod tests {
     use super::{read_input, read_input_with, sort_rows, Loc, Rows};
     use crate::debug::dwarf::rows::{self, Row};
+    use crate::debug::dwarf::tests;
 
     fn loc(line: u64) -> Option<Loc> {
         Some(Loc {
@@ -917,15 +918,11 @@ mod tests {
     /// nothing was taken back.
     #[test]
     fn a_program_given_up_part_way_reads_as_gimli_reads_it() {
-        const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
-        let sections: Vec<(String, Vec<u8>)> = wasmparser::Parser::new(0)
-            .parse_all(RUST)
-            .filter_map(|payload| match payload.unwrap() {
-                wasmparser::Payload::CustomSection(c) if c.name().starts_with(".debug_") => {
-                    Some((c.name().to_string(), c.data().to_vec()))
-                }
-                _ => None,
-            })
+        let rust = tests::parse(tests::RUST);
+        let sections: Vec<(String, Vec<u8>)> = rust
+            .sections
+            .iter()
+            .map(|(name, data)| (name.to_string(), data.to_vec()))
             .collect();
         let line = sections
             .iter()
@@ -938,24 +935,16 @@ mod tests {
             let section = &mut damaged[line].1;
             let at = 60 + next(section.len() as u64 - 60) as usize;
             section[at] = [0x00, 0x0d, 0xff, next(256) as u8][case % 4];
-            let dwarf =
-                crate::debug::dwarf::tests::load(&crate::debug::dwarf::tests::owned(&damaged));
-            let debug_line = gimli::Section::reader(&dwarf.debug_line);
-            let mut offset = 0;
-            while offset + 4 <= debug_line.len() {
-                let Ok(program) =
-                    dwarf
-                        .debug_line
-                        .program(gimli::DebugLineOffset(offset), 4, None, None)
-                else {
+            let dwarf = tests::load(&tests::owned(&damaged));
+            for offset in tests::program_offsets(&damaged[line].1) {
+                let offset = gimli::DebugLineOffset(offset);
+                let Ok(program) = dwarf.debug_line.program(offset, 4, None, None) else {
                     break;
                 };
                 let mut taken: Vec<Row> = Vec::new();
                 if rows::read(program.header(), &mut taken).is_none() && !taken.is_empty() {
                     given_up += 1;
                 }
-                let length = u32::from_le_bytes(debug_line[offset..offset + 4].try_into().unwrap());
-                offset += 4 + length as usize;
             }
             let ours = read_input(&dwarf).ok();
             let theirs = read_input_with(&dwarf, false).ok();

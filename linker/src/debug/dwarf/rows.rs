@@ -297,6 +297,7 @@ mod tests {
 
     use super::{read, sleb, Row};
     use crate::debug::dwarf::bytes::Bytes;
+    use crate::debug::dwarf::tests::program_offsets as offsets;
 
     const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
     const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
@@ -312,18 +313,6 @@ mod tests {
                 _ => None,
             })
             .unwrap()
-    }
-
-    /// The offsets of the programs in a `.debug_line`, by their lengths.
-    fn offsets(section: &[u8]) -> Vec<usize> {
-        let mut offsets = Vec::new();
-        let mut at = 0;
-        while at + 4 <= section.len() {
-            offsets.push(at);
-            let length = u32::from_le_bytes(section[at..at + 4].try_into().unwrap());
-            at += 4 + length as usize;
-        }
-        offsets
     }
 
     /// The rows one side read, or `None` where it could not.

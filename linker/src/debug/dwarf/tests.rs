@@ -14,17 +14,17 @@ const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
 const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
 /// A Rust program built with `-C debuginfo=2` (the command line's tests
 /// build it into a link with a builtin).
-const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
+pub(super) const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
 
 /// What the tests need of a module: its bodies (Code-relative), where each
 /// body's instructions start, and its `.debug_*` sections.
-struct Module<'a> {
+pub(super) struct Module<'a> {
     bodies: Vec<Range<u32>>,
     code_starts: Vec<u32>,
-    sections: Vec<(&'a str, &'a [u8])>,
+    pub(super) sections: Vec<(&'a str, &'a [u8])>,
 }
 
-fn parse(bytes: &[u8]) -> Module<'_> {
+pub(super) fn parse(bytes: &[u8]) -> Module<'_> {
     let mut module = Module {
         bodies: Vec::new(),
         code_starts: Vec::new(),
@@ -104,6 +104,18 @@ pub(super) fn load<'a>(
         Ok(EndianSlice::new(data, LittleEndian))
     })
     .unwrap()
+}
+
+/// The offsets of the programs in a `.debug_line`, by their lengths.
+pub(super) fn program_offsets(section: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at + 4 <= section.len() {
+        offsets.push(at);
+        let length = u32::from_le_bytes(section[at..at + 4].try_into().unwrap());
+        at += 4 + length as usize;
+    }
+    offsets
 }
 
 /// The section called `name`, which must be there.
