@@ -184,7 +184,6 @@ pub(super) fn walk<'o, 'a: 'o>(
                 let (bytes, after) = info_out.split_at_mut(end - start);
                 info_out = after;
                 parts.push(Part {
-                    watch,
                     input: *index,
                     sections: input.clone(),
                     bases: bases.clone(),
@@ -234,8 +233,6 @@ pub(super) struct Walk<'o, 'a> {
 
 /// Some whole units of one input, and their copy in the output.
 struct Part<'o, 'a> {
-    /// Whether to note what [`insert`] needs (see [`Watched`]).
-    watch: bool,
     input: usize,
     sections: InputSections<'a>,
     bases: Bases,
@@ -263,7 +260,7 @@ impl<'a> Walk<'_, 'a> {
             let Some((place, part)) = next else {
                 return;
             };
-            let out = part.walk();
+            let out = part.walk(self.watch);
             let failed = out.is_none();
             if let Ok(mut done) = self.done.lock() {
                 done.push((place, out));
@@ -327,8 +324,9 @@ impl<'a> Walk<'_, 'a> {
 }
 
 impl Part<'_, '_> {
-    /// Copies the part's units to the output and patches them there.
-    fn walk(self) -> Option<PartOut> {
+    /// Copies the part's units to the output and patches them there,
+    /// noting what [`insert`] needs with `watch`.
+    fn walk(self, watch: bool) -> Option<PartOut> {
         self.info
             .copy_from_slice(self.sections.info.get(self.units.clone())?);
         // The part's lists come out about its share of the input's:
@@ -339,7 +337,7 @@ impl Part<'_, '_> {
             (section.len() as u128 * part / info) as usize * 9 / 8
         };
         let mut walker = Walker {
-            watch: self.watch,
+            watch,
             info: self.info,
             origin: self.bases.info as usize + self.units.start,
             out: PartOut {
