@@ -65,6 +65,20 @@ impl<'a> Bytes<'a> {
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// A little-endian unsigned value `width` bytes wide (at most 8).
+    /// Assembled byte by byte: copying a variable number of bytes into an
+    /// array calls `memcpy` and then reloads what it stored, a stall on
+    /// every `DW_AT_high_pc` of a large module.
+    pub(super) fn le(&mut self, width: usize) -> Option<u64> {
+        let bytes = self.take(width)?;
+        Some(
+            bytes
+                .iter()
+                .rev()
+                .fold(0, |value, &byte| value << 8 | u64::from(byte)),
+        )
+    }
+
     /// An unsigned LEB128 that fits in 64 bits.
     pub(super) fn uleb(&mut self) -> Option<u64> {
         // Abbreviation codes, columns and file indices are mostly one byte.

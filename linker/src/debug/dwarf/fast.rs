@@ -980,10 +980,8 @@ impl Walker<'_> {
                     Step::LowPc => code_attrs.low = Some((at, unit.u32()?)),
                     Step::HighAddr => code_attrs.high = Some(High::Addr(at, unit.u32()?)),
                     Step::HighData(width) => {
-                        let bytes = unit.take(usize::from(width))?;
-                        let mut value = [0; 8];
-                        value[..bytes.len()].copy_from_slice(bytes);
-                        code_attrs.high = Some(High::Data(at, width, u64::from_le_bytes(value)));
+                        let value = unit.le(usize::from(width))?;
+                        code_attrs.high = Some(High::Data(at, width, value));
                     }
                     Step::HighUleb => {
                         let value = unit.uleb()?;
