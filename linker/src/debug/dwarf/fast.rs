@@ -831,10 +831,21 @@ struct Plan {
     steps: Vec<Step>,
     /// Whether the DIE says where its code is.
     code: bool,
-    /// The DIE's size, when nothing in it is read: most DIEs (types,
-    /// names, declarations) are skipped whole.
-    fixed: Option<usize>,
 }
+
+/// One abbreviation table's plans, by code.
+#[derive(Debug, Default)]
+struct Plans {
+    /// Each code's DIE size when nothing in it is read, else [`READ`]:
+    /// most DIEs (types, names, declarations) are skipped whole, found in
+    /// this table of 4-byte entries, which stays in the nearest cache where
+    /// the plans themselves would not.
+    sizes: Vec<u32>,
+    plans: Vec<Option<Plan>>,
+}
+
+/// In [`Plans::sizes`]: the DIE is read by its plan, or has none.
+const READ: u32 = u32::MAX;
 
 /// A `DW_AT_high_pc` as found: where it is in the output and what it says.
 #[derive(Clone, Copy)]
@@ -899,7 +910,7 @@ impl Walker<'_> {
         first_unit: usize,
         forward: &Forward,
     ) -> Option<()> {
-        let mut plans: HashMap<(u32, u16), Vec<Option<Plan>>> = HashMap::new();
+        let mut plans: HashMap<(u32, u16), Plans> = HashMap::new();
         let mut info = Bytes::at(sections.info.get(..units.end)?, units.start)?;
         let mut unit_index = first_unit;
         while !info.is_empty() {
@@ -954,7 +965,7 @@ impl Walker<'_> {
         mut unit: Bytes<'_>,
         shift: usize,
         mut scope: UnitScope<'_, '_>,
-        plans: &[Option<Plan>],
+        plans: &Plans,
         key: (usize, usize),
     ) -> Option<()> {
         let mut root = true;
@@ -963,11 +974,13 @@ impl Walker<'_> {
             if code == 0 {
                 continue;
             }
-            let plan = plans.get(usize::try_from(code).ok()?)?.as_ref()?;
-            if let (Some(size), false) = (plan.fixed, root) {
-                unit.skip(size)?;
+            let code = usize::try_from(code).ok()?;
+            let size = *plans.sizes.get(code)?;
+            if size != READ && !root {
+                unit.skip(size as usize)?;
                 continue;
             }
+            let plan = plans.plans.get(code)?.as_ref()?;
             let mut code_attrs = CodeAttrs::default();
             let mut stmt_list = None;
             for &step in &plan.steps {
@@ -1321,9 +1334,9 @@ fn read_plans(
     version: u16,
     bases: &Bases,
     watch: bool,
-) -> Option<Vec<Option<Plan>>> {
+) -> Option<Plans> {
     let mut table = Bytes::at(abbrev, offset as usize)?;
-    let mut plans: Vec<Option<Plan>> = Vec::new();
+    let mut plans = Plans::default();
     let mut count = 0usize;
     loop {
         let code = table.uleb()?;
@@ -1369,18 +1382,19 @@ fn read_plans(
                 _ => steps.push(step),
             }
         }
-        if plans.len() <= code {
-            plans.resize_with(code + 1, || None);
+        if plans.plans.len() <= code {
+            plans.plans.resize_with(code + 1, || None);
+            plans.sizes.resize(code + 1, READ);
         }
-        let fixed = match steps.as_slice() {
-            [] => Some(0),
-            [Step::Skip(n)] => Some(*n as usize),
-            _ => None,
+        plans.sizes[code] = match steps.as_slice() {
+            [] => 0,
+            // A skip as long as `READ` could not be taken anyway.
+            [Step::Skip(n)] => *n,
+            _ => READ,
         };
-        plans[code] = Some(Plan {
+        plans.plans[code] = Some(Plan {
             steps,
             code: code_attrs,
-            fixed,
         });
     }
 }
