@@ -295,7 +295,7 @@ impl Forward {
 /// that double: DWARF asks about nearby addresses one after another, so a
 /// search from the last answer takes a few comparisons where a binary
 /// search of the whole input's code would take many cache misses.
-fn gallop(items: &[u64], hint: usize, below: impl Fn(u64) -> bool) -> usize {
+pub(super) fn gallop(items: &[u64], hint: usize, below: impl Fn(u64) -> bool) -> usize {
     let hint = hint.min(items.len());
     let mut step = 1;
     if hint > 0 && !below(items[hint - 1]) {

@@ -13,6 +13,7 @@ use gimli::read::{self, LineProgramHeader};
 use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
 use gimli::LineEncoding;
 
+use super::forward::gallop;
 use super::inlined::{self, Call};
 use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
@@ -130,6 +131,34 @@ impl Rows {
         (sequence, row)
     }
 
+    /// [`Rows::position`], searched outward from `near`, a position an
+    /// earlier search gave: the stretches of a body copied from one
+    /// function ask about rising addresses of one sequence one after
+    /// another, and most are a few rows on from the last.
+    fn position_near(
+        &self,
+        near: (usize, usize),
+        below: impl Fn(u64) -> bool + Copy,
+    ) -> (usize, usize) {
+        let (sequence, row) = near;
+        let here = self.starts.get(sequence).is_some_and(|&start| below(start))
+            && self
+                .starts
+                .get(sequence + 1)
+                .is_none_or(|&start| !below(start));
+        match self.spans.get(sequence) {
+            Some(span) if here => {
+                let span = span.clone();
+                let hint = row.clamp(span.start, span.end) - span.start;
+                (
+                    sequence,
+                    span.start + gallop(&self.addresses[span], hint, below),
+                )
+            }
+            _ => self.position(below),
+        }
+    }
+
     /// The rows from `position` on, in address order.
     fn from(&self, (sequence, row): (usize, usize)) -> impl Iterator<Item = (u64, Option<&Loc>)> {
         let rest = self.spans.get(sequence).map(|span| row..span.end);
@@ -144,17 +173,21 @@ impl Rows {
 
     /// The location covering address `address`.
     fn at(&self, address: u64) -> Option<&Loc> {
-        self.covering(address..address).0
+        self.covering(address..address, &mut (0, 0)).0
     }
 
     /// The location covering `range.start`, and the rows strictly inside
     /// `range` (where the location changes): what a copied stretch of code
-    /// needs, with one search.
+    /// needs, with one search, which starts from where the search `near`
+    /// ended and leaves it where this one ends.
     fn covering(
         &self,
         range: Range<u64>,
+        near: &mut (usize, usize),
     ) -> (Option<&Loc>, impl Iterator<Item = (u64, Option<&Loc>)>) {
-        let (sequence, row) = self.position(|a| a <= range.start);
+        let start = range.start;
+        let (sequence, row) = self.position_near(*near, |a| a <= start);
+        *near = (sequence, row);
         let at = match self.spans.get(sequence) {
             Some(span) if row > span.start => self.locs[row - 1].as_ref(),
             _ => None,
@@ -176,8 +209,9 @@ impl InputLines {
     fn covering(
         &self,
         range: Range<u64>,
+        near: &mut (usize, usize),
     ) -> (Option<&Loc>, impl Iterator<Item = (u64, Option<&Loc>)>) {
-        self.rows.covering(range)
+        self.rows.covering(range, near)
     }
 
     /// The unit whose code holds input address `address` (the first, if
@@ -549,6 +583,7 @@ pub(super) fn emit<P: Program>(
         program,
         files: Vec::new(),
         last: None,
+        near: vec![(0, 0); context.lines.len()],
         context,
     };
     let mut calls = Vec::new();
@@ -660,6 +695,8 @@ struct Emitter<'p, 'c, P: Program> {
     files: Vec<Vec<Option<Option<P::File>>>>,
     /// The last file asked for: runs of rows share one.
     last: Option<Asked<P::File>>,
+    /// Where the last search of each input's rows ended.
+    near: Vec<(usize, usize)>,
     context: &'c Context<'c>,
 }
 
@@ -669,7 +706,9 @@ impl<P: Program> Emitter<'_, '_, P> {
         let context = self.context;
         let body = context.map.bodies[index].clone();
         let mut last: Option<Place<P::File>> = None;
-        body_rows(context, body.clone(), |address, loc| {
+        // Lent to the walk of the rows, which calls back into `self`.
+        let mut near = std::mem::take(&mut self.near);
+        body_rows(context, body.clone(), &mut near, |address, loc| {
             let Some(row) = self.row(loc, last) else {
                 return;
             };
@@ -682,6 +721,7 @@ impl<P: Program> Emitter<'_, '_, P> {
             self.program.row(u64::from(address - body.start), row);
             last = Some(row);
         });
+        self.near = near;
         if last.is_some() {
             self.program.end(u64::from(body.end - body.start));
         }
@@ -764,7 +804,12 @@ fn same_place<F: Copy + PartialEq>(a: &Place<F>, b: &Place<F>) -> bool {
 /// offset, in order: one at each stretch's start, and for a copy one
 /// wherever its input's rows change inside it. Inlined code without a
 /// location of its own takes the call site's.
-fn body_rows<'c>(context: &'c Context<'_>, body: Range<u32>, each: impl FnMut(u32, RowLoc<'c>)) {
+fn body_rows<'c>(
+    context: &'c Context<'_>,
+    body: Range<u32>,
+    near: &mut [(usize, usize)],
+    each: impl FnMut(u32, RowLoc<'c>),
+) {
     let mut rows = Pending { row: None, each };
     for (Range { start, end }, mark) in context.map.stretches(body) {
         // The call site's location, looked up only when a stretch has
@@ -784,11 +829,14 @@ fn body_rows<'c>(context: &'c Context<'_>, body: Range<u32>, each: impl FnMut(u3
             }
             Source::Copy(origin) => {
                 let from = u64::from(origin.offset) + u64::from(start - mark.out);
-                let Some(Some(lines)) = context.lines.get(origin.input as usize) else {
+                let input = origin.input as usize;
+                let (Some(Some(lines)), Some(near)) =
+                    (context.lines.get(input), near.get_mut(input))
+                else {
                     rows.push(start, site());
                     continue;
                 };
-                let (loc, inside) = lines.covering(from..from + u64::from(end - start));
+                let (loc, inside) = lines.covering(from..from + u64::from(end - start), near);
                 let loc = loc.map(|loc| (origin.input as usize, loc));
                 rows.push(start, loc.or_else(&mut site));
                 for (address, loc) in inside {
@@ -890,20 +938,31 @@ mod tests {
             let owned = |(address, loc): (u64, Option<&Loc>)| (address, loc.copied());
             let all: Vec<_> = sorted.from(sorted.position(|_| false)).map(owned).collect();
             assert_eq!(all, expected, "case {case}: {rows:?}");
-            for address in 0..300 {
-                let i = expected.partition_point(|r| r.0 <= address);
-                let at = i.checked_sub(1).and_then(|i| expected[i].1);
-                assert_eq!(
-                    sorted.at(address).copied(),
-                    at,
-                    "case {case} at {address}: {rows:?}"
-                );
-                for end in address..address + 9 {
-                    let last = expected.partition_point(|r| r.0 < end);
-                    let (covering, inside) = sorted.covering(address..end);
-                    assert_eq!(covering.copied(), at, "case {case} at {address}: {rows:?}");
-                    let inside: Vec<_> = inside.map(owned).collect();
-                    assert_eq!(inside, expected[i..last.max(i)], "case {case}: {rows:?}");
+            // Asked in address order, and then in no order, each search
+            // starting where the one before ended.
+            let mut addresses: Vec<u64> = (0..300).collect();
+            let mut near = (0, 0);
+            for order in 0..2 {
+                if order == 1 {
+                    for i in (1..addresses.len()).rev() {
+                        addresses.swap(i, next(i as u64 + 1) as usize);
+                    }
+                }
+                for &address in &addresses {
+                    let i = expected.partition_point(|r| r.0 <= address);
+                    let at = i.checked_sub(1).and_then(|i| expected[i].1);
+                    assert_eq!(
+                        sorted.at(address).copied(),
+                        at,
+                        "case {case} at {address}: {rows:?}"
+                    );
+                    for end in address..address + 9 {
+                        let last = expected.partition_point(|r| r.0 < end);
+                        let (covering, inside) = sorted.covering(address..end, &mut near);
+                        assert_eq!(covering.copied(), at, "case {case} at {address}: {rows:?}");
+                        let inside: Vec<_> = inside.map(owned).collect();
+                        assert_eq!(inside, expected[i..last.max(i)], "case {case}: {rows:?}");
+                    }
                 }
             }
             apart += usize::from(case % 4 != 0);
