@@ -1015,6 +1015,21 @@ fn section_offsets_move_with_the_dies_they_name() {
     };
     assert!(references(&app.sections).values().sum::<usize>() > 50);
     inlined_builtin_code_case(&app, &builtin, Some(&builtin), true);
+    // The app's units twice over. The second copy's references are the
+    // first's section offsets, so they name the first copy's DIEs, which
+    // move as DIEs are added among them; the second copy gains no DIE
+    // (its code belongs to the first), so its bytes only move, and its
+    // references must be moved where they lie.
+    let info = section(&app.sections, ".debug_info");
+    let once = units(&app.sections);
+    let twice: &[u8] = [info, info].concat().leak();
+    let abbrev = section(&app.sections, ".debug_abbrev");
+    let app = Module {
+        sections: replaced(&app, abbrev, twice),
+        ..app
+    };
+    assert_eq!(units(&app.sections), 2 * once);
+    inlined_builtin_code_case(&app, &builtin, Some(&builtin), true);
     // The same with rustc's DWARF as the app's: other abbreviations, and
     // inlined subroutines of its own, some of them named as the builtin's
     // functions are (their code is removed here).
@@ -1026,6 +1041,17 @@ fn section_offsets_move_with_the_dies_they_name() {
     };
     assert!(references(&rust.sections).values().sum::<usize>() > 50);
     inlined_builtin_code_case(&rust, &builtin, Some(&builtin), false);
+}
+
+/// How many units the sections' `.debug_info` holds.
+fn units(sections: &[(&str, &[u8])]) -> usize {
+    let dwarf = load(sections);
+    let mut units = dwarf.units();
+    let mut count = 0;
+    while units.next().unwrap().is_some() {
+        count += 1;
+    }
+    count
 }
 
 /// The sections' `.debug_abbrev` and `.debug_info` with every `DW_FORM_ref4`
