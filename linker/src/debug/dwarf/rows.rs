@@ -297,22 +297,11 @@ mod tests {
 
     use super::{read, sleb, Row};
     use crate::debug::dwarf::bytes::Bytes;
-    use crate::debug::dwarf::tests::program_offsets as offsets;
+    use crate::debug::dwarf::tests::{self, program_offsets as offsets, APP, BUILTIN, RUST};
 
-    const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
-    const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
-    const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
-
+    /// The module's `.debug_line`.
     fn debug_line(module: &[u8]) -> Vec<u8> {
-        wasmparser::Parser::new(0)
-            .parse_all(module)
-            .find_map(|payload| match payload.unwrap() {
-                wasmparser::Payload::CustomSection(c) if c.name() == ".debug_line" => {
-                    Some(c.data().to_vec())
-                }
-                _ => None,
-            })
-            .unwrap()
+        tests::section(&tests::parse(module).sections, ".debug_line").to_vec()
     }
 
     /// The rows one side read, or `None` where it could not.

@@ -10,8 +10,8 @@ use super::{patched, rewrite, rewrite_as, Path};
 use crate::debug::map::{CodeMap, Mark, Origin, Source};
 use crate::debug::DebugInput;
 
-const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
-const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
+pub(super) const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
+pub(super) const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
 /// A Rust program built with `-C debuginfo=2` (the command line's tests
 /// build it into a link with a builtin).
 pub(super) const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
@@ -119,7 +119,7 @@ pub(super) fn program_offsets(section: &[u8]) -> Vec<usize> {
 }
 
 /// The section called `name`, which must be there.
-fn section<'a>(sections: &[(&str, &'a [u8])], name: &str) -> &'a [u8] {
+pub(super) fn section<'a>(sections: &[(&str, &'a [u8])], name: &str) -> &'a [u8] {
     sections.iter().find(|(n, _)| *n == name).unwrap().1
 }
 
