@@ -1,6 +1,19 @@
 //! A bounds-checked little-endian cursor over DWARF bytes: every read of
 //! input that may be hostile answers `None` instead of panicking.
 
+/// How wide the length before a block of form `form` is (0 for a
+/// LEB128), if `form` is one of the block forms, `DW_FORM_exprloc` among
+/// them.
+pub(super) fn block_width(form: gimli::DwForm) -> Option<u8> {
+    match form {
+        gimli::DW_FORM_block1 => Some(1),
+        gimli::DW_FORM_block2 => Some(2),
+        gimli::DW_FORM_block4 => Some(4),
+        gimli::DW_FORM_block | gimli::DW_FORM_exprloc => Some(0),
+        _ => None,
+    }
+}
+
 /// A position in a byte slice.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Bytes<'a> {
@@ -102,7 +115,7 @@ impl<'a> Bytes<'a> {
     }
 
     /// The bytes of a block whose length comes first, as a value of
-    /// `width` bytes (0 for a LEB128).
+    /// `width` bytes (0 for a LEB128; see [`block_width`]).
     pub(super) fn block(&mut self, width: u8) -> Option<&'a [u8]> {
         let length = match width {
             1 => usize::from(self.u8()?),

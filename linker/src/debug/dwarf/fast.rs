@@ -42,7 +42,7 @@ use std::sync::Mutex;
 
 use gimli::constants as dw;
 
-use super::bytes::Bytes;
+use super::bytes::{block_width, Bytes};
 use super::entries::{map_ranges, map_ranges_into};
 use super::forward::Forward;
 use super::inlined::{Call, Callee};
@@ -1445,11 +1445,7 @@ fn step(name: dw::DwAt, form: dw::DwForm, version: u16) -> Option<Step> {
             dw::DW_FORM_string => Step::Str,
             dw::DW_FORM_strp => Step::Strp,
             dw::DW_FORM_ref_addr => Step::RefAddr,
-            dw::DW_FORM_block1 => Step::Block(1),
-            dw::DW_FORM_block2 => Step::Block(2),
-            dw::DW_FORM_block4 => Step::Block(4),
-            dw::DW_FORM_block | dw::DW_FORM_exprloc => Step::Block(0),
-            _ => return None,
+            _ => Step::Block(block_width(form)?),
         },
     };
     Some(step)

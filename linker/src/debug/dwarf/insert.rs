@@ -24,7 +24,7 @@ use gimli::constants as dw;
 use gimli::read::Operation;
 use gimli::{Encoding, EndianSlice, LittleEndian};
 
-use super::bytes::Bytes;
+use super::bytes::{block_width, Bytes};
 use super::fast::Watched;
 use super::inlined::{Call, Scopes};
 use crate::leb128;
@@ -621,21 +621,13 @@ enum Value {
 }
 
 fn read_value(bytes: &mut Bytes<'_>, form: u64, version: u16) -> Option<Value> {
-    let fixed = |bytes: &mut Bytes<'_>, n: usize| -> Option<u64> {
-        let b = bytes.take(n)?;
-        let mut value = [0; 8];
-        value[..n].copy_from_slice(b);
-        Some(u64::from_le_bytes(value))
-    };
     let form = dw::DwForm(u16::try_from(form).ok()?);
     Some(match form {
         dw::DW_FORM_addr => Value::Addr(bytes.u32()?),
-        dw::DW_FORM_data1 | dw::DW_FORM_flag => Value::Data(fixed(bytes, 1)?),
-        dw::DW_FORM_data2 => Value::Data(fixed(bytes, 2)?),
-        dw::DW_FORM_data4 | dw::DW_FORM_sec_offset | dw::DW_FORM_strp => {
-            Value::Data(fixed(bytes, 4)?)
-        }
-        dw::DW_FORM_data8 | dw::DW_FORM_ref_sig8 => Value::Data(fixed(bytes, 8)?),
+        dw::DW_FORM_data1 | dw::DW_FORM_flag => Value::Data(bytes.le(1)?),
+        dw::DW_FORM_data2 => Value::Data(bytes.le(2)?),
+        dw::DW_FORM_data4 | dw::DW_FORM_sec_offset | dw::DW_FORM_strp => Value::Data(bytes.le(4)?),
+        dw::DW_FORM_data8 | dw::DW_FORM_ref_sig8 => Value::Data(bytes.le(8)?),
         dw::DW_FORM_udata => Value::Data(bytes.uleb()?),
         dw::DW_FORM_sdata => {
             bytes.skip_leb()?;
@@ -646,33 +638,17 @@ fn read_value(bytes: &mut Bytes<'_>, form: u64, version: u16) -> Option<Value> {
             bytes.cstr()?;
             Value::Other
         }
-        dw::DW_FORM_ref1 => Value::Unit(fixed(bytes, 1)?, 1),
-        dw::DW_FORM_ref2 => Value::Unit(fixed(bytes, 2)?, 2),
-        dw::DW_FORM_ref4 => Value::Unit(fixed(bytes, 4)?, 4),
-        dw::DW_FORM_ref8 => Value::Unit(fixed(bytes, 8)?, 8),
+        dw::DW_FORM_ref1 => Value::Unit(bytes.le(1)?, 1),
+        dw::DW_FORM_ref2 => Value::Unit(bytes.le(2)?, 2),
+        dw::DW_FORM_ref4 => Value::Unit(bytes.le(4)?, 4),
+        dw::DW_FORM_ref8 => Value::Unit(bytes.le(8)?, 8),
         dw::DW_FORM_ref_udata => Value::Unit(bytes.uleb()?, 0),
         dw::DW_FORM_ref_addr => Value::Info(bytes.u32()?),
-        dw::DW_FORM_block1 => {
-            bytes.block(1)?;
+        dw::DW_FORM_exprloc if version < 4 => return None,
+        _ => {
+            bytes.block(block_width(form)?)?;
             Value::Other
         }
-        dw::DW_FORM_block2 => {
-            bytes.block(2)?;
-            Value::Other
-        }
-        dw::DW_FORM_block4 => {
-            bytes.block(4)?;
-            Value::Other
-        }
-        dw::DW_FORM_block => {
-            bytes.block(0)?;
-            Value::Other
-        }
-        dw::DW_FORM_exprloc if version >= 4 => {
-            bytes.block(0)?;
-            Value::Other
-        }
-        _ => return None,
     })
 }
 
