@@ -155,7 +155,8 @@ fn write_as(
         .filter_map(|(index, read)| Some((index, read.as_ref()?)))
         .filter(|&(index, _)| context.lines[index].is_some())
         .collect();
-    let targets = inlined::targets(&context, &reads);
+    let (targets, edges) = inlined::targets(&context, &reads);
+    let usable = inlined::callees_first(usable, &edges);
     // Every input converted once, straight into the output: what a link
     // whose DWARF is sound costs. Only when something fails is each input
     // converted on its own first (`checked`), to find which one to leave
@@ -451,7 +452,7 @@ fn load<'a>(input: &DebugInput<'a>) -> Option<gimli::read::Dwarf<Reader<'a>>> {
 
 /// Converts the input into a scratch `Dwarf` and writes it, so that an
 /// input that would fail midway never reaches the shared one. (Its
-/// inlined calls are not described: their callees are in other inputs.)
+/// inlined calls are not described: no callee is looked up.)
 fn validate(
     read: &gimli::read::Dwarf<Reader<'_>>,
     index: usize,
@@ -485,8 +486,8 @@ struct Callees {
 /// Converts every unit of one input into `dwarf`, writing each to `out` as
 /// soon as it is converted, which frees its entries: only one unit's tree
 /// is in memory at a time. Builtin code inlined into its units is described
-/// where `callees` knows the callee's DIE, which it learns of this input's
-/// DIEs for the inputs after it.
+/// where the callee's DIE is known: in this input, or in one converted
+/// before it, whose DIEs `callees` learnt (and learns this input's).
 fn convert_input(
     dwarf: &mut write::Dwarf,
     out: &mut Sections<EndianVec<LittleEndian>>,
@@ -515,11 +516,17 @@ fn convert_input(
             entries::convert_entries(&mut unit, root, forward, !calls.is_empty(), &wanted)
                 .map_err(Failure::at(".debug_info"))?;
         if !calls.is_empty() {
+            // A callee of this input has its id already: the converter
+            // gives every DIE of the input one before any is converted.
             let origins: Vec<Option<DebugInfoRef>> = calls
                 .iter()
                 .map(|call| {
-                    let offset = callees.targets.get(&call.callee)?;
-                    callees.ids.get(&(call.callee.0, *offset)).copied()
+                    let offset = *callees.targets.get(&call.callee)?;
+                    if call.callee.0 == index {
+                        let offset = gimli::DebugInfoOffset(usize::try_from(offset).ok()?);
+                        return unit.convert_debug_info_ref(offset).ok();
+                    }
+                    callees.ids.get(&(call.callee.0, offset)).copied()
                 })
                 .collect();
             entries::add_calls(&mut unit, &calls, &origins, &converted);

@@ -175,22 +175,58 @@ fn close(open: &mut Vec<Open>, found: &mut [Found], from: usize, at: u32) {
 /// its input's `.debug_info`: the abstract instance of the callee's
 /// `DW_TAG_subprogram` if it has one (where a compiler puts the name and
 /// the parameters), else the subprogram itself. Callees whose DWARF has
-/// no subprogram at their address are not in it.
+/// no subprogram at their address are not in it. Also which inputs' code
+/// was inlined into which other input's functions, as (caller's input,
+/// callee's input) pairs: a builtin may import another's functions.
 pub(super) fn targets(
     context: &Context<'_>,
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
-) -> BTreeMap<Callee, u64> {
+) -> (BTreeMap<Callee, u64>, BTreeSet<(usize, usize)>) {
     let mut callees = Vec::new();
+    let mut edges = BTreeSet::new();
     if context.inlined {
         for body in &context.map.bodies {
-            callees.extend(
-                calls_in(context, body.clone())
-                    .iter()
-                    .map(|found| found.callee),
-            );
+            // A body's DWARF is its home function's input's.
+            let home = context.map.lookup(body.start).0.map(|home| home.input);
+            for found in calls_in(context, body.clone()) {
+                if let Some(home) = home.filter(|home| *home as usize != found.callee.0) {
+                    edges.insert((home as usize, found.callee.0));
+                }
+                callees.push(found.callee);
+            }
         }
     }
-    targets_of(callees, reads)
+    (targets_of(callees, reads), edges)
+}
+
+/// `inputs` (index first) in an order that converts every input whose code
+/// was inlined elsewhere before the inputs it was inlined into (`edges`, as
+/// [`targets`] gives them), so that each added DIE can name its callee;
+/// otherwise in their own order. Builtins import one another without
+/// cycles, so such an order exists; were there one, the inputs on it keep
+/// their order, and a call whose callee comes later is left undescribed.
+pub(super) fn callees_first<T>(
+    inputs: Vec<(usize, T)>,
+    edges: &BTreeSet<(usize, usize)>,
+) -> Vec<(usize, T)> {
+    let mut left: Vec<Option<(usize, T)>> = inputs.into_iter().map(Some).collect();
+    let mut order = Vec::with_capacity(left.len());
+    while order.len() < left.len() {
+        let waits = |index: usize| {
+            edges
+                .range((index, 0)..=(index, usize::MAX))
+                .any(|&(_, callee)| left.iter().flatten().any(|(other, _)| *other == callee))
+        };
+        let next = left
+            .iter()
+            .position(|input| input.as_ref().is_some_and(|(index, _)| !waits(*index)))
+            .or_else(|| left.iter().position(Option::is_some));
+        let Some(taken) = next.and_then(|next| left[next].take()) else {
+            break;
+        };
+        order.push(taken);
+    }
+    order
 }
 
 /// [`targets`] of the callees `callees` (found already, as the line
@@ -337,7 +373,27 @@ impl Scopes {
 
 #[cfg(test)]
 mod tests {
-    use super::Scopes;
+    use super::{callees_first, Scopes};
+
+    /// Inputs whose code was inlined into others' come first, chains
+    /// included; the rest keep their order, and so do inputs on a cycle.
+    #[test]
+    fn callees_are_converted_before_their_callers() {
+        let order = |inputs: &[usize], edges: &[(usize, usize)]| -> Vec<usize> {
+            let inputs = inputs.iter().map(|&i| (i, ())).collect();
+            let edges = edges.iter().copied().collect();
+            callees_first(inputs, &edges)
+                .into_iter()
+                .map(|(i, ())| i)
+                .collect()
+        };
+        assert_eq!(order(&[0, 1, 2, 3], &[]), [0, 1, 2, 3]);
+        assert_eq!(order(&[0, 1, 2, 3], &[(0, 2), (3, 0)]), [1, 2, 0, 3]);
+        assert_eq!(order(&[0, 1, 2], &[(0, 1), (1, 2)]), [2, 1, 0]);
+        // A callee without usable DWARF is not waited for.
+        assert_eq!(order(&[0, 2], &[(0, 1)]), [0, 2]);
+        assert_eq!(order(&[0, 1, 2], &[(0, 1), (1, 0)]), [2, 0, 1]);
+    }
 
     /// The deepest scope holding a copy is found through the tree: inside
     /// nested blocks, in a function under a DIE that is no scope (a

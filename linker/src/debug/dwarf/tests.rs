@@ -1235,6 +1235,42 @@ fn inlined_builtin_code_case(
         start += 32 + rest;
     }
     assert!(with_lines > 3, "{with_lines}");
+    // The outer builtin function kept as a function of its own, the inner
+    // one inlined into it: the first input with DWARF gains a DIE too,
+    // where its section offsets are its own (its base is 0). Its DIEs come
+    // first in the output, so its copy is the first one found. The inner
+    // function is the bystander's when there is one (a builtin importing
+    // a later one's function), so its DIE comes after the caller's.
+    let outer_start = builtin.bodies[outer].start;
+    let inner_input = if bystander.is_some() { 2 } else { 0 };
+    marks.extend([
+        mark(start, Source::At(at(0, outer_start)), None),
+        mark(start + 2, Source::Copy(at(0, outer_code)), None),
+        mark(start + 4, Source::At(at(0, inner_call)), None),
+        mark(
+            start + 7,
+            Source::Copy(at(inner_input, inner_code)),
+            Some(at(0, inner_call)),
+        ),
+        mark(start + 17, Source::Copy(at(0, inner_call + 5)), None),
+        mark(start + 21, Source::None, None),
+    ]);
+    bodies.push(start..start + 21);
+    functions_at.insert(u64::from(start), names[&u64::from(outer_start)].clone());
+    for die in &mut expected {
+        die.parent = die.parent.map(|parent| parent + 1);
+    }
+    expected.insert(
+        0,
+        InlinedDie {
+            callee: names[&u64::from(builtin.bodies[inner].start)].clone(),
+            code: u64::from(start + 7)..u64::from(start + 17),
+            call: builtin_lines.symbolize(u64::from(inner_call)),
+            column: builtin_lines.column(u64::from(inner_call)),
+            parent: None,
+        },
+    );
+    start += 23;
     let map = CodeMap {
         marks,
         end: start,
@@ -1242,7 +1278,7 @@ fn inlined_builtin_code_case(
     };
     let mut inputs = vec![input("builtin", builtin), input("app", app)];
     inputs.extend(bystander.map(|module| input("bystander", module)));
-    let callees = [expected[0].callee.as_str(), expected[1].callee.as_str()];
+    let callees = [expected[1].callee.as_str(), expected[2].callee.as_str()];
     let mut before = BTreeMap::new();
     for module in [builtin, app].into_iter().chain(bystander) {
         for (reference, count) in references(&module.sections) {
