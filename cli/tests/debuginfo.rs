@@ -17,7 +17,9 @@
 //!   by the link) has, by the output's DIEs, the chain of frames the
 //!   input's DIEs give it: its function, and the functions the compiler
 //!   inlined into it with their call sites (`DW_TAG_subprogram` and
-//!   `DW_TAG_inlined_subroutine` ranges, moved with the code);
+//!   `DW_TAG_inlined_subroutine` ranges, moved with the code); builtin
+//!   code the link inlined has the builtin's chain there, then the
+//!   caller's chain at the call;
 //! - `llvm-dwarfdump --verify` finds no error in the output;
 //! - a trap in the app's own code, run on Wasmtime with backtrace details,
 //!   names the app's source file and the line of the trap.
@@ -162,16 +164,10 @@ impl Program<'_> {
                     match (inline, &uninlined) {
                         (InlineMode::None, _) => uninlined = Some(frames),
                         (_, Some(separate)) => {
-                            // One frame: the builtin's function inlined
-                            // into the app's frames. What the builtin's
-                            // compiler inlined into it is not named (its
-                            // inlined subroutines stay under its own
-                            // subprogram).
-                            let expected: Vec<&String> = separate[0]
-                                .last()
-                                .into_iter()
-                                .chain(separate[1..].iter().flatten())
-                                .collect();
+                            // One frame fewer, the same functions: the
+                            // builtin's frame (with what its compiler
+                            // inlined into it) inlined into the app's.
+                            let expected: Vec<&String> = separate.iter().flatten().collect();
                             let found: Vec<&String> = frames.iter().flatten().collect();
                             assert_eq!(found, expected, "{what}: the trap's functions");
                             assert_eq!(frames.len(), separate.len() - 1, "{what}: {frames:?}");
@@ -419,22 +415,17 @@ fn same_places(
 
 /// The frames of builtin code at `offset` of `callee` that the link
 /// inlined at the call at `site` of `caller`, as a compiler's inlining
-/// would give them: the builtin's function (its outermost frame there) at
-/// the code's own place, then the caller's frames at the call. Empty when
-/// either has no DIE there, or the code has no line.
+/// would give them: the builtin's own frames there (what its compiler
+/// inlined into the function, then the function), then the caller's
+/// frames at the call. Empty when either has no DIE there, or the code
+/// has no line.
 fn inlined_frames(callee: &Symbols, offset: u32, caller: &Symbols, site: u32) -> Vec<String> {
-    let outer = callee.frames(offset);
+    let own = callee.frames(offset);
     let calling = caller.frames(site);
-    let (Some(outer), Some(place), false) = (outer.last(), callee.at(offset), calling.is_empty())
-    else {
+    if own.is_empty() || callee.at(offset).is_none() || calling.is_empty() {
         return Vec::new();
-    };
-    let name = outer
-        .split_once(" at ")
-        .map_or(outer.as_str(), |(name, _)| name);
-    std::iter::once(format!("{name} at {place}"))
-        .chain(calling)
-        .collect()
+    }
+    own.into_iter().chain(calling).collect()
 }
 
 /// Where a module's Code section contents start in its file.

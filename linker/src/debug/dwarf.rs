@@ -38,7 +38,7 @@ use std::sync::OnceLock;
 use gimli::write::{self, DebugInfoRef, EndianVec, Sections};
 use gimli::{EndianSlice, LittleEndian};
 
-use super::map::CodeMap;
+use super::map::{CodeMap, Source};
 use super::DebugInput;
 use forward::Forward;
 use lines::{InputLines, Owners};
@@ -345,10 +345,13 @@ fn patched<'m>(
     let programs = programs.and_then(fast::Lines::finish);
     let done = match (walked, programs) {
         (Some(walked), Some(programs)) => {
-            // The callees of the calls the line programs found.
-            let callees = programs
-                .values()
-                .flat_map(|(_, _, calls)| calls.iter().map(|call| call.callee));
+            // The functions the line programs found copies of.
+            let callees = programs.values().flat_map(|(_, _, calls)| {
+                calls.iter().filter_map(|call| match call.callee {
+                    inlined::Named::Function(callee) => Some(callee),
+                    inlined::Named::Die(..) => None,
+                })
+            });
             let targets = inlined::targets_of(callees, reads);
             fast::finish(walked, &programs, &mut buf, threads).and_then(|walked| {
                 let end = module.len();
@@ -401,9 +404,18 @@ fn read_lines<'m>(
 ) -> LinesRead<'m> {
     let mut lines = Vec::with_capacity(reads.len());
     let mut failures = Vec::new();
+    // The inputs some of whose code the link copied into other code.
+    let mut copied = vec![false; reads.len()];
+    for mark in map.marks.iter().filter(|mark| mark.site.is_some()) {
+        if let Source::Copy(origin) = mark.source {
+            if let Some(copied) = copied.get_mut(origin.input as usize) {
+                *copied = true;
+            }
+        }
+    }
     for (index, read) in reads.iter().enumerate() {
         lines.push(read.as_ref().and_then(|read| {
-            lines::read_input(read)
+            lines::read_input(read, copied[index])
                 .map_err(|failure| failures.push((index, failure)))
                 .ok()
         }));
@@ -497,11 +509,19 @@ fn convert_input(
     context: &Context<'_>,
     callees: &mut Callees,
 ) -> Result<(), Failure> {
+    // The DIEs calls may name: functions' and their compilers' inlined
+    // subroutines' origins.
+    let nested = context
+        .lines
+        .get(index)
+        .and_then(Option::as_ref)
+        .map(|lines| lines.nested.values().flatten().map(|nested| nested.origin));
     let mut wanted: Vec<u64> = callees
         .targets
         .iter()
         .filter(|((input, _), _)| *input == index)
         .map(|(_, offset)| *offset)
+        .chain(nested.into_iter().flatten())
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -521,12 +541,12 @@ fn convert_input(
             let origins: Vec<Option<DebugInfoRef>> = calls
                 .iter()
                 .map(|call| {
-                    let offset = *callees.targets.get(&call.callee)?;
-                    if call.callee.0 == index {
+                    let offset = call.callee.offset(&callees.targets)?;
+                    if call.callee.input() == index {
                         let offset = gimli::DebugInfoOffset(usize::try_from(offset).ok()?);
                         return unit.convert_debug_info_ref(offset).ok();
                     }
-                    callees.ids.get(&(call.callee.0, offset)).copied()
+                    callees.ids.get(&(call.callee.input(), offset)).copied()
                 })
                 .collect();
             entries::add_calls(&mut unit, &calls, &origins, &converted);

@@ -554,8 +554,8 @@ pub(super) fn describe_inlined(
         let origins = unit_calls
             .iter()
             .map(|call| {
-                let offset = targets.get(&call.callee)?;
-                let base = walked.info_bases.get(&call.callee.0)?;
+                let offset = call.callee.offset(targets)?;
+                let base = walked.info_bases.get(&call.callee.input())?;
                 u32::try_from(u64::from(*base) + offset).ok()
             })
             .collect();

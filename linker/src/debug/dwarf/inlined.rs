@@ -41,15 +41,45 @@ pub(super) struct Found {
 
 /// One inlined copy as a line program names its place: the call's file
 /// in the program, line and column (`None` when the call has no row).
+/// Besides the link's copies, the subroutines the callee's own compiler
+/// inlined into it are calls too, once per copy, nested in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Call<F> {
     /// As [`Found::out`].
     pub(super) out: Range<u64>,
-    pub(super) callee: Callee,
+    pub(super) callee: Named,
     /// The call's file, line and column.
     pub(super) at: Option<(F, u64, u64)>,
     /// As [`Found::parent`].
     pub(super) parent: Option<usize>,
+}
+
+/// What a call's DIE names as its `DW_AT_abstract_origin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Named {
+    /// The DIE [`targets`] finds for an input function.
+    Function(Callee),
+    /// A DIE of an input, by its `.debug_info` offset: the origin of a
+    /// subroutine a builtin's compiler inlined into one of its functions.
+    Die(usize, u64),
+}
+
+impl Named {
+    /// The input whose DIE is named.
+    pub(super) fn input(self) -> usize {
+        match self {
+            Named::Function((input, _)) | Named::Die(input, _) => input,
+        }
+    }
+
+    /// The named DIE's offset in its input's `.debug_info`, a function's
+    /// as `targets` gives it.
+    pub(super) fn offset(self, targets: &BTreeMap<Callee, u64>) -> Option<u64> {
+        match self {
+            Named::Function(callee) => targets.get(&callee).copied(),
+            Named::Die(_, offset) => Some(offset),
+        }
+    }
 }
 
 /// Whether any inlined code of the link came from an input with DWARF:

@@ -14,7 +14,7 @@ use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, Lin
 use gimli::LineEncoding;
 
 use super::forward::gallop;
-use super::inlined::{self, Call};
+use super::inlined::{self, Call, Named};
 use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
 use crate::debug::map::{CodeMap, Source};
@@ -69,6 +69,25 @@ pub(super) struct InputLines {
     /// largest end up to it, for [`InputLines::unit_of`] to search instead
     /// of scanning every unit.
     sorted: Vec<((u64, u64, usize), u64)>,
+    /// The subroutines the input's compiler inlined into each function, by
+    /// the function's `DW_AT_low_pc`; read only for an input whose code
+    /// the link copied ([`read_input`]).
+    pub(super) nested: BTreeMap<u64, Vec<Nested>>,
+}
+
+/// A `DW_TAG_inlined_subroutine` of an input function, to be described
+/// again in each copy the link makes of the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Nested {
+    /// The DIE it names as its origin, by `.debug_info` offset.
+    pub(super) origin: u64,
+    /// Its code in the input.
+    pub(super) ranges: Vec<Range<u64>>,
+    /// The call's file (in [`InputLines::files`]), line and column.
+    pub(super) at: Option<(u32, u64, u64)>,
+    /// The subroutine it is inlined into, by its index in the same list;
+    /// `None` for one inlined into the function itself.
+    pub(super) parent: Option<usize>,
 }
 
 /// Line rows as they were read, their addresses apart from their
@@ -233,9 +252,118 @@ impl InputLines {
 }
 
 /// Reads every unit's code ranges and line rows, so that the output's
-/// line programs can look up any input's locations.
-pub(super) fn read_input(read: &read::Dwarf<Reader<'_>>) -> Result<InputLines, Failure> {
-    read_input_with(read, true)
+/// line programs can look up any input's locations; with `copied` (the
+/// link copied some of the input's code), also what its functions'
+/// compiler inlined into them.
+pub(super) fn read_input(
+    read: &read::Dwarf<Reader<'_>>,
+    copied: bool,
+) -> Result<InputLines, Failure> {
+    let mut lines = read_input_with(read, true)?;
+    if copied {
+        read_nested(read, &mut lines).map_err(Failure::read(".debug_info"))?;
+    }
+    Ok(lines)
+}
+
+/// Fills `lines.nested`: every `DW_TAG_inlined_subroutine` under each
+/// function (a `DW_TAG_subprogram` with a `DW_AT_low_pc`), its call's file
+/// interned with the rows' files. A function with one whose origin is not
+/// a DIE of its own unit (compilers name their own unit's) gets none:
+/// what it would name cannot be checked.
+fn read_nested(read: &read::Dwarf<Reader<'_>>, lines: &mut InputLines) -> read::Result<()> {
+    use gimli::constants as dw;
+    let mut interned: HashMap<FileKey, u32> = lines.files.iter().cloned().zip(0..).collect();
+    let mut headers = read.units();
+    let mut unit_index = 0;
+    while let Some(header) = headers.next()? {
+        let unit = read.unit(header)?;
+        let comp_dir = lines.comp_dirs.get(unit_index).cloned().unwrap_or_default();
+        unit_index += 1;
+        let program = unit.line_program.as_ref().map(|p| p.header().clone());
+        // Every DIE's offset in the unit, and each function's subroutines
+        // with their origins as unit offsets, to be checked against them.
+        let mut dies = std::collections::BTreeSet::new();
+        let mut functions: Vec<(u64, Vec<Nested>, bool)> = Vec::new();
+        // The open function's depth, and the open subroutines' depths and
+        // indices in its list.
+        let mut function: Option<isize> = None;
+        let mut open: Vec<(isize, usize)> = Vec::new();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs()? {
+            let depth = entry.depth();
+            dies.insert(entry.offset().0 as u64);
+            if function.is_some_and(|d| depth <= d) {
+                function = None;
+            }
+            open.retain(|(d, _)| *d < depth);
+            if function.is_none() {
+                open.clear();
+                if entry.tag() == dw::DW_TAG_subprogram {
+                    if let Some(value) = entry.attr_value(dw::DW_AT_low_pc) {
+                        if let Some(low_pc) = read.attr_address(&unit, value)? {
+                            functions.push((low_pc, Vec::new(), true));
+                            function = Some(depth);
+                        }
+                    }
+                }
+                continue;
+            }
+            if entry.tag() != dw::DW_TAG_inlined_subroutine {
+                continue;
+            }
+            let Some((_, list, sound)) = functions.last_mut() else {
+                continue;
+            };
+            let origin = match entry.attr_value(dw::DW_AT_abstract_origin) {
+                Some(read::AttributeValue::UnitRef(offset)) => Some(offset.0 as u64),
+                Some(read::AttributeValue::DebugInfoRef(offset)) => offset
+                    .to_unit_offset(&unit.header)
+                    .map(|offset| offset.0 as u64),
+                _ => None,
+            };
+            let Some(origin) = origin else {
+                *sound = false;
+                continue;
+            };
+            let ranges = entries::input_ranges(unit.unit_ref(read), entry)?;
+            let line = entry
+                .attr_value(dw::DW_AT_call_line)
+                .and_then(|value| value.udata_value());
+            let file = match (entry.attr_value(dw::DW_AT_call_file), &program) {
+                (Some(read::AttributeValue::FileIndex(index)), Some(header)) => {
+                    file_key(read, header, &comp_dir, index)?
+                        .map(|key| intern(&mut lines.files, &mut interned, key))
+                }
+                _ => None,
+            };
+            let column = entry
+                .attr_value(dw::DW_AT_call_column)
+                .and_then(|value| value.udata_value())
+                .unwrap_or(0);
+            list.push(Nested {
+                origin,
+                ranges,
+                at: file.zip(line).map(|(file, line)| (file, line, column)),
+                parent: open.last().map(|(_, index)| *index),
+            });
+            open.push((depth, list.len() - 1));
+        }
+        for (low_pc, mut list, sound) in functions {
+            if list.is_empty() || !sound || !list.iter().all(|n| dies.contains(&n.origin)) {
+                continue;
+            }
+            for nested in &mut list {
+                let offset = gimli::UnitOffset(nested.origin as usize);
+                let Some(offset) = offset.to_debug_info_offset(&unit.header) else {
+                    continue;
+                };
+                nested.origin = offset.0 as u64;
+            }
+            lines.nested.entry(low_pc).or_insert(list);
+        }
+    }
+    Ok(())
 }
 
 /// [`read_input`], each program read by [`rows::read_with`] where it can
@@ -727,19 +855,131 @@ impl<P: Program> Emitter<'_, '_, P> {
         }
     }
 
-    /// Appends the inlined copies in output body `index` to `calls`.
+    /// Appends the inlined copies in output body `index` to `calls`, each
+    /// followed by what its callee's compiler inlined into it.
     fn calls(&mut self, index: usize, calls: &mut Vec<Call<P::File>>) {
         let context = self.context;
-        let base = calls.len();
+        // Where each copy went in `calls`, by its index among the copies.
+        let mut positions = Vec::new();
         for found in inlined::calls_in(context, context.map.bodies[index].clone()) {
             let at = loc_at(context, found.call.input, u64::from(found.call.offset))
                 .and_then(|(input, loc)| Some((self.file(input, loc.file)?, loc.line, loc.column)));
+            let position = calls.len();
+            positions.push(position);
             calls.push(Call {
-                out: found.out,
-                callee: found.callee,
+                out: found.out.clone(),
+                callee: Named::Function(found.callee),
                 at,
-                parent: found.parent.map(|parent| base + parent),
+                parent: found
+                    .parent
+                    .and_then(|parent| positions.get(parent).copied()),
             });
+            self.nested_calls(&found, position, calls);
+        }
+    }
+
+    /// Appends the subroutines the compiler of copy `found` (at `position`
+    /// in `calls`) inlined into its callee, as calls nested in it: one per
+    /// run of the copy's code that came from a subroutine's (its bytes, or
+    /// code standing for one of its instructions), since where the link
+    /// put other code between (a nested copy) the subroutine is in pieces.
+    /// Each goes in the piece of the one it was inlined into that holds
+    /// it, else in the copy.
+    fn nested_calls(
+        &mut self,
+        found: &inlined::Found,
+        position: usize,
+        calls: &mut Vec<Call<P::File>>,
+    ) {
+        let context = self.context;
+        let (input, low_pc) = found.callee;
+        let Some(nested) = context
+            .lines
+            .get(input)
+            .and_then(Option::as_ref)
+            .and_then(|lines| lines.nested.get(&low_pc))
+        else {
+            return;
+        };
+        let (Ok(start), Ok(end)) = (u32::try_from(found.out.start), u32::try_from(found.out.end))
+        else {
+            return;
+        };
+        // The copy's stretches of its callee's input: where each starts in
+        // the input, its output code, and whether it is the input's bytes
+        // (else it stands for the one instruction there, a call the link
+        // wrote anew, say).
+        let copied: Vec<(u64, Range<u64>, bool)> = context
+            .map
+            .stretches(start..end)
+            .filter_map(|(stretch, mark)| {
+                let (origin, bytes) = match mark.source {
+                    Source::Copy(origin) => (origin, true),
+                    Source::At(origin) => (origin, false),
+                    Source::None => return None,
+                };
+                // A stretch may start inside a mark's (the copy's first).
+                let into = if bytes { stretch.start - mark.out } else { 0 };
+                let from = u64::from(origin.offset) + u64::from(into);
+                (origin.input as usize == input).then(|| {
+                    (
+                        from,
+                        u64::from(stretch.start)..u64::from(stretch.end),
+                        bytes,
+                    )
+                })
+            })
+            .collect();
+        // Each subroutine's pieces and their places in `calls`.
+        let mut placed: Vec<Vec<(Range<u64>, usize)>> = Vec::with_capacity(nested.len());
+        for subroutine in nested {
+            let mut pieces: Vec<Range<u64>> = Vec::new();
+            for range in &subroutine.ranges {
+                for (from, out, bytes) in &copied {
+                    if !bytes {
+                        if range.contains(from) {
+                            pieces.push(out.clone());
+                        }
+                        continue;
+                    }
+                    let to = from + (out.end - out.start);
+                    let (start, end) = (range.start.max(*from), range.end.min(to));
+                    if start < end {
+                        pieces.push(out.start + (start - from)..out.start + (end - from));
+                    }
+                }
+            }
+            pieces.sort_by_key(|piece| piece.start);
+            let mut merged: Vec<Range<u64>> = Vec::with_capacity(pieces.len());
+            for piece in pieces {
+                match merged.last_mut() {
+                    Some(last) if last.end >= piece.start => last.end = last.end.max(piece.end),
+                    _ => merged.push(piece),
+                }
+            }
+            let at = subroutine
+                .at
+                .and_then(|(file, line, column)| Some((self.file(input, file)?, line, column)));
+            let mut mine = Vec::with_capacity(merged.len());
+            for piece in merged {
+                let parent = subroutine
+                    .parent
+                    .and_then(|parent| placed.get(parent))
+                    .and_then(|pieces| {
+                        pieces
+                            .iter()
+                            .find(|(out, _)| out.start <= piece.start && piece.end <= out.end)
+                    })
+                    .map_or(position, |(_, at)| *at);
+                mine.push((piece.clone(), calls.len()));
+                calls.push(Call {
+                    out: piece,
+                    callee: Named::Die(input, subroutine.origin),
+                    at,
+                    parent: Some(parent),
+                });
+            }
+            placed.push(mine);
         }
     }
 
@@ -1005,7 +1245,7 @@ mod tests {
                     given_up += 1;
                 }
             }
-            let ours = read_input(&dwarf).ok();
+            let ours = read_input(&dwarf, false).ok();
             let theirs = read_input_with(&dwarf, false).ok();
             assert_eq!(ours, theirs, "case {case}: byte {at}");
             compared += usize::from(theirs.is_some());

@@ -874,7 +874,7 @@ fn functions(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
 /// One `DW_TAG_inlined_subroutine`: its callee's name, code, call place
 /// (`file:line`), and the index of the inlined subroutine it is nested
 /// in, if any.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct InlinedDie {
     callee: String,
     code: Range<u64>,
@@ -977,6 +977,162 @@ fn childless(sections: &[(&str, &[u8])]) -> BTreeSet<u64> {
 fn inlined_builtin_code_is_an_inlined_subroutine() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
     inlined_builtin_code_case(&app, &builtin, None, true);
+}
+
+/// What the builtin's compiler inlined into a builtin function (clang put
+/// `buffer_ptr` and `buffer_len` into `get`) is described again in each
+/// copy the link makes of the function, nested in the copy's DIE, by both
+/// paths alike: the same callees, calls and columns, at the copy's code.
+/// One copy is split by a nested copy of another builtin function in the
+/// middle of a subroutine, which then comes out in two pieces; the code
+/// written for that call stands for the call, which is the subroutine's.
+#[test]
+fn a_builtins_own_inlining_is_described_in_each_copy() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let names = functions(&builtin.sections);
+    let app_names = functions(&app.sections);
+    let named = |name: &str| {
+        (0..builtin.bodies.len())
+            .find(|&i| {
+                names
+                    .get(&u64::from(builtin.bodies[i].start))
+                    .map(String::as_str)
+                    == Some(name)
+            })
+            .expect("a builtin function")
+    };
+    let (get, set) = (named("get"), named("set"));
+    let get_code = builtin.code_starts[get];
+    let get_end = builtin.bodies[get].end;
+    let set_code = builtin.code_starts[set];
+    // What clang inlined into `get`, at its input code.
+    let subroutines = ["buffer_ptr", "buffer_len"];
+    let own: Vec<InlinedDie> = inlined_dies(&builtin.sections, &subroutines)
+        .into_iter()
+        .filter(|die| {
+            u64::from(builtin.bodies[get].start) <= die.code.start
+                && die.code.end <= u64::from(get_end)
+        })
+        .collect();
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert!(own
+        .iter()
+        .all(|die| die.parent.is_none() && die.call.is_some()));
+    // Splitting the copy inside the first subroutine.
+    let split = (own[0].code.start + own[0].code.end) as u32 / 2;
+    let callers: Vec<usize> = (0..app.bodies.len())
+        .filter(|&i| {
+            app.bodies[i].end > app.code_starts[i] + 5
+                && app_names.contains_key(&u64::from(app.bodies[i].start))
+        })
+        .take(4)
+        .collect();
+    assert_eq!(callers.len(), 4);
+    let mut marks = vec![mark(0, Source::None, None)];
+    let mut bodies = Vec::new();
+    let mut expected = Vec::new();
+    let mut start = 1;
+    for (k, &caller) in callers.iter().enumerate() {
+        let call = at(1, app.code_starts[caller]);
+        let copy = start + 7;
+        marks.extend([
+            mark(start, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(start + 2, Source::At(call), None),
+            mark(copy, Source::Copy(at(0, get_code)), Some(call)),
+        ]);
+        let here = expected.len();
+        // Where input code `at` of `get` is in this copy.
+        let out = |at: u32| u64::from(copy + at - get_code);
+        let (end, inner) = if k == 1 {
+            // `get` up to `split`, the code written for a call and 10
+            // bytes of `set`, then the rest of `get`, 13 bytes later.
+            let (nested_call, set_copy) = (copy + split - get_code, copy + split - get_code + 3);
+            marks.extend([
+                mark(nested_call, Source::At(at(0, split)), Some(call)),
+                mark(set_copy, Source::Copy(at(0, set_code)), Some(call)),
+                mark(set_copy + 10, Source::Copy(at(0, split)), Some(call)),
+            ]);
+            (
+                copy + get_end - get_code + 13,
+                Some(u64::from(set_copy)..u64::from(set_copy + 10)),
+            )
+        } else {
+            (copy + get_end - get_code, None)
+        };
+        // After the split, the copy's code is 13 bytes further on.
+        let shifted = |at: u64| {
+            if inner.is_some() && at > u64::from(split) {
+                out(at as u32) + 13
+            } else {
+                out(at as u32)
+            }
+        };
+        expected.push(InlinedDie {
+            callee: "get".into(),
+            code: u64::from(copy)..u64::from(end),
+            call: None,
+            column: None,
+            parent: None,
+        });
+        for die in &own {
+            // The code written for the nested call stands for the call, an
+            // instruction of the subroutine: its piece holds it.
+            let pieces: Vec<Range<u64>> = if inner.is_some() && die.code.contains(&u64::from(split))
+            {
+                vec![
+                    shifted(die.code.start)..out(split) + 3,
+                    out(split) + 13..shifted(die.code.end),
+                ]
+            } else {
+                std::iter::once(shifted(die.code.start)..shifted(die.code.end)).collect()
+            };
+            for code in pieces {
+                expected.push(InlinedDie {
+                    code,
+                    parent: Some(here),
+                    ..die.clone()
+                });
+            }
+        }
+        if let Some(code) = inner {
+            expected.push(InlinedDie {
+                callee: "set".into(),
+                code,
+                call: None,
+                column: None,
+                parent: Some(here),
+            });
+        }
+        marks.extend([
+            mark(end, Source::Copy(at(1, call.offset + 5)), None),
+            mark(end + 4, Source::None, None),
+        ]);
+        bodies.push(start..end + 4);
+        start = end + 6;
+    }
+    let map = CodeMap {
+        marks,
+        end: start,
+        bodies,
+    };
+    let inputs = [input("builtin", &builtin), input("app", &app)];
+    let callees = ["get", "set", "buffer_ptr", "buffer_len"];
+    for path in [Path::Patched, Path::Converted] {
+        let mut warnings = Vec::new();
+        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
+        assert_eq!(took, path);
+        assert_eq!(warnings, Vec::<String>::new());
+        let mut dies = inlined_dies(&owned(&sections), &callees);
+        // The calls' places in the app are the app's lines: checked by
+        // the test above; here only that they are there.
+        for die in &mut dies {
+            if matches!(die.callee.as_str(), "get" | "set") {
+                assert!(die.call.is_some(), "{path:?}: {die:?}");
+                (die.call, die.column) = (None, None);
+            }
+        }
+        assert_eq!(dies, expected, "{path:?}");
+    }
 }
 
 /// The same with every reference of both inputs' DIEs a `DW_FORM_ref_addr`
