@@ -1135,6 +1135,115 @@ fn a_builtins_own_inlining_is_described_in_each_copy() {
     }
 }
 
+/// A builtin whose inlined subroutine names as its origin an offset that
+/// is no DIE (here inside one) gets none of its function's subroutines
+/// described again in the copies: patching, which passes such an input
+/// reference on as it is, still describes the copy and names only DIEs;
+/// converting leaves the builtin's DWARF out, with a warning.
+#[test]
+fn a_subroutine_naming_no_die_is_not_described_again() {
+    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let info = section(&builtin.sections, ".debug_info");
+    // `buffer_ptr` inlined into `get`: abbreviation 8, then its origin,
+    // `buffer_ptr`'s abstract DIE at 0x49, as a `DW_FORM_ref4`.
+    assert_eq!(info[0x8b..0x90], [8, 0x49, 0, 0, 0]);
+    let mut damaged = info.to_vec();
+    damaged[0x8c] = 0x4a;
+    let damaged: &[u8] = damaged.leak();
+    let mut sections = builtin.sections.clone();
+    for section in &mut sections {
+        if section.0 == ".debug_info" {
+            section.1 = damaged;
+        }
+    }
+    let builtin = Module {
+        sections,
+        ..builtin
+    };
+    let names = functions(&builtin.sections);
+    let get = (0..builtin.bodies.len())
+        .find(|&i| {
+            names
+                .get(&u64::from(builtin.bodies[i].start))
+                .map(String::as_str)
+                == Some("get")
+        })
+        .expect("get");
+    let (get_code, get_end) = (builtin.code_starts[get], builtin.bodies[get].end);
+    let app_names = functions(&app.sections);
+    let caller = (0..app.bodies.len())
+        .find(|&i| app_names.contains_key(&u64::from(app.bodies[i].start)))
+        .expect("an app function with a DIE");
+    let call = at(1, app.code_starts[caller]);
+    let end = 8 + get_end - get_code;
+    let map = CodeMap {
+        marks: vec![
+            mark(0, Source::None, None),
+            mark(1, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(3, Source::At(call), None),
+            mark(8, Source::Copy(at(0, get_code)), Some(call)),
+            mark(end, Source::None, None),
+        ],
+        end,
+        bodies: std::iter::once(1..end).collect(),
+    };
+    let inputs = [input("builtin", &builtin), input("app", &app)];
+    for path in [Path::Patched, Path::Converted] {
+        let mut warnings = Vec::new();
+        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
+        assert_eq!(took, path);
+        // Converting checks every reference: it leaves the builtin's DWARF
+        // out, saying so, and the copy has no callee to name.
+        let copies = match path {
+            Path::Patched => {
+                assert_eq!(warnings, Vec::<String>::new());
+                1
+            }
+            Path::Converted => {
+                let [warning] = &warnings[..] else {
+                    panic!("{warnings:?}");
+                };
+                let dropped =
+                    "dropped the debug information of builtin: .debug_info: invalid DWARF";
+                assert!(warning.starts_with(dropped), "{warning}");
+                0
+            }
+        };
+        let sections = owned(&sections);
+        let dwarf = load(&sections);
+        let mut dies = BTreeSet::new();
+        let mut origins = Vec::new();
+        let mut units = dwarf.units();
+        while let Some(header) = units.next().unwrap() {
+            let unit = dwarf.unit(header).unwrap();
+            let mut cursor = unit.entries();
+            while let Some(entry) = cursor.next_dfs().unwrap() {
+                let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
+                dies.insert(offset.0);
+                if entry.tag() != constants::DW_TAG_inlined_subroutine {
+                    continue;
+                }
+                let mut code = dwarf.die_ranges(&unit, entry).unwrap();
+                let Some(range) = code.next().unwrap() else {
+                    continue;
+                };
+                if range.begin >= 8 && range.end <= u64::from(end) {
+                    origins.push(match entry.attr_value(constants::DW_AT_abstract_origin) {
+                        Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0,
+                        Some(gimli::AttributeValue::UnitRef(o)) => {
+                            o.to_debug_info_offset(&unit.header).unwrap().0
+                        }
+                        other => panic!("{path:?}: abstract origin {other:?}"),
+                    });
+                }
+            }
+        }
+        // The copy of `get`, and nothing nested in it.
+        assert_eq!(origins.len(), copies, "{path:?}: {origins:?}");
+        assert!(origins.iter().all(|o| dies.contains(o)), "{path:?}");
+    }
+}
+
 /// The same with every reference of both inputs' DIEs a `DW_FORM_ref_addr`
 /// (an offset into the whole `.debug_info`, as rustc writes references
 /// across units): those naming a DIE after an added one must move with it,
