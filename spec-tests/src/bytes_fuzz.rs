@@ -13,8 +13,8 @@
 //!   reads or copies — a full name section (functions, locals, labels,
 //!   types, fields, tables, memories, globals, segments, tags), branch
 //!   hints, producers, target features, `dylink.0`, object-file sections
-//!   and DWARF, and a clang-built app with real DWARF 4 and 5
-//!   ([`BINARY_CORPUS`]);
+//!   and DWARF, and a clang-built app with real DWARF 4 and 5 and the
+//!   builtin it imports, with real DWARF 4 ([`BINARY_CORPUS`]);
 //! - mutated by [`Mutation`]: bytes flipped anywhere; bytes flipped,
 //!   inserted or removed inside one custom section's payload (validation
 //!   never looks there, so this is where a linker meets unchecked data);
@@ -124,17 +124,21 @@ pub const CORPUS: &[&str] = &[
 /// broken debug information a toolchain bug or a hostile file can give it;
 /// and the same app with DWARF 5 (`app-dwarf5.wasm`), whose string offset,
 /// address, range list and location list sections take gimli's
-/// converting path instead of the patching one.
+/// converting path instead of the patching one; and the builtin they
+/// import ([`DWARF_BUILTIN`]), whose functions' own inlined subroutines
+/// are read again for every copy the link makes of them.
 pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
-    (
-        "the C example's app with DWARF",
-        include_bytes!("../../linker/tests/data/debug/app.wasm"),
-    ),
+    ("the C example's app with DWARF", DWARF_APP),
     (
         "the C example's app with DWARF 5",
         include_bytes!("../../linker/tests/data/debug/app-dwarf5.wasm"),
     ),
+    ("the C example's builtin with DWARF", DWARF_BUILTIN),
 ];
+
+/// The C example's app with DWARF, which imports [`DWARF_BUILTIN`]'s
+/// functions as `host-buf`.
+pub const DWARF_APP: &[u8] = include_bytes!("../../linker/tests/data/debug/app.wasm");
 
 /// The builtin every app-shaped input is linked with: it exports what the
 /// corpus imports.
@@ -363,13 +367,19 @@ fn custom_payloads(bytes: &[u8]) -> Vec<(usize, usize)> {
 pub const DWARF_BUILTIN: &[u8] = include_bytes!("../../linker/tests/data/debug/builtin.wasm");
 
 /// Links `input` as the app and as a builtin, in every inline mode; an
-/// input naming `host-buf` also as the app of [`DWARF_BUILTIN`].
+/// input naming `host-buf` also as the app of [`DWARF_BUILTIN`], and one
+/// with DWARF that imports the intrinsics also as the builtin of
+/// [`DWARF_APP`].
 pub fn check(input: &Input) -> Outcome {
     let mut linked = 0;
     let mut rejected = 0;
     let mut roles = vec![Role::App, Role::Builtin];
-    if input.bytes.windows(8).any(|w| w == b"host-buf") {
+    let has = |name: &[u8]| input.bytes.windows(name.len()).any(|w| w == name);
+    if has(b"host-buf") {
         roles.push(Role::DwarfApp);
+    }
+    if has(b"unsafe-intrinsics") && has(b".debug_info") {
+        roles.push(Role::DwarfBuiltin);
     }
     for mode in crate::fuzz::MODES {
         for &role in &roles {
@@ -396,6 +406,8 @@ enum Role {
     Builtin,
     /// The app of [`DWARF_BUILTIN`].
     DwarfApp,
+    /// The builtin `host-buf` of [`DWARF_APP`].
+    DwarfBuiltin,
 }
 
 /// One link: `Ok(true)` for a valid output, `Ok(false)` for a clean error,
@@ -415,6 +427,9 @@ fn link_once(bytes: &[u8], role: Role, mode: InlineMode) -> Result<bool, String>
             Role::DwarfApp => linker
                 .builtin("host-buf", DWARF_BUILTIN)
                 .and_then(|l| l.link(bytes)),
+            Role::DwarfBuiltin => linker
+                .builtin("host-buf", bytes)
+                .and_then(|l| l.link(DWARF_APP)),
         }
     }));
     match attempt {
