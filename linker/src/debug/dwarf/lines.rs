@@ -281,9 +281,10 @@ fn read_nested(read: &read::Dwarf<Reader<'_>>, lines: &mut InputLines) -> read::
         let comp_dir = lines.comp_dirs.get(unit_index).cloned().unwrap_or_default();
         unit_index += 1;
         let program = unit.line_program.as_ref().map(|p| p.header().clone());
-        // Every DIE's offset in the unit, and each function's subroutines
-        // with their origins as unit offsets, to be checked against them.
-        let mut dies = std::collections::BTreeSet::new();
+        // Every DIE's offset in the unit (in order, as they are read), and
+        // each function's subroutines with their origins as unit offsets,
+        // to be checked against them.
+        let mut dies = Vec::new();
         let mut functions: Vec<(u64, Vec<Nested>, bool)> = Vec::new();
         // The open function's depth, and the open subroutines' depths and
         // indices in its list.
@@ -292,7 +293,7 @@ fn read_nested(read: &read::Dwarf<Reader<'_>>, lines: &mut InputLines) -> read::
         let mut cursor = unit.entries();
         while let Some(entry) = cursor.next_dfs()? {
             let depth = entry.depth();
-            dies.insert(entry.offset().0 as u64);
+            dies.push(entry.offset().0);
             if function.is_some_and(|d| depth <= d) {
                 function = None;
             }
@@ -350,15 +351,20 @@ fn read_nested(read: &read::Dwarf<Reader<'_>>, lines: &mut InputLines) -> read::
             open.push((depth, list.len() - 1));
         }
         for (low_pc, mut list, sound) in functions {
-            if list.is_empty() || !sound || !list.iter().all(|n| dies.contains(&n.origin)) {
+            let origins: Option<Vec<u64>> = list
+                .iter()
+                .map(|nested| {
+                    let offset = usize::try_from(nested.origin).ok()?;
+                    dies.binary_search(&offset).ok()?;
+                    let offset = gimli::UnitOffset(offset).to_debug_info_offset(&unit.header)?;
+                    Some(offset.0 as u64)
+                })
+                .collect();
+            let Some(origins) = origins.filter(|_| sound && !list.is_empty()) else {
                 continue;
-            }
-            for nested in &mut list {
-                let offset = gimli::UnitOffset(nested.origin as usize);
-                let Some(offset) = offset.to_debug_info_offset(&unit.header) else {
-                    continue;
-                };
-                nested.origin = offset.0 as u64;
+            };
+            for (nested, origin) in list.iter_mut().zip(origins) {
+                nested.origin = origin;
             }
             lines.nested.entry(low_pc).or_insert(list);
         }
