@@ -404,10 +404,11 @@ fn read_lines<'m>(
 ) -> LinesRead<'m> {
     let mut lines = Vec::with_capacity(reads.len());
     let mut failures = Vec::new();
-    // The inputs some of whose code the link copied into other code.
+    // The inputs some of whose code the link copied into other code (or
+    // wrote code there standing for it).
     let mut copied = vec![false; reads.len()];
     for mark in map.marks.iter().filter(|mark| mark.site.is_some()) {
-        if let Source::Copy(origin) = mark.source {
+        if let Source::Copy(origin) | Source::At(origin) = mark.source {
             if let Some(copied) = copied.get_mut(origin.input as usize) {
                 *copied = true;
             }
