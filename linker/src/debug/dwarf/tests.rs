@@ -1135,6 +1135,209 @@ fn a_builtins_own_inlining_is_described_in_each_copy() {
     }
 }
 
+/// One inlined subroutine under a DIE, each of its ranges on its own: the
+/// callee's name, the range, the call's `file:line` and column, the range
+/// of the subroutine it is nested in (`None` directly under the DIE), and
+/// how deep it is nested.
+type Piece = (
+    String,
+    Range<u64>,
+    Option<String>,
+    Option<u64>,
+    Option<Range<u64>>,
+    usize,
+);
+
+/// `pieces` in one order, whatever order their DIEs came in.
+fn sort_pieces(pieces: &mut [Piece]) {
+    pieces.sort_by_key(|(name, range, call, column, parent, depth)| {
+        let parent = parent.as_ref().map(|p| (p.start, p.end));
+        (
+            name.clone(),
+            range.start,
+            range.end,
+            call.clone(),
+            *column,
+            parent,
+            *depth,
+        )
+    });
+}
+
+/// The inlined subroutines under each DIE for which `root` holds of its
+/// tag and `DW_AT_low_pc`, as sorted [`Piece`]s, by that low PC.
+fn pieces_under(
+    sections: &[(&str, &[u8])],
+    root: impl Fn(constants::DwTag, u64) -> bool,
+) -> BTreeMap<u64, Vec<Piece>> {
+    let dwarf = load(sections);
+    let mut units = dwarf.units();
+    let mut all: BTreeMap<u64, Vec<Piece>> = BTreeMap::new();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let program = unit.line_program.clone();
+        let mut cursor = unit.entries();
+        // The open root's depth and low PC, and each open subroutine's
+        // depth and ranges.
+        let mut open_root: Option<(isize, u64)> = None;
+        let mut open: Vec<(isize, Vec<Range<u64>>)> = Vec::new();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            let depth = entry.depth();
+            if open_root.is_some_and(|(d, _)| depth <= d) {
+                open_root = None;
+            }
+            let Some((_, low_pc)) = open_root else {
+                let low = entry
+                    .attr_value(constants::DW_AT_low_pc)
+                    .and_then(|v| dwarf.attr_address(&unit, v).unwrap());
+                if let Some(low) = low.filter(|&low| root(entry.tag(), low)) {
+                    open_root = Some((depth, low));
+                    open.clear();
+                    all.entry(low).or_default();
+                }
+                continue;
+            };
+            open.retain(|(d, _)| *d < depth);
+            if entry.tag() != constants::DW_TAG_inlined_subroutine {
+                continue;
+            }
+            let origin = match entry.attr_value(constants::DW_AT_abstract_origin) {
+                Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0 as u64,
+                Some(gimli::AttributeValue::UnitRef(o)) => {
+                    o.to_debug_info_offset(&unit.header).unwrap().0 as u64
+                }
+                other => panic!("abstract origin {other:?}"),
+            };
+            let name = die_name(&dwarf, origin).expect("the callee is named");
+            let call = match entry.attr_value(constants::DW_AT_call_file) {
+                Some(gimli::AttributeValue::FileIndex(index)) => {
+                    let header = program.as_ref().unwrap().header();
+                    let file = header.file(index).expect("the call's file");
+                    let file = dwarf.attr_string(&unit, file.path_name()).unwrap();
+                    let line = entry
+                        .attr_value(constants::DW_AT_call_line)
+                        .and_then(|v| v.udata_value());
+                    line.map(|line| format!("{}:{line}", String::from_utf8_lossy(file.slice())))
+                }
+                _ => None,
+            };
+            let column = entry
+                .attr_value(constants::DW_AT_call_column)
+                .and_then(|v| v.udata_value());
+            let mut ranges = Vec::new();
+            let mut read = dwarf.die_ranges(&unit, entry).unwrap();
+            while let Some(range) = read.next().unwrap() {
+                if range.begin < range.end {
+                    ranges.push(range.begin..range.end);
+                }
+            }
+            let pieces = all.entry(low_pc).or_default();
+            for range in &ranges {
+                let parent = open.last().map(|(_, parent)| {
+                    parent
+                        .iter()
+                        .find(|p| p.start <= range.start && range.end <= p.end)
+                        .expect("a subroutine inside the one it is nested in")
+                        .clone()
+                });
+                let piece = (name.clone(), range.clone(), call.clone(), column, parent);
+                pieces.push((piece.0, piece.1, piece.2, piece.3, piece.4, open.len()));
+            }
+            open.push((depth, ranges));
+        }
+    }
+    for pieces in all.values_mut() {
+        sort_pieces(pieces);
+    }
+    all
+}
+
+/// A builtin function with subroutines inlined many levels deep, some of
+/// them in several ranges (rustc's, here), copied whole into app
+/// functions: under each copy's DIE, every subroutine again, nested as in
+/// the builtin, at the copy's code, one DIE per range, by both paths.
+#[test]
+fn a_builtins_deep_inlining_is_described_in_each_copy() {
+    let (app, rust) = (parse(APP), parse(RUST));
+    let all = pieces_under(&rust.sections, |tag, _| tag == constants::DW_TAG_subprogram);
+    // The Rust function whose subroutines nest deepest, with a subroutine
+    // in more than one range among them.
+    let (body, own) = (0..rust.bodies.len())
+        .filter_map(|i| Some((i, all.get(&u64::from(rust.bodies[i].start))?)))
+        .filter(|(_, pieces)| {
+            let mut seen = BTreeMap::new();
+            for piece in pieces.iter() {
+                *seen.entry((&piece.0, &piece.2, piece.5)).or_insert(0) += 1;
+            }
+            seen.values().any(|&n| n > 1)
+        })
+        .max_by_key(|(_, pieces)| pieces.iter().map(|piece| piece.5).max())
+        .expect("a Rust function with a subroutine in pieces");
+    let deepest = own.iter().map(|piece| piece.5).max().unwrap_or(0);
+    assert!(deepest >= 3, "{own:?}");
+    let (code, end) = (rust.code_starts[body], rust.bodies[body].end);
+    let app_names = functions(&app.sections);
+    let callers: Vec<usize> = (0..app.bodies.len())
+        .filter(|&i| app_names.contains_key(&u64::from(app.bodies[i].start)))
+        .take(3)
+        .collect();
+    let mut marks = vec![mark(0, Source::None, None)];
+    let mut bodies = Vec::new();
+    let mut copies = BTreeSet::new();
+    let mut start = 1;
+    for &caller in &callers {
+        let call = at(1, app.code_starts[caller]);
+        let copy = start + 7;
+        let copy_end = copy + end - code;
+        marks.extend([
+            mark(start, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(start + 2, Source::At(call), None),
+            mark(copy, Source::Copy(at(0, code)), Some(call)),
+            mark(copy_end, Source::None, None),
+        ]);
+        bodies.push(start..copy_end);
+        copies.insert(u64::from(copy));
+        start = copy_end + 2;
+    }
+    let map = CodeMap {
+        marks,
+        end: start,
+        bodies,
+    };
+    let inputs = [input("rust", &rust), input("app", &app)];
+    for path in [Path::Patched, Path::Converted] {
+        let mut warnings = Vec::new();
+        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
+        assert_eq!(took, path);
+        assert_eq!(warnings, Vec::<String>::new());
+        let sections = owned(&sections);
+        let found = pieces_under(&sections, |tag, low| {
+            tag == constants::DW_TAG_inlined_subroutine && copies.contains(&low)
+        });
+        assert_eq!(found.len(), copies.len(), "{path:?}");
+        for (&copy, pieces) in &found {
+            let shift =
+                |r: &Range<u64>| r.start - u64::from(code) + copy..r.end - u64::from(code) + copy;
+            let mut expected: Vec<Piece> = own
+                .iter()
+                .map(|(name, range, call, column, parent, depth)| {
+                    let parent = parent.as_ref().map(shift);
+                    (
+                        name.clone(),
+                        shift(range),
+                        call.clone(),
+                        *column,
+                        parent,
+                        *depth,
+                    )
+                })
+                .collect();
+            sort_pieces(&mut expected);
+            assert_eq!(pieces, &expected, "{path:?}: the copy at {copy}");
+        }
+    }
+}
+
 /// A builtin whose inlined subroutine names as its origin an offset that
 /// is no DIE (here inside one) gets none of its function's subroutines
 /// described again in the copies: patching, which passes such an input
