@@ -190,6 +190,37 @@ type Dwarf<'a> = gimli::read::Dwarf<EndianSlice<'a, LittleEndian>>;
 type Unit<'a> = gimli::read::Unit<EndianSlice<'a, LittleEndian>>;
 type Die<'a> = gimli::read::DebuggingInformationEntry<EndianSlice<'a, LittleEndian>>;
 
+/// The `.debug_info` offset of the DIE an inlined subroutine names as its
+/// `DW_AT_abstract_origin`.
+fn origin_of(unit: &Unit<'_>, entry: &Die<'_>) -> u64 {
+    match entry.attr_value(constants::DW_AT_abstract_origin) {
+        Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0 as u64,
+        Some(gimli::AttributeValue::UnitRef(o)) => {
+            o.to_debug_info_offset(&unit.header).unwrap().0 as u64
+        }
+        other => panic!("abstract origin {other:?}"),
+    }
+}
+
+/// An inlined subroutine's call as `file:line`, the file named as its
+/// unit's line program names it; `None` without a call file or line.
+fn call_of(dwarf: &Dwarf<'_>, unit: &Unit<'_>, entry: &Die<'_>) -> Option<String> {
+    let file = match entry.attr_value(constants::DW_AT_call_file) {
+        Some(gimli::AttributeValue::FileIndex(index)) => {
+            let program = unit.line_program.as_ref().expect("a line program");
+            let file = program.header().file(index).expect("the call's file");
+            let name = dwarf.attr_string(unit, file.path_name()).unwrap();
+            String::from_utf8_lossy(name.slice()).into_owned()
+        }
+        None => return None,
+        other => panic!("call file {other:?}"),
+    };
+    let line = entry
+        .attr_value(constants::DW_AT_call_line)
+        .and_then(|v| v.udata_value())?;
+    Some(format!("{file}:{line}"))
+}
+
 /// Calls `each` with every subprogram of some DWARF sections, and its
 /// `DW_AT_low_pc` if it has one.
 fn each_subprogram(
@@ -892,7 +923,6 @@ fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie>
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
-        let program = unit.line_program.clone();
         // The last inlined subroutine at each depth.
         let mut open: Vec<(isize, usize)> = Vec::new();
         let mut cursor = unit.entries();
@@ -902,14 +932,7 @@ fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie>
             if entry.tag() != constants::DW_TAG_inlined_subroutine {
                 continue;
             }
-            let origin = match entry.attr_value(constants::DW_AT_abstract_origin) {
-                Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0 as u64,
-                Some(gimli::AttributeValue::UnitRef(o)) => {
-                    o.to_debug_info_offset(&unit.header).unwrap().0 as u64
-                }
-                other => panic!("abstract origin {other:?}"),
-            };
-            let callee = die_name(&dwarf, origin).expect("the callee is named");
+            let callee = die_name(&dwarf, origin_of(&unit, entry)).expect("the callee is named");
             if !callees.contains(&callee.as_str()) {
                 continue;
             }
@@ -928,23 +951,10 @@ fn inlined_dies(sections: &[(&str, &[u8])], callees: &[&str]) -> Vec<InlinedDie>
             let [range] = ranges[..] else {
                 panic!("one range: {ranges:?}");
             };
-            let file = match entry.attr_value(constants::DW_AT_call_file) {
-                Some(gimli::AttributeValue::FileIndex(index)) => {
-                    let header = program.as_ref().unwrap().header();
-                    let file = header.file(index).expect("the call's file");
-                    let name = dwarf.attr_string(&unit, file.path_name()).unwrap();
-                    Some(String::from_utf8_lossy(name.slice()).into_owned())
-                }
-                None => None,
-                other => panic!("call file {other:?}"),
-            };
-            let line = entry
-                .attr_value(constants::DW_AT_call_line)
-                .and_then(|v| v.udata_value());
             out.push(InlinedDie {
                 callee,
                 code: range.begin..range.end,
-                call: file.zip(line).map(|(file, line)| format!("{file}:{line}")),
+                call: call_of(&dwarf, &unit, entry),
                 column: entry
                     .attr_value(constants::DW_AT_call_column)
                     .map(|v| v.udata_value().expect("a column")),
@@ -1117,11 +1127,7 @@ fn a_builtins_own_inlining_is_described_in_each_copy() {
     };
     let inputs = [input("builtin", &builtin), input("app", &app)];
     let callees = ["get", "set", "buffer_ptr", "buffer_len"];
-    for path in [Path::Patched, Path::Converted] {
-        let mut warnings = Vec::new();
-        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
-        assert_eq!(took, path);
-        assert_eq!(warnings, Vec::<String>::new());
+    for (path, sections) in both_paths(&inputs, &map) {
         let mut dies = inlined_dies(&owned(&sections), &callees);
         // The calls' places in the app are the app's lines: checked by
         // the test above; here only that they are there.
@@ -1133,6 +1139,21 @@ fn a_builtins_own_inlining_is_described_in_each_copy() {
         }
         assert_eq!(dies, expected, "{path:?}");
     }
+}
+
+/// Debug sections by name, in order.
+type Sections = Vec<(String, Vec<u8>)>;
+
+/// The sections of `inputs` rewritten for `map` by each path, which must
+/// take it and warn of nothing.
+fn both_paths(inputs: &[DebugInput<'_>], map: &CodeMap) -> [(Path, Sections); 2] {
+    [Path::Patched, Path::Converted].map(|path| {
+        let mut warnings = Vec::new();
+        let (sections, took) = rewrite_as(inputs, map, &mut warnings, path);
+        assert_eq!(took, path);
+        assert_eq!(warnings, Vec::<String>::new(), "{path:?}");
+        (path, sections)
+    })
 }
 
 /// One inlined subroutine under a DIE, each of its ranges on its own: the
@@ -1175,7 +1196,6 @@ fn pieces_under(
     let mut all: BTreeMap<u64, Vec<Piece>> = BTreeMap::new();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
-        let program = unit.line_program.clone();
         let mut cursor = unit.entries();
         // The open root's depth and low PC, and each open subroutine's
         // depth and ranges.
@@ -1201,26 +1221,8 @@ fn pieces_under(
             if entry.tag() != constants::DW_TAG_inlined_subroutine {
                 continue;
             }
-            let origin = match entry.attr_value(constants::DW_AT_abstract_origin) {
-                Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0 as u64,
-                Some(gimli::AttributeValue::UnitRef(o)) => {
-                    o.to_debug_info_offset(&unit.header).unwrap().0 as u64
-                }
-                other => panic!("abstract origin {other:?}"),
-            };
-            let name = die_name(&dwarf, origin).expect("the callee is named");
-            let call = match entry.attr_value(constants::DW_AT_call_file) {
-                Some(gimli::AttributeValue::FileIndex(index)) => {
-                    let header = program.as_ref().unwrap().header();
-                    let file = header.file(index).expect("the call's file");
-                    let file = dwarf.attr_string(&unit, file.path_name()).unwrap();
-                    let line = entry
-                        .attr_value(constants::DW_AT_call_line)
-                        .and_then(|v| v.udata_value());
-                    line.map(|line| format!("{}:{line}", String::from_utf8_lossy(file.slice())))
-                }
-                _ => None,
-            };
+            let name = die_name(&dwarf, origin_of(&unit, entry)).expect("the callee is named");
+            let call = call_of(&dwarf, &unit, entry);
             let column = entry
                 .attr_value(constants::DW_AT_call_column)
                 .and_then(|v| v.udata_value());
@@ -1305,11 +1307,7 @@ fn a_builtins_deep_inlining_is_described_in_each_copy() {
         bodies,
     };
     let inputs = [input("rust", &rust), input("app", &app)];
-    for path in [Path::Patched, Path::Converted] {
-        let mut warnings = Vec::new();
-        let (sections, took) = rewrite_as(&inputs, &map, &mut warnings, path);
-        assert_eq!(took, path);
-        assert_eq!(warnings, Vec::<String>::new());
+    for (path, sections) in both_paths(&inputs, &map) {
         let sections = owned(&sections);
         let found = pieces_under(&sections, |tag, low| {
             tag == constants::DW_TAG_inlined_subroutine && copies.contains(&low)
@@ -1431,13 +1429,7 @@ fn a_subroutine_naming_no_die_is_not_described_again() {
                     continue;
                 };
                 if range.begin >= 8 && range.end <= u64::from(end) {
-                    origins.push(match entry.attr_value(constants::DW_AT_abstract_origin) {
-                        Some(gimli::AttributeValue::DebugInfoRef(o)) => o.0,
-                        Some(gimli::AttributeValue::UnitRef(o)) => {
-                            o.to_debug_info_offset(&unit.header).unwrap().0
-                        }
-                        other => panic!("{path:?}: abstract origin {other:?}"),
-                    });
+                    origins.push(origin_of(&unit, entry) as usize);
                 }
             }
         }
