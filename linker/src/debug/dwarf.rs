@@ -38,7 +38,7 @@ use std::sync::OnceLock;
 use gimli::write::{self, DebugInfoRef, EndianVec, Sections};
 use gimli::{EndianSlice, LittleEndian};
 
-use super::map::{CodeMap, Source};
+use super::map::CodeMap;
 use super::DebugInput;
 use forward::Forward;
 use lines::{InputLines, Owners};
@@ -91,8 +91,8 @@ struct Context<'m> {
     /// Each input's function bodies, in order: where inlined code's
     /// callees are looked up.
     bodies: Vec<Vec<std::ops::Range<u32>>>,
-    /// Whether any inlined code came from an input with DWARF
-    /// ([`inlined::any`]).
+    /// Whether any inlined code came from an input with DWARF: only then
+    /// is there a callee to describe, and the bodies need reading.
     inlined: bool,
 }
 
@@ -404,16 +404,7 @@ fn read_lines<'m>(
 ) -> LinesRead<'m> {
     let mut lines = Vec::with_capacity(reads.len());
     let mut failures = Vec::new();
-    // The inputs some of whose code the link copied into other code (or
-    // wrote code there standing for it).
-    let mut copied = vec![false; reads.len()];
-    for mark in map.marks.iter().filter(|mark| mark.site.is_some()) {
-        if let Source::Copy(origin) | Source::At(origin) = mark.source {
-            if let Some(copied) = copied.get_mut(origin.input as usize) {
-                *copied = true;
-            }
-        }
-    }
+    let copied = inlined::copied(map, reads.len());
     for (index, read) in reads.iter().enumerate() {
         lines.push(read.as_ref().and_then(|read| {
             lines::read_input(read, copied[index])
@@ -423,14 +414,17 @@ fn read_lines<'m>(
     }
     let owners = Owners::new(map, &lines);
     let bodies = inputs.iter().map(|input| input.bodies.clone()).collect();
-    let mut context = Context {
+    let inlined = copied
+        .iter()
+        .zip(&lines)
+        .any(|(copied, lines)| *copied && lines.is_some());
+    let context = Context {
         lines,
         owners,
         map,
         bodies,
-        inlined: false,
+        inlined,
     };
-    context.inlined = inlined::any(&context);
     (context, failures)
 }
 

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::{Context, Reader};
-use crate::debug::map::{CodeMap, Origin, Source};
+use crate::debug::map::{CodeMap, Mark, Origin, Source};
 
 /// An input function: the input and its body's start, which is the
 /// `DW_AT_low_pc` of its `DW_TAG_subprogram`.
@@ -82,24 +82,33 @@ impl Named {
     }
 }
 
-/// Whether any inlined code of the link came from an input with DWARF:
-/// only then is there a callee to describe, and the bodies need reading.
-pub(super) fn any(context: &Context<'_>) -> bool {
-    possible(context.map, |input| {
-        context.lines.get(input).is_some_and(Option::is_some)
-    })
-}
-
 /// Whether any inlined code of `map` came from an input for which
 /// `has_dwarf` holds.
 pub(super) fn possible(map: &CodeMap, has_dwarf: impl Fn(usize) -> bool) -> bool {
-    map.marks.iter().any(|mark| {
-        mark.site.is_some()
-            && match mark.source {
-                Source::Copy(origin) | Source::At(origin) => has_dwarf(origin.input as usize),
-                Source::None => false,
-            }
-    })
+    map.marks
+        .iter()
+        .filter_map(copied_from)
+        .any(|input| has_dwarf(input as usize))
+}
+
+/// Of `inputs` inputs, those some of whose code `map` copied into other
+/// code (or wrote code there standing for it).
+pub(super) fn copied(map: &CodeMap, inputs: usize) -> Vec<bool> {
+    let mut copied = vec![false; inputs];
+    for input in map.marks.iter().filter_map(copied_from) {
+        if let Some(copied) = copied.get_mut(input as usize) {
+            *copied = true;
+        }
+    }
+    copied
+}
+
+/// The input whose code a mark's stretch is, when it is inlined code.
+fn copied_from(mark: &Mark) -> Option<u32> {
+    match (mark.site, mark.source) {
+        (Some(_), Source::Copy(origin) | Source::At(origin)) => Some(origin.input),
+        _ => None,
+    }
 }
 
 /// A copy being read: its callee's input and body, and its index among
