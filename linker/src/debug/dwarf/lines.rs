@@ -259,122 +259,121 @@ pub(super) fn read_input(
     read: &read::Dwarf<Reader<'_>>,
     copied: bool,
 ) -> Result<InputLines, Failure> {
-    let mut lines = read_input_with(read, true)?;
-    if copied {
-        read_nested(read, &mut lines).map_err(Failure::read(".debug_info"))?;
-    }
-    Ok(lines)
+    read_input_with(read, true, copied)
 }
 
-/// Fills `lines.nested`: every `DW_TAG_inlined_subroutine` under each
-/// function (a `DW_TAG_subprogram` with a `DW_AT_low_pc`), its call's file
-/// interned with the rows' files. A function with one whose origin is not
-/// a DIE of its own unit (compilers name their own unit's) gets none:
-/// what it would name cannot be checked.
-fn read_nested(read: &read::Dwarf<Reader<'_>>, lines: &mut InputLines) -> read::Result<()> {
+/// Adds to `lines.nested` every `DW_TAG_inlined_subroutine` under each
+/// function of `unit` (a `DW_TAG_subprogram` with a `DW_AT_low_pc`), its
+/// call's file interned with the rows' files. A function with one whose
+/// origin is not a DIE of its own unit (compilers name their own unit's)
+/// gets none: what it would name cannot be checked.
+fn read_nested(
+    read: &read::Dwarf<Reader<'_>>,
+    unit: &read::Unit<Reader<'_>>,
+    comp_dir: &[u8],
+    lines: &mut InputLines,
+    interned: &mut HashMap<FileKey, u32>,
+) -> read::Result<()> {
     use gimli::constants as dw;
-    let mut interned: HashMap<FileKey, u32> = lines.files.iter().cloned().zip(0..).collect();
-    let mut headers = read.units();
-    let mut unit_index = 0;
-    while let Some(header) = headers.next()? {
-        let unit = read.unit(header)?;
-        let comp_dir = lines.comp_dirs.get(unit_index).cloned().unwrap_or_default();
-        unit_index += 1;
-        let program = unit.line_program.as_ref().map(|p| p.header().clone());
-        // Every DIE's offset in the unit (in order, as they are read), and
-        // each function's subroutines with their origins as unit offsets,
-        // to be checked against them.
-        let mut dies = Vec::new();
-        let mut functions: Vec<(u64, Vec<Nested>, bool)> = Vec::new();
-        // The open function's depth, and the open subroutines' depths and
-        // indices in its list.
-        let mut function: Option<isize> = None;
-        let mut open: Vec<(isize, usize)> = Vec::new();
-        let mut cursor = unit.entries();
-        while let Some(entry) = cursor.next_dfs()? {
-            let depth = entry.depth();
-            dies.push(entry.offset().0);
-            if function.is_some_and(|d| depth <= d) {
-                function = None;
-            }
-            open.retain(|(d, _)| *d < depth);
-            if function.is_none() {
-                open.clear();
-                if entry.tag() == dw::DW_TAG_subprogram {
-                    if let Some(value) = entry.attr_value(dw::DW_AT_low_pc) {
-                        if let Some(low_pc) = read.attr_address(&unit, value)? {
-                            functions.push((low_pc, Vec::new(), true));
-                            function = Some(depth);
-                        }
+    let program = unit.line_program.as_ref().map(|p| p.header());
+    // Every DIE's offset in the unit (in order, as they are read), and
+    // each function's subroutines with their origins as unit offsets,
+    // to be checked against them.
+    let mut dies = Vec::new();
+    let mut functions: Vec<(u64, Vec<Nested>, bool)> = Vec::new();
+    // The open function's depth, and the open subroutines' depths and
+    // indices in its list.
+    let mut function: Option<isize> = None;
+    let mut open: Vec<(isize, usize)> = Vec::new();
+    let mut cursor = unit.entries();
+    while let Some(entry) = cursor.next_dfs()? {
+        let depth = entry.depth();
+        dies.push(entry.offset().0);
+        if function.is_some_and(|d| depth <= d) {
+            function = None;
+        }
+        open.retain(|(d, _)| *d < depth);
+        if function.is_none() {
+            open.clear();
+            if entry.tag() == dw::DW_TAG_subprogram {
+                if let Some(value) = entry.attr_value(dw::DW_AT_low_pc) {
+                    if let Some(low_pc) = read.attr_address(unit, value)? {
+                        functions.push((low_pc, Vec::new(), true));
+                        function = Some(depth);
                     }
                 }
-                continue;
             }
-            if entry.tag() != dw::DW_TAG_inlined_subroutine {
-                continue;
-            }
-            let Some((_, list, sound)) = functions.last_mut() else {
-                continue;
-            };
-            let origin = match entry.attr_value(dw::DW_AT_abstract_origin) {
-                Some(read::AttributeValue::UnitRef(offset)) => Some(offset.0 as u64),
-                Some(read::AttributeValue::DebugInfoRef(offset)) => offset
-                    .to_unit_offset(&unit.header)
-                    .map(|offset| offset.0 as u64),
-                _ => None,
-            };
-            let Some(origin) = origin else {
-                *sound = false;
-                continue;
-            };
-            let ranges = entries::input_ranges(unit.unit_ref(read), entry)?;
-            let line = entry
-                .attr_value(dw::DW_AT_call_line)
-                .and_then(|value| value.udata_value());
-            let file = match (entry.attr_value(dw::DW_AT_call_file), &program) {
-                (Some(read::AttributeValue::FileIndex(index)), Some(header)) => {
-                    file_key(read, header, &comp_dir, index)?
-                        .map(|key| intern(&mut lines.files, &mut interned, key))
-                }
-                _ => None,
-            };
-            let column = entry
-                .attr_value(dw::DW_AT_call_column)
-                .and_then(|value| value.udata_value())
-                .unwrap_or(0);
-            list.push(Nested {
-                origin,
-                ranges,
-                at: file.zip(line).map(|(file, line)| (file, line, column)),
-                parent: open.last().map(|(_, index)| *index),
-            });
-            open.push((depth, list.len() - 1));
+            continue;
         }
-        for (low_pc, mut list, sound) in functions {
-            let origins: Option<Vec<u64>> = list
-                .iter()
-                .map(|nested| {
-                    let offset = usize::try_from(nested.origin).ok()?;
-                    dies.binary_search(&offset).ok()?;
-                    let offset = gimli::UnitOffset(offset).to_debug_info_offset(&unit.header)?;
-                    Some(offset.0 as u64)
-                })
-                .collect();
-            let Some(origins) = origins.filter(|_| sound && !list.is_empty()) else {
-                continue;
-            };
-            for (nested, origin) in list.iter_mut().zip(origins) {
-                nested.origin = origin;
-            }
-            lines.nested.entry(low_pc).or_insert(list);
+        if entry.tag() != dw::DW_TAG_inlined_subroutine {
+            continue;
         }
+        let Some((_, list, sound)) = functions.last_mut() else {
+            continue;
+        };
+        let origin = match entry.attr_value(dw::DW_AT_abstract_origin) {
+            Some(read::AttributeValue::UnitRef(offset)) => Some(offset.0 as u64),
+            Some(read::AttributeValue::DebugInfoRef(offset)) => offset
+                .to_unit_offset(&unit.header)
+                .map(|offset| offset.0 as u64),
+            _ => None,
+        };
+        let Some(origin) = origin else {
+            *sound = false;
+            continue;
+        };
+        let ranges = entries::input_ranges(unit.unit_ref(read), entry)?;
+        let line = entry
+            .attr_value(dw::DW_AT_call_line)
+            .and_then(|value| value.udata_value());
+        let file = match (entry.attr_value(dw::DW_AT_call_file), program) {
+            (Some(read::AttributeValue::FileIndex(index)), Some(header)) => {
+                file_key(read, header, comp_dir, index)?
+                    .map(|key| intern(&mut lines.files, interned, key))
+            }
+            _ => None,
+        };
+        let column = entry
+            .attr_value(dw::DW_AT_call_column)
+            .and_then(|value| value.udata_value())
+            .unwrap_or(0);
+        list.push(Nested {
+            origin,
+            ranges,
+            at: file.zip(line).map(|(file, line)| (file, line, column)),
+            parent: open.last().map(|(_, index)| *index),
+        });
+        open.push((depth, list.len() - 1));
+    }
+    for (low_pc, mut list, sound) in functions {
+        let origins: Option<Vec<u64>> = list
+            .iter()
+            .map(|nested| {
+                let offset = usize::try_from(nested.origin).ok()?;
+                dies.binary_search(&offset).ok()?;
+                let offset = gimli::UnitOffset(offset).to_debug_info_offset(&unit.header)?;
+                Some(offset.0 as u64)
+            })
+            .collect();
+        let Some(origins) = origins.filter(|_| sound && !list.is_empty()) else {
+            continue;
+        };
+        for (nested, origin) in list.iter_mut().zip(origins) {
+            nested.origin = origin;
+        }
+        lines.nested.entry(low_pc).or_insert(list);
     }
     Ok(())
 }
 
 /// [`read_input`], each program read by [`rows::read_with`] where it can
-/// be with `fast`, by gimli alone without.
-fn read_input_with(read: &read::Dwarf<Reader<'_>>, fast: bool) -> Result<InputLines, Failure> {
+/// be with `fast`, by gimli alone without; each unit's functions'
+/// subroutines read too with `copied` ([`read_nested`]).
+fn read_input_with(
+    read: &read::Dwarf<Reader<'_>>,
+    fast: bool,
+    copied: bool,
+) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
     // Compilers spend about ten bytes of line program per row; room for a
     // little more. Pages of it never written are never memory.
@@ -412,6 +411,10 @@ fn read_input_with(read: &read::Dwarf<Reader<'_>>, fast: bool) -> Result<InputLi
         if let Some(program) = unit.line_program.clone() {
             read_rows(read, program, &comp_dir, &mut lines, &mut interned, fast)
                 .map_err(Failure::read(".debug_line"))?;
+        }
+        if copied {
+            read_nested(read, &unit, &comp_dir, &mut lines, &mut interned)
+                .map_err(Failure::read(".debug_info"))?;
         }
     }
     lines.rows = sort_rows(std::mem::take(&mut lines.rows));
@@ -1252,7 +1255,7 @@ mod tests {
                 }
             }
             let ours = read_input(&dwarf, false).ok();
-            let theirs = read_input_with(&dwarf, false).ok();
+            let theirs = read_input_with(&dwarf, false, false).ok();
             assert_eq!(ours, theirs, "case {case}: byte {at}");
             compared += usize::from(theirs.is_some());
         }
