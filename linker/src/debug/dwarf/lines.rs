@@ -262,25 +262,57 @@ pub(super) fn read_input(
     read_input_with(read, true, copied)
 }
 
-/// Adds to `lines.nested` every `DW_TAG_inlined_subroutine` under each
-/// function of `unit` (a `DW_TAG_subprogram` with a `DW_AT_low_pc`), its
-/// call's file interned with the rows' files. A function with one whose
-/// origin is not a DIE of its own unit (compilers name their own unit's)
-/// gets none: what it would name cannot be checked.
+/// The subroutines read of an input's units so far, to be checked once
+/// every unit is read: an origin may be in another unit.
+#[derive(Default)]
+struct NestedRead {
+    /// Every DIE's `.debug_info` offset, in the order they were read,
+    /// which is theirs.
+    dies: Vec<u64>,
+    /// Each function's `DW_AT_low_pc` and subroutines, and whether each of
+    /// them names its origin by a reference this reads.
+    functions: Vec<(u64, Vec<Nested>, bool)>,
+}
+
+impl NestedRead {
+    /// Adds to `lines.nested` the subroutines of every function whose
+    /// subroutines all name DIEs of the input as their origins. Those of a
+    /// function where one names anything else (an offset inside a DIE,
+    /// past the section, a type unit's signature) are left out: the copies
+    /// must name DIEs, and a wrong origin cannot be told from a right one
+    /// otherwise.
+    fn settle(self, lines: &mut InputLines) {
+        let NestedRead {
+            mut dies,
+            functions,
+        } = self;
+        dies.sort_unstable();
+        let named = |nested: &Nested| dies.binary_search(&nested.origin).is_ok();
+        for (low_pc, list, sound) in functions {
+            if sound && !list.is_empty() && list.iter().all(named) {
+                lines.nested.entry(low_pc).or_insert(list);
+            }
+        }
+    }
+}
+
+/// Adds to `nested` every `DW_TAG_inlined_subroutine` under each function
+/// of `unit` (a `DW_TAG_subprogram` with a `DW_AT_low_pc`), its call's
+/// file interned with the rows' files, and every DIE of the unit, against
+/// which [`NestedRead::settle`] checks the origins. An origin may be in
+/// another unit of the input (`DW_FORM_ref_addr`): link-time optimization
+/// inlines across units.
 fn read_nested(
     read: &read::Dwarf<Reader<'_>>,
     unit: &read::Unit<Reader<'_>>,
     comp_dir: &[u8],
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
+    nested: &mut NestedRead,
 ) -> read::Result<()> {
     use gimli::constants as dw;
     let program = unit.line_program.as_ref().map(|p| p.header());
-    // Every DIE's offset in the unit (in order, as they are read), and
-    // each function's subroutines with their origins as unit offsets,
-    // to be checked against them.
-    let mut dies = Vec::new();
-    let mut functions: Vec<(u64, Vec<Nested>, bool)> = Vec::new();
+    let NestedRead { dies, functions } = nested;
     // The open function's depth, and the open subroutines' depths and
     // indices in its list.
     let mut function: Option<isize> = None;
@@ -288,7 +320,9 @@ fn read_nested(
     let mut cursor = unit.entries();
     while let Some(entry) = cursor.next_dfs()? {
         let depth = entry.depth();
-        dies.push(entry.offset().0);
+        if let Some(offset) = entry.offset().to_debug_info_offset(&unit.header) {
+            dies.push(offset.0 as u64);
+        }
         if function.is_some_and(|d| depth <= d) {
             function = None;
         }
@@ -312,10 +346,10 @@ fn read_nested(
             continue;
         };
         let origin = match entry.attr_value(dw::DW_AT_abstract_origin) {
-            Some(read::AttributeValue::UnitRef(offset)) => Some(offset.0 as u64),
-            Some(read::AttributeValue::DebugInfoRef(offset)) => offset
-                .to_unit_offset(&unit.header)
+            Some(read::AttributeValue::UnitRef(offset)) => offset
+                .to_debug_info_offset(&unit.header)
                 .map(|offset| offset.0 as u64),
+            Some(read::AttributeValue::DebugInfoRef(offset)) => Some(offset.0 as u64),
             _ => None,
         };
         let Some(origin) = origin else {
@@ -345,24 +379,6 @@ fn read_nested(
         });
         open.push((depth, list.len() - 1));
     }
-    for (low_pc, mut list, sound) in functions {
-        let origins: Option<Vec<u64>> = list
-            .iter()
-            .map(|nested| {
-                let offset = usize::try_from(nested.origin).ok()?;
-                dies.binary_search(&offset).ok()?;
-                let offset = gimli::UnitOffset(offset).to_debug_info_offset(&unit.header)?;
-                Some(offset.0 as u64)
-            })
-            .collect();
-        let Some(origins) = origins.filter(|_| sound && !list.is_empty()) else {
-            continue;
-        };
-        for (nested, origin) in list.iter_mut().zip(origins) {
-            nested.origin = origin;
-        }
-        lines.nested.entry(low_pc).or_insert(list);
-    }
     Ok(())
 }
 
@@ -381,6 +397,7 @@ fn read_input_with(
         .rows
         .reserve(gimli::Section::reader(&read.debug_line).len() / 8);
     let mut interned = HashMap::new();
+    let mut nested = NestedRead::default();
     // Every unit's code ranges as (start, end, unit).
     let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
     let mut headers = read.units();
@@ -413,10 +430,18 @@ fn read_input_with(
                 .map_err(Failure::read(".debug_line"))?;
         }
         if copied {
-            read_nested(read, &unit, &comp_dir, &mut lines, &mut interned)
-                .map_err(Failure::read(".debug_info"))?;
+            read_nested(
+                read,
+                &unit,
+                &comp_dir,
+                &mut lines,
+                &mut interned,
+                &mut nested,
+            )
+            .map_err(Failure::read(".debug_info"))?;
         }
     }
+    nested.settle(&mut lines);
     lines.rows = sort_rows(std::mem::take(&mut lines.rows));
     ranges.sort_unstable();
     let mut reach = 0;

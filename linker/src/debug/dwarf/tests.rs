@@ -12,6 +12,9 @@ use crate::debug::DebugInput;
 
 pub(super) const APP: &[u8] = include_bytes!("../../../tests/data/debug/app.wasm");
 pub(super) const BUILTIN: &[u8] = include_bytes!("../../../tests/data/debug/builtin.wasm");
+/// A builtin built with link-time optimization from two units; see
+/// `linker/tests/data/debug/README.md`.
+const BUILTIN_LTO: &[u8] = include_bytes!("../../../tests/data/debug/builtin-lto.wasm");
 /// A Rust program built with `-C debuginfo=2` (the command line's tests
 /// build it into a link with a builtin).
 pub(super) const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-host-buf.wasm");
@@ -1260,7 +1263,7 @@ fn pieces_under(
 /// the builtin, at the copy's code, one DIE per range, by both paths.
 #[test]
 fn a_builtins_deep_inlining_is_described_in_each_copy() {
-    let (app, rust) = (parse(APP), parse(RUST));
+    let rust = parse(RUST);
     let all = pieces_under(&rust.sections, |tag, _| tag == constants::DW_TAG_subprogram);
     // The Rust function whose subroutines nest deepest, with a subroutine
     // in more than one range among them.
@@ -1277,7 +1280,58 @@ fn a_builtins_deep_inlining_is_described_in_each_copy() {
         .expect("a Rust function with a subroutine in pieces");
     let deepest = own.iter().map(|piece| piece.5).max().unwrap_or(0);
     assert!(deepest >= 3, "{own:?}");
-    let (code, end) = (rust.code_starts[body], rust.bodies[body].end);
+    copied_whole_keeps_its_subroutines(&rust, body, own);
+}
+
+/// A builtin built with link-time optimization, whose subroutines name
+/// their origins in the builtin's other unit (`DW_FORM_ref_addr`): every
+/// one of them again under each copy of the function, by both paths.
+#[test]
+fn a_builtins_inlining_across_its_units_is_described_in_each_copy() {
+    let lto = parse(BUILTIN_LTO);
+    let names = functions(&lto.sections);
+    let get = (0..lto.bodies.len())
+        .find(|&i| {
+            names
+                .get(&u64::from(lto.bodies[i].start))
+                .map(String::as_str)
+                == Some("get")
+        })
+        .expect("get");
+    let all = pieces_under(&lto.sections, |tag, _| tag == constants::DW_TAG_subprogram);
+    let own = &all[&u64::from(lto.bodies[get].start)];
+    let callees: Vec<&str> = own.iter().map(|piece| piece.0.as_str()).collect();
+    assert_eq!(callees, ["buffer_len", "buffer_ptr"]);
+    // Their origins are in `buffer.c`'s unit, `get` in `builtin.c`'s.
+    let dwarf = load(&lto.sections);
+    let mut units = dwarf.units();
+    let mut origins = Vec::new();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut cursor = unit.entries();
+        while let Some(entry) = cursor.next_dfs().unwrap() {
+            if entry.tag() == constants::DW_TAG_inlined_subroutine {
+                origins.push(entry.attr_value(constants::DW_AT_abstract_origin));
+            }
+        }
+    }
+    assert!(!origins.is_empty());
+    assert!(
+        origins
+            .iter()
+            .all(|origin| matches!(origin, Some(gimli::AttributeValue::DebugInfoRef(_)))),
+        "{origins:?}"
+    );
+    copied_whole_keeps_its_subroutines(&lto, get, own);
+}
+
+/// Function `body` of `builtin`, whose compiler inlined the subroutines
+/// `own` into it, copied whole into three app functions: under each copy's
+/// DIE, by both paths, every one of them again, nested as in the builtin,
+/// at the copy's code.
+fn copied_whole_keeps_its_subroutines(builtin: &Module, body: usize, own: &[Piece]) {
+    let app = parse(APP);
+    let (code, end) = (builtin.code_starts[body], builtin.bodies[body].end);
     let app_names = functions(&app.sections);
     let callers: Vec<usize> = (0..app.bodies.len())
         .filter(|&i| app_names.contains_key(&u64::from(app.bodies[i].start)))
@@ -1306,7 +1360,7 @@ fn a_builtins_deep_inlining_is_described_in_each_copy() {
         end: start,
         bodies,
     };
-    let inputs = [input("rust", &rust), input("app", &app)];
+    let inputs = [input("builtin", builtin), input("app", &app)];
     for (path, sections) in both_paths(&inputs, &map) {
         let sections = owned(&sections);
         let found = pieces_under(&sections, |tag, low| {
@@ -1314,8 +1368,11 @@ fn a_builtins_deep_inlining_is_described_in_each_copy() {
         });
         assert_eq!(found.len(), copies.len(), "{path:?}");
         for (&copy, pieces) in &found {
-            let shift =
-                |r: &Range<u64>| r.start - u64::from(code) + copy..r.end - u64::from(code) + copy;
+            // A copy starts at the function's first instruction: what
+            // clang's subroutines cover of the local declarations before
+            // it is not in the copy.
+            let code = u64::from(code);
+            let shift = |r: &Range<u64>| r.start.max(code) - code + copy..r.end - code + copy;
             let mut expected: Vec<Piece> = own
                 .iter()
                 .map(|(name, range, call, column, parent, depth)| {
