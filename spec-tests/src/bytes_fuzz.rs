@@ -126,7 +126,9 @@ pub const CORPUS: &[&str] = &[
 /// address, range list and location list sections take gimli's
 /// converting path instead of the patching one; and the builtin they
 /// import ([`DWARF_BUILTIN`]), whose functions' own inlined subroutines
-/// are read again for every copy the link makes of them.
+/// are read again for every copy the link makes of them, and a builtin
+/// like it built with link-time optimization ([`DWARF_BUILTIN_LTO`]),
+/// whose subroutines name their origins in another unit.
 pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
     ("the C example's app with DWARF", DWARF_APP),
     (
@@ -134,6 +136,10 @@ pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
         include_bytes!("../../linker/tests/data/debug/app-dwarf5.wasm"),
     ),
     ("the C example's builtin with DWARF", DWARF_BUILTIN),
+    (
+        "a builtin with DWARF built with link-time optimization",
+        DWARF_BUILTIN_LTO,
+    ),
 ];
 
 /// The C example's app with DWARF, which imports [`DWARF_BUILTIN`]'s
@@ -365,6 +371,12 @@ fn custom_payloads(bytes: &[u8]) -> Vec<(usize, usize)> {
 /// code is inlined into them, so the DIEs added for inlined calls meet
 /// damaged DWARF too.
 pub const DWARF_BUILTIN: &[u8] = include_bytes!("../../linker/tests/data/debug/builtin.wasm");
+
+/// The C example's builtin's `get`, `set` and `len` in two units, built
+/// with link-time optimization (`linker/tests/data/debug/lto/`): what it
+/// inlined across them names its origins with `DW_FORM_ref_addr`.
+pub const DWARF_BUILTIN_LTO: &[u8] =
+    include_bytes!("../../linker/tests/data/debug/builtin-lto.wasm");
 
 /// Links `input` as the app and as a builtin, in every inline mode; an
 /// input naming `host-buf` also as the app of [`DWARF_BUILTIN`], and one

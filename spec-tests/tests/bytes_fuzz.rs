@@ -74,10 +74,10 @@ fn corpus_modules_link_cleanly_before_mutation() {
         assert!(linked.is_ok(), "corpus module {i}: {:?}", linked.err());
     }
     // The binary modules are there for their DWARF: unmutated, it must be
-    // read and rewritten, not dropped with a warning. The builtin's is
-    // rewritten behind the app that imports it.
+    // read and rewritten, not dropped with a warning. The builtins' is
+    // rewritten behind the app that imports them.
     for (name, bytes) in bytes_fuzz::BINARY_CORPUS {
-        if *bytes == bytes_fuzz::DWARF_BUILTIN {
+        if [bytes_fuzz::DWARF_BUILTIN, bytes_fuzz::DWARF_BUILTIN_LTO].contains(bytes) {
             let linked = wasm_prelink::Linker::new()
                 .builtin("host-buf", bytes)
                 .and_then(|l| l.link(bytes_fuzz::DWARF_APP))
