@@ -637,10 +637,17 @@ fn file_key(
         return Ok(None);
     };
     let name = read.attr_line_string(file.path_name())?.slice().to_vec();
-    let directory = match file.directory(header) {
+    let mut directory = match file.directory(header) {
         Some(directory) => read.attr_line_string(directory)?.slice().to_vec(),
         None => Vec::new(),
     };
+    // Directory 0 is the compilation directory (gimli gives its value):
+    // kept as no directory, so that a file named in another unit's program
+    // is not put under the compilation directory twice when that is
+    // relative.
+    if directory == comp_dir {
+        directory.clear();
+    }
     Ok(Some(FileKey {
         comp_dir: comp_dir.to_vec(),
         directory,

@@ -1325,6 +1325,141 @@ fn a_builtins_inlining_across_its_units_is_described_in_each_copy() {
     copied_whole_keeps_its_subroutines(&lto, get, own);
 }
 
+/// Each row's file in some DWARF sections as a path, joined as `addr2line`
+/// joins it (the unit's compilation directory, the file's directory
+/// unless that is directory 0, the compilation directory, then its name;
+/// an absolute part starts afresh), by the row's address.
+fn row_paths(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
+    let join = |base: &str, path: &str| match (base, path) {
+        (base, "") => base.to_string(),
+        ("", path) => path.to_string(),
+        (_, path) if path.starts_with('/') => path.to_string(),
+        (base, path) => format!("{}/{path}", base.trim_end_matches('/')),
+    };
+    let dwarf = load(sections);
+    let mut paths = BTreeMap::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let string = |value| {
+            let value = dwarf.attr_string(&unit, value).unwrap();
+            String::from_utf8_lossy(value.slice()).into_owned()
+        };
+        let comp_dir = unit
+            .comp_dir
+            .map(|d| String::from_utf8_lossy(d.slice()).into_owned())
+            .unwrap_or_default();
+        let Some(program) = unit.line_program.clone() else {
+            continue;
+        };
+        let mut rows = program.rows();
+        while let Some((header, row)) = rows.next_row().unwrap() {
+            let Some(file) = row.file(header).filter(|_| !row.end_sequence()) else {
+                continue;
+            };
+            let directory = match file.directory(header) {
+                Some(directory) if file.directory_index() != 0 => string(directory),
+                _ => String::new(),
+            };
+            let path = join(&join(&comp_dir, &directory), &string(file.path_name()));
+            paths.insert(row.address(), path);
+        }
+    }
+    paths
+}
+
+/// A builtin whose compilation directory is relative, as a reproducible
+/// build makes it (`-ffile-prefix-map=$PWD=...`), copied into an app
+/// function of a unit with another: the copy's rows name the builtin's
+/// files by their paths under the caller's compilation directory, the
+/// builtin's directory once, by both paths. (A relative directory in a
+/// line table is relative to its unit's compilation directory; the
+/// builtin's own can be named only from there.)
+#[test]
+fn a_builtins_files_are_named_under_the_callers_compilation_directory() {
+    let (app, lto) = (parse(APP), parse(BUILTIN_LTO));
+    let named = |module: &Module<'_>, name: &str| {
+        let names = functions(&module.sections);
+        (0..module.bodies.len())
+            .find(|&i| {
+                names
+                    .get(&u64::from(module.bodies[i].start))
+                    .map(String::as_str)
+                    == Some(name)
+            })
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let get = named(&lto, "get");
+    // An app function of `app.c`, whose rows name it by an absolute path.
+    let app_paths = row_paths(&app.sections);
+    let caller = (0..app.bodies.len())
+        .find(|&i| {
+            app_paths
+                .get(&u64::from(app.code_starts[i]))
+                .is_some_and(|path| path.ends_with("/app.c"))
+        })
+        .expect("a function of app.c");
+    let (code, code_end) = (lto.code_starts[get], lto.bodies[get].end);
+    // The builtin's files, relative to its relative compilation
+    // directory, and the caller's unit's directory.
+    let builtin_paths = row_paths(&lto.sections);
+    let files: BTreeSet<&String> = builtin_paths
+        .range(u64::from(code)..u64::from(code_end))
+        .map(|(_, path)| path)
+        .collect();
+    assert!(
+        files
+            .iter()
+            .all(|path| path.starts_with("linker/tests/data/debug/lto/")),
+        "{files:?}"
+    );
+    assert!(files.len() >= 2, "{files:?}");
+    // The compilation directory of the app's own unit (the other is
+    // wasi-libc's).
+    let dwarf = load(&app.sections);
+    let mut units = dwarf.units();
+    let mut caller_dir = None;
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        if unit
+            .name
+            .is_some_and(|name| name.slice().ends_with(b"app.c"))
+        {
+            caller_dir = unit
+                .comp_dir
+                .map(|d| String::from_utf8_lossy(d.slice()).into_owned());
+        }
+    }
+    let caller_dir = caller_dir.expect("the app's unit names its directory");
+    assert!(caller_dir.starts_with('/'), "{caller_dir}");
+    let call = at(1, app.code_starts[caller]);
+    let end = 8 + code_end - code;
+    let map = CodeMap {
+        marks: vec![
+            mark(0, Source::None, None),
+            mark(1, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(3, Source::At(call), None),
+            mark(8, Source::Copy(at(0, code)), Some(call)),
+            mark(end, Source::None, None),
+        ],
+        end,
+        bodies: std::iter::once(1..end).collect(),
+    };
+    let inputs = [input("builtin", &lto), input("app", &app)];
+    let expected: BTreeSet<String> = files
+        .iter()
+        .map(|path| format!("{caller_dir}/{path}"))
+        .collect();
+    for (path, sections) in both_paths(&inputs, &map) {
+        let out = row_paths(&owned(&sections));
+        let found: BTreeSet<String> = out
+            .range(8..u64::from(end))
+            .map(|(_, p)| p.clone())
+            .collect();
+        assert_eq!(found, expected, "{path:?}");
+    }
+}
+
 /// Function `body` of `builtin`, whose compiler inlined the subroutines
 /// `own` into it, copied whole into three app functions: under each copy's
 /// DIE, by both paths, every one of them again, nested as in the builtin,
