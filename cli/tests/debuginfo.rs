@@ -3,8 +3,10 @@
 //! `clang -g`, and the Rust program of `examples/rust-host-buf` built with
 //! `-C debuginfo=2` (`cli/tests/data/rust-host-buf.wasm`), each linked with
 //! the C builtin built with `-g`, in every inline mode and with a
-//! store-data descriptor; and the C example and builtin with DWARF 5, which
-//! takes the converting path.
+//! store-data descriptor; the C example and builtin with DWARF 5, which
+//! takes the converting path; and the C example's app with a builtin built
+//! with link-time optimization from `linker/tests/data/debug/lto/`, whose
+//! functions name what they inlined in another unit.
 //!
 //! For each link:
 //! - every instruction of the output that came from an input (the link's
@@ -457,6 +459,35 @@ fn verify_dwarf(what: &str, file: &Path) {
     );
 }
 
+/// The builtin of `linker/tests/data/debug/lto/` built with link-time
+/// optimization as its README says, but with its source paths as they
+/// are: the fixture built from it names them relative to the repository,
+/// and a relative path named from the app's unit is relative to the app's
+/// compilation directory, so the two would not give the same string.
+fn build_lto_builtin(dir: &Path) -> Vec<u8> {
+    let out = dir.join("builtin-lto.wasm");
+    let clang = std::env::var("CLANG").unwrap_or_else(|_| "clang".into());
+    let build = Command::new(&clang)
+        .current_dir(repo("linker/tests/data/debug/lto"))
+        .args(["--target=wasm32", "-O2", "-g", "-flto", "-nostdlib"])
+        .args([
+            "-Wl,--no-entry",
+            "-Wl,--allow-undefined",
+            "buffer.c",
+            "builtin.c",
+        ])
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("clang runs");
+    assert!(
+        build.status.success(),
+        "{clang} failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    std::fs::read(&out).expect("built")
+}
+
 /// The line of `source` (relative to the repository) holding `marker`.
 fn line_of(source: &str, marker: &str) -> u32 {
     let text = std::fs::read_to_string(repo(source)).expect("read source");
@@ -494,6 +525,18 @@ fn dwarf_survives_linking() {
             "trap: the mean of no bytes",
         ),
         builtin_trap: "count",
+    }
+    .check_all(&dir);
+    // What the builtin inlined across its units (`DW_FORM_ref_addr`
+    // origins) keeps its frames in every copy too.
+    Program {
+        name: "C example with a builtin built with LTO",
+        app: read("app.wasm"),
+        builtin: build_lto_builtin(&dir),
+        source: "app.c",
+        trap: ("mean", 0),
+        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+        builtin_trap: "length",
     }
     .check_all(&dir);
     // DWARF 5 (split string offsets, address table, range and location
