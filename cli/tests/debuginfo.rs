@@ -6,7 +6,9 @@
 //! store-data descriptor; the C example and builtin with DWARF 5, which
 //! takes the converting path; and the C example's app with a builtin built
 //! with link-time optimization from `linker/tests/data/debug/lto/`, whose
-//! functions name what they inlined in another unit.
+//! functions name what they inlined in another unit, and with the builtin
+//! written in Rust (`linker/tests/data/debug/rust-builtin.wasm`), whose
+//! DWARF rustc wrote.
 //!
 //! For each link:
 //! - every instruction of the output that came from an input (the link's
@@ -537,6 +539,33 @@ fn dwarf_survives_linking() {
         trap: ("mean", 0),
         trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
         builtin_trap: "length",
+    }
+    .check_all(&dir);
+    // A builtin whose DWARF rustc wrote: its functions in a namespace,
+    // what it inlined nested two deep.
+    let rust_builtin = repo("linker/tests/data/debug/rust-builtin.wasm");
+    let rust_builtin = std::fs::read(rust_builtin).expect("fixture");
+    Program {
+        name: "C example with a Rust builtin",
+        app: read("app.wasm"),
+        builtin: rust_builtin.clone(),
+        source: "app.c",
+        trap: ("mean", 0),
+        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+        builtin_trap: "length",
+    }
+    .check_all(&dir);
+    Program {
+        name: "Rust program with a Rust builtin",
+        app: std::fs::read(repo("cli/tests/data/rust-host-buf.wasm")).expect("fixture"),
+        builtin: rust_builtin,
+        source: "lib.rs",
+        trap: ("mean", 0),
+        trap_line: line_of(
+            "examples/rust-host-buf/lib.rs",
+            "trap: the mean of no bytes",
+        ),
+        builtin_trap: "count",
     }
     .check_all(&dir);
     // DWARF 5 (split string offsets, address table, range and location
