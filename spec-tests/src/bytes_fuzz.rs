@@ -128,7 +128,8 @@ pub const CORPUS: &[&str] = &[
 /// import ([`DWARF_BUILTIN`]), whose functions' own inlined subroutines
 /// are read again for every copy the link makes of them, and a builtin
 /// like it built with link-time optimization ([`DWARF_BUILTIN_LTO`]),
-/// whose subroutines name their origins in another unit.
+/// whose subroutines name their origins in another unit, and one written
+/// in Rust ([`DWARF_BUILTIN_RUST`]), whose DWARF rustc wrote.
 pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
     ("the C example's app with DWARF", DWARF_APP),
     (
@@ -140,6 +141,7 @@ pub const BINARY_CORPUS: &[(&str, &[u8])] = &[
         "a builtin with DWARF built with link-time optimization",
         DWARF_BUILTIN_LTO,
     ),
+    ("a builtin with DWARF written in Rust", DWARF_BUILTIN_RUST),
 ];
 
 /// The C example's app with DWARF, which imports [`DWARF_BUILTIN`]'s
@@ -377,6 +379,10 @@ pub const DWARF_BUILTIN: &[u8] = include_bytes!("../../linker/tests/data/debug/b
 /// inlined across them names its origins with `DW_FORM_ref_addr`.
 pub const DWARF_BUILTIN_LTO: &[u8] =
     include_bytes!("../../linker/tests/data/debug/builtin-lto.wasm");
+
+/// The same API written in Rust (`linker/tests/data/debug/rust-builtin/`).
+pub const DWARF_BUILTIN_RUST: &[u8] =
+    include_bytes!("../../linker/tests/data/debug/rust-builtin.wasm");
 
 /// Links `input` as the app and as a builtin, in every inline mode; an
 /// input naming `host-buf` also as the app of [`DWARF_BUILTIN`], and one

@@ -77,7 +77,12 @@ fn corpus_modules_link_cleanly_before_mutation() {
     // read and rewritten, not dropped with a warning. The builtins' is
     // rewritten behind the app that imports them.
     for (name, bytes) in bytes_fuzz::BINARY_CORPUS {
-        if [bytes_fuzz::DWARF_BUILTIN, bytes_fuzz::DWARF_BUILTIN_LTO].contains(bytes) {
+        let builtins = [
+            bytes_fuzz::DWARF_BUILTIN,
+            bytes_fuzz::DWARF_BUILTIN_LTO,
+            bytes_fuzz::DWARF_BUILTIN_RUST,
+        ];
+        if builtins.contains(bytes) {
             let linked = wasm_prelink::Linker::new()
                 .builtin("host-buf", bytes)
                 .and_then(|l| l.link(bytes_fuzz::DWARF_APP))
