@@ -24,7 +24,8 @@ use crate::debug::map::{CodeMap, Source};
 pub(super) type Loc = Place<u32>;
 
 /// A file of an input's line table: its unit's compilation directory,
-/// its own directory and its name, as bytes. A relative directory is
+/// its own directory (none for the compilation directory itself) and its
+/// name, as bytes. A relative directory is
 /// relative to the compilation directory, which matters when the file is
 /// named in another unit's program (code inlined across inputs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -266,8 +267,7 @@ pub(super) fn read_input(
 /// every unit is read: an origin may be in another unit.
 #[derive(Default)]
 struct NestedRead {
-    /// Every DIE's `.debug_info` offset, in the order they were read,
-    /// which is theirs.
+    /// Every DIE's `.debug_info` offset.
     dies: Vec<u64>,
     /// Each function's `DW_AT_low_pc` and subroutines, and whether each of
     /// them names its origin by a reference this reads.
@@ -641,7 +641,7 @@ fn file_key(
         Some(directory) => read.attr_line_string(directory)?.slice().to_vec(),
         None => Vec::new(),
     };
-    // Directory 0 is the compilation directory (gimli gives its value):
+    // The compilation directory (directory 0, whose value gimli gives) is
     // kept as no directory, so that a file named in another unit's program
     // is not put under the compilation directory twice when that is
     // relative.

@@ -905,6 +905,19 @@ fn functions(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
     out
 }
 
+/// The index of `module`'s function body whose subprogram is called `name`.
+fn body_named(module: &Module<'_>, name: &str) -> usize {
+    let names = functions(&module.sections);
+    (0..module.bodies.len())
+        .find(|&i| {
+            names
+                .get(&u64::from(module.bodies[i].start))
+                .map(String::as_str)
+                == Some(name)
+        })
+        .unwrap_or_else(|| panic!("no function `{name}`"))
+}
+
 /// One `DW_TAG_inlined_subroutine`: its callee's name, code, call place
 /// (`file:line`), and the index of the inlined subroutine it is nested
 /// in, if any.
@@ -1002,19 +1015,8 @@ fn inlined_builtin_code_is_an_inlined_subroutine() {
 #[test]
 fn a_builtins_own_inlining_is_described_in_each_copy() {
     let (app, builtin) = (parse(APP), parse(BUILTIN));
-    let names = functions(&builtin.sections);
     let app_names = functions(&app.sections);
-    let named = |name: &str| {
-        (0..builtin.bodies.len())
-            .find(|&i| {
-                names
-                    .get(&u64::from(builtin.bodies[i].start))
-                    .map(String::as_str)
-                    == Some(name)
-            })
-            .expect("a builtin function")
-    };
-    let (get, set) = (named("get"), named("set"));
+    let (get, set) = (body_named(&builtin, "get"), body_named(&builtin, "set"));
     let get_code = builtin.code_starts[get];
     let get_end = builtin.bodies[get].end;
     let set_code = builtin.code_starts[set];
@@ -1289,15 +1291,7 @@ fn a_builtins_deep_inlining_is_described_in_each_copy() {
 #[test]
 fn a_builtins_inlining_across_its_units_is_described_in_each_copy() {
     let lto = parse(BUILTIN_LTO);
-    let names = functions(&lto.sections);
-    let get = (0..lto.bodies.len())
-        .find(|&i| {
-            names
-                .get(&u64::from(lto.bodies[i].start))
-                .map(String::as_str)
-                == Some("get")
-        })
-        .expect("get");
+    let get = body_named(&lto, "get");
     let all = pieces_under(&lto.sections, |tag, _| tag == constants::DW_TAG_subprogram);
     let own = &all[&u64::from(lto.bodies[get].start)];
     let callees: Vec<&str> = own.iter().map(|piece| piece.0.as_str()).collect();
@@ -1378,18 +1372,7 @@ fn row_paths(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
 #[test]
 fn a_builtins_files_are_named_under_the_callers_compilation_directory() {
     let (app, lto) = (parse(APP), parse(BUILTIN_LTO));
-    let named = |module: &Module<'_>, name: &str| {
-        let names = functions(&module.sections);
-        (0..module.bodies.len())
-            .find(|&i| {
-                names
-                    .get(&u64::from(module.bodies[i].start))
-                    .map(String::as_str)
-                    == Some(name)
-            })
-            .unwrap_or_else(|| panic!("{name}"))
-    };
-    let get = named(&lto, "get");
+    let get = body_named(&lto, "get");
     // An app function of `app.c`, whose rows name it by an absolute path.
     let app_paths = row_paths(&app.sections);
     let caller = (0..app.bodies.len())
@@ -1553,15 +1536,7 @@ fn a_subroutine_naming_no_die_is_not_described_again() {
         sections,
         ..builtin
     };
-    let names = functions(&builtin.sections);
-    let get = (0..builtin.bodies.len())
-        .find(|&i| {
-            names
-                .get(&u64::from(builtin.bodies[i].start))
-                .map(String::as_str)
-                == Some("get")
-        })
-        .expect("get");
+    let get = body_named(&builtin, "get");
     let (get_code, get_end) = (builtin.code_starts[get], builtin.bodies[get].end);
     let app_names = functions(&app.sections);
     let caller = (0..app.bodies.len())
