@@ -132,6 +132,38 @@ struct Program<'a> {
     builtin_trap: &'a str,
 }
 
+impl<'a> Program<'a> {
+    /// The C example's app `app` linked with `builtin`.
+    fn c_app(name: &'a str, app: Vec<u8>, builtin: Vec<u8>) -> Program<'a> {
+        Program {
+            name,
+            app,
+            builtin,
+            source: "app.c",
+            trap: ("mean", 0),
+            trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
+            builtin_trap: "length",
+        }
+    }
+
+    /// The Rust program of `examples/rust-host-buf` linked with `builtin`.
+    fn rust_app(name: &'a str, builtin: Vec<u8>) -> Program<'a> {
+        let app = std::fs::read(repo("cli/tests/data/rust-host-buf.wasm")).expect("fixture");
+        Program {
+            name,
+            app,
+            builtin,
+            source: "lib.rs",
+            trap: ("mean", 0),
+            trap_line: line_of(
+                "examples/rust-host-buf/lib.rs",
+                "trap: the mean of no bytes",
+            ),
+            builtin_trap: "count",
+        }
+    }
+}
+
 impl Program<'_> {
     fn check_all(&self, dir: &Path) {
         let app_symbols = Symbols::of(&self.app);
@@ -506,81 +538,33 @@ fn dwarf_survives_linking() {
     let built = build_c_example(&dir, true);
     let read = |file: &str| std::fs::read(built.join(file)).expect("built");
     let builtin = read("builtin.wasm");
-    Program {
-        name: "C example",
-        app: read("app.wasm"),
-        builtin: builtin.clone(),
-        source: "app.c",
-        trap: ("mean", 0),
-        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
-        builtin_trap: "length",
-    }
-    .check_all(&dir);
-    Program {
-        name: "Rust program",
-        app: std::fs::read(repo("cli/tests/data/rust-host-buf.wasm")).expect("fixture"),
-        builtin,
-        source: "lib.rs",
-        trap: ("mean", 0),
-        trap_line: line_of(
-            "examples/rust-host-buf/lib.rs",
-            "trap: the mean of no bytes",
-        ),
-        builtin_trap: "count",
-    }
-    .check_all(&dir);
+    Program::c_app("C example", read("app.wasm"), builtin.clone()).check_all(&dir);
+    Program::rust_app("Rust program", builtin).check_all(&dir);
     // What the builtin inlined across its units (`DW_FORM_ref_addr`
     // origins) keeps its frames in every copy too.
-    Program {
-        name: "C example with a builtin built with LTO",
-        app: read("app.wasm"),
-        builtin: build_lto_builtin(&dir),
-        source: "app.c",
-        trap: ("mean", 0),
-        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
-        builtin_trap: "length",
-    }
+    let lto = build_lto_builtin(&dir);
+    Program::c_app(
+        "C example with a builtin built with LTO",
+        read("app.wasm"),
+        lto,
+    )
     .check_all(&dir);
     // A builtin whose DWARF rustc wrote: its functions in a namespace,
     // what it inlined nested two deep.
     let rust_builtin = repo("linker/tests/data/debug/rust-builtin.wasm");
     let rust_builtin = std::fs::read(rust_builtin).expect("fixture");
-    Program {
-        name: "C example with a Rust builtin",
-        app: read("app.wasm"),
-        builtin: rust_builtin.clone(),
-        source: "app.c",
-        trap: ("mean", 0),
-        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
-        builtin_trap: "length",
-    }
-    .check_all(&dir);
-    Program {
-        name: "Rust program with a Rust builtin",
-        app: std::fs::read(repo("cli/tests/data/rust-host-buf.wasm")).expect("fixture"),
-        builtin: rust_builtin,
-        source: "lib.rs",
-        trap: ("mean", 0),
-        trap_line: line_of(
-            "examples/rust-host-buf/lib.rs",
-            "trap: the mean of no bytes",
-        ),
-        builtin_trap: "count",
-    }
-    .check_all(&dir);
+    let name = "C example with a Rust builtin";
+    Program::c_app(name, read("app.wasm"), rust_builtin.clone()).check_all(&dir);
+    Program::rust_app("Rust program with a Rust builtin", rust_builtin).check_all(&dir);
     // DWARF 5 (split string offsets, address table, range and location
     // list sections): read and written through gimli rather than patched.
     let built = build_c_example_dwarf(&dir, 5);
     let read = |file: &str| std::fs::read(built.join(file)).expect("built");
-    Program {
-        name: "C example with DWARF 5",
-        app: read("app.wasm"),
-        builtin: read("builtin.wasm"),
-        source: "app.c",
-        trap: ("mean", 0),
-        trap_line: line_of("examples/c-host-buf/app.c", "trap: the mean of no bytes"),
-        builtin_trap: "length",
-    }
+    Program::c_app(
+        "C example with DWARF 5",
+        read("app.wasm"),
+        read("builtin.wasm"),
+    )
     .check_all(&dir);
 }
 

@@ -905,6 +905,25 @@ fn functions(sections: &[(&str, &[u8])]) -> BTreeMap<u64, String> {
     out
 }
 
+/// A link of one output function: the start of `app`'s function `caller`
+/// (input 1), then, for its first instruction, a call replaced by a copy
+/// of the builtin's (input 0) `code`, at output offset 8, to the end.
+fn one_copy(app: &Module<'_>, caller: usize, code: Range<u32>) -> CodeMap {
+    let call = at(1, app.code_starts[caller]);
+    let end = 8 + code.end - code.start;
+    CodeMap {
+        marks: vec![
+            mark(0, Source::None, None),
+            mark(1, Source::At(at(1, app.bodies[caller].start)), None),
+            mark(3, Source::At(call), None),
+            mark(8, Source::Copy(at(0, code.start)), Some(call)),
+            mark(end, Source::None, None),
+        ],
+        end,
+        bodies: std::iter::once(1..end).collect(),
+    }
+}
+
 /// The index of `module`'s function body whose subprogram is called `name`.
 fn body_named(module: &Module<'_>, name: &str) -> usize {
     let names = functions(&module.sections);
@@ -1415,19 +1434,8 @@ fn a_builtins_files_are_named_under_the_callers_compilation_directory() {
     }
     let caller_dir = caller_dir.expect("the app's unit names its directory");
     assert!(caller_dir.starts_with('/'), "{caller_dir}");
-    let call = at(1, app.code_starts[caller]);
-    let end = 8 + code_end - code;
-    let map = CodeMap {
-        marks: vec![
-            mark(0, Source::None, None),
-            mark(1, Source::At(at(1, app.bodies[caller].start)), None),
-            mark(3, Source::At(call), None),
-            mark(8, Source::Copy(at(0, code)), Some(call)),
-            mark(end, Source::None, None),
-        ],
-        end,
-        bodies: std::iter::once(1..end).collect(),
-    };
+    let map = one_copy(&app, caller, code..code_end);
+    let end = map.end;
     let inputs = [input("builtin", &lto), input("app", &app)];
     let expected: BTreeSet<String> = files
         .iter()
@@ -1542,19 +1550,8 @@ fn a_subroutine_naming_no_die_is_not_described_again() {
     let caller = (0..app.bodies.len())
         .find(|&i| app_names.contains_key(&u64::from(app.bodies[i].start)))
         .expect("an app function with a DIE");
-    let call = at(1, app.code_starts[caller]);
-    let end = 8 + get_end - get_code;
-    let map = CodeMap {
-        marks: vec![
-            mark(0, Source::None, None),
-            mark(1, Source::At(at(1, app.bodies[caller].start)), None),
-            mark(3, Source::At(call), None),
-            mark(8, Source::Copy(at(0, get_code)), Some(call)),
-            mark(end, Source::None, None),
-        ],
-        end,
-        bodies: std::iter::once(1..end).collect(),
-    };
+    let map = one_copy(&app, caller, get_code..get_end);
+    let end = map.end;
     let inputs = [input("builtin", &builtin), input("app", &app)];
     for path in [Path::Patched, Path::Converted] {
         let mut warnings = Vec::new();
