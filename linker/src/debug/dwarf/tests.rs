@@ -1521,29 +1521,50 @@ fn copied_whole_keeps_its_subroutines(builtin: &Module, body: usize, own: &[Piec
 
 /// A builtin whose inlined subroutine names as its origin an offset that
 /// is no DIE (here inside one) gets none of its function's subroutines
-/// described again in the copies: patching, which passes such an input
-/// reference on as it is, still describes the copy and names only DIEs;
-/// converting leaves the builtin's DWARF out, with a warning.
+/// described again in the copies ([`get_copied_without_its_subroutines`]).
 #[test]
 fn a_subroutine_naming_no_die_is_not_described_again() {
-    let (app, builtin) = (parse(APP), parse(BUILTIN));
+    let builtin = parse(BUILTIN);
     let info = section(&builtin.sections, ".debug_info");
     // `buffer_ptr` inlined into `get`: abbreviation 8, then its origin,
     // `buffer_ptr`'s abstract DIE at 0x49, as a `DW_FORM_ref4`.
     assert_eq!(info[0x8b..0x90], [8, 0x49, 0, 0, 0]);
-    let mut damaged = info.to_vec();
-    damaged[0x8c] = 0x4a;
-    let damaged: &[u8] = damaged.leak();
-    let mut sections = builtin.sections.clone();
+    get_copied_without_its_subroutines(damaged(builtin, 0x8c, 0x4a));
+}
+
+/// Likewise an origin in the builtin's other unit: the LTO builtin's
+/// `buffer_ptr` inlined into `get` names `buffer_ptr`'s DIE in
+/// `buffer.c`'s unit by `DW_FORM_ref_addr`, here moved inside it. What
+/// every unit's DIEs are checked against must not take it for a DIE.
+#[test]
+fn a_subroutine_naming_no_die_in_another_unit_is_not_described_again() {
+    let lto = parse(BUILTIN_LTO);
+    let info = section(&lto.sections, ".debug_info");
+    // Abbreviation 4, then the origin at 0x1e6.
+    assert_eq!(info[0x51..0x56], [4, 0xe6, 1, 0, 0]);
+    get_copied_without_its_subroutines(damaged(lto, 0x52, 0xe7));
+}
+
+/// `module` with byte `at` of its `.debug_info` set to `value`.
+fn damaged(module: Module<'_>, at: usize, value: u8) -> Module<'_> {
+    let mut info = section(&module.sections, ".debug_info").to_vec();
+    info[at] = value;
+    let info: &[u8] = info.leak();
+    let mut sections = module.sections.clone();
     for section in &mut sections {
         if section.0 == ".debug_info" {
-            section.1 = damaged;
+            section.1 = info;
         }
     }
-    let builtin = Module {
-        sections,
-        ..builtin
-    };
+    Module { sections, ..module }
+}
+
+/// `builtin`'s `get`, one of whose subroutines names no DIE, copied into
+/// an app function: patching, which passes such an input reference on as
+/// it is, still describes the copy and names only DIEs; converting leaves
+/// the builtin's DWARF out, with a warning.
+fn get_copied_without_its_subroutines(builtin: Module<'_>) {
+    let app = parse(APP);
     let get = body_named(&builtin, "get");
     let (get_code, get_end) = (builtin.code_starts[get], builtin.bodies[get].end);
     let app_names = functions(&app.sections);
