@@ -16,7 +16,7 @@ use gimli::write::{
 };
 use gimli::{constants, LocationListsOffset};
 
-use super::forward::Forward;
+use super::forward::{sort_and_merge, Forward};
 use super::inlined::{Call, Scopes};
 use super::Reader;
 
@@ -300,17 +300,7 @@ pub(super) fn map_ranges_into(forward: &Forward, input: &[Range<u64>], out: &mut
     }
     // One range's pieces come sorted and merged already.
     if input.len() > 1 {
-        out.sort_by_key(|r| r.start);
-        let mut kept = 0;
-        for i in 0..out.len() {
-            if kept > 0 && out[i].start <= out[kept - 1].end {
-                out[kept - 1].end = out[kept - 1].end.max(out[i].end);
-            } else {
-                out[kept] = out[i].clone();
-                kept += 1;
-            }
-        }
-        out.truncate(kept);
+        sort_and_merge(out);
     }
 }
 

@@ -169,14 +169,8 @@ impl Forward {
             .functions(range)
             .filter_map(|piece| self.hull(piece))
             .collect();
-        pieces.sort_by_key(|p| p.start);
-        let first = out.len();
-        for piece in pieces {
-            match out[first..].last_mut() {
-                Some(last) if piece.start <= last.end => last.end = last.end.max(piece.end),
-                _ => out.push(piece),
-            }
-        }
+        sort_and_merge(&mut pieces);
+        out.append(&mut pieces);
     }
 
     /// The output offset of the byte that came from input address
@@ -320,6 +314,21 @@ pub(super) fn gallop(items: &[u64], hint: usize, below: impl Fn(u64) -> bool) ->
         low = high + 1;
         step *= 2;
     }
+}
+
+/// `ranges` sorted by start, with those that overlap or touch made one.
+pub(super) fn sort_and_merge(ranges: &mut Vec<Range<u64>>) {
+    ranges.sort_by_key(|range| range.start);
+    let mut kept = 0;
+    for i in 0..ranges.len() {
+        if kept > 0 && ranges[i].start <= ranges[kept - 1].end {
+            ranges[kept - 1].end = ranges[kept - 1].end.max(ranges[i].end);
+        } else {
+            ranges[kept] = ranges[i].clone();
+            kept += 1;
+        }
+    }
+    ranges.truncate(kept);
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use gimli::read::{self, LineProgramHeader};
 use gimli::write::{Address, ConvertResult, ConvertUnit, FileId, LineProgram, LineString};
 use gimli::LineEncoding;
 
-use super::forward::gallop;
+use super::forward::{gallop, sort_and_merge};
 use super::inlined::{self, Call, Named};
 use super::rows::{self, Row};
 use super::{entries, Context, Failure, Reader};
@@ -990,19 +990,12 @@ impl<P: Program> Emitter<'_, '_, P> {
                     }
                 }
             }
-            pieces.sort_by_key(|piece| piece.start);
-            let mut merged: Vec<Range<u64>> = Vec::with_capacity(pieces.len());
-            for piece in pieces {
-                match merged.last_mut() {
-                    Some(last) if last.end >= piece.start => last.end = last.end.max(piece.end),
-                    _ => merged.push(piece),
-                }
-            }
+            sort_and_merge(&mut pieces);
             let at = subroutine
                 .at
                 .and_then(|(file, line, column)| Some((self.file(input, file)?, line, column)));
-            let mut mine = Vec::with_capacity(merged.len());
-            for piece in merged {
+            let mut mine = Vec::with_capacity(pieces.len());
+            for piece in pieces {
                 let parent = subroutine
                     .parent
                     .and_then(|parent| placed.get(parent))
