@@ -1524,12 +1524,10 @@ fn copied_whole_keeps_its_subroutines(builtin: &Module, body: usize, own: &[Piec
 /// described again in the copies ([`get_copied_without_its_subroutines`]).
 #[test]
 fn a_subroutine_naming_no_die_is_not_described_again() {
-    let builtin = parse(BUILTIN);
-    let info = section(&builtin.sections, ".debug_info");
     // `buffer_ptr` inlined into `get`: abbreviation 8, then its origin,
     // `buffer_ptr`'s abstract DIE at 0x49, as a `DW_FORM_ref4`.
-    assert_eq!(info[0x8b..0x90], [8, 0x49, 0, 0, 0]);
-    get_copied_without_its_subroutines(damaged(builtin, 0x8c, 0x4a));
+    let builtin = origin_moved(parse(BUILTIN), 0x8b, [8, 0x49, 0, 0, 0]);
+    get_copied_without_its_subroutines(builtin);
 }
 
 /// Likewise an origin in the builtin's other unit: the LTO builtin's
@@ -1538,17 +1536,18 @@ fn a_subroutine_naming_no_die_is_not_described_again() {
 /// every unit's DIEs are checked against must not take it for a DIE.
 #[test]
 fn a_subroutine_naming_no_die_in_another_unit_is_not_described_again() {
-    let lto = parse(BUILTIN_LTO);
-    let info = section(&lto.sections, ".debug_info");
     // Abbreviation 4, then the origin at 0x1e6.
-    assert_eq!(info[0x51..0x56], [4, 0xe6, 1, 0, 0]);
-    get_copied_without_its_subroutines(damaged(lto, 0x52, 0xe7));
+    let lto = origin_moved(parse(BUILTIN_LTO), 0x51, [4, 0xe6, 1, 0, 0]);
+    get_copied_without_its_subroutines(lto);
 }
 
-/// `module` with byte `at` of its `.debug_info` set to `value`.
-fn damaged(module: Module<'_>, at: usize, value: u8) -> Module<'_> {
+/// `module` with the origin of the inlined subroutine at `at` of its
+/// `.debug_info` (whose abbreviation and 4-byte origin are `was`) moved
+/// one byte on, inside the DIE it named.
+fn origin_moved(module: Module<'_>, at: usize, was: [u8; 5]) -> Module<'_> {
     let mut info = section(&module.sections, ".debug_info").to_vec();
-    info[at] = value;
+    assert_eq!(info[at..at + 5], was);
+    info[at + 1] += 1;
     let info: &[u8] = info.leak();
     let mut sections = module.sections.clone();
     for section in &mut sections {
