@@ -13,8 +13,9 @@
 //!   reads or copies — a full name section (functions, locals, labels,
 //!   types, fields, tables, memories, globals, segments, tags), branch
 //!   hints, producers, target features, `dylink.0`, object-file sections
-//!   and DWARF, and a clang-built app with real DWARF 4 and 5 and the
-//!   builtin it imports, with real DWARF 4 ([`BINARY_CORPUS`]);
+//!   and DWARF, and a clang-built app with real DWARF 4 and 5 and
+//!   builtins for it with real DWARF 4: the one it imports, one built with
+//!   link-time optimization and one written in Rust ([`BINARY_CORPUS`]);
 //! - mutated by [`Mutation`]: bytes flipped anywhere; bytes flipped,
 //!   inserted or removed inside one custom section's payload (validation
 //!   never looks there, so this is where a linker meets unchecked data);
@@ -392,11 +393,10 @@ pub fn check(input: &Input) -> Outcome {
     let mut linked = 0;
     let mut rejected = 0;
     let mut roles = vec![Role::App, Role::Builtin];
-    let has = |name: &[u8]| input.bytes.windows(name.len()).any(|w| w == name);
-    if has(b"host-buf") {
+    if has(&input.bytes, b"host-buf") {
         roles.push(Role::DwarfApp);
     }
-    if has(b"unsafe-intrinsics") && has(b".debug_info") {
+    if is_dwarf_builtin(&input.bytes) {
         roles.push(Role::DwarfBuiltin);
     }
     for mode in crate::fuzz::MODES {
@@ -415,6 +415,18 @@ pub fn check(input: &Input) -> Outcome {
         }
     }
     Outcome::Clean { linked, rejected }
+}
+
+/// Whether `bytes` look like a builtin with DWARF: they import the
+/// intrinsics and have a `.debug_info` (mutated ones are tried as the
+/// builtin of [`DWARF_APP`] then).
+pub fn is_dwarf_builtin(bytes: &[u8]) -> bool {
+    has(bytes, b"unsafe-intrinsics") && has(bytes, b".debug_info")
+}
+
+/// Whether `name` occurs anywhere in `bytes`.
+fn has(bytes: &[u8], name: &[u8]) -> bool {
+    bytes.windows(name.len()).any(|window| window == name)
 }
 
 /// Which part the fuzzed bytes play.

@@ -77,12 +77,7 @@ fn corpus_modules_link_cleanly_before_mutation() {
     // read and rewritten, not dropped with a warning. The builtins' is
     // rewritten behind the app that imports them.
     for (name, bytes) in bytes_fuzz::BINARY_CORPUS {
-        let builtins = [
-            bytes_fuzz::DWARF_BUILTIN,
-            bytes_fuzz::DWARF_BUILTIN_LTO,
-            bytes_fuzz::DWARF_BUILTIN_RUST,
-        ];
-        if builtins.contains(bytes) {
+        if bytes_fuzz::is_dwarf_builtin(bytes) {
             let linked = wasm_prelink::Linker::new()
                 .builtin("host-buf", bytes)
                 .and_then(|l| l.link(bytes_fuzz::DWARF_APP))
