@@ -242,7 +242,7 @@ fn each_subprogram(
 }
 
 /// Calls `each` with every DIE of `dwarf`, unit by unit, depth first.
-fn each_die(dwarf: &Dwarf<'_>, mut each: impl FnMut(&Unit<'_>, &Die<'_>)) {
+fn each_die<'a>(dwarf: &Dwarf<'a>, mut each: impl FnMut(&Unit<'a>, &Die<'a>)) {
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
@@ -1316,18 +1316,12 @@ fn a_builtins_inlining_across_its_units_is_described_in_each_copy() {
     let callees: Vec<&str> = own.iter().map(|piece| piece.0.as_str()).collect();
     assert_eq!(callees, ["buffer_len", "buffer_ptr"]);
     // Their origins are in `buffer.c`'s unit, `get` in `builtin.c`'s.
-    let dwarf = load(&lto.sections);
-    let mut units = dwarf.units();
     let mut origins = Vec::new();
-    while let Some(header) = units.next().unwrap() {
-        let unit = dwarf.unit(header).unwrap();
-        let mut cursor = unit.entries();
-        while let Some(entry) = cursor.next_dfs().unwrap() {
-            if entry.tag() == constants::DW_TAG_inlined_subroutine {
-                origins.push(entry.attr_value(constants::DW_AT_abstract_origin));
-            }
+    each_die(&load(&lto.sections), |_, entry| {
+        if entry.tag() == constants::DW_TAG_inlined_subroutine {
+            origins.push(entry.attr_value(constants::DW_AT_abstract_origin));
         }
-    }
+    });
     assert!(!origins.is_empty());
     assert!(
         origins
@@ -1598,25 +1592,20 @@ fn get_copied_without_its_subroutines(builtin: Module<'_>) {
         let dwarf = load(&sections);
         let mut dies = BTreeSet::new();
         let mut origins = Vec::new();
-        let mut units = dwarf.units();
-        while let Some(header) = units.next().unwrap() {
-            let unit = dwarf.unit(header).unwrap();
-            let mut cursor = unit.entries();
-            while let Some(entry) = cursor.next_dfs().unwrap() {
-                let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
-                dies.insert(offset.0);
-                if entry.tag() != constants::DW_TAG_inlined_subroutine {
-                    continue;
-                }
-                let mut code = dwarf.die_ranges(&unit, entry).unwrap();
-                let Some(range) = code.next().unwrap() else {
-                    continue;
-                };
-                if range.begin >= 8 && range.end <= u64::from(end) {
-                    origins.push(origin_of(&unit, entry) as usize);
-                }
+        each_die(&dwarf, |unit, entry| {
+            let offset = entry.offset().to_debug_info_offset(&unit.header).unwrap();
+            dies.insert(offset.0);
+            if entry.tag() != constants::DW_TAG_inlined_subroutine {
+                return;
             }
-        }
+            let mut code = dwarf.die_ranges(unit, entry).unwrap();
+            let Some(range) = code.next().unwrap() else {
+                return;
+            };
+            if range.begin >= 8 && range.end <= u64::from(end) {
+                origins.push(origin_of(unit, entry) as usize);
+            }
+        });
         // The copy of `get`, and nothing nested in it.
         assert_eq!(origins.len(), copies, "{path:?}: {origins:?}");
         assert!(origins.iter().all(|o| dies.contains(o)), "{path:?}");
