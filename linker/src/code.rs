@@ -304,6 +304,7 @@ pub fn rewrite_body(
         out.extend_from_slice(bytes);
         return Ok(());
     }
+    let keep_widths = drifts.is_some();
     // The copy's offset less the original's, from the body's start.
     let mut shift = 0i64;
     let mut drift = |to: usize, from: usize| {
@@ -349,13 +350,80 @@ pub fn rewrite_body(
             .read()
             .map_err(|e| e.to_string())?;
             out.extend_from_slice(&bytes[run_start - base..position - base]);
+            let at = out.len();
             rewriter.instruction(op).map_err(internal)?.encode(out);
             run_start = ops.original_position() as usize;
+            if keep_widths {
+                keep_width(&bytes[position - base..run_start - base], out, at);
+            }
             drift(out.len() - out_base, run_start - base);
         }
     }
     out.extend_from_slice(&bytes[run_start - base..]);
     Ok(())
+}
+
+/// Writes the instruction at `out[at..]` again, as long as `original`,
+/// the one it was re-encoded from, when its index immediates fit the
+/// widths the original's took: LLVM writes every call's function index as
+/// a padded 5-byte LEB128 (a relocation), and a body whose instructions
+/// all keep their lengths moves as one piece, so that its line rows move
+/// by one shift rather than being decoded and written anew. Only the
+/// instructions whose immediates are all indices are widened; any other
+/// stays as written.
+fn keep_width(original: &[u8], out: &mut Vec<u8>, at: usize) {
+    let written = &out[at..];
+    if written.len() >= original.len() || written.first() != original.first() {
+        return;
+    }
+    let immediates = match original[0] {
+        // call, return_call, global.get, global.set, ref.func
+        0x10 | 0x12 | 0x23 | 0x24 | 0xd2 => 1,
+        // call_indirect, return_call_indirect: type and table
+        0x11 | 0x13 => 2,
+        _ => return,
+    };
+    let (mut from, mut to) = (&original[1..], &written[1..]);
+    let mut widened = [0u8; 10];
+    let mut len = 0;
+    for _ in 0..immediates {
+        let (Some((value, used)), Some(width)) = (read_u32(to), leb_len(from)) else {
+            return;
+        };
+        if crate::leb128::unsigned_len(u64::from(value)) > width {
+            return;
+        }
+        crate::leb128::padded(&mut widened[len..len + width], value);
+        len += width;
+        to = &to[used..];
+        from = &from[width..];
+    }
+    if !to.is_empty() || !from.is_empty() {
+        return;
+    }
+    out.truncate(at + 1);
+    out.extend_from_slice(&widened[..len]);
+}
+
+/// The value and length of the unsigned LEB128 at the start of `bytes`.
+fn read_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(5) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((u32::try_from(value).ok()?, i + 1));
+        }
+    }
+    None
+}
+
+/// The length of the LEB128 at the start of `bytes`.
+fn leb_len(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .iter()
+        .take(5)
+        .position(|b| b & 0x80 == 0)
+        .map(|i| i + 1)
 }
 
 /// Appends the instructions of `expr`, without its final `end`, rewritten
@@ -380,4 +448,76 @@ pub fn inline_const_expr(
 /// Converts a re-encoding failure into a rewrite error.
 pub fn internal(error: ReencodeError<Infallible>) -> RewriteError {
     error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_width;
+
+    /// `written` (an instruction as the encoder wrote it) after
+    /// [`keep_width`] with `original`.
+    fn kept(original: &[u8], written: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xaa, 0xbb];
+        out.extend_from_slice(written);
+        keep_width(original, &mut out, 2);
+        assert_eq!(out[..2], [0xaa, 0xbb], "what came before is kept");
+        out.split_off(2)
+    }
+
+    #[test]
+    fn moved_indices_keep_the_width_they_had() {
+        // call 5 as LLVM writes a relocated index, moved to 3.
+        assert_eq!(
+            kept(&[0x10, 0x85, 0x80, 0x80, 0x80, 0x00], &[0x10, 0x03]),
+            [0x10, 0x83, 0x80, 0x80, 0x80, 0x00]
+        );
+        // global.get 200 in two of five bytes, moved to 1.
+        assert_eq!(
+            kept(&[0x23, 0xc8, 0x81, 0x80, 0x80, 0x00], &[0x23, 0x01]),
+            [0x23, 0x81, 0x80, 0x80, 0x80, 0x00]
+        );
+        // ref.func and return_call, padded to three bytes.
+        assert_eq!(
+            kept(&[0xd2, 0x80, 0x80, 0x00], &[0xd2, 0x7f]),
+            [0xd2, 0xff, 0x80, 0x00]
+        );
+        assert_eq!(
+            kept(&[0x12, 0x90, 0x80, 0x00], &[0x12, 0x10]),
+            [0x12, 0x90, 0x80, 0x00]
+        );
+        // call_indirect: the type index and the table index each keep
+        // their own width.
+        assert_eq!(
+            kept(
+                &[0x11, 0x81, 0x80, 0x80, 0x80, 0x00, 0x00],
+                &[0x11, 0x02, 0x00]
+            ),
+            [0x11, 0x82, 0x80, 0x80, 0x80, 0x00, 0x00]
+        );
+        assert_eq!(
+            kept(&[0x13, 0x01, 0x81, 0x00], &[0x13, 0x02, 0x00]),
+            [0x13, 0x02, 0x80, 0x00]
+        );
+    }
+
+    #[test]
+    fn an_index_that_does_not_fit_or_another_instruction_is_left_as_written() {
+        // Grown past the original's width: as written.
+        assert_eq!(kept(&[0x10, 0x05], &[0x10, 0xc8, 0x01]), [0x10, 0xc8, 0x01]);
+        // One immediate would fit, the other would not.
+        assert_eq!(
+            kept(&[0x11, 0x81, 0x80, 0x00, 0x00], &[0x11, 0x01, 0x81, 0x01]),
+            [0x11, 0x01, 0x81, 0x01]
+        );
+        // Already as long.
+        assert_eq!(kept(&[0x10, 0x05], &[0x10, 0x03]), [0x10, 0x03]);
+        // Not an instruction of index immediates alone (a memory index
+        // beside an offset, say), or another opcode than the original's.
+        let load = [0x28, 0x42, 0x81, 0x80, 0x00, 0x00];
+        assert_eq!(
+            kept(&load, &[0x28, 0x42, 0x01, 0x00]),
+            [0x28, 0x42, 0x01, 0x00]
+        );
+        assert_eq!(kept(&[0x10, 0x85, 0x80, 0x00], &[0x12, 0x03]), [0x12, 0x03]);
+    }
 }

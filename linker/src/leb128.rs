@@ -19,6 +19,17 @@ pub(crate) fn unsigned_len(value: u64) -> usize {
     (64 - value.leading_zeros() as usize).div_ceil(7).max(1)
 }
 
+/// Writes `value` as an unsigned LEB128 filling all of `dst`, padded with
+/// continuation bytes: the form relocatable code keeps its indices in.
+/// `dst` must have room for the value.
+pub(crate) fn padded(dst: &mut [u8], mut value: u32) {
+    let last = dst.len() - 1;
+    for (i, byte) in dst.iter_mut().enumerate() {
+        *byte = (value & 0x7f) as u8 | if i < last { 0x80 } else { 0 };
+        value >>= 7;
+    }
+}
+
 /// Appends `value` as a signed LEB128.
 pub(crate) fn signed(out: &mut Vec<u8>, mut value: i64) {
     // Done when what is left is all sign: the byte's bit 6 then says it.
@@ -31,7 +42,7 @@ pub(crate) fn signed(out: &mut Vec<u8>, mut value: i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{signed, unsigned, unsigned_len};
+    use super::{padded, signed, unsigned, unsigned_len};
     use wasm_encoder::Encode;
 
     #[test]
@@ -52,6 +63,19 @@ mod tests {
             signed(&mut short, value);
             value.encode(&mut general);
             assert_eq!(short, general, "{value}");
+        }
+    }
+
+    #[test]
+    fn padded_leb128_reads_as_its_value_at_its_width() {
+        for value in [0u32, 1, 127, 128, 16_383, 16_384, 1 << 21, u32::MAX] {
+            for width in unsigned_len(u64::from(value))..=5 {
+                let mut bytes = vec![0; width];
+                padded(&mut bytes, value);
+                let mut reader = wasmparser::BinaryReader::new(&bytes, 0);
+                assert_eq!(reader.read_var_u32().unwrap(), value, "{value} in {width}");
+                assert!(reader.eof(), "{value} in {width}");
+            }
         }
     }
 }
