@@ -94,6 +94,9 @@ struct Context<'m> {
     /// Whether any inlined code came from an input with DWARF: only then
     /// is there a callee to describe, and the bodies need reading.
     inlined: bool,
+    /// The sequences read whole, by the output body they describe: that
+    /// body's rows were not read, and its line program is these.
+    whole: BTreeMap<usize, Vec<lines::Copied>>,
 }
 
 /// The output: the module `module` followed by the output's `.debug_*`
@@ -141,10 +144,10 @@ fn write_as(
         let threads = size >= PARALLEL_DWARF && crate::parallel::workers() > 1;
         match patched(inputs, &reads, map, threads, module) {
             Ok(out) => return (out, Path::Patched),
-            Err(read) => read,
+            Err(read) => *read,
         }
     } else {
-        read_lines(inputs, &reads, map)
+        read_lines(inputs, &reads, map, false)
     };
     for (index, failure) in &failures {
         warnings.push(dropped(&inputs[*index], failure));
@@ -286,7 +289,7 @@ fn patched<'m>(
     map: &'m CodeMap,
     threads: bool,
     module: &[u8],
-) -> Result<Vec<u8>, LinesRead<'m>> {
+) -> Result<Vec<u8>, Box<LinesRead<'m>>> {
     let mut buf = Vec::new();
     let loaded: Vec<usize> = reads
         .iter()
@@ -305,7 +308,7 @@ fn patched<'m>(
                 // Whatever happens here, the other thread must not wait for
                 // line programs that will never come.
                 let _unblock = Unblock(&programs);
-                let read = read.get_or_init(|| read_lines(inputs, reads, map));
+                let read = read.get_or_init(|| read_lines(inputs, reads, map, true));
                 let lines = programs.get_or_init(|| to_write(inputs, &loaded, read));
                 if let Some(lines) = lines {
                     lines.work();
@@ -334,7 +337,7 @@ fn patched<'m>(
         let lines = to_write(
             inputs,
             &loaded,
-            read.get_or_init(|| read_lines(inputs, reads, map)),
+            read.get_or_init(|| read_lines(inputs, reads, map, true)),
         );
         if let Some(lines) = &lines {
             lines.work();
@@ -362,10 +365,14 @@ fn patched<'m>(
     };
     match done {
         Some(()) => Ok(buf),
-        // Both arms above read the rows before getting here.
-        None => Err(read
-            .into_inner()
-            .unwrap_or_else(|| read_lines(inputs, reads, map))),
+        // Both arms above read the rows before getting here; the
+        // converting path needs every row, those of sequences that were
+        // to be copied too.
+        None => Err(Box::new(
+            read.into_inner()
+                .filter(|(context, _)| context.whole.is_empty())
+                .unwrap_or_else(|| read_lines(inputs, reads, map, false)),
+        )),
     }
 }
 
@@ -396,23 +403,40 @@ impl Drop for Unblock<'_, '_> {
 type LinesRead<'m> = (Context<'m>, Vec<(usize, Failure)>);
 
 /// Reads every input's line rows (what both paths need, the patching one
-/// on a thread of its own).
+/// on a thread of its own). With `whole` (the patching path, whose line
+/// programs can copy input sequences), the sequences of the bodies the
+/// link copied in one piece are noted rather than read
+/// ([`lines::whole_bodies`]).
 fn read_lines<'m>(
     inputs: &[DebugInput<'_>],
     reads: &[Option<gimli::read::Dwarf<Reader<'_>>>],
     map: &'m CodeMap,
+    whole: bool,
 ) -> LinesRead<'m> {
     let mut lines = Vec::with_capacity(reads.len());
     let mut failures = Vec::new();
     let copied = inlined::copied(map, reads.len());
+    let whole_bodies = if whole {
+        lines::whole_bodies(map, reads.len())
+    } else {
+        vec![Vec::new(); reads.len()]
+    };
     for (index, read) in reads.iter().enumerate() {
         lines.push(read.as_ref().and_then(|read| {
-            lines::read_input(read, copied[index])
+            lines::read_input(read, copied[index], &whole_bodies[index])
                 .map_err(|failure| failures.push((index, failure)))
                 .ok()
         }));
     }
     let owners = Owners::new(map, &lines);
+    let mut whole: BTreeMap<usize, Vec<lines::Copied>> = BTreeMap::new();
+    for copied in lines
+        .iter_mut()
+        .flatten()
+        .flat_map(|lines| lines.whole.drain(..))
+    {
+        whole.entry(copied.body).or_default().push(copied);
+    }
     let bodies = inputs.iter().map(|input| input.bodies.clone()).collect();
     let inlined = copied
         .iter()
@@ -424,6 +448,7 @@ fn read_lines<'m>(
         map,
         bodies,
         inlined,
+        whole,
     };
     (context, failures)
 }

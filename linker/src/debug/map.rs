@@ -34,7 +34,8 @@ pub struct Origin {
 }
 
 impl Origin {
-    fn shifted(self, by: u32) -> Origin {
+    /// The place `by` bytes on.
+    pub fn shifted(self, by: u32) -> Origin {
         Origin {
             input: self.input,
             offset: self.offset + by,

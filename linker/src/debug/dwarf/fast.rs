@@ -450,14 +450,16 @@ impl Lines<'_> {
     }
 }
 
-/// One unit's output line program.
 /// A unit's output line program, and the inlined calls in its bodies.
 type Written = ([Vec<u8>; 2], Vec<Call<u64>>);
 
 /// One unit's output line program, and the inlined calls in its bodies.
 fn write_program(unit: &LineUnit<'_>, context: &Context<'_>) -> Option<Written> {
     let mut program = RawProgram::new(unit.debug_line, u64::from(unit.offset), unit.comp_dir)?;
-    let calls = lines::emit(&mut program, unit.key, context);
+    let mut copy = |program: &mut RawProgram, copied: &lines::Copied| {
+        program.copy(unit.debug_line, copied);
+    };
+    let calls = lines::emit(&mut program, unit.key, context, Some(&mut copy));
     Some((program.finish()?, calls))
 }
 

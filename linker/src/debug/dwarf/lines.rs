@@ -4,7 +4,11 @@
 //! was copied into another function (inlining) or into another input's
 //! unit, so the output's rows are generated per output body instead: walk
 //! the stretches of the body, and ask the input each came from what source
-//! location covers it.
+//! location covers it. A body that is one input function moved in one
+//! piece (most of them, since emission keeps each instruction's length
+//! when it records the code map) is the exception: its input sequences
+//! are copied as they are, their address moved, and their rows are never
+//! decoded ([`whole_bodies`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -74,6 +78,102 @@ pub(super) struct InputLines {
     /// the function's `DW_AT_low_pc`; read only for an input whose code
     /// the link copied ([`read_input`]).
     pub(super) nested: BTreeMap<u64, Vec<Nested>>,
+    /// The sequences read whole rather than as rows, for the output to
+    /// copy ([`WholeBodies`]).
+    pub(super) whole: Vec<Copied>,
+}
+
+/// An input sequence the output copies as it is: its bytes in the input's
+/// `.debug_line`, where its address is in them, the output body it
+/// describes and the address it moves to there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Copied {
+    pub(super) ops: Range<usize>,
+    pub(super) address_at: usize,
+    pub(super) body: usize,
+    pub(super) address: u32,
+    /// The unit whose program it was read from.
+    unit: usize,
+    /// The start of the input code it describes.
+    code: u64,
+}
+
+/// The output bodies whose line rows can be copied rather than rebuilt:
+/// each a copy of one input function in one piece, so that every address
+/// in it moves by the same amount, as its input's addresses (sorted) with
+/// the body's index and output start, by input. A function any other
+/// output code came from, or was inlined at, is left out: the rows of
+/// what is copied are not read, and that code's rows are looked up.
+pub(super) type WholeBodies = Vec<Vec<(Range<u64>, usize, u32)>>;
+
+/// [`WholeBodies`] of `map`, for `inputs` inputs.
+pub(super) fn whole_bodies(map: &CodeMap, inputs: usize) -> WholeBodies {
+    let mut whole: WholeBodies = vec![Vec::new(); inputs];
+    // What the other bodies name of each input.
+    let mut named: Vec<Vec<Range<u64>>> = vec![Vec::new(); inputs];
+    let mut name = |origin: crate::debug::map::Origin, len: u32| {
+        if let Some(ranges) = named.get_mut(origin.input as usize) {
+            let start = u64::from(origin.offset);
+            ranges.push(start..start + u64::from(len.max(1)));
+        }
+    };
+    for (index, body) in map.bodies.iter().enumerate() {
+        let mut stretches = map.stretches(body.clone());
+        if let (Some((range, mark)), None) = (stretches.next(), stretches.next()) {
+            if let (Source::Copy(origin), None) = (mark.source, mark.site) {
+                if range == *body {
+                    if let Some(inputs) = whole.get_mut(origin.input as usize) {
+                        let from = u64::from(origin.offset + (body.start - mark.out));
+                        let len = u64::from(body.end - body.start);
+                        inputs.push((from..from + len, index, body.start));
+                        continue;
+                    }
+                }
+            }
+        }
+        for (range, mark) in map.stretches(body.clone()) {
+            match mark.source {
+                Source::Copy(origin) => name(
+                    origin.shifted(range.start - mark.out),
+                    range.end - range.start,
+                ),
+                Source::At(origin) => name(origin, 1),
+                Source::None => {}
+            }
+            if let Some(site) = mark.site {
+                name(site, 1);
+            }
+        }
+    }
+    for (bodies, named) in whole.iter_mut().zip(&mut named) {
+        sort_and_merge(named);
+        bodies.sort_by_key(|(range, _, _)| range.start);
+        let overlaps = |range: &Range<u64>, next: Option<&Range<u64>>| {
+            let i = named.partition_point(|n| n.end <= range.start);
+            named.get(i).is_some_and(|n| n.start < range.end)
+                || next.is_some_and(|next| next.start < range.end)
+        };
+        let kept: Vec<_> = bodies
+            .iter()
+            .enumerate()
+            .filter(|(i, (range, _, _))| {
+                let previous = i.checked_sub(1).map(|p| &bodies[p].0);
+                !overlaps(range, bodies.get(i + 1).map(|b| &b.0))
+                    && previous.is_none_or(|p| p.end <= range.start)
+            })
+            .map(|(_, body)| body.clone())
+            .collect();
+        *bodies = kept;
+    }
+    whole
+}
+
+/// The body of `whole` (one input's) whose input code holds `address`.
+fn whole_at(whole: &[(Range<u64>, usize, u32)], address: u64) -> Option<&(Range<u64>, usize, u32)> {
+    let i = whole.partition_point(|(range, _, _)| range.start <= address);
+    whole
+        .get(i.checked_sub(1)?)
+        .filter(|(range, _, _)| address < range.end)
 }
 
 /// A `DW_TAG_inlined_subroutine` of an input function, to be described
@@ -256,11 +356,16 @@ impl InputLines {
 /// line programs can look up any input's locations; with `copied` (the
 /// link copied some of the input's code), also what its functions'
 /// compiler inlined into them.
+///
+/// The sequences that describe a body of `whole` (this input's, when the
+/// output's programs can copy them) are not read as rows but noted, to be
+/// copied ([`InputLines::whole`]).
 pub(super) fn read_input(
     read: &read::Dwarf<Reader<'_>>,
     copied: bool,
+    whole: &[(Range<u64>, usize, u32)],
 ) -> Result<InputLines, Failure> {
-    read_input_with(read, true, copied)
+    read_input_with(read, true, copied, whole)
 }
 
 /// The subroutines read of an input's units so far, to be checked once
@@ -389,6 +494,7 @@ fn read_input_with(
     read: &read::Dwarf<Reader<'_>>,
     fast: bool,
     copied: bool,
+    whole: &[(Range<u64>, usize, u32)],
 ) -> Result<InputLines, Failure> {
     let mut lines = InputLines::default();
     // Compilers spend about ten bytes of line program per row; room for a
@@ -426,7 +532,13 @@ fn read_input_with(
                 .map(|program| program.header().offset().0 as u64),
         );
         if let Some(program) = unit.line_program.clone() {
-            read_rows(read, program, &comp_dir, &mut lines, &mut interned, fast)
+            let reading = Reading {
+                comp_dir: &comp_dir,
+                unit: unit_index,
+                fast,
+                whole,
+            };
+            read_rows(read, program, &reading, &mut lines, &mut interned)
                 .map_err(Failure::read(".debug_line"))?;
         }
         if copied {
@@ -452,7 +564,37 @@ fn read_input_with(
             (range, reach)
         })
         .collect();
+    if !lines.whole.is_empty() && !copies_hold(&lines, whole) {
+        return read_input_with(read, fast, copied, &[]);
+    }
     Ok(lines)
+}
+
+/// Whether the sequences `lines` took whole can be copied: each body they
+/// describe is described by them alone (no row read of another sequence
+/// falls in its code, which would be lost), and each goes in the program
+/// of the unit it was read from, whose files it names (the unit that
+/// holds the body's start, as [`Owners`] has it).
+fn copies_hold(lines: &InputLines, whole: &[(Range<u64>, usize, u32)]) -> bool {
+    let rows = &lines.rows;
+    let read_into = |range: &Range<u64>| {
+        let after = rows.starts.partition_point(|&start| start < range.start);
+        let starts_inside = rows.starts.get(after).is_some_and(|&s| s < range.end);
+        // A sequence without its end covers everything after its last
+        // row.
+        let reaches_in = after
+            .checked_sub(1)
+            .and_then(|before| rows.spans.get(before))
+            .is_some_and(|span| {
+                rows.addresses[span.end - 1] > range.start || rows.locs[span.end - 1].is_some()
+            });
+        starts_inside || reaches_in
+    };
+    lines.whole.iter().all(|copy| {
+        whole_at(whole, copy.code).is_some_and(|(range, _, _)| {
+            !read_into(range) && lines.unit_of(range.start) == Some(copy.unit)
+        })
+    })
 }
 
 /// The rows with their sequences put in address order. Sorted by
@@ -537,28 +679,73 @@ fn failing_section(
     ".debug_info"
 }
 
+/// What reading one unit's line program needs to know.
+struct Reading<'r> {
+    comp_dir: &'r [u8],
+    /// The unit's index in its input.
+    unit: usize,
+    /// Whether [`rows::read_with`] reads it where it can.
+    fast: bool,
+    /// The input's bodies whose sequences are taken whole.
+    whole: &'r [(Range<u64>, usize, u32)],
+}
+
 /// Appends one line program's rows to `lines`: read by
-/// [`rows::read_with`] when it can, by gimli when it cannot.
+/// [`rows::read_with`] when it can, by gimli when it cannot. The
+/// sequences that describe a body of `reading.whole` are noted whole
+/// instead, when [`rows::read_with`] reads the program.
 fn read_rows(
     read: &read::Dwarf<Reader<'_>>,
     program: read::IncompleteLineProgram<Reader<'_>>,
-    comp_dir: &[u8],
+    reading: &Reading<'_>,
     lines: &mut InputLines,
     interned: &mut HashMap<FileKey, u32>,
-    fast: bool,
 ) -> read::Result<()> {
     let header = program.header();
-    let mark = (lines.rows.addresses.len(), lines.files.len());
-    let mut take = Take::new(read, header, comp_dir);
-    if fast && rows::read_with(header, |row| take.row(lines, interned, header, row))?.is_some() {
-        return Ok(());
+    let mark = (
+        lines.rows.addresses.len(),
+        lines.files.len(),
+        lines.whole.len(),
+    );
+    let mut take = Take::new(read, header, reading.comp_dir);
+    if reading.fast {
+        let base = header
+            .raw_program_buf()
+            .offset_from(*gimli::Section::reader(&read.debug_line));
+        let whole = reading.whole;
+        let mut limit = |address: u64| whole_at(whole, address).map(|(range, _, _)| range.end);
+        let mut copies = Vec::new();
+        let mut note = |sequence: rows::Sequence| copies.push(sequence);
+        let hooks = (!whole.is_empty()).then_some(rows::Whole {
+            limit: &mut limit,
+            take: &mut note,
+        });
+        let read = rows::read_with(header, |row| take.row(lines, interned, header, row), hooks)?;
+        if read.is_some() {
+            lines
+                .whole
+                .extend(copies.into_iter().filter_map(|sequence| {
+                    let (range, body, start) = whole_at(whole, sequence.addresses.start)?;
+                    Some(Copied {
+                        ops: base + sequence.ops.start..base + sequence.ops.end,
+                        address_at: base + sequence.address_at,
+                        body: *body,
+                        unit: reading.unit,
+                        code: sequence.addresses.start,
+                        address: start
+                            + u32::try_from(sequence.addresses.start - range.start).ok()?,
+                    })
+                }));
+            return Ok(());
+        }
     }
     // Read again by gimli, from where this program started: what the
     // reader took of it is taken back, files it named first included.
     lines.rows.truncate(mark.0);
     lines.files.truncate(mark.1);
+    lines.whole.truncate(mark.2);
     interned.retain(|_, file| (*file as usize) < mark.1);
-    let mut take = Take::new(read, header, comp_dir);
+    let mut take = Take::new(read, header, reading.comp_dir);
     let mut rows = program.rows();
     while let Some((header, row)) = rows.next_row()? {
         take.row(lines, interned, header, &Row::of(row))?;
@@ -737,13 +924,21 @@ pub(super) trait Program {
     fn end(&mut self, length: u64);
 }
 
+/// How a program takes a sequence read whole ([`Copied`]).
+pub(super) type CopyInto<'c, P> = dyn FnMut(&mut P, &Copied) + 'c;
+
 /// Fills `program` with one sequence per output body in `bodies`, the
 /// bodies unit `key` owns, and says which builtin code was inlined into
 /// them, each call's place named by the program's files.
+///
+/// With `copy`, a body whose sequences were read whole
+/// ([`InputLines::whole`]) gets them through `copy`; without, the
+/// context must have read none whole (their rows are not there).
 pub(super) fn emit<P: Program>(
     program: &mut P,
     key: (usize, usize),
     context: &Context<'_>,
+    mut copy: Option<&mut CopyInto<'_, P>>,
 ) -> Vec<Call<P::File>> {
     let Some(bodies) = context.owners.0.get(&key) else {
         return Vec::new();
@@ -757,7 +952,14 @@ pub(super) fn emit<P: Program>(
     };
     let mut calls = Vec::new();
     for &body in bodies {
-        emitter.sequence(body);
+        match (context.whole.get(&body), copy.as_mut()) {
+            (Some(copies), Some(copy)) => {
+                for copied in copies {
+                    copy(emitter.program, copied);
+                }
+            }
+            _ => emitter.sequence(body),
+        }
         if context.inlined {
             emitter.calls(body, &mut calls);
         }
@@ -800,7 +1002,7 @@ pub(super) fn convert_program(
         program: &mut program,
         line_strings: &mut *unit.line_strings,
     };
-    let calls = emit(&mut writer, key, context);
+    let calls = emit(&mut writer, key, context, None);
     unit.set_line_program(program, files);
     Ok(calls)
 }
@@ -1158,9 +1360,60 @@ impl<'l, F: FnMut(u32, RowLoc<'l>)> Pending<'l, F> {
 
 #[cfg(test)]
 mod tests {
-    use super::{read_input, read_input_with, sort_rows, Loc, Rows};
+    use super::{read_input, read_input_with, sort_rows, whole_bodies, Loc, Rows};
     use crate::debug::dwarf::rows::{self, Row};
     use crate::debug::dwarf::tests;
+    use crate::debug::map::{CodeMap, Mark, Origin, Source};
+
+    /// Only a body copied in one piece from code nothing else of the
+    /// output came from, or was inlined at, has its rows copied.
+    #[test]
+    fn only_bodies_copied_whole_from_code_named_once_are_copied() {
+        let at = |input, offset| Origin { input, offset };
+        let mark = |out, source, site| Mark { out, source, site };
+        let copy = |offset| Source::Copy(at(1, offset));
+        let map = CodeMap {
+            marks: vec![
+                // 0: copied whole.
+                mark(0, copy(100), None),
+                // 1: copied whole, but 2 holds a copy of part of it.
+                mark(50, copy(200), None),
+                mark(100, Source::At(at(1, 190)), None),
+                mark(101, copy(210), Some(at(1, 400))),
+                mark(105, copy(192), None),
+                // 3: copied whole, but code was inlined at a call in it.
+                mark(150, copy(300), None),
+                mark(200, Source::At(at(0, 5)), Some(at(1, 320))),
+                // 5: copied whole from another input; 6 inlines other
+                // code of that input.
+                mark(210, Source::Copy(at(0, 20)), None),
+                mark(230, Source::Copy(at(0, 45)), Some(at(1, 500))),
+                // 7: two bodies copied from the same code.
+                mark(240, copy(600), None),
+                // 9: the code of 1 stands for one instruction.
+                mark(280, Source::At(at(1, 560)), None),
+            ],
+            end: 300,
+            bodies: vec![
+                0..50,
+                50..100,
+                100..110,
+                150..200,
+                200..210,
+                210..230,
+                230..240,
+                240..260,
+                260..280,
+                280..300,
+            ],
+        };
+        // Body 8 is a second copy of what body 7 copied.
+        let mut map = map;
+        map.marks.insert(10, mark(260, copy(600), None));
+        let whole = whole_bodies(&map, 2);
+        assert_eq!(whole[0], vec![(20..40, 5, 210)]);
+        assert_eq!(whole[1], vec![(100..150, 0, 0)]);
+    }
 
     fn loc(line: u64) -> Option<Loc> {
         Some(Loc {
@@ -1279,8 +1532,8 @@ mod tests {
                     given_up += 1;
                 }
             }
-            let ours = read_input(&dwarf, false).ok();
-            let theirs = read_input_with(&dwarf, false, false).ok();
+            let ours = read_input(&dwarf, false, &[]).ok();
+            let theirs = read_input_with(&dwarf, false, false, &[]).ok();
             assert_eq!(ours, theirs, "case {case}: byte {at}");
             compared += usize::from(theirs.is_some());
         }

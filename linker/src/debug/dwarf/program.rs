@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use gimli::constants;
 
 use super::bytes::Bytes;
-use super::lines::{usable, FileKey, Place, Program, ENCODING};
+use super::lines::{usable, Copied, FileKey, Place, Program, ENCODING};
 use crate::leb128;
 
 /// Line program opcodes as bytes, for this writer and for the reader of
@@ -35,7 +35,7 @@ pub(super) const DW_LNE_SET_ADDRESS: u8 = constants::DW_LNE_set_address.0;
 pub(super) const DW_LNE_SET_DISCRIMINATOR: u8 = constants::DW_LNE_set_discriminator.0;
 /// The first special opcode: the twelve standard opcodes of DWARF 3 and 4
 /// come before it.
-const OPCODE_BASE: u8 = 13;
+pub(super) const OPCODE_BASE: u8 = 13;
 /// How many operands each standard opcode takes.
 const STANDARD_OPCODE_LENGTHS: [u8; 12] = [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
 
@@ -77,6 +77,10 @@ pub(super) struct RawProgram {
     /// each kept.
     file_index: HashMap<(Vec<u8>, Vec<u8>), u64>,
     file_count: u64,
+    /// Whether the two indices are built: only once a file is looked up
+    /// ([`RawProgram::index`]), which the program of a unit whose every
+    /// sequence is copied never does.
+    indexed: bool,
     /// The row program being written.
     ops: Vec<u8>,
     state: State,
@@ -119,47 +123,62 @@ impl RawProgram {
             files: Vec::new(),
             file_index: HashMap::new(),
             file_count: 0,
+            indexed: false,
             ops: Vec::with_capacity(opcodes + opcodes / 8),
             state: State::START,
             sequence: 0,
         };
-        let mut paths = vec![comp_dir.to_vec()];
         let start = tables.position();
-        loop {
-            let path = tables.cstr()?;
-            if path.is_empty() {
-                break;
-            }
+        while !tables.cstr()?.is_empty() {
             program.directory_count += 1;
-            program
-                .directory_index
-                .entry(path.to_vec())
-                .or_insert(program.directory_count);
-            paths.push(path.to_vec());
         }
         program.directories = tables.slice(start, tables.position() - 1)?.to_vec();
         let start = tables.position();
-        loop {
-            let name = tables.cstr()?;
-            if name.is_empty() {
-                break;
-            }
-            let directory = tables.uleb()?;
+        while !tables.cstr()?.is_empty() {
+            tables.uleb()?;
             tables.uleb()?;
             tables.uleb()?;
             program.file_count += 1;
+        }
+        program.files = tables.slice(start, tables.position() - 1)?.to_vec();
+        Some(program)
+    }
+
+    /// Builds the indices [`Program::file`] looks entries up in, from the
+    /// tables [`RawProgram::new`] kept (and checked), on the first look.
+    fn index(&mut self) {
+        if self.indexed {
+            return;
+        }
+        self.indexed = true;
+        let mut paths = vec![self.comp_dir.clone()];
+        let (Some(mut directories), Some(mut files)) =
+            (Bytes::at(&self.directories, 0), Bytes::at(&self.files, 0))
+        else {
+            return;
+        };
+        while let Some(path) = directories.cstr() {
+            paths.push(path.to_vec());
+            self.directory_index
+                .entry(path.to_vec())
+                .or_insert(paths.len() as u64 - 1);
+        }
+        let mut index = 0;
+        while let Some(name) = files.cstr() {
+            let (Some(directory), Some(_), Some(_)) = (files.uleb(), files.uleb(), files.uleb())
+            else {
+                break;
+            };
+            index += 1;
             let path = usize::try_from(directory)
                 .ok()
                 .and_then(|d| paths.get(d))
                 .cloned()
                 .unwrap_or_default();
-            program
-                .file_index
+            self.file_index
                 .entry((path, name.to_vec()))
-                .or_insert(program.file_count);
+                .or_insert(index);
         }
-        program.files = tables.slice(start, tables.position() - 1)?.to_vec();
-        Some(program)
     }
 
     /// The program's bytes in two pieces, its header and then its
@@ -208,6 +227,26 @@ impl RawProgram {
         }
     }
 
+    /// Appends an input sequence read whole ([`super::lines::Copied`]),
+    /// its address moved: the input header encodes rows as this one does
+    /// ([`super::rows::copyable`]) and names the same files at the same
+    /// indices. A sequence that cannot be found in `debug_line` (which
+    /// the reader took it from) is left out.
+    pub(super) fn copy(&mut self, debug_line: &[u8], copied: &Copied) {
+        let Some(sequence) = debug_line.get(copied.ops.clone()) else {
+            return;
+        };
+        let Some(at) = copied.address_at.checked_sub(copied.ops.start) else {
+            return;
+        };
+        let start = self.ops.len();
+        self.ops.extend_from_slice(sequence);
+        if let Some(address) = self.ops.get_mut(start + at..start + at + 4) {
+            address.copy_from_slice(&copied.address.to_le_bytes());
+        }
+        self.state = State::START;
+    }
+
     /// An extended opcode with `operands`.
     fn extended(&mut self, opcode: u8, operands: &[u8]) {
         self.ops.push(0);
@@ -221,6 +260,7 @@ impl Program for RawProgram {
     type File = u64;
 
     fn file(&mut self, key: &FileKey) -> Option<u64> {
+        self.index();
         let directory = key.directory_in(&self.comp_dir);
         let name = &key.name;
         if !usable(name) {

@@ -16,12 +16,14 @@
 use gimli::read::{ColumnType, LineProgramHeader, LineRow};
 
 use super::bytes::Bytes;
-use super::lines::Place;
+use std::ops::Range;
+
+use super::lines::{Place, ENCODING};
 use super::program::{
     DW_LNE_END_SEQUENCE, DW_LNE_SET_ADDRESS, DW_LNE_SET_DISCRIMINATOR, DW_LNS_ADVANCE_LINE,
     DW_LNS_ADVANCE_PC, DW_LNS_CONST_ADD_PC, DW_LNS_COPY, DW_LNS_FIXED_ADVANCE_PC,
     DW_LNS_NEGATE_STMT, DW_LNS_SET_BASIC_BLOCK, DW_LNS_SET_COLUMN, DW_LNS_SET_EPILOGUE_BEGIN,
-    DW_LNS_SET_FILE, DW_LNS_SET_ISA, DW_LNS_SET_PROLOGUE_END,
+    DW_LNS_SET_FILE, DW_LNS_SET_ISA, DW_LNS_SET_PROLOGUE_END, OPCODE_BASE,
 };
 use super::Reader;
 
@@ -64,11 +66,37 @@ const TOMBSTONE: u64 = 0xffff_fffe;
 /// this reader handles.
 #[cfg(test)]
 pub(super) fn read(header: &LineProgramHeader<Reader<'_>>, rows: &mut Vec<Row>) -> Option<()> {
-    read_with(header, |row| {
-        rows.push(*row);
-        Ok::<(), ()>(())
-    })
+    read_with(
+        header,
+        |row| {
+            rows.push(*row);
+            Ok::<(), ()>(())
+        },
+        None,
+    )
     .ok()?
+}
+
+/// A sequence of an input program to be copied into the output as it is,
+/// its one address moved: what [`read_with`] gives instead of its rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Sequence {
+    /// Its bytes in the program, from the opcode after the previous
+    /// sequence's end to its own `DW_LNE_end_sequence`, inclusive.
+    pub(super) ops: Range<usize>,
+    /// Where in the program its `DW_LNE_set_address` operand is.
+    pub(super) address_at: usize,
+    /// Its first and end addresses.
+    pub(super) addresses: Range<u64>,
+}
+
+/// Which sequences [`read_with`] hands over whole rather than as rows:
+/// `limit` gives, for a sequence's start address, the address it must
+/// end by to be taken (`None` to read it as rows), and `take` is handed
+/// each one taken.
+pub(super) struct Whole<'w> {
+    pub(super) limit: &'w mut dyn FnMut(u64) -> Option<u64>,
+    pub(super) take: &'w mut dyn FnMut(Sequence),
 }
 
 /// Hands each row of the program `header` heads to `sink` as it is
@@ -76,28 +104,30 @@ pub(super) fn read(header: &LineProgramHeader<Reader<'_>>, rows: &mut Vec<Row>) 
 /// it needs of each, in its own layout. `Ok(None)` when the program is
 /// outside the subset this reader handles (`sink` has had part of the
 /// rows), and `sink`'s own error when it fails, which ends the reading.
+///
+/// With `whole`, a sequence it accepts is not decoded into rows but handed
+/// over as bytes, when the output's programs can hold it as it is: the
+/// header encodes rows as they do ([`copyable`]), and the sequence sets
+/// its address once, before its first row, and keeps to the opcodes
+/// every consumer reads alike.
 pub(super) fn read_with<E>(
     header: &LineProgramHeader<Reader<'_>>,
     mut sink: impl FnMut(&Row) -> Result<(), E>,
+    whole: Option<Whole<'_>>,
 ) -> Result<Option<()>, E> {
-    let line_encoding = header.line_encoding();
-    if header.address_size() != 4
-        || line_encoding.maximum_operations_per_instruction != 1
-        || line_encoding.line_range == 0
-    {
+    let Some(encoding) = encoding(header) else {
         return Ok(None);
-    }
-    let encoding = Encoding {
-        minimum_instruction_length: u64::from(line_encoding.minimum_instruction_length),
-        line_base: i64::from(line_encoding.line_base),
-        line_range: line_encoding.line_range,
-        opcode_base: header.opcode_base(),
-        default_is_stmt: line_encoding.default_is_stmt,
     };
+    let whole = whole
+        .filter(|_| copyable(header))
+        .map(|hooks| (hooks, files(header)));
     let mut failed = None;
-    let read = decode(encoding, header.raw_program_buf().slice(), &mut |row| {
-        sink(row).map_err(|error| failed = Some(error)).is_ok()
-    });
+    let read = decode(
+        encoding,
+        header.raw_program_buf().slice(),
+        &mut |row| sink(row).map_err(|error| failed = Some(error)).is_ok(),
+        whole,
+    );
     match failed {
         Some(error) => Err(error),
         None => Ok(read),
@@ -126,9 +156,57 @@ impl Row {
     }
 }
 
+/// Whether the rows of the program `header` heads mean the same under the
+/// header the output's programs are written with
+/// ([`super::program::RawProgram`]): the same encoding, opcode base and
+/// address size.
+pub(super) fn copyable(header: &LineProgramHeader<Reader<'_>>) -> bool {
+    let encoding = header.line_encoding();
+    (2..=4).contains(&header.version())
+        && header.address_size() == 4
+        && header.opcode_base() == OPCODE_BASE
+        && encoding.minimum_instruction_length == ENCODING.minimum_instruction_length
+        && encoding.maximum_operations_per_instruction
+            == ENCODING.maximum_operations_per_instruction
+        && encoding.default_is_stmt == ENCODING.default_is_stmt
+        && encoding.line_base == ENCODING.line_base
+        && encoding.line_range == ENCODING.line_range
+}
+
+/// What decoding the program `header` heads needs of it; `None` for an
+/// encoding this reader leaves to gimli.
+fn encoding(header: &LineProgramHeader<Reader<'_>>) -> Option<Encoding> {
+    let line_encoding = header.line_encoding();
+    if header.address_size() != 4
+        || line_encoding.maximum_operations_per_instruction != 1
+        || line_encoding.line_range == 0
+    {
+        return None;
+    }
+    Some(Encoding {
+        minimum_instruction_length: u64::from(line_encoding.minimum_instruction_length),
+        line_base: i64::from(line_encoding.line_base),
+        line_range: line_encoding.line_range,
+        opcode_base: header.opcode_base(),
+        default_is_stmt: line_encoding.default_is_stmt,
+    })
+}
+
+/// How many files the header of a program lists: a sequence naming
+/// another is not copied.
+fn files(header: &LineProgramHeader<Reader<'_>>) -> u64 {
+    header.file_names().len() as u64
+}
+
 /// Decodes `program`, handing each row to `sink`, which answers whether
-/// to go on.
-fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> bool) -> Option<()> {
+/// to go on, and each sequence `whole` takes to it instead (with how many
+/// files the program's header lists).
+fn decode(
+    encoding: Encoding,
+    program: &[u8],
+    sink: &mut impl FnMut(&Row) -> bool,
+    mut whole: Option<(Whole<'_>, u64)>,
+) -> Option<()> {
     let initial = State {
         address: 0,
         place: Place {
@@ -157,6 +235,9 @@ fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> boo
         );
     }
     let mut ops = Bytes::at(program, 0)?;
+    // Where the sequence being read started, while it has neither a row
+    // nor an address yet: until then, it may be taken whole.
+    let mut fresh = Some(0);
     while !ops.is_empty() {
         let opcode = ops.u8()?;
         if opcode == 0 {
@@ -168,9 +249,32 @@ fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> boo
                         return None;
                     }
                     state = initial;
+                    fresh = Some(ops.position());
                 }
                 DW_LNE_SET_ADDRESS => {
                     let address = u64::from(operands.u32()?);
+                    let taken = match (fresh.take(), whole.as_mut()) {
+                        // A sequence that sets a tombstone and no other
+                        // address has no row to give: skipped as a whole.
+                        (Some(start), _) if address >= TOMBSTONE => {
+                            scan(&special, program, start, u64::MAX, u64::MAX)
+                                .map(|sequence| sequence.ops.end)
+                        }
+                        (Some(start), Some((whole, files))) => (whole.limit)(address)
+                            .and_then(|limit| scan(&special, program, start, limit, *files))
+                            .map(|sequence| {
+                                let end = sequence.ops.end;
+                                (whole.take)(sequence);
+                                end
+                            }),
+                        _ => None,
+                    };
+                    if let Some(end) = taken {
+                        ops = Bytes::at(program, end)?;
+                        state = initial;
+                        fresh = Some(end);
+                        continue;
+                    }
                     state.tombstone = address < state.address || address >= TOMBSTONE;
                     if !state.tombstone {
                         state.address = address;
@@ -180,6 +284,7 @@ fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> boo
                 _ => return None,
             }
         } else if opcode >= encoding.opcode_base {
+            fresh = None;
             // Dividing by the line range is most of a special opcode's
             // cost: each opcode's line and operation advance, once.
             let (line_advance, operations) = special[usize::from(opcode)];
@@ -187,6 +292,12 @@ fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> boo
             advance_operations(&encoding, &mut state, operations)?;
             emit(&mut state, sink)?;
         } else {
+            if matches!(
+                opcode,
+                DW_LNS_COPY | DW_LNS_ADVANCE_PC | DW_LNS_CONST_ADD_PC | DW_LNS_FIXED_ADVANCE_PC
+            ) {
+                fresh = None;
+            }
             match opcode {
                 DW_LNS_COPY => emit(&mut state, sink)?,
                 DW_LNS_ADVANCE_PC => {
@@ -220,6 +331,106 @@ fn decode(encoding: Encoding, program: &[u8], sink: &mut impl FnMut(&Row) -> boo
         }
     }
     Some(())
+}
+
+/// The sequence of `program` starting at `start` (just after the previous
+/// one's end), when it can be copied as it is and ends by `limit`: one
+/// `DW_LNE_set_address`, before any row or advance, then the opcodes
+/// [`decode`] reads, up to its `DW_LNE_end_sequence`. Its addresses are
+/// followed, and nothing else of its rows is decoded, but that each file
+/// it names is one of the header's `files` (the output's program lists the
+/// same, at the same indices). `special` gives each special opcode's
+/// advance, as [`decode`] has it.
+fn scan(
+    special: &[(i64, u64); 256],
+    program: &[u8],
+    start: usize,
+    limit: u64,
+    files: u64,
+) -> Option<Sequence> {
+    // The file register starts at 1.
+    if files == 0 {
+        return None;
+    }
+    // Special opcodes are most of a program's bytes: they are read off the
+    // slice in a loop of their own, and the address is checked against
+    // `limit` once, at the end (it only rises, and saturates).
+    let bytes = program;
+    let mut i = start;
+    // The address set, and where its operand is; the address reached.
+    let mut set: Option<(u64, usize)> = None;
+    let mut address = 0u64;
+    loop {
+        let opcode = *bytes.get(i)?;
+        i += 1;
+        if opcode >= OPCODE_BASE {
+            set?;
+            address = address.saturating_add(special[usize::from(opcode)].1);
+            continue;
+        }
+        let mut ops = Bytes::at(bytes, i)?;
+        match opcode {
+            0 => {
+                let length = usize::try_from(ops.uleb()?).ok()?;
+                // Where the operands start, after the extended opcode.
+                let operands_at = ops.position() + 1;
+                let mut operands = ops.sub(length)?;
+                match operands.u8()? {
+                    DW_LNE_END_SEQUENCE => {
+                        let (first, address_at) = set?;
+                        return (address <= limit).then_some(Sequence {
+                            ops: start..ops.position(),
+                            address_at,
+                            addresses: first..address,
+                        });
+                    }
+                    DW_LNE_SET_ADDRESS if set.is_none() && length == 5 => {
+                        address = u64::from(operands.u32()?);
+                        set = Some((address, operands_at));
+                    }
+                    DW_LNE_SET_DISCRIMINATOR => {
+                        operands.uleb()?;
+                    }
+                    _ => return None,
+                }
+            }
+            DW_LNS_COPY => {
+                set?;
+            }
+            DW_LNS_ADVANCE_PC => {
+                let by = ops.uleb()?;
+                set?;
+                address = address.saturating_add(by);
+            }
+            DW_LNS_ADVANCE_LINE => {
+                sleb(&mut ops)?;
+            }
+            DW_LNS_SET_FILE => {
+                let file = ops.uleb()?;
+                if file == 0 || file > files {
+                    return None;
+                }
+            }
+            DW_LNS_SET_COLUMN | DW_LNS_SET_ISA => {
+                ops.uleb()?;
+            }
+            DW_LNS_NEGATE_STMT
+            | DW_LNS_SET_BASIC_BLOCK
+            | DW_LNS_SET_PROLOGUE_END
+            | DW_LNS_SET_EPILOGUE_BEGIN => {}
+            DW_LNS_CONST_ADD_PC => {
+                set?;
+                address = address.saturating_add(special[255].1);
+            }
+            DW_LNS_FIXED_ADVANCE_PC => {
+                let by = u64::from(ops.u16()?);
+                set?;
+                address = address.saturating_add(by);
+            }
+            _ => return None,
+        }
+        i = ops.position();
+    }
 }
 
 fn row(state: &State, end_sequence: bool) -> Row {
@@ -295,9 +506,12 @@ fn sleb(ops: &mut Bytes<'_>) -> Option<i64> {
 mod tests {
     use gimli::{EndianSlice, LittleEndian};
 
-    use super::{read, sleb, Row};
+    use std::cell::RefCell;
+
+    use super::{decode, encoding, read, read_with, sleb, Row, Sequence, Whole};
     use crate::debug::dwarf::bytes::Bytes;
     use crate::debug::dwarf::tests::{self, program_offsets as offsets, APP, BUILTIN, RUST};
+    use crate::debug::dwarf::Reader;
 
     /// The module's `.debug_line`.
     fn debug_line(module: &[u8]) -> Vec<u8> {
@@ -316,6 +530,11 @@ mod tests {
             .ok()?;
         let mut ours = Vec::new();
         let ours = read(program.header(), &mut ours).map(|()| ours);
+        assert_eq!(
+            whole(program.header()).0,
+            ours,
+            "sequences taken whole at {offset}"
+        );
         let mut rows = program.rows();
         let mut theirs = Vec::new();
         let theirs = loop {
@@ -328,11 +547,59 @@ mod tests {
         Some((ours, theirs))
     }
 
+    /// The program's rows read with every sequence that can be taken whole
+    /// taken, and each of those decoded alone, its rows where it was, and
+    /// how many were taken; `None` where the program could not be read.
+    /// What a sequence taken whole says of its addresses is checked
+    /// against its rows.
+    fn whole(header: &gimli::read::LineProgramHeader<Reader<'_>>) -> (Option<Vec<Row>>, usize) {
+        let program = header.raw_program_buf().slice();
+        let rows = RefCell::new(Vec::new());
+        let mut taken = 0;
+        let mut limit = |_| Some(u64::from(u32::MAX));
+        let mut take = |sequence: Sequence| {
+            taken += 1;
+            let mut alone = Vec::new();
+            let read = decode(
+                encoding(header).unwrap(),
+                &program[sequence.ops.clone()],
+                &mut |row| {
+                    alone.push(*row);
+                    true
+                },
+                None,
+            );
+            assert_eq!(read, Some(()), "{sequence:?}");
+            let (first, last) = (alone.first().unwrap(), alone.last().unwrap());
+            assert!(first.address >= sequence.addresses.start, "{sequence:?}");
+            assert!(last.end_sequence && last.address == sequence.addresses.end);
+            assert_eq!(
+                &program[sequence.address_at..sequence.address_at + 4],
+                &(sequence.addresses.start as u32).to_le_bytes()
+            );
+            rows.borrow_mut().extend(alone);
+        };
+        let hooks = Whole {
+            limit: &mut limit,
+            take: &mut take,
+        };
+        let read = read_with(
+            header,
+            |row| {
+                rows.borrow_mut().push(*row);
+                Ok::<(), ()>(())
+            },
+            Some(hooks),
+        );
+        (read.unwrap().map(|()| rows.into_inner()), taken)
+    }
+
     /// Every program of the C and Rust test modules is read here, row for
-    /// row as gimli reads it.
+    /// row as gimli reads it, and reads the same with its sequences taken
+    /// whole, which most of them are.
     #[test]
     fn compilers_programs_read_as_gimli_reads_them() {
-        let mut programs = 0;
+        let (mut programs, mut taken) = (0, 0);
         for module in [APP, BUILTIN, RUST] {
             let section = debug_line(module);
             for offset in offsets(&section) {
@@ -340,10 +607,15 @@ mod tests {
                 let theirs = theirs.unwrap();
                 assert!(!theirs.is_empty());
                 assert_eq!(ours, Some(theirs), "program at {offset}");
+                let program = gimli::read::DebugLine::new(&section, LittleEndian)
+                    .program(gimli::DebugLineOffset(offset), 4, None, None)
+                    .unwrap();
+                taken += whole(program.header()).1;
                 programs += 1;
             }
         }
         assert!(programs >= 3);
+        assert!(taken >= programs, "{taken} sequences taken whole");
     }
 
     /// Damaged programs: whatever this reader gives, gimli gives too. It
