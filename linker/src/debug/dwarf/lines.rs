@@ -1360,7 +1360,9 @@ impl<'l, F: FnMut(u32, RowLoc<'l>)> Pending<'l, F> {
 
 #[cfg(test)]
 mod tests {
-    use super::{read_input, read_input_with, sort_rows, whole_bodies, Loc, Rows};
+    use std::collections::BTreeSet;
+
+    use super::{read_input, read_input_with, sort_rows, whole_bodies, InputLines, Loc, Rows};
     use crate::debug::dwarf::rows::{self, Row};
     use crate::debug::dwarf::tests;
     use crate::debug::map::{CodeMap, Mark, Origin, Source};
@@ -1413,6 +1415,58 @@ mod tests {
         let whole = whole_bodies(&map, 2);
         assert_eq!(whole[0], vec![(20..40, 5, 210)]);
         assert_eq!(whole[1], vec![(100..150, 0, 0)]);
+    }
+
+    /// A body's sequences are copied, and their rows not read, only where
+    /// they describe its code alone: where rows read fall in its code
+    /// too, the input is read again without copies, as if none had been
+    /// asked for.
+    #[test]
+    fn sequences_are_copied_only_where_they_describe_their_body_alone() {
+        let app = tests::parse(tests::APP);
+        let dwarf = tests::load(&app.sections);
+        let body = |i: usize| {
+            let code = &app.bodies[i];
+            (u64::from(code.start)..u64::from(code.end), i, code.start)
+        };
+        let every: Vec<_> = (0..app.bodies.len()).map(body).collect();
+        let none = read_input(&dwarf, false, &[]).unwrap();
+        let copied = read_input(&dwarf, false, &every).unwrap();
+        let rows_in = |lines: &InputLines, code: &std::ops::Range<u64>| {
+            lines
+                .rows
+                .addresses
+                .iter()
+                .filter(|a| code.contains(a))
+                .count()
+        };
+        let bodies: BTreeSet<usize> = copied.whole.iter().map(|copy| copy.body).collect();
+        assert!(bodies.len() >= 3, "{bodies:?}");
+        for copy in &copied.whole {
+            let (code, _, start) = &every[copy.body];
+            assert_eq!(rows_in(&copied, code), 0, "{copy:?}");
+            assert!(rows_in(&none, code) > 0, "{copy:?}");
+            // Where they were: the address is the input's.
+            let at = copy.address_at;
+            let address = &tests::section(&app.sections, ".debug_line")[at..at + 4];
+            assert_eq!(
+                u32::from_le_bytes(address.try_into().unwrap()),
+                copy.address
+            );
+            assert!(copy.address >= *start);
+        }
+        assert!(copied.rows.addresses.len() < none.rows.addresses.len());
+        // Two bodies in a row whose sequences are copied: one claimed from
+        // its second byte to the end of the next is described by rows
+        // read (the first body's) as well as by a copy (the second's).
+        let k = (0..app.bodies.len() - 1)
+            .find(|k| bodies.contains(k) && bodies.contains(&(k + 1)))
+            .unwrap();
+        let next = read_input(&dwarf, false, &[body(k + 1)]).unwrap();
+        assert!(!next.whole.is_empty());
+        let (first, second) = (body(k), body(k + 1));
+        let both = (first.0.start + 1..second.0.end, k, first.2 + 1);
+        assert_eq!(read_input(&dwarf, false, &[both]).unwrap(), none);
     }
 
     fn loc(line: u64) -> Option<Loc> {

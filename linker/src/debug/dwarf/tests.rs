@@ -22,7 +22,7 @@ pub(super) const RUST: &[u8] = include_bytes!("../../../../cli/tests/data/rust-h
 /// What the tests need of a module: its bodies (Code-relative), where each
 /// body's instructions start, and its `.debug_*` sections.
 pub(super) struct Module<'a> {
-    bodies: Vec<Range<u32>>,
+    pub(super) bodies: Vec<Range<u32>>,
     code_starts: Vec<u32>,
     pub(super) sections: Vec<(&'a str, &'a [u8])>,
 }
