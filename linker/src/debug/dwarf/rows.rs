@@ -257,11 +257,15 @@ fn decode(
                         // A sequence that sets a tombstone and no other
                         // address has no row to give: skipped as a whole.
                         (Some(start), _) if address >= TOMBSTONE => {
-                            scan(&special, program, start, u64::MAX, u64::MAX)
+                            let opcodes = (&special, encoding.opcode_base);
+                            scan(opcodes, program, start, u64::MAX, u64::MAX)
                                 .map(|sequence| sequence.ops.end)
                         }
                         (Some(start), Some((whole, files))) => (whole.limit)(address)
-                            .and_then(|limit| scan(&special, program, start, limit, *files))
+                            .and_then(|limit| {
+                                let opcodes = (&special, encoding.opcode_base);
+                                scan(opcodes, program, start, limit, *files)
+                            })
                             .map(|sequence| {
                                 let end = sequence.ops.end;
                                 (whole.take)(sequence);
@@ -339,10 +343,13 @@ fn decode(
 /// [`decode`] reads, up to its `DW_LNE_end_sequence`. Its addresses are
 /// followed, and nothing else of its rows is decoded, but that each file
 /// it names is one of the header's `files` (the output's program lists the
-/// same, at the same indices). `special` gives each special opcode's
-/// advance, as [`decode`] has it.
+/// same, at the same indices). `opcodes` are each special opcode's
+/// advance, as [`decode`] has them, and the program's opcode base: the
+/// first special opcode, any standard one from 13 up unknown here as it
+/// is to [`decode`]. (An address advance is counted in operations, which
+/// are bytes in the programs that are copied.)
 fn scan(
-    special: &[(i64, u64); 256],
+    (special, opcode_base): (&[(i64, u64); 256], u8),
     program: &[u8],
     start: usize,
     limit: u64,
@@ -363,7 +370,7 @@ fn scan(
     loop {
         let opcode = *bytes.get(i)?;
         i += 1;
-        if opcode >= OPCODE_BASE {
+        if opcode >= opcode_base && opcode != 0 {
             set?;
             address = address.saturating_add(special[usize::from(opcode)].1);
             continue;
@@ -656,6 +663,63 @@ mod tests {
             read > 500 && refused > 100,
             "{read} read, {refused} refused"
         );
+    }
+
+    /// A version 4 line program of one file, with opcode base
+    /// `opcode_base`, LLVM's line base and range, and opcodes `ops`.
+    fn program(opcode_base: u8, ops: &[u8]) -> Vec<u8> {
+        let lengths = [0u8, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
+        let mut header = vec![1, 1, 1, (-5i8) as u8, 14, opcode_base];
+        header.extend(
+            (1..opcode_base).map(|op| lengths.get(usize::from(op) - 1).copied().unwrap_or(0)),
+        );
+        header.extend_from_slice(b"\0a.c\0\0\0\0\0");
+        let mut program = 4u16.to_le_bytes().to_vec();
+        program.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        program.extend_from_slice(&header);
+        program.extend_from_slice(ops);
+        let mut section = (program.len() as u32).to_le_bytes().to_vec();
+        section.extend_from_slice(&program);
+        section
+    }
+
+    /// A sequence that sets only a tombstone is skipped whole, with the
+    /// program's own opcode base: with base 10, opcodes 10 to 12 are
+    /// special (read as `DW_LNS_set_isa`, 12 would take the next byte as
+    /// its operand).
+    #[test]
+    fn tombstoned_sequences_are_skipped_under_any_opcode_base() {
+        let tombstoned = [
+            &[0, 5, 2, 0xff, 0xff, 0xff, 0xff][..],
+            &[10, 12, 2, 3, 11, 12, 2, 1],
+            &[0, 1, 1],
+        ]
+        .concat();
+        let kept = [
+            &[0, 5, 2, 0x00, 0x01, 0x00, 0x00][..],
+            &[20, 1, 2, 4, 12, 30],
+            &[0, 1, 1],
+        ]
+        .concat();
+        // Read with opcode base 13, 12 would take the end's 0 as part of
+        // its operand, and the rows of the next sequence, which sets no
+        // address, would go with it.
+        let swallowing = [&[0, 5, 2, 0xff, 0xff, 0xff, 0xff][..], &[12, 0x81, 0, 1, 1]].concat();
+        let addressless = [20, 1, 0, 1, 1];
+        for opcode_base in [10, 13] {
+            for ops in [
+                [tombstoned.clone(), kept.clone()].concat(),
+                [kept.clone(), tombstoned.clone(), kept.clone()].concat(),
+                [kept.clone(), swallowing.clone(), addressless.to_vec()].concat(),
+            ] {
+                let section = program(opcode_base, &ops);
+                let (ours, theirs) = both(&section, 0).unwrap();
+                let theirs = theirs.unwrap();
+                assert!(theirs.len() >= 3, "{theirs:?}");
+                assert!(theirs.iter().all(|row| row.address < 0x200));
+                assert_eq!(ours, Some(theirs), "opcode base {opcode_base}");
+            }
+        }
     }
 
     #[test]
