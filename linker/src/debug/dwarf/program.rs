@@ -37,7 +37,7 @@ pub(super) const DW_LNE_SET_DISCRIMINATOR: u8 = constants::DW_LNE_set_discrimina
 /// come before it.
 pub(super) const OPCODE_BASE: u8 = 13;
 /// How many operands each standard opcode takes.
-const STANDARD_OPCODE_LENGTHS: [u8; 12] = [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
+pub(super) const STANDARD_OPCODE_LENGTHS: [u8; 12] = [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
 
 /// The state a program's rows are encoded against.
 #[derive(Clone, Copy)]

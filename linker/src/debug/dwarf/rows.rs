@@ -23,7 +23,7 @@ use super::program::{
     DW_LNE_END_SEQUENCE, DW_LNE_SET_ADDRESS, DW_LNE_SET_DISCRIMINATOR, DW_LNS_ADVANCE_LINE,
     DW_LNS_ADVANCE_PC, DW_LNS_CONST_ADD_PC, DW_LNS_COPY, DW_LNS_FIXED_ADVANCE_PC,
     DW_LNS_NEGATE_STMT, DW_LNS_SET_BASIC_BLOCK, DW_LNS_SET_COLUMN, DW_LNS_SET_EPILOGUE_BEGIN,
-    DW_LNS_SET_FILE, DW_LNS_SET_ISA, DW_LNS_SET_PROLOGUE_END, OPCODE_BASE,
+    DW_LNS_SET_FILE, DW_LNS_SET_ISA, DW_LNS_SET_PROLOGUE_END, OPCODE_BASE, STANDARD_OPCODE_LENGTHS,
 };
 use super::Reader;
 
@@ -158,13 +158,14 @@ impl Row {
 
 /// Whether the rows of the program `header` heads mean the same under the
 /// header the output's programs are written with
-/// ([`super::program::RawProgram`]): the same encoding, opcode base and
+/// ([`super::program::RawProgram`]): the same encoding, opcodes and
 /// address size.
 pub(super) fn copyable(header: &LineProgramHeader<Reader<'_>>) -> bool {
     let encoding = header.line_encoding();
     (2..=4).contains(&header.version())
         && header.address_size() == 4
         && header.opcode_base() == OPCODE_BASE
+        && header.standard_opcode_lengths().slice() == STANDARD_OPCODE_LENGTHS
         && encoding.minimum_instruction_length == ENCODING.minimum_instruction_length
         && encoding.maximum_operations_per_instruction
             == ENCODING.maximum_operations_per_instruction
@@ -720,6 +721,40 @@ mod tests {
                 assert_eq!(ours, Some(theirs), "opcode base {opcode_base}");
             }
         }
+    }
+
+    /// Only a program whose header encodes rows as the output's does is
+    /// copied: an odd length declared for a standard opcode, an odd line
+    /// base or opcode base, and it is read as rows.
+    #[test]
+    fn only_programs_encoded_as_the_outputs_are_copied() {
+        let ops = [
+            &[0, 5, 2, 0x00, 0x01, 0x00, 0x00][..],
+            &[20, 1, 2, 4],
+            &[0, 1, 1],
+        ]
+        .concat();
+        let taken = |section: &[u8]| {
+            let program = gimli::read::DebugLine::new(section, LittleEndian)
+                .program(gimli::DebugLineOffset(0), 4, None, None)
+                .unwrap();
+            whole(program.header()).1
+        };
+        let section = program(13, &ops);
+        assert_eq!(taken(&section), 1);
+        // The header's fields from the minimum instruction length on.
+        let fields = 10;
+        for (at, value) in [
+            (fields + 6, 1), // DW_LNS_copy said to take an operand
+            (fields + 3, (-4i8) as u8),
+            (fields + 4, 15),
+            (fields + 2, 0), // default_is_stmt
+        ] {
+            let mut odd = section.clone();
+            odd[at] = value;
+            assert_eq!(taken(&odd), 0, "byte {at} = {value}");
+        }
+        assert_eq!(taken(&program(10, &ops)), 0);
     }
 
     #[test]
