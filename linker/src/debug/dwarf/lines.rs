@@ -148,20 +148,25 @@ pub(super) fn whole_bodies(map: &CodeMap, inputs: usize) -> WholeBodies {
     for (bodies, named) in whole.iter_mut().zip(&mut named) {
         sort_and_merge(named);
         bodies.sort_by_key(|(range, _, _)| range.start);
-        let overlaps = |range: &Range<u64>, next: Option<&Range<u64>>| {
+        // Named by other code, or by another whole body (code copied
+        // twice): its rows are looked up, so they must be read.
+        let named_elsewhere = |range: &Range<u64>| {
             let i = named.partition_point(|n| n.end <= range.start);
             named.get(i).is_some_and(|n| n.start < range.end)
-                || next.is_some_and(|next| next.start < range.end)
         };
-        let kept: Vec<_> = bodies
-            .iter()
-            .enumerate()
-            .filter(|(i, (range, _, _))| {
-                let previous = i.checked_sub(1).map(|p| &bodies[p].0);
-                !overlaps(range, bodies.get(i + 1).map(|b| &b.0))
-                    && previous.is_none_or(|p| p.end <= range.start)
+        let apart = |a: &Range<u64>, b: &Range<u64>| a.end <= b.start || b.end <= a.start;
+        let kept: Vec<_> = (0..bodies.len())
+            .filter(|&i| {
+                let range = &bodies[i].0;
+                let neighbours = [i.checked_sub(1), Some(i + 1)];
+                !named_elsewhere(range)
+                    && neighbours
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|j| bodies.get(j))
+                        .all(|other| apart(range, &other.0))
             })
-            .map(|(_, body)| body.clone())
+            .map(|i| bodies[i].clone())
             .collect();
         *bodies = kept;
     }
@@ -702,11 +707,7 @@ fn read_rows(
     interned: &mut HashMap<FileKey, u32>,
 ) -> read::Result<()> {
     let header = program.header();
-    let mark = (
-        lines.rows.addresses.len(),
-        lines.files.len(),
-        lines.whole.len(),
-    );
+    let mark = (lines.rows.addresses.len(), lines.files.len());
     let mut take = Take::new(read, header, reading.comp_dir);
     if reading.fast {
         let base = header
@@ -743,7 +744,6 @@ fn read_rows(
     // reader took of it is taken back, files it named first included.
     lines.rows.truncate(mark.0);
     lines.files.truncate(mark.1);
-    lines.whole.truncate(mark.2);
     interned.retain(|_, file| (*file as usize) < mark.1);
     let mut take = Take::new(read, header, reading.comp_dir);
     let mut rows = program.rows();

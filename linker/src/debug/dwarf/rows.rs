@@ -363,20 +363,19 @@ fn scan(
     // Special opcodes are most of a program's bytes: they are read off the
     // slice in a loop of their own, and the address is checked against
     // `limit` once, at the end (it only rises, and saturates).
-    let bytes = program;
     let mut i = start;
     // The address set, and where its operand is; the address reached.
     let mut set: Option<(u64, usize)> = None;
     let mut address = 0u64;
     loop {
-        let opcode = *bytes.get(i)?;
+        let opcode = *program.get(i)?;
         i += 1;
         if opcode >= opcode_base && opcode != 0 {
             set?;
             address = address.saturating_add(special[usize::from(opcode)].1);
             continue;
         }
-        let mut ops = Bytes::at(bytes, i)?;
+        let mut ops = Bytes::at(program, i)?;
         match opcode {
             0 => {
                 let length = usize::try_from(ops.uleb()?).ok()?;
