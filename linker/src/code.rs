@@ -383,47 +383,27 @@ fn keep_width(original: &[u8], out: &mut Vec<u8>, at: usize) {
         0x11 | 0x13 => 2,
         _ => return,
     };
-    let (mut from, mut to) = (&original[1..], &written[1..]);
+    let mut from = BinaryReader::new(&original[1..], 0);
+    let mut to = BinaryReader::new(&written[1..], 0);
     let mut widened = [0u8; 10];
     let mut len = 0;
     for _ in 0..immediates {
-        let (Some((value, used)), Some(width)) = (read_u32(to), leb_len(from)) else {
+        let start = from.current_position();
+        let (Ok(value), Ok(_)) = (to.read_var_u32(), from.read_var_u32()) else {
             return;
         };
+        let width = from.current_position() - start;
         if crate::leb128::unsigned_len(u64::from(value)) > width {
             return;
         }
         crate::leb128::padded(&mut widened[len..len + width], value);
         len += width;
-        to = &to[used..];
-        from = &from[width..];
     }
-    if !to.is_empty() || !from.is_empty() {
+    if !to.eof() || !from.eof() {
         return;
     }
     out.truncate(at + 1);
     out.extend_from_slice(&widened[..len]);
-}
-
-/// The value and length of the unsigned LEB128 at the start of `bytes`.
-fn read_u32(bytes: &[u8]) -> Option<(u32, usize)> {
-    let mut value = 0u64;
-    for (i, &byte) in bytes.iter().enumerate().take(5) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((u32::try_from(value).ok()?, i + 1));
-        }
-    }
-    None
-}
-
-/// The length of the LEB128 at the start of `bytes`.
-fn leb_len(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .iter()
-        .take(5)
-        .position(|b| b & 0x80 == 0)
-        .map(|i| i + 1)
 }
 
 /// Appends the instructions of `expr`, without its final `end`, rewritten
