@@ -43,6 +43,11 @@ pub(super) struct Forward {
     /// one after another, so most searches end where the last did.
     last_body: Cell<usize>,
     last_stretch: Cell<usize>,
+    /// The input code of the last function part a range was found to
+    /// have moved with in one piece, and where that part starts in the
+    /// output: most DIEs and list entries lie in the function the one
+    /// before did, and those need no search. Empty when there is none.
+    moved: Cell<(u64, u64, u64)>,
     /// Whether the stretches' ends rise with their starts (they do unless
     /// stretches overlap), which the remembered search needs.
     monotonic: bool,
@@ -117,6 +122,7 @@ impl Forward {
             bodies: bodies.into(),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
+            moved: Cell::new((0, 0, 0)),
             monotonic,
             separate,
         }
@@ -133,6 +139,7 @@ impl Forward {
             body_ends: Arc::clone(&self.body_ends),
             last_body: Cell::new(0),
             last_stretch: Cell::new(0),
+            moved: Cell::new((0, 0, 0)),
             monotonic: self.monotonic,
             separate: self.separate,
         }
@@ -154,15 +161,24 @@ impl Forward {
         if range.is_empty() {
             return;
         }
+        let (start, end, to) = self.moved.get();
+        if start <= range.start && range.end <= end {
+            out.push(to + (range.start - start)..to + (range.end - start));
+            return;
+        }
         // Most ranges lie inside one function: its hull is the answer.
-        let within = self.bodies.is_empty() || {
+        let body = if self.bodies.is_empty() {
+            Some(0..u64::MAX)
+        } else {
             let b = self.first_body(range.start);
             self.bodies
                 .get(b)
-                .is_some_and(|body| body.start <= range.start && range.end <= body.end)
+                .filter(|body| body.start <= range.start && range.end <= body.end)
+                .cloned()
         };
-        if within {
-            out.extend(self.hull(range));
+        if let Some(body) = body {
+            out.extend(self.hull(range.clone()));
+            self.note_moved(range, body);
             return;
         }
         let mut pieces: Vec<Range<u64>> = self
@@ -171,6 +187,26 @@ impl Forward {
             .collect();
         sort_and_merge(&mut pieces);
         out.append(&mut pieces);
+    }
+
+    /// Notes the part of function `body` that input range `range` (inside
+    /// it, not empty) moved with, when it moved in one piece: a copied
+    /// stretch, which no other stretch overlaps (`separate`), holding the
+    /// range. Any range inside that part then moves as the part does: its
+    /// hull is the fast case of [`Forward::hull`].
+    fn note_moved(&self, range: Range<u64>, body: Range<u64>) {
+        if !self.separate {
+            return;
+        }
+        let Some(s) = self.stretches.get(self.last_stretch.get()) else {
+            return;
+        };
+        if s.copy && s.from.start <= range.start && range.end <= s.from.end {
+            let start = s.from.start.max(body.start);
+            let end = s.from.end.min(body.end);
+            self.moved
+                .set((start, end, s.out.start + (start - s.from.start)));
+        }
     }
 
     /// The output offset of the byte that came from input address
@@ -344,7 +380,7 @@ mod tests {
     #[test]
     fn separate_stretches_give_the_hull_every_stretch_gives() {
         let mut next = crate::debug::dwarf::below(5);
-        let mut fast_paths = 0;
+        let (mut fast_paths, mut remembered) = (0, 0);
         for _ in 0..200 {
             let (mut from, mut out) = (next(4), next(4));
             let mut stretches = Vec::new();
@@ -381,8 +417,19 @@ mod tests {
                 }
                 assert_eq!(fast.point(start), slow.point(start), "{start}");
             }
+            // In no order, as a unit's DIEs and lists ask: what the last
+            // range noted as moved in one piece must never answer for a
+            // range outside that piece.
+            for _ in 0..300 {
+                let start = next(from + 4);
+                let end = start + next(8);
+                let hull = fast.range(start..end);
+                assert_eq!(hull, slow.range(start..end), "{start}..{end}");
+                remembered += usize::from(fast.moved.get().1 > fast.moved.get().0);
+            }
         }
         assert!(fast_paths > 10_000);
+        assert!(remembered > 10_000);
     }
 
     /// Searching outward from any hint must find what searching the whole
