@@ -827,10 +827,17 @@ enum Step {
     Expression(u8),
 }
 
-/// How to read one abbreviation's DIEs.
+/// How to read one abbreviation's DIEs: skip `lead` bytes, then take
+/// each step, skipping the bytes that follow it. No step is a
+/// [`Step::Skip`]: the fixed-size attributes around the others are
+/// skipped with them, which makes most DIEs that cannot be skipped whole
+/// one or two steps (a type's name and reference, then its alignment as a
+/// LEB128; a function's name, code range and type), where a step for each
+/// attribute costs a jump the processor mispredicts.
 #[derive(Debug)]
 struct Plan {
-    steps: Vec<Step>,
+    lead: u32,
+    steps: Vec<(Step, u32)>,
     /// Whether the DIE says where its code is.
     code: bool,
 }
@@ -985,7 +992,8 @@ impl Walker<'_> {
             let plan = plans.plans.get(code)?.as_ref()?;
             let mut code_attrs = CodeAttrs::default();
             let mut stmt_list = None;
-            for &step in &plan.steps {
+            unit.skip(plan.lead as usize)?;
+            for &(step, after) in &plan.steps {
                 let at = shift + unit.position();
                 match step {
                     Step::Skip(n) => unit.skip(n as usize)?,
@@ -1044,6 +1052,7 @@ impl Walker<'_> {
                         self.patch(at, out);
                     }
                 }
+                unit.skip(after as usize)?;
             }
             if root {
                 if plan.code {
@@ -1355,7 +1364,8 @@ fn read_plans(
             .filter(|c| *c <= 4 * count + 256)?;
         table.uleb()?;
         table.u8()?;
-        let mut steps: Vec<Step> = Vec::new();
+        let mut lead = 0u32;
+        let mut steps: Vec<(Step, u32)> = Vec::new();
         let mut code_attrs = false;
         loop {
             let name = table.uleb()?;
@@ -1378,23 +1388,20 @@ fn read_plans(
                 step,
                 Step::LowPc | Step::HighAddr | Step::HighData(_) | Step::HighUleb | Step::Ranges
             );
-            match (steps.last_mut(), step) {
-                (_, Step::Skip(0)) => {}
-                (Some(Step::Skip(a)), Step::Skip(b)) => *a += b,
-                _ => steps.push(step),
+            match (step, steps.last_mut()) {
+                (Step::Skip(n), Some((_, after))) => *after = after.checked_add(n)?,
+                (Step::Skip(n), None) => lead = lead.checked_add(n)?,
+                (step, _) => steps.push((step, 0)),
             }
         }
         if plans.plans.len() <= code {
             plans.plans.resize_with(code + 1, || None);
             plans.sizes.resize(code + 1, READ);
         }
-        plans.sizes[code] = match steps.as_slice() {
-            [] => 0,
-            // A skip as long as `READ` could not be taken anyway.
-            [Step::Skip(n)] => *n,
-            _ => READ,
-        };
+        // A skip as long as `READ` could not be taken anyway.
+        plans.sizes[code] = if steps.is_empty() { lead } else { READ };
         plans.plans[code] = Some(Plan {
+            lead,
             steps,
             code: code_attrs,
         });
