@@ -375,6 +375,15 @@ fn scan(
             address = address.saturating_add(special[usize::from(opcode)].1);
             continue;
         }
+        // A line or column change is most of the rest, and its operand is
+        // mostly one byte, which is always a whole LEB128: stepped over
+        // here, where reading a LEB128 would be a call.
+        if matches!(opcode, DW_LNS_ADVANCE_LINE | DW_LNS_SET_COLUMN)
+            && program.get(i).is_some_and(|&byte| byte & 0x80 == 0)
+        {
+            i += 1;
+            continue;
+        }
         let mut ops = Bytes::at(program, i)?;
         match opcode {
             0 => {
