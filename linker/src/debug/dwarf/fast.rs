@@ -996,6 +996,7 @@ impl Walker<'_> {
             for &(step, after) in &plan.steps {
                 let at = shift + unit.position();
                 match step {
+                    // Never in a plan ([`Plan`]), but what it would mean.
                     Step::Skip(n) => unit.skip(n as usize)?,
                     Step::Leb => unit.skip_leb()?,
                     Step::Str => unit.cstr().map(|_| ())?,
