@@ -235,6 +235,7 @@ fn decode(
             u64::from(adjusted / encoding.line_range),
         );
     }
+    let opcodes = (&special, encoding.opcode_base);
     let mut ops = Bytes::at(program, 0)?;
     // Where the sequence being read started, while it has neither a row
     // nor an address yet: until then, it may be taken whole.
@@ -258,15 +259,11 @@ fn decode(
                         // A sequence that sets a tombstone and no other
                         // address has no row to give: skipped as a whole.
                         (Some(start), _) if address >= TOMBSTONE => {
-                            let opcodes = (&special, encoding.opcode_base);
                             scan(opcodes, program, start, u64::MAX, u64::MAX)
                                 .map(|sequence| sequence.ops.end)
                         }
                         (Some(start), Some((whole, files))) => (whole.limit)(address)
-                            .and_then(|limit| {
-                                let opcodes = (&special, encoding.opcode_base);
-                                scan(opcodes, program, start, limit, *files)
-                            })
+                            .and_then(|limit| scan(opcodes, program, start, limit, *files))
                             .map(|sequence| {
                                 let end = sequence.ops.end;
                                 (whole.take)(sequence);
@@ -524,7 +521,9 @@ mod tests {
 
     use std::cell::RefCell;
 
-    use super::{decode, encoding, read, read_with, sleb, Row, Sequence, Whole};
+    use super::{
+        decode, encoding, read, read_with, sleb, Row, Sequence, Whole, STANDARD_OPCODE_LENGTHS,
+    };
     use crate::debug::dwarf::bytes::Bytes;
     use crate::debug::dwarf::tests::{self, program_offsets as offsets, APP, BUILTIN, RUST};
     use crate::debug::dwarf::Reader;
@@ -677,7 +676,7 @@ mod tests {
     /// A version 4 line program of one file, with opcode base
     /// `opcode_base`, LLVM's line base and range, and opcodes `ops`.
     fn program(opcode_base: u8, ops: &[u8]) -> Vec<u8> {
-        let lengths = [0u8, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1];
+        let lengths = STANDARD_OPCODE_LENGTHS;
         let mut header = vec![1, 1, 1, (-5i8) as u8, 14, opcode_base];
         header.extend(
             (1..opcode_base).map(|op| lengths.get(usize::from(op) - 1).copied().unwrap_or(0)),
